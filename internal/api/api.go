@@ -1,0 +1,180 @@
+// Package api is the wire contract between ferry's engine and its clients:
+// request and response bodies, paths, and error codes. It holds no logic.
+package api
+
+import "time"
+
+// Version of the wire contract. The engine reports it in Health; a client
+// refuses an engine that speaks another.
+const Version = "v1"
+
+// Paths of the engine API. Path parameters are written {name}.
+const (
+	PathHealth        = "/v1/health"
+	PathShutdown      = "/v1/shutdown"
+	PathProjects      = "/v1/projects"
+	PathProject       = "/v1/projects/{project}" // id or name
+	PathEnvVars       = "/v1/projects/{project}/env"
+	PathEnvVar        = "/v1/projects/{project}/env/{env}" // env var id
+	PathFiles         = "/v1/files/{digest}"               // PUT: blob body; HEAD: presence
+	PathDeployments   = "/v1/deployments"                  // POST: create; GET ?project=: list
+	PathDeployment    = "/v1/deployments/{deployment}"
+	PathDeploymentLog = "/v1/deployments/{deployment}/log"
+)
+
+// Health is the engine's answer to PathHealth.
+type Health struct {
+	Status      string    `json:"status"` // "ok"
+	Version     string    `json:"version"`
+	APIVersion  string    `json:"api_version"`
+	PID         int       `json:"pid"`
+	DataDir     string    `json:"data_dir"`
+	HTTPAddress string    `json:"http_address"` // where apps are served, host:port
+	BaseDomain  string    `json:"base_domain"`
+	StartedAt   time.Time `json:"started_at"`
+}
+
+// Frameworks a project may declare.
+const (
+	FrameworkAuto    = "auto"
+	FrameworkFlask   = "flask"
+	FrameworkFastAPI = "fastapi"
+)
+
+// Project is a deployable app.
+type Project struct {
+	ID                     string    `json:"id"`
+	Name                   string    `json:"name"`
+	Framework              string    `json:"framework"`
+	RootDirectory          string    `json:"root_directory"`
+	InstallCommand         *string   `json:"install_command"` // nil: default install
+	BuildCommand           *string   `json:"build_command"`   // nil: no build step
+	ProductionURL          string    `json:"production_url"`
+	ProductionDeploymentID string    `json:"production_deployment_id,omitempty"`
+	CreatedAt              time.Time `json:"created_at"`
+	UpdatedAt              time.Time `json:"updated_at"`
+}
+
+// ProjectRequest creates a project (POST PathProjects) or replaces its
+// settings (PUT PathProject).
+type ProjectRequest struct {
+	Name           string  `json:"name"`
+	Framework      string  `json:"framework,omitempty"` // default auto
+	RootDirectory  string  `json:"root_directory,omitempty"`
+	InstallCommand *string `json:"install_command,omitempty"`
+	BuildCommand   *string `json:"build_command,omitempty"`
+}
+
+// ProjectList answers GET PathProjects.
+type ProjectList struct {
+	Projects []Project `json:"projects"`
+}
+
+// Targets an env var or deployment may have.
+const (
+	TargetProduction  = "production"
+	TargetPreview     = "preview"
+	TargetDevelopment = "development"
+)
+
+// EnvVar is one environment variable of a project. Value is returned only
+// where the caller asked for it (?decrypt=true); ValueDigest always, so that
+// drift can be seen without the value.
+type EnvVar struct {
+	ID          string    `json:"id"`
+	ProjectID   string    `json:"project_id"`
+	Key         string    `json:"key"`
+	Value       string    `json:"value,omitempty"`
+	ValueDigest string    `json:"value_digest"` // hex sha256 of the value
+	Targets     []string  `json:"target"`
+	GitBranch   string    `json:"git_branch,omitempty"`
+	Comment     string    `json:"comment,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// EnvVarRequest creates (POST PathEnvVars) or replaces (PUT PathEnvVar) an
+// env var.
+type EnvVarRequest struct {
+	Key       string   `json:"key"`
+	Value     string   `json:"value"`
+	Targets   []string `json:"target"`
+	GitBranch string   `json:"git_branch,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+}
+
+// EnvVarList answers GET PathEnvVars.
+type EnvVarList struct {
+	EnvVars []EnvVar `json:"env"`
+}
+
+// File is one file of a deployment's source, uploaded beforehand to
+// PathFiles by its digest.
+type File struct {
+	Path   string `json:"path"`   // slash-separated, relative to the source root
+	Digest string `json:"digest"` // hex sha256 of the content
+	Size   int64  `json:"size"`
+	Mode   uint32 `json:"mode"` // permission bits; 0755 marks executables
+}
+
+// Deployment states.
+const (
+	StateQueued   = "QUEUED"
+	StateBuilding = "BUILDING"
+	StateReady    = "READY"
+	StateError    = "ERROR"
+	StateCanceled = "CANCELED"
+)
+
+// Deployment is an immutable build of a project's source with a frozen env.
+type Deployment struct {
+	ID           string     `json:"id"`
+	ProjectID    string     `json:"project_id"`
+	Target       string     `json:"target"` // production | preview
+	State        string     `json:"state"`
+	URL          string     `json:"url"` // full URL with scheme and port
+	Hostname     string     `json:"hostname"`
+	SourceDigest string     `json:"source_digest"`        // digest of the file list
+	Entrypoint   string     `json:"entrypoint,omitempty"` // module:attribute, once built
+	ErrorMessage string     `json:"error_message,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	ReadyAt      *time.Time `json:"ready_at,omitempty"`
+}
+
+// DeploymentRequest creates a deployment (POST PathDeployments). Every file's
+// blob must be uploaded first; otherwise the engine answers CodeMissingFiles.
+type DeploymentRequest struct {
+	ProjectID  string `json:"project_id"`
+	Files      []File `json:"files"`
+	Production bool   `json:"production"` // target production; the production alias moves here on READY
+}
+
+// DeploymentList answers GET PathDeployments?project=ID.
+type DeploymentList struct {
+	Deployments []Deployment `json:"deployments"`
+}
+
+// DeploymentLog answers GET PathDeploymentLog: the build log.
+type DeploymentLog struct {
+	Log string `json:"log"`
+}
+
+// Error codes the engine answers with.
+const (
+	CodeBadRequest   = "bad_request"
+	CodeNotFound     = "not_found"
+	CodeConflict     = "conflict"      // e.g. a duplicate name or key+target
+	CodeMissingFiles = "missing_files" // upload the listed digests, then retry
+	CodeUnauthorized = "unauthorized"
+	CodeInternal     = "internal"
+)
+
+// Error is the body of every non-2xx answer.
+type Error struct {
+	Code    string   `json:"code"`
+	Message string   `json:"message"`           // what was wrong and what to do
+	Field   string   `json:"field,omitempty"`   // the request field at fault
+	Missing []string `json:"missing,omitempty"` // for CodeMissingFiles: digests
+}
+
+func (e *Error) Error() string { return e.Message }

@@ -1,0 +1,178 @@
+// Package cli is the command line of ferry: the `ferry` binary, and the
+// `serve` subcommand of the provider binary that runs the engine.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
+	"github.com/ferryhq/terraform-provider-ferry/internal/version"
+)
+
+const usage = `ferry deploys Python web apps on a self-hosted engine.
+
+Usage:
+  ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
+                run the engine in the foreground
+  ferry status  [--data-dir DIR]   show the engine of a data dir
+  ferry stop    [--data-dir DIR]   stop the engine of a data dir
+  ferry version                    print the version
+
+Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS, FERRY_TOKEN.
+`
+
+// Run runs the command in args (args[0] is the subcommand) and returns the
+// process exit code.
+func Run(args []string) int {
+	return run(args, os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stderr)
+	case "status":
+		err = status(args[1:], stdout)
+	case "stop":
+		err = stop(args[1:], stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "ferry", version.String())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "ferry: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ferry:", err)
+		return 1
+	}
+	return 0
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func dataDirFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("FERRY_DATA_DIR")
+	if def == "" {
+		def, _ = launcher.DefaultDataDir()
+	}
+	return fs.String("data-dir", def, "data dir of the engine (FERRY_DATA_DIR)")
+}
+
+func serve(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := dataDirFlag(fs)
+	httpAddress := fs.String("http-address", envOr("FERRY_HTTP_ADDRESS", engine.DefaultHTTPAddress), "where apps are served (FERRY_HTTP_ADDRESS)")
+	python := fs.String("python", envOr("FERRY_PYTHON", engine.DefaultPython), "base Python interpreter of builds (FERRY_PYTHON)")
+	baseDomain := fs.String("base-domain", envOr("FERRY_BASE_DOMAIN", engine.DefaultBaseDomain), "apps are served as NAME.BASE_DOMAIN (FERRY_BASE_DOMAIN)")
+	apiAddress := fs.String("api-address", os.Getenv("FERRY_API_ADDRESS"), "also serve the API on this TCP address; needs a token (FERRY_API_ADDRESS)")
+	tokenFile := fs.String("token-file", "", "file holding the API token (else FERRY_TOKEN)")
+	tlsCert := fs.String("tls-cert", "", "certificate for the TCP API")
+	tlsKey := fs.String("tls-key", "", "key for the TCP API")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dataDir == "" {
+		return errors.New("no data dir: pass --data-dir or set FERRY_DATA_DIR")
+	}
+	token := os.Getenv("FERRY_TOKEN")
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("read token file: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	return engine.Run(ctx, engine.Config{
+		DataDir:     *dataDir,
+		HTTPAddress: *httpAddress,
+		Python:      *python,
+		BaseDomain:  *baseDomain,
+		APIAddress:  *apiAddress,
+		Token:       token,
+		TLSCert:     *tlsCert,
+		TLSKey:      *tlsKey,
+		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+	})
+}
+
+func status(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := launcher.Find(context.Background(), *dataDir)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(e.Health)
+}
+
+func stop(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	e, err := launcher.Find(ctx, *dataDir)
+	if errors.Is(err, launcher.ErrNotRunning) {
+		fmt.Fprintln(stdout, "no engine is running on", *dataDir)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := client.New(client.Config{Endpoint: "unix://" + e.SocketPath, UserAgent: "ferry/" + version.String()})
+	if err != nil {
+		return err
+	}
+	if err := c.Shutdown(ctx); err != nil {
+		return err
+	}
+	// The engine releases its socket when it has stopped.
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(e.SocketPath); err != nil {
+			fmt.Fprintf(stdout, "stopped the engine of %s (pid %d)\n", e.Health.DataDir, e.Health.PID)
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("the engine (pid %d) did not stop within 10s", e.Health.PID)
+}

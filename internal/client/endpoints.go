@@ -1,0 +1,170 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+)
+
+// Health returns the engine's health. See Compatible.
+func (c *Client) Health(ctx context.Context) (*api.Health, error) {
+	var h api.Health
+	if err := c.do(ctx, http.MethodGet, api.PathHealth, nil, nil, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// Compatible reports an error if the engine of h speaks another version of
+// the API than this client.
+func Compatible(h *api.Health) error {
+	if h.APIVersion != api.Version {
+		return fmt.Errorf("the engine (version %s, pid %d) speaks API %q, but this client speaks %q: run an engine of the same version", h.Version, h.PID, h.APIVersion, api.Version)
+	}
+	return nil
+}
+
+// Shutdown asks the engine to stop gracefully.
+func (c *Client) Shutdown(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, api.PathShutdown, nil, nil, nil)
+}
+
+// CreateProject creates a project.
+func (c *Client) CreateProject(ctx context.Context, req api.ProjectRequest) (*api.Project, error) {
+	var p api.Project
+	if err := c.do(ctx, http.MethodPost, api.PathProjects, nil, req, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// GetProject returns a project by id or name.
+func (c *Client) GetProject(ctx context.Context, idOrName string) (*api.Project, error) {
+	var p api.Project
+	if err := c.do(ctx, http.MethodGet, expand(api.PathProject, "project", idOrName), nil, nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// UpdateProject replaces a project's settings.
+func (c *Client) UpdateProject(ctx context.Context, id string, req api.ProjectRequest) (*api.Project, error) {
+	var p api.Project
+	if err := c.do(ctx, http.MethodPut, expand(api.PathProject, "project", id), nil, req, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// DeleteProject deletes a project with its env vars and deployments.
+func (c *Client) DeleteProject(ctx context.Context, idOrName string) error {
+	return c.do(ctx, http.MethodDelete, expand(api.PathProject, "project", idOrName), nil, nil, nil)
+}
+
+// ListProjects returns every project.
+func (c *Client) ListProjects(ctx context.Context) ([]api.Project, error) {
+	var l api.ProjectList
+	if err := c.do(ctx, http.MethodGet, api.PathProjects, nil, nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Projects, nil
+}
+
+// CreateEnvVar creates an env var of a project (id or name).
+func (c *Client) CreateEnvVar(ctx context.Context, project string, req api.EnvVarRequest) (*api.EnvVar, error) {
+	var e api.EnvVar
+	if err := c.do(ctx, http.MethodPost, expand(api.PathEnvVars, "project", project), nil, req, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// ListEnvVars returns a project's env vars, with their values if decrypt.
+func (c *Client) ListEnvVars(ctx context.Context, project string, decrypt bool) ([]api.EnvVar, error) {
+	var l api.EnvVarList
+	if err := c.do(ctx, http.MethodGet, expand(api.PathEnvVars, "project", project), decryptQuery(decrypt), nil, &l); err != nil {
+		return nil, err
+	}
+	return l.EnvVars, nil
+}
+
+// GetEnvVar returns one env var, with its value if decrypt.
+func (c *Client) GetEnvVar(ctx context.Context, project, id string, decrypt bool) (*api.EnvVar, error) {
+	var e api.EnvVar
+	if err := c.do(ctx, http.MethodGet, expand(api.PathEnvVar, "project", project, "env", id), decryptQuery(decrypt), nil, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// UpdateEnvVar replaces an env var.
+func (c *Client) UpdateEnvVar(ctx context.Context, project, id string, req api.EnvVarRequest) (*api.EnvVar, error) {
+	var e api.EnvVar
+	if err := c.do(ctx, http.MethodPut, expand(api.PathEnvVar, "project", project, "env", id), nil, req, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// DeleteEnvVar deletes an env var.
+func (c *Client) DeleteEnvVar(ctx context.Context, project, id string) error {
+	return c.do(ctx, http.MethodDelete, expand(api.PathEnvVar, "project", project, "env", id), nil, nil, nil)
+}
+
+// UploadFile stores a blob under its sha256 digest (hex).
+func (c *Client) UploadFile(ctx context.Context, digest string, content []byte) error {
+	return c.do(ctx, http.MethodPut, expand(api.PathFiles, "digest", digest), nil, content, nil)
+}
+
+// CreateDeployment starts a deployment. Unless every file's blob is on the
+// engine, it fails with an error for which IsMissingFiles is true.
+func (c *Client) CreateDeployment(ctx context.Context, req api.DeploymentRequest) (*api.Deployment, error) {
+	var d api.Deployment
+	if err := c.do(ctx, http.MethodPost, api.PathDeployments, nil, req, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// GetDeployment returns a deployment.
+func (c *Client) GetDeployment(ctx context.Context, id string) (*api.Deployment, error) {
+	var d api.Deployment
+	if err := c.do(ctx, http.MethodGet, expand(api.PathDeployment, "deployment", id), nil, nil, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// ListDeployments returns a project's deployments.
+func (c *Client) ListDeployments(ctx context.Context, projectID string) ([]api.Deployment, error) {
+	var l api.DeploymentList
+	if err := c.do(ctx, http.MethodGet, api.PathDeployments, url.Values{"project": {projectID}}, nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Deployments, nil
+}
+
+// DeleteDeployment deletes a deployment (canceling its build if it runs)
+// and stops its processes.
+func (c *Client) DeleteDeployment(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, expand(api.PathDeployment, "deployment", id), nil, nil, nil)
+}
+
+// DeploymentLog returns a deployment's build log.
+func (c *Client) DeploymentLog(ctx context.Context, id string) (string, error) {
+	var l api.DeploymentLog
+	if err := c.do(ctx, http.MethodGet, expand(api.PathDeploymentLog, "deployment", id), nil, nil, &l); err != nil {
+		return "", err
+	}
+	return l.Log, nil
+}
+
+func decryptQuery(decrypt bool) url.Values {
+	if !decrypt {
+		return nil
+	}
+	return url.Values{"decrypt": {"true"}}
+}

@@ -1,0 +1,208 @@
+package client
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+)
+
+// skippedDirs are directories CollectFiles leaves out wherever they are:
+// version control, virtual environments, caches and Terraform's own files,
+// none of which belong in a deployment (the engine builds its own Python
+// environment).
+var skippedDirs = map[string]bool{
+	".git":         true,
+	".hg":          true,
+	".svn":         true,
+	".venv":        true,
+	"venv":         true,
+	"__pycache__":  true,
+	"node_modules": true,
+	".terraform":   true,
+	".vercel":      true,
+}
+
+// skippedFile reports whether CollectFiles leaves out a file: compiled
+// Python, OS litter, and Terraform state (it changes on every apply and
+// holds secrets, so a source tree that contains a configuration must not
+// redeploy because of it).
+func skippedFile(name string) bool {
+	switch {
+	case name == ".DS_Store",
+		name == ".terraform.lock.hcl",
+		name == ".terraform.tfstate.lock.info",
+		strings.HasSuffix(name, ".pyc"),
+		strings.HasSuffix(name, ".tfstate"),
+		strings.HasSuffix(name, ".tfstate.backup"):
+		return true
+	}
+	return false
+}
+
+// ErrSourceNotFound is returned (wrapped) by CollectFiles when the source
+// directory does not exist.
+var ErrSourceNotFound = errors.New("source directory does not exist")
+
+// CollectFiles lists the files of a source directory as a deployment sends
+// them: slash-separated paths relative to dir, sorted, each with its sha256,
+// size and mode (0755 if any execute bit is set, else 0644, so that umasks
+// do not change the digest).
+//
+// It skips the directories in skippedDirs and the files skippedFile names.
+// A symbolic link is followed when it points inside dir (its target's
+// content is sent under the link's path); one that points outside dir, that
+// dangles, or that loops is an error. Sockets, pipes and devices are skipped.
+func CollectFiles(dir string) ([]api.File, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrSourceNotFound, dir)
+		}
+		return nil, err
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("source %s is not a directory", dir)
+	}
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if root, err = filepath.EvalSymlinks(root); err != nil {
+		return nil, err
+	}
+
+	c := collector{root: root}
+	if err := c.walk(root, "", []string{root}); err != nil {
+		return nil, err
+	}
+	sort.Slice(c.files, func(i, j int) bool { return c.files[i].Path < c.files[j].Path })
+	return c.files, nil
+}
+
+type collector struct {
+	root  string
+	files []api.File
+}
+
+// walk adds the files under the real directory dir, named under rel.
+// ancestors are the real directories being walked, to catch link cycles.
+func (c *collector) walk(dir, rel string, ancestors []string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		relPath := path.Join(rel, name)
+		full := filepath.Join(dir, name)
+
+		switch typ := e.Type(); {
+		case typ&fs.ModeSymlink != 0:
+			target, err := filepath.EvalSymlinks(full)
+			if err != nil {
+				return fmt.Errorf("symbolic link %s in the source points to nothing: %w", relPath, err)
+			}
+			if !within(c.root, target) {
+				return fmt.Errorf("symbolic link %s points outside the source directory (to %s): copy the file into the source instead", relPath, target)
+			}
+			info, err := os.Stat(target)
+			if err != nil {
+				return err
+			}
+			if info.IsDir() {
+				if skippedDirs[name] {
+					continue
+				}
+				for _, a := range ancestors {
+					if a == target {
+						return fmt.Errorf("symbolic link %s points to a directory that contains it (%s): links must not loop", relPath, target)
+					}
+				}
+				if err := c.walk(target, relPath, append(ancestors[:len(ancestors):len(ancestors)], target)); err != nil {
+					return err
+				}
+				continue
+			}
+			if info.Mode().IsRegular() && !skippedFile(name) {
+				if err := c.add(relPath, target, info); err != nil {
+					return err
+				}
+			}
+		case e.IsDir():
+			if skippedDirs[name] {
+				continue
+			}
+			if err := c.walk(full, relPath, append(ancestors[:len(ancestors):len(ancestors)], full)); err != nil {
+				return err
+			}
+		case typ.IsRegular():
+			if skippedFile(name) {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil {
+				return err
+			}
+			if err := c.add(relPath, full, info); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *collector) add(rel, file string, info fs.FileInfo) error {
+	digest, size, err := hashFile(file)
+	if err != nil {
+		return err
+	}
+	mode := uint32(0o644)
+	if info.Mode().Perm()&0o111 != 0 {
+		mode = 0o755
+	}
+	c.files = append(c.files, api.File{Path: rel, Digest: digest, Size: size, Mode: mode})
+	return nil
+}
+
+func hashFile(name string) (string, int64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// within reports whether the real path p is root or below it.
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// SourceDigest is the digest of a file list: the hex sha256 over the lines
+// "path\x00mode\x00digest\n" (mode in octal, e.g. 644), sorted by path. Two
+// trees with the same files, contents and modes have the same digest.
+func SourceDigest(files []api.File) string {
+	sorted := append([]api.File(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
+	h := sha256.New()
+	for _, f := range sorted {
+		fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

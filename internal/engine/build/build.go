@@ -1,0 +1,202 @@
+// Package build turns an uploaded source tree into a runnable deployment: it
+// creates the deployment's Python environment, installs its dependencies, runs
+// its build command, and finds and verifies the WSGI or ASGI app to serve.
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Spec describes one build.
+type Spec struct {
+	SrcDir         string    // the deployment's source, already written by the engine; the build may write into it
+	VenvDir        string    // where to create the deployment's Python environment (does not exist yet)
+	RootDirectory  string    // relative to SrcDir; "" or "." for the top; must stay inside SrcDir
+	Framework      string    // "auto" | "flask" | "fastapi"
+	InstallCommand *string   // nil: default install; "" or "true": skip install; else run with sh -c
+	BuildCommand   *string   // nil or "": none; else run with sh -c after install
+	Python         string    // base interpreter, e.g. /usr/bin/python3
+	Env            []string  // the deployment's frozen env (KEY=VALUE); values are never logged
+	Log            io.Writer // build log (what a user reads when a build fails)
+}
+
+// Result is a successful build.
+type Result struct {
+	AppDir     string // absolute dir the app runs in (SrcDir/RootDirectory)
+	Python     string // the venv's interpreter
+	Entrypoint string // "module:attribute", e.g. "app:app", "api.index:app"
+	Kind       string // KindWSGI | KindASGI
+	Framework  string // detected: FrameworkFlask | FrameworkFastAPI | FrameworkOther
+}
+
+// Values of Spec.Framework, Result.Framework and Result.Kind.
+const (
+	FrameworkAuto    = "auto"
+	FrameworkFlask   = "flask"
+	FrameworkFastAPI = "fastapi"
+	FrameworkOther   = "other"
+
+	KindWSGI = "wsgi"
+	KindASGI = "asgi"
+)
+
+// Values of Error.Step.
+const (
+	StepSettings   = "settings"
+	StepPython     = "python"
+	StepInstall    = "install"
+	StepBuild      = "build"
+	StepEntrypoint = "entrypoint"
+)
+
+// Error is a failed build: Message says what went wrong and what to do;
+// LogTail holds the last lines the failed step wrote to the build log.
+type Error struct {
+	Step    string
+	Message string
+	LogTail string
+
+	cause error // context.Canceled or context.DeadlineExceeded when the build was stopped
+}
+
+func (e *Error) Error() string {
+	if e.LogTail == "" {
+		return e.Message
+	}
+	return e.Message + "\n--- last lines of the build log ---\n" + e.LogTail
+}
+
+// Unwrap lets callers tell a canceled build (errors.Is(err, context.Canceled)) from a failed one.
+func (e *Error) Unwrap() error { return e.cause }
+
+// failure is what a step returns; the step runner adds the step name and the log tail.
+func failure(format string, args ...any) *Error {
+	return &Error{Message: fmt.Sprintf(format, args...)}
+}
+
+type builder struct {
+	spec       Spec
+	log        *buildLog
+	appDir     string
+	venvDir    string
+	venvPython string
+	env        []string // for every command the build runs
+}
+
+// Build runs every step; on failure it returns *Error.
+func Build(ctx context.Context, spec Spec) (*Result, error) {
+	b := &builder{spec: spec, log: newBuildLog(spec.Log)}
+	start := time.Now()
+	if err := b.runStep(ctx, StepSettings, "checking settings", b.checkSettings); err != nil {
+		return nil, err
+	}
+	if err := b.runStep(ctx, StepPython, "creating Python environment", b.createEnvironment); err != nil {
+		return nil, err
+	}
+	if err := b.runStep(ctx, StepInstall, "installing dependencies", b.install); err != nil {
+		return nil, err
+	}
+	if spec.BuildCommand != nil && *spec.BuildCommand != "" {
+		if err := b.runStep(ctx, StepBuild, "running build command", b.runBuildCommand); err != nil {
+			return nil, err
+		}
+	}
+	var result *Result
+	err := b.runStep(ctx, StepEntrypoint, "finding the app", func(ctx context.Context) (err error) {
+		result, err = b.findEntrypoint(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.log.printf("build ready in %s", elapsed(start))
+	return result, nil
+}
+
+func (b *builder) runStep(ctx context.Context, name, title string, run func(context.Context) error) error {
+	b.log.resetTail()
+	b.log.printf("%s", title)
+	start := time.Now()
+	err := run(ctx)
+	if err == nil {
+		b.log.printf("%s: done in %s", title, elapsed(start))
+		return nil
+	}
+	failed, ok := err.(*Error)
+	if !ok {
+		failed = &Error{Message: err.Error()}
+	}
+	if ctx.Err() != nil {
+		failed = &Error{Message: "build canceled while " + title, cause: ctx.Err()}
+	}
+	failed.Step = name
+	failed.LogTail = b.log.tail()
+	b.log.printf("%s: failed after %s", title, elapsed(start))
+	return failed
+}
+
+func (b *builder) checkSettings(context.Context) error {
+	switch b.spec.Framework {
+	case "", FrameworkAuto, FrameworkFlask, FrameworkFastAPI:
+	default:
+		return failure("unknown framework %q: use %q, %q or %q", b.spec.Framework, FrameworkAuto, FrameworkFlask, FrameworkFastAPI)
+	}
+	appDir, err := resolveRootDirectory(b.spec.SrcDir, b.spec.RootDirectory)
+	if err != nil {
+		return err
+	}
+	b.appDir = appDir
+	b.log.printf("root directory: %s", displayRoot(b.spec.RootDirectory))
+	return nil
+}
+
+// resolveRootDirectory is the absolute app directory, refusing anything that
+// is not a directory inside the source, symbolic links included.
+func resolveRootDirectory(srcDir, root string) (string, error) {
+	shown := displayRoot(root)
+	const advice = "set root_directory to the folder that holds your app, relative to the top of the source (\".\" for the top)"
+	if filepath.IsAbs(root) || !filepath.IsLocal(shown) {
+		return "", failure("root_directory %q points outside the source: %s", root, advice)
+	}
+	src, err := filepath.Abs(srcDir)
+	if err != nil {
+		return "", failure("invalid source directory %q: %v", srcDir, err)
+	}
+	appDir := filepath.Join(src, shown)
+	info, err := os.Stat(appDir)
+	switch {
+	case err != nil:
+		return "", failure("root_directory %q does not exist in the source (looked for %s): %s", root, appDir, advice)
+	case !info.IsDir():
+		return "", failure("root_directory %q is a file, not a folder: %s", root, advice)
+	}
+	realSrc, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return "", failure("cannot read the source directory %s: %v", src, err)
+	}
+	realAppDir, err := filepath.EvalSymlinks(appDir)
+	if err != nil {
+		return "", failure("cannot read root_directory %q: %v", root, err)
+	}
+	if rel, err := filepath.Rel(realSrc, realAppDir); err != nil || !filepath.IsLocal(rel) {
+		return "", failure("root_directory %q is a symbolic link that leads outside the source: %s", root, advice)
+	}
+	return appDir, nil
+}
+
+func elapsed(start time.Time) time.Duration {
+	return time.Since(start).Round(time.Millisecond)
+}
+
+// displayRoot is the root directory as the user wrote it, "." for the top.
+func displayRoot(root string) string {
+	if root == "" {
+		return "."
+	}
+	return filepath.Clean(root)
+}

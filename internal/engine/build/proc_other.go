@@ -1,0 +1,10 @@
+//go:build !unix
+
+package build
+
+import "os/exec"
+
+// Without process groups only the command itself is killed on cancellation.
+func startInProcessGroup(*exec.Cmd) {}
+
+func killProcessGroup(*exec.Cmd) {}

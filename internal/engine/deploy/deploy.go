@@ -1,0 +1,391 @@
+// Package deploy creates deployments and builds them: it checks the file
+// list, freezes the env, writes the source from blobs, runs the build and,
+// when it succeeds, marks the deployment ready and moves production aliases.
+package deploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/build"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/env"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// MaxFiles bounds the file list of one deployment.
+const MaxFiles = 20000
+
+// Hosts names the hostnames of projects and deployments.
+type Hosts interface {
+	ProductionHost(projectName string) string
+	DeploymentHost(projectName, deploymentID string) string
+}
+
+// Config wires a Service.
+type Config struct {
+	Store          *store.Store
+	Blobs          *blobs.Store
+	Secrets        *secrets.Box
+	Hosts          Hosts
+	DeploymentsDir string // each deployment gets DeploymentsDir/<id>
+	Python         string // base interpreter of builds
+	OnChange       func() // called after a deployment became ready or was deleted
+	StopRuntime    func(deploymentID string)
+	Logger         *slog.Logger
+}
+
+// Service creates, builds and deletes deployments. Builds run one at a time
+// in the background, in the order they were created.
+type Service struct {
+	cfg     Config
+	queue   chan string
+	mu      sync.Mutex
+	cancels map[string]context.CancelFunc // builds in progress
+	done    chan struct{}
+}
+
+// New returns a Service; call Run to start building.
+func New(cfg Config) *Service {
+	return &Service{cfg: cfg, queue: make(chan string, 1024), cancels: map[string]context.CancelFunc{}, done: make(chan struct{})}
+}
+
+// InputError is a request the engine refuses before changing anything.
+type InputError struct {
+	Code    string
+	Field   string
+	Message string
+	Missing []string
+}
+
+func (e *InputError) Error() string { return e.Message }
+
+// Create validates req, freezes the env and queues a build. Every file's
+// blob must already be stored; otherwise it answers CodeMissingFiles with
+// the digests to upload.
+func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store.Deployment, error) {
+	project, err := s.cfg.Store.GetProject(ctx, req.ProjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &InputError{Code: api.CodeNotFound, Field: "project_id", Message: fmt.Sprintf("project %q does not exist", req.ProjectID)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	files, err := checkFiles(req.Files)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		if !seen[f.Digest] && !s.cfg.Blobs.Has(f.Digest) {
+			missing = append(missing, f.Digest)
+		}
+		seen[f.Digest] = true
+	}
+	if len(missing) > 0 {
+		return nil, &InputError{Code: api.CodeMissingFiles, Field: "files", Missing: missing,
+			Message: fmt.Sprintf("%d file(s) of the deployment have not been uploaded: PUT each to %s, then create the deployment again", len(missing), api.PathFiles)}
+	}
+
+	id := NewID("dpl")
+	target := api.TargetPreview
+	if req.Production {
+		target = api.TargetProduction
+	}
+	frozen, err := s.frozenEnv(ctx, project, id, target)
+	if err != nil {
+		return nil, err
+	}
+	fileList, _ := json.Marshal(files)
+	d := &store.Deployment{
+		ID:           id,
+		ProjectID:    project.ID,
+		Target:       target,
+		State:        api.StateQueued,
+		Hostname:     s.cfg.Hosts.DeploymentHost(project.Name, id),
+		SourceDigest: SourceDigest(files),
+		Files:        fileList,
+		SealedEnv:    s.cfg.Secrets.Seal(frozen),
+	}
+	if err := s.cfg.Store.CreateDeployment(ctx, d); err != nil {
+		return nil, err
+	}
+	s.cfg.Logger.Info("deployment queued", "deployment", id, "project", project.Name, "target", target, "files", len(files))
+	s.queue <- id
+	return d, nil
+}
+
+// checkFiles refuses paths that could escape the deployment directory and
+// duplicate paths, and returns the list sorted by path.
+func checkFiles(files []api.File) ([]api.File, error) {
+	if len(files) == 0 {
+		return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: "the deployment has no files: point source at a directory that holds your app"}
+	}
+	if len(files) > MaxFiles {
+		return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("the deployment has %d files, more than %d: exclude build output and dependencies from the source directory", len(files), MaxFiles)}
+	}
+	out := append([]api.File(nil), files...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	for i, f := range out {
+		clean := path.Clean(f.Path)
+		if f.Path == "" || clean != f.Path || strings.HasPrefix(clean, "/") || clean == ".." || strings.HasPrefix(clean, "../") || clean == "." {
+			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file path %q is not a clean relative path inside the source", f.Path)}
+		}
+		if !blobs.ValidDigest(f.Digest) {
+			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file %q has digest %q, not a lowercase hex sha256", f.Path, f.Digest)}
+		}
+		if i > 0 && out[i-1].Path == f.Path {
+			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file %q is listed twice", f.Path)}
+		}
+	}
+	return out, nil
+}
+
+// SourceDigest names a file list: the sha256 over its sorted
+// "path NUL mode NUL digest" lines.
+func SourceDigest(files []api.File) string {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, target string) ([]byte, error) {
+	stored, err := s.cfg.Store.ListEnvVars(ctx, project.ID)
+	if err != nil {
+		return nil, err
+	}
+	vars := make([]env.Var, 0, len(stored))
+	for _, v := range stored {
+		value, err := s.cfg.Secrets.Open(v.SealedValue)
+		if err != nil {
+			return nil, fmt.Errorf("env var %s: %w", v.Key, err)
+		}
+		vars = append(vars, env.Var{Key: v.Key, Value: string(value), Targets: v.Targets, GitBranch: v.GitBranch})
+	}
+	resolved := env.Resolve(env.Deployment{
+		ID:             id,
+		ProjectID:      project.ID,
+		ProjectName:    project.Name,
+		Target:         target,
+		Hostname:       s.cfg.Hosts.DeploymentHost(project.Name, id),
+		ProductionHost: s.cfg.Hosts.ProductionHost(project.Name),
+	}, vars)
+	return json.Marshal(resolved)
+}
+
+// OpenEnv returns a deployment's frozen env.
+func OpenEnv(box *secrets.Box, d *store.Deployment) ([]string, error) {
+	plain, err := box.Open(d.SealedEnv)
+	if err != nil {
+		return nil, err
+	}
+	var kv []string
+	err = json.Unmarshal(plain, &kv)
+	return kv, err
+}
+
+// Dir is the directory of a deployment.
+func (s *Service) Dir(id string) string { return filepath.Join(s.cfg.DeploymentsDir, id) }
+
+// LogPath is the build log of a deployment.
+func (s *Service) LogPath(id string) string { return filepath.Join(s.Dir(id), "build.log") }
+
+// Resume queues builds that were queued or running when the engine stopped:
+// an accepted deployment is never dropped.
+func (s *Service) Resume(ctx context.Context) error {
+	unfinished, err := s.cfg.Store.UnfinishedDeployments(ctx)
+	if err != nil {
+		return err
+	}
+	// Oldest first, as they were created.
+	for i := len(unfinished) - 1; i >= 0; i-- {
+		s.cfg.Logger.Info("resuming build", "deployment", unfinished[i].ID)
+		s.queue <- unfinished[i].ID
+	}
+	return nil
+}
+
+// Run builds queued deployments until ctx is done.
+func (s *Service) Run(ctx context.Context) {
+	defer close(s.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-s.queue:
+			s.buildOne(ctx, id)
+		}
+	}
+}
+
+// Wait returns when Run has returned.
+func (s *Service) Wait() { <-s.done }
+
+func (s *Service) buildOne(parent context.Context, id string) {
+	ctx, cancel := context.WithCancel(parent)
+	s.mu.Lock()
+	s.cancels[id] = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.cancels, id)
+		s.mu.Unlock()
+		cancel()
+	}()
+
+	d, err := s.cfg.Store.GetDeployment(ctx, id)
+	if err != nil {
+		return // deleted while queued
+	}
+	if err := s.cfg.Store.SetDeploymentState(ctx, id, api.StateBuilding, ""); err != nil {
+		return
+	}
+	result, buildErr := s.build(ctx, d)
+	if parent.Err() != nil {
+		return // engine stopping: Resume builds it again on the next start
+	}
+	if _, err := s.cfg.Store.GetDeployment(context.Background(), id); err != nil {
+		os.RemoveAll(s.Dir(id)) // deleted while building
+		return
+	}
+	if buildErr != nil {
+		state := api.StateError
+		if ctx.Err() != nil {
+			state = api.StateCanceled
+		}
+		s.cfg.Logger.Info("build failed", "deployment", id, "error", buildErr)
+		s.cfg.Store.SetDeploymentState(context.Background(), id, state, buildErr.Error())
+		return
+	}
+	d.AppDir, d.Python, d.Entrypoint, d.Kind = result.AppDir, result.Python, result.Entrypoint, result.Kind
+	if err := s.cfg.Store.MarkReady(context.Background(), d, d.Target == api.TargetProduction); err != nil {
+		s.cfg.Logger.Error("mark ready", "deployment", id, "error", err)
+		return
+	}
+	s.cfg.Logger.Info("deployment ready", "deployment", id, "entrypoint", result.Entrypoint)
+	s.cfg.OnChange()
+}
+
+func (s *Service) build(ctx context.Context, d *store.Deployment) (*build.Result, error) {
+	project, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	dir := s.Dir(d.ID)
+	// A resumed build starts over from a clean directory.
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	srcDir := filepath.Join(dir, "src")
+	if err := os.MkdirAll(srcDir, 0o755); err != nil {
+		return nil, err
+	}
+	logFile, err := os.OpenFile(s.LogPath(d.ID), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+
+	var files []api.File
+	if err := json.Unmarshal(d.Files, &files); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(logFile, "ferry: writing %d source files\n", len(files))
+	if err := s.writeSource(srcDir, files); err != nil {
+		fmt.Fprintf(logFile, "ferry: %v\n", err)
+		return nil, err
+	}
+	frozen, err := OpenEnv(s.cfg.Secrets, d)
+	if err != nil {
+		return nil, err
+	}
+	return build.Build(ctx, build.Spec{
+		SrcDir:         srcDir,
+		VenvDir:        filepath.Join(dir, "venv"),
+		RootDirectory:  project.RootDirectory,
+		Framework:      project.Framework,
+		InstallCommand: project.InstallCommand,
+		BuildCommand:   project.BuildCommand,
+		Python:         s.cfg.Python,
+		Env:            frozen,
+		Log:            logFile,
+	})
+}
+
+func (s *Service) writeSource(srcDir string, files []api.File) error {
+	for _, f := range files {
+		dst := filepath.Join(srcDir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o644)
+		if f.Mode&0o111 != 0 {
+			mode = 0o755
+		}
+		if err := s.cfg.Blobs.CopyTo(f.Digest, dst, mode); err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+// Delete removes a deployment: its build is canceled, its processes
+// stopped, its files removed.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	if err := s.cfg.Store.DeleteDeployment(ctx, id); err != nil {
+		return err
+	}
+	s.forget(id)
+	s.cfg.OnChange()
+	return nil
+}
+
+// DeleteProject removes a project with its env vars and deployments.
+func (s *Service) DeleteProject(ctx context.Context, projectID string) error {
+	deployments, err := s.cfg.Store.ListDeployments(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.DeleteProject(ctx, projectID); err != nil {
+		return err
+	}
+	for _, d := range deployments {
+		s.forget(d.ID)
+	}
+	s.cfg.OnChange()
+	return nil
+}
+
+// forget cancels, stops and removes what a deleted deployment left behind.
+func (s *Service) forget(id string) {
+	s.mu.Lock()
+	cancel, building := s.cancels[id]
+	s.mu.Unlock()
+	if building {
+		cancel() // buildOne removes the directory once the build has stopped
+	}
+	s.cfg.StopRuntime(id)
+	if !building {
+		os.RemoveAll(s.Dir(id))
+	}
+}
+
+// RoutesChanged tells the edge that hostnames changed (e.g. a project rename).
+func (s *Service) RoutesChanged() { s.cfg.OnChange() }

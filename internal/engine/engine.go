@@ -1,0 +1,264 @@
+// Package engine wires the engine's packages into one daemon: the API on a
+// unix socket (and optionally TCP with a token), the edge serving apps, the
+// build queue and the Python runtime, all over one data dir.
+package engine
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runtime"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/server"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/version"
+)
+
+// Defaults of an engine's settings.
+const (
+	DefaultHTTPAddress = "127.0.0.1:3080"
+	DefaultPython      = "/usr/bin/python3"
+	DefaultBaseDomain  = "localhost"
+)
+
+// Files of a data dir.
+const (
+	SocketName = "engine.sock"
+	LockName   = "engine.lock"
+	KeyName    = "secret.key"
+	DBName     = "ferry.db"
+	LogName    = "engine.log"
+)
+
+// Config is what `serve` was asked to run.
+type Config struct {
+	DataDir     string
+	HTTPAddress string // where apps are served
+	Python      string // base interpreter of builds
+	BaseDomain  string // apps are <name>.<BaseDomain>
+	APIAddress  string // optional TCP address of the API; requires Token
+	Token       string
+	TLSCert     string // optional: serve the TCP API over TLS
+	TLSKey      string
+	Logger      *slog.Logger
+}
+
+// ErrLocked means another engine owns the data dir.
+var ErrLocked = errors.New("another engine is already running on this data dir")
+
+// hosts names projects' and deployments' hostnames under a base domain.
+type hosts struct{ base string }
+
+func (h hosts) ProductionHost(project string) string { return project + "." + h.base }
+func (h hosts) DeploymentHost(project, id string) string {
+	return project + "-" + deploy.ShortID(id) + "." + h.base
+}
+
+// Run runs the engine until ctx is done or a client asks it to stop.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.HTTPAddress == "" {
+		cfg.HTTPAddress = DefaultHTTPAddress
+	}
+	if cfg.Python == "" {
+		cfg.Python = DefaultPython
+	}
+	if cfg.BaseDomain == "" {
+		cfg.BaseDomain = DefaultBaseDomain
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.APIAddress != "" && cfg.Token == "" {
+		return errors.New("an API address on TCP needs a token: set FERRY_TOKEN (or --token-file) so that only its holders can reach the API")
+	}
+	log := cfg.Logger
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	lock := flock.New(filepath.Join(dataDir, LockName))
+	locked, err := lock.TryLock()
+	if err != nil {
+		return fmt.Errorf("lock data dir: %w", err)
+	}
+	if !locked {
+		return fmt.Errorf("%w (%s): stop it first (ferry stop --data-dir %s), or use another data dir", ErrLocked, dataDir, dataDir)
+	}
+	defer lock.Unlock()
+
+	box, err := secrets.LoadOrCreateKey(filepath.Join(dataDir, KeyName))
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, filepath.Join(dataDir, DBName))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	blobStore, err := blobs.Open(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	for _, dir := range []string{"run", "logs", "deployments"} {
+		if err := os.MkdirAll(filepath.Join(dataDir, dir), 0o700); err != nil {
+			return err
+		}
+	}
+
+	edgeListener, err := net.Listen("tcp", cfg.HTTPAddress)
+	if err != nil {
+		return fmt.Errorf("serve apps on %s: %w (set http_address / FERRY_HTTP_ADDRESS to a free address)", cfg.HTTPAddress, err)
+	}
+	defer edgeListener.Close()
+	_, port, _ := net.SplitHostPort(edgeListener.Addr().String())
+	appURL := func(host string) string {
+		if port == "80" {
+			return "http://" + host
+		}
+		return "http://" + host + ":" + port
+	}
+
+	rt := runtime.New(runtime.Config{
+		RunDir: filepath.Join(dataDir, "run"),
+		LogDir: filepath.Join(dataDir, "logs"),
+		Logger: log,
+	})
+	router := edge.New(st, box, rt, log)
+	if err := router.Reload(ctx); err != nil {
+		return err
+	}
+	deployments := deploy.New(deploy.Config{
+		Store:          st,
+		Blobs:          blobStore,
+		Secrets:        box,
+		Hosts:          hosts{base: cfg.BaseDomain},
+		DeploymentsDir: filepath.Join(dataDir, "deployments"),
+		Python:         cfg.Python,
+		Logger:         log,
+		StopRuntime:    rt.Stop,
+		OnChange: func() {
+			if err := router.Reload(context.Background()); err != nil {
+				log.Error("reload routes", "error", err)
+			}
+		},
+	})
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	startedAt := time.Now().UTC()
+	apiHandler := server.New(server.Config{
+		Store:   st,
+		Blobs:   blobStore,
+		Secrets: box,
+		Deploy:  deployments,
+		Hosts:   hosts{base: cfg.BaseDomain},
+		URL:     appURL,
+		Health: func() api.Health {
+			return api.Health{
+				Status: "ok", Version: version.String(), APIVersion: api.Version, PID: os.Getpid(),
+				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), BaseDomain: cfg.BaseDomain, StartedAt: startedAt,
+			}
+		},
+		Shutdown: stop,
+		Logger:   log,
+	})
+
+	socketPath := filepath.Join(dataDir, SocketName)
+	os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock
+	socketListener, err := net.Listen("unix", socketPath)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", socketPath, err)
+	}
+	if err := os.Chmod(socketPath, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(socketPath)
+
+	servers := []*http.Server{
+		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second},
+		{Handler: router, ReadHeaderTimeout: 30 * time.Second},
+	}
+	listeners := []net.Listener{socketListener, edgeListener}
+	if cfg.APIAddress != "" {
+		tcp, err := net.Listen("tcp", cfg.APIAddress)
+		if err != nil {
+			return fmt.Errorf("listen for the API on %s: %w", cfg.APIAddress, err)
+		}
+		servers = append(servers, &http.Server{Handler: requireToken(cfg.Token, apiHandler), ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, tcp)
+	}
+
+	var wg sync.WaitGroup
+	serveErr := make(chan error, len(servers))
+	for i, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i == 2 && cfg.TLSCert != "" {
+				err = srv.ServeTLS(listeners[i], cfg.TLSCert, cfg.TLSKey)
+			} else {
+				err = srv.Serve(listeners[i])
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- err
+			}
+		}()
+	}
+	go deployments.Run(runCtx)
+	if err := deployments.Resume(runCtx); err != nil {
+		return err
+	}
+	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid())
+
+	var runErr error
+	select {
+	case <-runCtx.Done():
+	case runErr = <-serveErr:
+	}
+	log.Info("engine stopping")
+	stop()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		srv.Shutdown(shutdownCtx)
+	}
+	wg.Wait()
+	deployments.Wait()
+	rt.Shutdown(shutdownCtx)
+	log.Info("engine stopped")
+	return runErr
+}
+
+// requireToken guards the TCP API with a bearer token.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"code":"` + api.CodeUnauthorized + `","message":"missing or wrong token: send Authorization: Bearer <token> (provider token / FERRY_TOKEN)"}` + "\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

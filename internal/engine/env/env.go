@@ -1,0 +1,109 @@
+// Package env decides what environment a deployment gets: the project's
+// user variables for its target, then the system variables ferry and Vercel
+// apps expect. The result is frozen into the deployment when it is created.
+package env
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Var is a user variable with its value in the clear.
+type Var struct {
+	Key       string
+	Value     string
+	Targets   []string
+	GitBranch string
+}
+
+// Deployment describes the deployment whose env is being resolved.
+type Deployment struct {
+	ID             string
+	ProjectID      string
+	ProjectName    string
+	Target         string // production | preview
+	GitBranch      string // "" when not from git
+	Hostname       string // the deployment's own host
+	ProductionHost string // the project's production host
+}
+
+var keyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// reservedPrefixes are owned by the system variables below.
+var reservedPrefixes = []string{"FERRY_", "VERCEL_"}
+
+// reservedKeys are names the runtime itself must control.
+var reservedKeys = []string{"VERCEL", "FERRY", "PATH", "VIRTUAL_ENV", "PYTHONHOME"}
+
+// ValidateKey says what is wrong with key as a user variable name, or nil.
+func ValidateKey(key string) error {
+	if !keyPattern.MatchString(key) {
+		return fmt.Errorf("env var key %q is invalid: use letters, digits and underscores, not starting with a digit (e.g. DATABASE_URL)", key)
+	}
+	upper := strings.ToUpper(key)
+	for _, p := range reservedPrefixes {
+		if strings.HasPrefix(upper, p) {
+			return fmt.Errorf("env var key %q is reserved: names starting with %s are set by ferry for every deployment; choose another name", key, p)
+		}
+	}
+	if slices.Contains(reservedKeys, upper) {
+		return fmt.Errorf("env var key %q is reserved: ferry sets it itself; choose another name", key)
+	}
+	return nil
+}
+
+// Resolve returns the deployment's environment as sorted KEY=VALUE pairs:
+// user vars of its target (a var for its git branch wins over one for any
+// branch), then system vars, which always win.
+func Resolve(d Deployment, vars []Var) []string {
+	values := map[string]string{}
+	branchSpecific := map[string]bool{}
+	for _, v := range vars {
+		if !slices.Contains(v.Targets, d.Target) {
+			continue
+		}
+		switch {
+		case v.GitBranch == "":
+			if !branchSpecific[v.Key] {
+				values[v.Key] = v.Value
+			}
+		case v.GitBranch == d.GitBranch && d.Target == "preview":
+			values[v.Key] = v.Value
+			branchSpecific[v.Key] = true
+		}
+	}
+	for k, v := range System(d) {
+		values[k] = v
+	}
+	out := make([]string, 0, len(values))
+	for k, v := range values {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// System returns the system variables of a deployment: ferry's own names and
+// the Vercel names, so an app written for Vercel runs unchanged.
+func System(d Deployment) map[string]string {
+	return map[string]string{
+		"VERCEL":                        "1",
+		"VERCEL_ENV":                    d.Target,
+		"VERCEL_URL":                    d.Hostname,
+		"VERCEL_PROJECT_PRODUCTION_URL": d.ProductionHost,
+		"VERCEL_DEPLOYMENT_ID":          d.ID,
+		"VERCEL_PROJECT_ID":             d.ProjectID,
+		"VERCEL_REGION":                 "local",
+		"VERCEL_GIT_COMMIT_REF":         d.GitBranch,
+		"FERRY":                         "1",
+		"FERRY_ENV":                     d.Target,
+		"FERRY_URL":                     d.Hostname,
+		"FERRY_PROJECT_PRODUCTION_URL":  d.ProductionHost,
+		"FERRY_DEPLOYMENT_ID":           d.ID,
+		"FERRY_PROJECT_ID":              d.ProjectID,
+		"FERRY_PROJECT_NAME":            d.ProjectName,
+	}
+}

@@ -1,0 +1,45 @@
+package env
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestValidateKey(t *testing.T) {
+	for _, ok := range []string{"API_KEY", "_x", "a1"} {
+		if err := ValidateKey(ok); err != nil {
+			t.Errorf("ValidateKey(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "1ABC", "A-B", "A B", "VERCEL_ENV", "ferry_x", "PATH"} {
+		if err := ValidateKey(bad); err == nil {
+			t.Errorf("ValidateKey(%q) accepted", bad)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	d := Deployment{ID: "dpl_1", ProjectName: "hello", Target: "preview", GitBranch: "feat", Hostname: "hello-abc.localhost", ProductionHost: "hello.localhost"}
+	vars := []Var{
+		{Key: "ONLY_PROD", Value: "p", Targets: []string{"production"}},
+		{Key: "SHARED", Value: "any-branch", Targets: []string{"preview", "production"}},
+		{Key: "SHARED", Value: "feat-branch", Targets: []string{"preview"}, GitBranch: "feat"},
+		{Key: "OTHER_BRANCH", Value: "x", Targets: []string{"preview"}, GitBranch: "main"},
+	}
+	got := Resolve(d, vars)
+	want := []string{"SHARED=feat-branch", "VERCEL=1", "VERCEL_ENV=preview", "VERCEL_URL=hello-abc.localhost", "FERRY_DEPLOYMENT_ID=dpl_1"}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing %s in %v", w, got)
+		}
+	}
+	for _, kv := range got {
+		if strings.HasPrefix(kv, "ONLY_PROD=") || strings.HasPrefix(kv, "OTHER_BRANCH=") {
+			t.Errorf("%s leaked into a preview of branch feat", kv)
+		}
+	}
+	if !slices.IsSorted(got) {
+		t.Error("env is not sorted")
+	}
+}

@@ -1,0 +1,90 @@
+// Package secrets encrypts values at rest (env vars, frozen deployment envs)
+// with a key kept in a 0600 file of the data dir.
+package secrets
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+const keySize = 32 // AES-256
+
+// Box seals and opens values with one key.
+type Box struct {
+	aead cipher.AEAD
+}
+
+// LoadOrCreateKey reads the key file at path, creating it (mode 0600) with a
+// fresh random key when it does not exist.
+func LoadOrCreateKey(path string) (*Box, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, keySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		// O_EXCL: never overwrite a key another process just wrote.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create key file %s: %w", path, err)
+		}
+		if _, err := f.Write(key); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read key file %s: %w", path, err)
+	}
+	if len(key) != keySize {
+		return nil, fmt.Errorf("key file %s holds %d bytes, want %d: it is damaged; restore it from a backup (values encrypted with it cannot be read without it)", path, len(key), keySize)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return New(key)
+}
+
+// New returns a Box for a 32-byte key.
+func New(key []byte) (*Box, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Box{aead: aead}, nil
+}
+
+// Seal encrypts plaintext; the nonce is prepended to the result.
+func (b *Box) Seal(plaintext []byte) []byte {
+	nonce := make([]byte, b.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return b.aead.Seal(nonce, nonce, plaintext, nil)
+}
+
+// Open decrypts what Seal produced.
+func (b *Box) Open(sealed []byte) ([]byte, error) {
+	n := b.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("sealed value too short")
+	}
+	plain, err := b.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return nil, errors.New("cannot decrypt a stored secret: the key file does not match the store")
+	}
+	return plain, nil
+}

@@ -1,0 +1,51 @@
+package secrets
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestKeyFileRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret.key")
+	box, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, want 0600", info.Mode().Perm())
+	}
+	sealed := box.Seal([]byte("s3cret"))
+	if bytes.Contains(sealed, []byte("s3cret")) {
+		t.Fatal("sealed value contains the plaintext")
+	}
+	again, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := again.Open(sealed)
+	if err != nil || string(plain) != "s3cret" {
+		t.Fatalf("Open = %q, %v", plain, err)
+	}
+}
+
+func TestOpenWithOtherKeyFails(t *testing.T) {
+	a, _ := LoadOrCreateKey(filepath.Join(t.TempDir(), "a.key"))
+	b, _ := LoadOrCreateKey(filepath.Join(t.TempDir(), "b.key"))
+	if _, err := b.Open(a.Seal([]byte("x"))); err == nil {
+		t.Fatal("opened a value sealed with another key")
+	}
+}
+
+func TestDamagedKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret.key")
+	os.WriteFile(path, []byte("short"), 0o600)
+	if _, err := LoadOrCreateKey(path); err == nil {
+		t.Fatal("accepted a damaged key file")
+	}
+}

@@ -1,0 +1,176 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/env"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// maxEnvValue is Vercel's limit on one value.
+const maxEnvValue = 64 << 10
+
+var validTargets = []string{api.TargetProduction, api.TargetPreview, api.TargetDevelopment}
+
+func validateEnvVar(req *api.EnvVarRequest) error {
+	if err := env.ValidateKey(req.Key); err != nil {
+		return badRequest("key", "%v", err)
+	}
+	if len(req.Value) > maxEnvValue {
+		return badRequest("value", "the value of %s is %d bytes; the limit is %d", req.Key, len(req.Value), maxEnvValue)
+	}
+	if len(req.Targets) == 0 {
+		return badRequest("target", "%s has no target: give one or more of production, preview, development", req.Key)
+	}
+	seen := map[string]bool{}
+	for _, t := range req.Targets {
+		if !slices.Contains(validTargets, t) {
+			return badRequest("target", "target %q of %s is not one of production, preview, development", t, req.Key)
+		}
+		if seen[t] {
+			return badRequest("target", "target %q of %s is listed twice", t, req.Key)
+		}
+		seen[t] = true
+	}
+	sort.Strings(req.Targets)
+	if req.GitBranch != "" && !slices.Equal(req.Targets, []string{api.TargetPreview}) {
+		return badRequest("git_branch", "%s has git_branch %q but targets %v: a branch applies to preview deployments only, so set target to [\"preview\"]", req.Key, req.GitBranch, req.Targets)
+	}
+	return nil
+}
+
+func digest(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Server) toAPIEnvVar(v *store.EnvVar, decrypt bool) (*api.EnvVar, error) {
+	out := &api.EnvVar{
+		ID: v.ID, ProjectID: v.ProjectID, Key: v.Key, ValueDigest: v.ValueDigest, Targets: v.Targets,
+		GitBranch: v.GitBranch, Comment: v.Comment, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+	}
+	if decrypt {
+		plain, err := s.cfg.Secrets.Open(v.SealedValue)
+		if err != nil {
+			return nil, err
+		}
+		out.Value = string(plain)
+	}
+	return out, nil
+}
+
+func conflictOrErr(err error) error {
+	var dup *store.DuplicateEnvError
+	if errors.As(err, &dup) {
+		return &api.Error{Code: api.CodeConflict, Field: "key",
+			Message: dup.Error() + " in this project: a key may be set once per target (and git branch); change the existing variable, or remove that target from one of them"}
+	}
+	return err
+}
+
+func (s *Server) createEnvVar(r *http.Request) (int, any, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var req api.EnvVarRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := validateEnvVar(&req); err != nil {
+		return 0, nil, err
+	}
+	v := &store.EnvVar{
+		ID: deploy.NewID("env"), ProjectID: p.ID, Key: req.Key,
+		SealedValue: s.cfg.Secrets.Seal([]byte(req.Value)), ValueDigest: digest(req.Value),
+		Targets: req.Targets, GitBranch: req.GitBranch, Comment: req.Comment,
+	}
+	if err := s.cfg.Store.CreateEnvVar(r.Context(), v); err != nil {
+		return 0, nil, conflictOrErr(err)
+	}
+	s.cfg.Logger.Info("env var created", "project", p.Name, "key", v.Key, "targets", v.Targets)
+	out, err := s.toAPIEnvVar(v, false)
+	return http.StatusCreated, out, err
+}
+
+func (s *Server) envVar(r *http.Request) (*store.Project, *store.EnvVar, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.cfg.Store.GetEnvVar(r.Context(), p.ID, r.PathValue("env"))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, notFound("env var %q does not exist in project %s", r.PathValue("env"), p.Name)
+	}
+	return p, v, err
+}
+
+func (s *Server) getEnvVar(r *http.Request) (int, any, error) {
+	_, v, err := s.envVar(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := s.toAPIEnvVar(v, boolQuery(r, "decrypt"))
+	return http.StatusOK, out, err
+}
+
+func (s *Server) listEnvVars(r *http.Request) (int, any, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return 0, nil, err
+	}
+	vars, err := s.cfg.Store.ListEnvVars(r.Context(), p.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	list := api.EnvVarList{EnvVars: []api.EnvVar{}}
+	for _, v := range vars {
+		out, err := s.toAPIEnvVar(v, boolQuery(r, "decrypt"))
+		if err != nil {
+			return 0, nil, err
+		}
+		list.EnvVars = append(list.EnvVars, *out)
+	}
+	return http.StatusOK, list, nil
+}
+
+func (s *Server) updateEnvVar(r *http.Request) (int, any, error) {
+	p, v, err := s.envVar(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var req api.EnvVarRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := validateEnvVar(&req); err != nil {
+		return 0, nil, err
+	}
+	v.Key, v.Targets, v.GitBranch, v.Comment = req.Key, req.Targets, req.GitBranch, req.Comment
+	v.SealedValue, v.ValueDigest = s.cfg.Secrets.Seal([]byte(req.Value)), digest(req.Value)
+	if err := s.cfg.Store.UpdateEnvVar(r.Context(), v); err != nil {
+		return 0, nil, conflictOrErr(err)
+	}
+	s.cfg.Logger.Info("env var updated", "project", p.Name, "key", v.Key, "targets", v.Targets)
+	out, err := s.toAPIEnvVar(v, false)
+	return http.StatusOK, out, err
+}
+
+func (s *Server) deleteEnvVar(r *http.Request) (int, any, error) {
+	p, v, err := s.envVar(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.cfg.Store.DeleteEnvVar(r.Context(), p.ID, v.ID); err != nil {
+		return 0, nil, err
+	}
+	s.cfg.Logger.Info("env var deleted", "project", p.Name, "key", v.Key)
+	return http.StatusNoContent, nil, nil
+}

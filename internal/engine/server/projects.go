@@ -1,0 +1,160 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// MaxProjectNameLength leaves room for "-<9 character id>" within the 63
+// characters of a DNS label.
+const MaxProjectNameLength = 52
+
+var projectNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+func validateProject(req *api.ProjectRequest) error {
+	switch {
+	case req.Name == "":
+		return badRequest("name", "project name is empty: give a DNS-safe name such as \"my-app\"")
+	case len(req.Name) > MaxProjectNameLength:
+		return badRequest("name", "project name %q is %d characters long; the limit is %d", req.Name, len(req.Name), MaxProjectNameLength)
+	case !projectNamePattern.MatchString(req.Name) || strings.Contains(req.Name, "--"):
+		return badRequest("name", "project name %q is not DNS-safe: use lowercase letters, digits and single hyphens, starting and ending with a letter or digit (e.g. \"my-app\")", req.Name)
+	}
+	switch req.Framework {
+	case "":
+		req.Framework = api.FrameworkAuto
+	case api.FrameworkAuto, api.FrameworkFlask, api.FrameworkFastAPI:
+	default:
+		return badRequest("framework", "framework %q is not supported: use auto, flask or fastapi", req.Framework)
+	}
+	root := req.RootDirectory
+	if root == "" {
+		root = "."
+	}
+	clean := path.Clean(root)
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(root, "\\") {
+		return badRequest("root_directory", "root_directory %q must be a relative path inside the source (e.g. \".\" or \"backend\")", req.RootDirectory)
+	}
+	req.RootDirectory = clean
+	return nil
+}
+
+func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, error) {
+	production, err := s.cfg.Store.ProductionDeploymentID(r.Context(), p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &api.Project{
+		ID:                     p.ID,
+		Name:                   p.Name,
+		Framework:              p.Framework,
+		RootDirectory:          p.RootDirectory,
+		InstallCommand:         p.InstallCommand,
+		BuildCommand:           p.BuildCommand,
+		ProductionURL:          s.cfg.URL(s.cfg.Hosts.ProductionHost(p.Name)),
+		ProductionDeploymentID: production,
+		CreatedAt:              p.CreatedAt,
+		UpdatedAt:              p.UpdatedAt,
+	}, nil
+}
+
+func (s *Server) createProject(r *http.Request) (int, any, error) {
+	var req api.ProjectRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := validateProject(&req); err != nil {
+		return 0, nil, err
+	}
+	p := &store.Project{
+		ID:             deploy.NewID("prj"),
+		Name:           req.Name,
+		Framework:      req.Framework,
+		RootDirectory:  req.RootDirectory,
+		InstallCommand: req.InstallCommand,
+		BuildCommand:   req.BuildCommand,
+	}
+	err := s.cfg.Store.CreateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name))
+	if errors.Is(err, store.ErrConflict) {
+		return 0, nil, &api.Error{Code: api.CodeConflict, Field: "name",
+			Message: fmt.Sprintf("a project named %q already exists: choose another name, or import the existing one (terraform import ferry_project.NAME %s)", p.Name, p.Name)}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	s.cfg.Logger.Info("project created", "project", p.Name, "id", p.ID)
+	out, err := s.toAPIProject(r, p)
+	return http.StatusCreated, out, err
+}
+
+func (s *Server) getProject(r *http.Request) (int, any, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := s.toAPIProject(r, p)
+	return http.StatusOK, out, err
+}
+
+func (s *Server) listProjects(r *http.Request) (int, any, error) {
+	projects, err := s.cfg.Store.ListProjects(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	list := api.ProjectList{Projects: []api.Project{}}
+	for _, p := range projects {
+		out, err := s.toAPIProject(r, p)
+		if err != nil {
+			return 0, nil, err
+		}
+		list.Projects = append(list.Projects, *out)
+	}
+	return http.StatusOK, list, nil
+}
+
+func (s *Server) updateProject(r *http.Request) (int, any, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var req api.ProjectRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := validateProject(&req); err != nil {
+		return 0, nil, err
+	}
+	oldHost := s.cfg.Hosts.ProductionHost(p.Name)
+	p.Name, p.Framework, p.RootDirectory = req.Name, req.Framework, req.RootDirectory
+	p.InstallCommand, p.BuildCommand = req.InstallCommand, req.BuildCommand
+	err = s.cfg.Store.UpdateProject(r.Context(), p, oldHost, s.cfg.Hosts.ProductionHost(p.Name))
+	if errors.Is(err, store.ErrConflict) {
+		return 0, nil, &api.Error{Code: api.CodeConflict, Field: "name", Message: fmt.Sprintf("a project named %q already exists: choose another name", p.Name)}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	s.cfg.Deploy.RoutesChanged()
+	out, err := s.toAPIProject(r, p)
+	return http.StatusOK, out, err
+}
+
+func (s *Server) deleteProject(r *http.Request) (int, any, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.cfg.Deploy.DeleteProject(r.Context(), p.ID); err != nil {
+		return 0, nil, err
+	}
+	s.cfg.Logger.Info("project deleted", "project", p.Name, "id", p.ID)
+	return http.StatusNoContent, nil, nil
+}

@@ -1,0 +1,169 @@
+// Package server is the engine's API: JSON over HTTP as internal/api defines
+// it. It validates every request before it changes anything.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// maxJSONBody bounds request bodies other than file uploads.
+const maxJSONBody = 8 << 20
+
+// maxFileSize bounds one uploaded file.
+const maxFileSize = 256 << 20
+
+// Config wires a Server.
+type Config struct {
+	Store    *store.Store
+	Blobs    *blobs.Store
+	Secrets  *secrets.Box
+	Deploy   *deploy.Service
+	Hosts    deploy.Hosts
+	URL      func(host string) string // full URL of an app host
+	Health   func() api.Health
+	Shutdown func() // asks the engine to stop
+	Logger   *slog.Logger
+}
+
+// Server serves the engine API.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns the API handler.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.handle("GET", api.PathHealth, s.health)
+	s.handle("POST", api.PathShutdown, s.shutdown)
+	s.handle("GET", api.PathProjects, s.listProjects)
+	s.handle("POST", api.PathProjects, s.createProject)
+	s.handle("GET", api.PathProject, s.getProject)
+	s.handle("PUT", api.PathProject, s.updateProject)
+	s.handle("DELETE", api.PathProject, s.deleteProject)
+	s.handle("GET", api.PathEnvVars, s.listEnvVars)
+	s.handle("POST", api.PathEnvVars, s.createEnvVar)
+	s.handle("GET", api.PathEnvVar, s.getEnvVar)
+	s.handle("PUT", api.PathEnvVar, s.updateEnvVar)
+	s.handle("DELETE", api.PathEnvVar, s.deleteEnvVar)
+	s.handle("HEAD", api.PathFiles, s.hasFile)
+	s.handle("PUT", api.PathFiles, s.putFile)
+	s.handle("GET", api.PathDeployments, s.listDeployments)
+	s.handle("POST", api.PathDeployments, s.createDeployment)
+	s.handle("GET", api.PathDeployment, s.getDeployment)
+	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
+	s.handle("GET", api.PathDeploymentLog, s.deploymentLog)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
+	})
+	return s
+}
+
+// handlerFunc returns a value to encode as JSON with status, or an error.
+type handlerFunc func(r *http.Request) (status int, body any, err error)
+
+func (s *Server) handle(method, pattern string, h handlerFunc) {
+	s.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := h(r)
+		if err != nil {
+			s.writeFailure(w, r, err)
+			return
+		}
+		if body == nil {
+			w.WriteHeader(status)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(body)
+	})
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// badRequest is an input error with the field at fault.
+func badRequest(field, format string, args ...any) *api.Error {
+	return &api.Error{Code: api.CodeBadRequest, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *api.Error {
+	return &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *api.Error
+	var inputErr *deploy.InputError
+	switch {
+	case errors.As(err, &apiErr):
+	case errors.As(err, &inputErr):
+		apiErr = &api.Error{Code: inputErr.Code, Field: inputErr.Field, Message: inputErr.Message, Missing: inputErr.Missing}
+	default:
+		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		apiErr = &api.Error{Code: api.CodeInternal, Message: "internal error in the engine: " + err.Error()}
+	}
+	status := map[string]int{
+		api.CodeBadRequest:   http.StatusBadRequest,
+		api.CodeNotFound:     http.StatusNotFound,
+		api.CodeConflict:     http.StatusConflict,
+		api.CodeMissingFiles: http.StatusPreconditionFailed,
+		api.CodeUnauthorized: http.StatusUnauthorized,
+	}[apiErr.Code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	writeError(w, status, apiErr)
+}
+
+func writeError(w http.ResponseWriter, status int, e *api.Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(e)
+}
+
+// decode reads a JSON body strictly: unknown fields are refused, so that a
+// misspelt field is an error rather than silently ignored.
+func decode(r *http.Request, into any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return badRequest("", "the request body is not valid JSON for this call: %v", err)
+	}
+	return nil
+}
+
+func (s *Server) health(r *http.Request) (int, any, error) {
+	return http.StatusOK, s.cfg.Health(), nil
+}
+
+func (s *Server) shutdown(r *http.Request) (int, any, error) {
+	go s.cfg.Shutdown()
+	return http.StatusAccepted, nil, nil
+}
+
+// project loads the project named by the {project} path parameter.
+func (s *Server) project(ctx context.Context, r *http.Request) (*store.Project, error) {
+	ref := r.PathValue("project")
+	p, err := s.cfg.Store.GetProject(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("project %q does not exist", ref)
+	}
+	return p, err
+}
+
+func boolQuery(r *http.Request, name string) bool {
+	v := strings.ToLower(r.URL.Query().Get(name))
+	return v == "1" || v == "true"
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Deployment is a stored deployment. Files is the JSON file list; SealedEnv
+// the frozen env, sealed.
+type Deployment struct {
+	ID           string
+	ProjectID    string
+	Target       string
+	State        string
+	Hostname     string
+	SourceDigest string
+	Files        []byte
+	SealedEnv    []byte
+	AppDir       string
+	Python       string
+	Entrypoint   string
+	Kind         string
+	ErrorMessage string
+	CreatedAt    time.Time
+	ReadyAt      *time.Time
+}
+
+const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, app_dir, python, entrypoint, kind, error_message, created_at, ready_at`
+
+func scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
+	var d Deployment
+	var readyAt sql.NullTime
+	err := row.Scan(&d.ID, &d.ProjectID, &d.Target, &d.State, &d.Hostname, &d.SourceDigest, &d.Files, &d.SealedEnv,
+		&d.AppDir, &d.Python, &d.Entrypoint, &d.Kind, &d.ErrorMessage, &d.CreatedAt, &readyAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if readyAt.Valid {
+		d.ReadyAt = &readyAt.Time
+	}
+	return &d, nil
+}
+
+func (s *Store) queryDeployments(ctx context.Context, where string, args ...any) ([]*Deployment, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE `+where+` ORDER BY created_at DESC, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Deployment
+	for rows.Next() {
+		d, err := scanDeployment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CreateDeployment inserts d.
+func (s *Store) CreateDeployment(ctx context.Context, d *Deployment) error {
+	d.CreatedAt = now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
+		d.AppDir, d.Python, d.Entrypoint, d.Kind, d.ErrorMessage, d.CreatedAt, d.ReadyAt)
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	return err
+}
+
+// GetDeployment returns a deployment by id.
+func (s *Store) GetDeployment(ctx context.Context, id string) (*Deployment, error) {
+	return scanDeployment(s.db.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE id = ?`, id))
+}
+
+// ListDeployments returns a project's deployments, newest first.
+func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*Deployment, error) {
+	return s.queryDeployments(ctx, `project_id = ?`, projectID)
+}
+
+// UnfinishedDeployments returns deployments still queued or building, for
+// resuming after a restart.
+func (s *Store) UnfinishedDeployments(ctx context.Context) ([]*Deployment, error) {
+	return s.queryDeployments(ctx, `state IN ('QUEUED', 'BUILDING')`)
+}
+
+// ReadyDeployments returns every deployment that can serve.
+func (s *Store) ReadyDeployments(ctx context.Context) ([]*Deployment, error) {
+	return s.queryDeployments(ctx, `state = 'READY'`)
+}
+
+// SetDeploymentState records a state change (and an error message for ERROR).
+func (s *Store) SetDeploymentState(ctx context.Context, id, state, errorMessage string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = ?, error_message = ? WHERE id = ?`, state, errorMessage, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// MarkReady records a successful build and, for a production deployment,
+// moves the project's production aliases to it in the same transaction, so
+// traffic switches at once.
+func (s *Store) MarkReady(ctx context.Context, d *Deployment, moveProduction bool) error {
+	t := now()
+	d.ReadyAt = &t
+	d.State = "READY"
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deployments SET state = 'READY', app_dir = ?, python = ?, entrypoint = ?, kind = ?, error_message = '', ready_at = ? WHERE id = ?`,
+			d.AppDir, d.Python, d.Entrypoint, d.Kind, t, d.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if moveProduction {
+			_, err = tx.ExecContext(ctx, `UPDATE aliases SET deployment_id = ? WHERE project_id = ? AND production = 1`, d.ID, d.ProjectID)
+		}
+		return err
+	})
+}
+
+// DeleteDeployment deletes a deployment; aliases pointing at it point at nothing.
+func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM deployments WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Alias is a hostname and the deployment it serves, if any.
+type Alias struct {
+	Hostname     string
+	ProjectID    string
+	DeploymentID string // "" when it points at nothing yet
+	Production   bool
+}
+
+// ListAliases returns every alias.
+func (s *Store) ListAliases(ctx context.Context) ([]Alias, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT hostname, project_id, COALESCE(deployment_id, ''), production FROM aliases`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Alias
+	for rows.Next() {
+		var a Alias
+		if err := rows.Scan(&a.Hostname, &a.ProjectID, &a.DeploymentID, &a.Production); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ProductionDeploymentID returns the deployment the project's production alias serves, or "".
+func (s *Store) ProductionDeploymentID(ctx context.Context, projectID string) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(deployment_id, '') FROM aliases WHERE project_id = ? AND production = 1 LIMIT 1`, projectID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}

@@ -1,0 +1,141 @@
+// Package store keeps the engine's state in an embedded SQLite database:
+// projects, env vars, deployments and aliases. Secret values arrive here
+// already sealed; the store never sees them in the clear.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a unique name or key would be duplicated.
+var ErrConflict = errors.New("conflict")
+
+// Store is the engine's database.
+type Store struct {
+	db *sql.DB
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is what SQLite allows; one connection avoids
+	// SQLITE_BUSY between our own goroutines.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrations are applied in order; PRAGMA user_version records how many ran.
+// Never edit one that has shipped: append a new one.
+var migrations = []string{
+	`CREATE TABLE projects (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		framework TEXT NOT NULL,
+		root_directory TEXT NOT NULL,
+		install_command TEXT,
+		build_command TEXT,
+		created_at TIMESTAMP NOT NULL,
+		updated_at TIMESTAMP NOT NULL
+	);
+	CREATE TABLE env_vars (
+		id TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		key TEXT NOT NULL,
+		sealed_value BLOB NOT NULL,
+		value_digest TEXT NOT NULL,
+		targets TEXT NOT NULL,
+		git_branch TEXT NOT NULL DEFAULT '',
+		comment TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL,
+		updated_at TIMESTAMP NOT NULL
+	);
+	CREATE INDEX env_vars_project ON env_vars(project_id, key);
+	CREATE TABLE deployments (
+		id TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		target TEXT NOT NULL,
+		state TEXT NOT NULL,
+		hostname TEXT NOT NULL UNIQUE,
+		source_digest TEXT NOT NULL,
+		files TEXT NOT NULL,
+		sealed_env BLOB NOT NULL,
+		app_dir TEXT NOT NULL DEFAULT '',
+		python TEXT NOT NULL DEFAULT '',
+		entrypoint TEXT NOT NULL DEFAULT '',
+		kind TEXT NOT NULL DEFAULT '',
+		error_message TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL,
+		ready_at TIMESTAMP
+	);
+	CREATE INDEX deployments_project ON deployments(project_id, created_at);
+	CREATE TABLE aliases (
+		hostname TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		deployment_id TEXT REFERENCES deployments(id) ON DELETE SET NULL,
+		production INTEGER NOT NULL
+	);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var applied int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&applied); err != nil {
+		return err
+	}
+	if applied > len(migrations) {
+		return fmt.Errorf("the database is at schema %d but this engine knows %d: it was written by a newer ferry; run that version", applied, len(migrations))
+	}
+	for i := applied; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

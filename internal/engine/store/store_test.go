@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestMigrationsAreIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ferry.db")
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.GetProject(ctx, "hello"); err != nil {
+		t.Fatalf("project lost across reopen: %v", err)
+	}
+}
+
+func TestProjectNameIsUnique(t *testing.T) {
+	s, ctx := openTest(t), context.Background()
+	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.CreateProject(ctx, &Project{ID: "p2", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost")
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate name: %v, want ErrConflict", err)
+	}
+	if _, err := s.GetProject(ctx, "p2"); !errors.Is(err, ErrNotFound) {
+		t.Fatal("the refused project was stored")
+	}
+}
+
+func TestEnvVarDuplicateKeyAndTarget(t *testing.T) {
+	s, ctx := openTest(t), context.Background()
+	s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost")
+	if err := s.CreateEnvVar(ctx, &EnvVar{ID: "e1", ProjectID: "p1", Key: "A", SealedValue: []byte("x"), Targets: []string{"production", "preview"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Same key, other target: allowed.
+	if err := s.CreateEnvVar(ctx, &EnvVar{ID: "e2", ProjectID: "p1", Key: "A", SealedValue: []byte("y"), Targets: []string{"development"}}); err != nil {
+		t.Fatal(err)
+	}
+	var dup *DuplicateEnvError
+	err := s.CreateEnvVar(ctx, &EnvVar{ID: "e3", ProjectID: "p1", Key: "A", SealedValue: []byte("z"), Targets: []string{"preview"}})
+	if !errors.As(err, &dup) || dup.Target != "preview" || !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate key+target: %v", err)
+	}
+	// Updating a var to overlap another is refused as well.
+	e2, _ := s.GetEnvVar(ctx, "p1", "e2")
+	e2.Targets = []string{"production"}
+	if err := s.UpdateEnvVar(ctx, e2); !errors.As(err, &dup) {
+		t.Fatalf("update into a duplicate: %v", err)
+	}
+}
+
+func TestDeleteProjectCascades(t *testing.T) {
+	s, ctx := openTest(t), context.Background()
+	s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost")
+	s.CreateEnvVar(ctx, &EnvVar{ID: "e1", ProjectID: "p1", Key: "A", SealedValue: []byte("x"), Targets: []string{"production"}})
+	d := &Deployment{ID: "d1", ProjectID: "p1", Target: "production", State: "QUEUED", Hostname: "hello-d1.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+	if err := s.CreateDeployment(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkReady(ctx, d, true); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
+		t.Fatalf("production alias at %q, want d1", id)
+	}
+	if err := s.DeleteProject(ctx, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetDeployment(ctx, "d1"); !errors.Is(err, ErrNotFound) {
+		t.Fatal("deployment survived its project")
+	}
+	if vars, _ := s.ListEnvVars(ctx, "p1"); len(vars) != 0 {
+		t.Fatal("env vars survived their project")
+	}
+	if aliases, _ := s.ListAliases(ctx); len(aliases) != 0 {
+		t.Fatal("aliases survived their project")
+	}
+}

@@ -1,0 +1,69 @@
+package validators
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckProjectName(t *testing.T) {
+	for _, ok := range []string{"a", "hello", "my-flask-app", "app2", "0", strings.Repeat("a", 52)} {
+		if p := checkProjectName(ok); p != "" {
+			t.Errorf("%q: %s", ok, p)
+		}
+	}
+	for name, want := range map[string]string{
+		"":                      "empty",
+		"-app":                  "hyphen",
+		"app-":                  "hyphen",
+		"My-App":                `Did you mean "my-app"?`,
+		"my_app":                `'_'`,
+		"app.example":           `'.'`,
+		strings.Repeat("a", 53): "53 characters",
+	} {
+		if p := checkProjectName(name); !strings.Contains(p, want) {
+			t.Errorf("%q: %q does not say %q", name, p, want)
+		}
+	}
+}
+
+func TestCheckEnvKey(t *testing.T) {
+	for _, ok := range []string{"A", "_x", "API_KEY", "greeting2", "VERCELX", "FERRY"} {
+		if p := checkEnvKey(ok); p != "" {
+			t.Errorf("%q: %s", ok, p)
+		}
+	}
+	for key, want := range map[string]string{
+		"":           "not a valid",
+		"1ABC":       "not a valid",
+		"API-KEY":    "not a valid",
+		"A B":        "not a valid",
+		"FERRY_X":    "reserved",
+		"VERCEL_ENV": "reserved",
+	} {
+		if p := checkEnvKey(key); !strings.Contains(p, want) {
+			t.Errorf("%q: %q does not say %q", key, p, want)
+		}
+	}
+}
+
+func TestCheckRootDirectory(t *testing.T) {
+	for _, ok := range []string{".", "api", "services/web", ".hidden"} {
+		if p := checkRootDirectory(ok); p != "" {
+			t.Errorf("%q: %s", ok, p)
+		}
+	}
+	for dir, want := range map[string]string{
+		"":        "empty",
+		"/srv":    "absolute",
+		"..":      "leaves",
+		"../x":    "leaves",
+		"a/../..": "leaves",
+		"./api":   `as "api"`,
+		"api/":    `as "api"`,
+		`a\b`:     `"/"`,
+	} {
+		if p := checkRootDirectory(dir); !strings.Contains(p, want) {
+			t.Errorf("%q: %q does not say %q", dir, p, want)
+		}
+	}
+}
