@@ -23,8 +23,10 @@ import (
 
 type testHosts struct{}
 
-func (testHosts) ProductionHost(p string) string       { return p + ".localhost" }
-func (testHosts) DeploymentHost(p, id string) string { return p + "-" + deploy.ShortID(id) + ".localhost" }
+func (testHosts) ProductionHost(p string) string { return p + ".localhost" }
+func (testHosts) DeploymentHost(p, id string) string {
+	return p + "-" + deploy.ShortID(id) + ".localhost"
+}
 
 // newTestServer returns an API server over a real store whose build queue is
 // not running, so deployments stay QUEUED.
