@@ -5,6 +5,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -119,16 +120,16 @@ func Build(ctx context.Context, spec Spec) (*Result, error) {
 }
 
 func (b *builder) runStep(ctx context.Context, name, title string, run func(context.Context) error) error {
-	b.log.resetTail()
 	b.log.printf("%s", title)
+	b.log.resetTail()
 	start := time.Now()
 	err := run(ctx)
 	if err == nil {
 		b.log.printf("%s: done in %s", title, elapsed(start))
 		return nil
 	}
-	failed, ok := err.(*Error)
-	if !ok {
+	var failed *Error
+	if !errors.As(err, &failed) {
 		failed = &Error{Message: err.Error()}
 	}
 	if ctx.Err() != nil {
@@ -171,7 +172,7 @@ func resolveRootDirectory(srcDir, root string) (string, error) {
 	info, err := os.Stat(appDir)
 	switch {
 	case err != nil:
-		return "", failure("root_directory %q does not exist in the source (looked for %s): %s", root, appDir, advice)
+		return "", failure("root_directory %q does not exist in the source: %s", root, advice)
 	case !info.IsDir():
 		return "", failure("root_directory %q is a file, not a folder: %s", root, advice)
 	}

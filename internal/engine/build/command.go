@@ -22,9 +22,10 @@ var hostEnvNames = []string{
 // hostEnvPrefixes: pip's own configuration (PIP_INDEX_URL, PIP_FIND_LINKS, ...).
 var hostEnvPrefixes = []string{"PIP_"}
 
-// commandEnv is the environment of everything a build runs: the allowed host
+// ProcessEnv is the environment of everything a build runs, and of the app
+// when it serves (so the import check sees what production sees): the allowed host
 // variables, overridden by the deployment's frozen env, inside the venv.
-func commandEnv(frozen []string, venvDir string) []string {
+func ProcessEnv(frozen []string, venvDir string) []string {
 	values := map[string]string{}
 	var order []string
 	set := func(key, value string) {

@@ -7,6 +7,13 @@ The answer goes to RESULT as JSON so that whatever the app prints while it is
 imported lands in the build log without corrupting the answer.
 """
 
+import sys
+
+# With -c, Python puts the working directory (the app's) first on sys.path:
+# a json.py or inspect.py of the app must not replace the modules used here.
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+
 import ast
 import importlib
 import importlib.metadata
@@ -15,7 +22,6 @@ import inspect
 import json
 import os
 import re
-import sys
 import traceback
 
 # Options that say where to find packages, not which ones are required: when
@@ -58,11 +64,14 @@ def requirement_lines(path, seen):
     if path in seen:
         return
     seen.add(path)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Undecidable("cannot be read here (%s)" % exc)
     text = re.sub(r"\\\r?\n", "", text)  # pip joins continuation lines
     for raw in text.splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        line = " ".join(re.sub(r"(^|\s)#.*$", "", raw).split())
         line = re.sub(r"\$\{([A-Z0-9_]+)\}", lambda m: os.environ.get(m.group(1), m.group(0)), line)
         if not line:
             continue
@@ -91,6 +100,13 @@ def installed_version(name):
 
 def check_with_packaging(line, packaging):
     Requirement, Version = packaging
+
+    def matches(requirement, version):
+        try:
+            return requirement.specifier.contains(Version(version), prereleases=True)
+        except Exception:  # an installed version that is not PEP 440
+            raise Undecidable("has %s installed as %r, which only pip can compare" % (requirement.name, version))
+
     try:
         req = Requirement(line)
     except Exception:
@@ -102,7 +118,7 @@ def check_with_packaging(line, packaging):
     version = installed_version(req.name)
     if version is None:
         return {"requirement": line, "ok": False, "reason": "not installed"}
-    if not req.specifier.contains(Version(version), prereleases=True):
+    if not matches(req, version):
         return {"requirement": line, "ok": False, "installed": version,
                 "reason": "installed %s does not match %s" % (version, req.specifier)}
     for extra in sorted(req.extras):
@@ -111,7 +127,7 @@ def check_with_packaging(line, packaging):
             if not dep.marker or not dep.marker.evaluate({"extra": extra}) or dep.marker.evaluate({"extra": ""}):
                 continue
             dep_version = installed_version(dep.name)
-            if dep_version is None or not dep.specifier.contains(Version(dep_version), prereleases=True):
+            if dep_version is None or not matches(dep, dep_version):
                 return {"requirement": line, "ok": False, "installed": version,
                         "reason": "extra [%s] needs %s" % (extra, dependency.split(";")[0].strip())}
     return {"requirement": line, "ok": True, "installed": version}
@@ -155,9 +171,6 @@ def check_without_packaging(line):
 
 
 def check_requirements(result_path, requirements_path):
-    # Packages the app ships in its own directory are not installed
-    # distributions, and must not shadow the packaging library used here.
-    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     result = {"pip": importlib.util.find_spec("pip") is not None, "checked": [], "undecidable": ""}
     packaging = load_packaging()
     try:
@@ -218,7 +231,8 @@ def find_app(candidates):
 
 def print_traceback(exc):
     """The traceback without the import machinery's and this helper's frames."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<") and f.filename != importlib.__file__]
     if frames:
         print("Traceback (most recent call last):", file=sys.stderr)
         print("".join(traceback.format_list(frames)), end="", file=sys.stderr)
@@ -246,7 +260,7 @@ def inspect_entrypoint(result_path, candidates):
         return
     module_name = relative[: -len(".py")].replace("/", ".")
     result = {"file": relative, "module": module_name, "attribute": attribute}
-    sys.path[0] = os.getcwd()
+    sys.path.insert(0, os.getcwd())
     sys.argv = [relative]
     # Said before importing, so that a hanging import shows which file it was.
     print("ferry: importing %s for `%s`" % (relative, attribute), flush=True)

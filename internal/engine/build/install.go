@@ -72,7 +72,7 @@ func (b *builder) install(ctx context.Context) error {
 	case answer.Undecidable != "":
 		b.log.printf("%s %s: leaving it to pip", requirementsFile, answer.Undecidable)
 	case len(unsatisfied) == 0:
-		b.log.printf("all %d requirements in %s are already installed: skipping pip", len(answer.Checked), requirementsFile)
+		b.log.printf("every requirement in %s is already installed: skipping pip", requirementsFile)
 		return nil
 	}
 	if !answer.PipAvailable {

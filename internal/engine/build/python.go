@@ -30,7 +30,7 @@ func (b *builder) createEnvironment(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(venvDir), 0o755); err != nil {
 		return failure("cannot create the directory for the Python environment: %v", err)
 	}
-	b.env = commandEnv(b.spec.Env, venvDir)
+	b.env = ProcessEnv(b.spec.Env, venvDir)
 	// Without pip the venv takes tens of milliseconds; the base interpreter's
 	// packages (and its pip, run as python -m pip) stay visible through
 	// --system-site-packages.

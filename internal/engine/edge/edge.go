@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/build"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runtime"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
@@ -77,7 +78,7 @@ func (r *Router) Reload(ctx context.Context) error {
 			Python:     d.Python,
 			Entrypoint: d.Entrypoint,
 			Kind:       d.Kind,
-			Env:        processEnv(d.Python, frozen),
+			Env:        build.ProcessEnv(frozen, filepath.Dir(filepath.Dir(d.Python))),
 		}}
 		table[d.Hostname] = rt
 		byID[d.ID] = rt
@@ -95,18 +96,6 @@ func (r *Router) Reload(ctx context.Context) error {
 	}
 	r.routes.Store(&table)
 	return nil
-}
-
-// processEnv is the whole environment of an app's processes: its frozen env
-// plus what a Python process in its virtualenv needs.
-func processEnv(python string, frozen []string) []string {
-	venv := filepath.Dir(filepath.Dir(python))
-	return append([]string{
-		"PATH=" + filepath.Join(venv, "bin") + ":/usr/local/bin:/usr/bin:/bin",
-		"VIRTUAL_ENV=" + venv,
-		"LANG=C.UTF-8",
-		"PYTHONDONTWRITEBYTECODE=1",
-	}, frozen...)
 }
 
 // ServeHTTP routes one request.

@@ -1,0 +1,179 @@
+package engine_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+)
+
+const python = "/usr/bin/python3"
+
+func needFlask(t *testing.T) {
+	t.Helper()
+	if err := exec.Command(python, "-c", "import flask").Run(); err != nil {
+		t.Skipf("%s cannot import flask (apt-get install python3-flask): %v", python, err)
+	}
+}
+
+// startEngine runs an engine in this process on a fresh data dir and
+// returns a client of it and the address apps are served on.
+func startEngine(t *testing.T) (*client.Client, string) {
+	t.Helper()
+	dataDir, err := os.MkdirTemp("", "ferry-engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	httpAddress := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("engine: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("engine did not stop")
+		}
+		os.RemoveAll(dataDir)
+	})
+	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if _, err := c.Health(ctx); err == nil {
+			break
+		}
+		if i > 100 {
+			t.Fatal("engine not healthy")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return c, httpAddress
+}
+
+// get fetches an app URL by dialing the engine's address with the URL's
+// Host, since *.localhost does not resolve in Go.
+func get(t *testing.T, httpAddress, rawURL string) (int, string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "http://"+httpAddress+u.Path, nil)
+	req.Host = u.Host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func writeApp(t *testing.T, version string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := "import os\nfrom flask import Flask\napp = Flask(__name__)\n\n@app.get('/')\ndef index():\n    return f\"v" + version + " {os.environ['GREETING']} {os.environ['VERCEL_ENV']}\"\n"
+	os.WriteFile(filepath.Join(dir, "app.py"), []byte(src), 0o644)
+	os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("flask\n"), 0o644)
+	return dir
+}
+
+func deploy(t *testing.T, c *client.Client, projectID, dir string) *api.Deployment {
+	t.Helper()
+	ctx := context.Background()
+	d, err := c.Deploy(ctx, projectID, dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	d, err = c.WaitDeployment(waitCtx, d.ID, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDeployServeAndReplace(t *testing.T) {
+	needFlask(t)
+	c, addr := startEngine(t)
+	ctx := context.Background()
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateEnvVar(ctx, p.ID, api.EnvVarRequest{Key: "GREETING", Value: "hi", Targets: []string{"production"}}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := get(t, addr, p.ProductionURL); status != 404 || !strings.Contains(body, "no ready production deployment") {
+		t.Errorf("before any deployment: %d %q", status, body)
+	}
+
+	v1 := deploy(t, c, p.ID, writeApp(t, "1"))
+	if v1.State != api.StateReady {
+		t.Fatalf("v1: %s %s", v1.State, v1.ErrorMessage)
+	}
+	if status, body := get(t, addr, v1.URL); status != 200 || body != "v1 hi production" {
+		t.Fatalf("v1 URL: %d %q", status, body)
+	}
+
+	// A changed env reaches new deployments only.
+	vars, _ := c.ListEnvVars(ctx, p.ID, false)
+	c.UpdateEnvVar(ctx, p.ID, vars[0].ID, api.EnvVarRequest{Key: "GREETING", Value: "hello", Targets: []string{"production"}})
+	v2 := deploy(t, c, p.ID, writeApp(t, "2"))
+	if status, body := get(t, addr, p.ProductionURL); status != 200 || body != "v2 hello production" {
+		t.Errorf("production after v2: %d %q", status, body)
+	}
+	if status, body := get(t, addr, v1.URL); status != 200 || body != "v1 hi production" {
+		t.Errorf("old deployment after v2: %d %q", status, body)
+	}
+	if v1.URL == v2.URL {
+		t.Error("two deployments share a URL")
+	}
+
+	if err := c.DeleteProject(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := get(t, addr, v1.URL); status != 404 {
+		t.Errorf("deleted project's deployment still served: %d", status)
+	}
+}
+
+func TestFailedBuildReportsLogTail(t *testing.T) {
+	c, _ := startEngine(t)
+	ctx := context.Background()
+	p, _ := c.CreateProject(ctx, api.ProjectRequest{Name: "broken"})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("no app here\n"), 0o644)
+	d := deploy(t, c, p.ID, dir)
+	if d.State != api.StateError || !strings.Contains(d.ErrorMessage, "app.py") {
+		t.Fatalf("want ERROR naming the files looked for, got %s %q", d.State, d.ErrorMessage)
+	}
+	log, err := c.DeploymentLog(ctx, d.ID)
+	if err != nil || !strings.Contains(log, "ferry:") {
+		t.Errorf("build log %q, %v", log, err)
+	}
+}

@@ -1,0 +1,852 @@
+"""ferry runtime bootstrap: serves one deployment's WSGI or ASGI app to the ferry engine.
+
+The engine (internal/engine/runtime) embeds this file and starts it as
+
+    python bootstrap.py KIND ENTRYPOINT THREADS SOCKET_PATH...
+
+in the app's directory, with fd 3 a unix socket back to the engine.
+
+Processes. This parent imports the app once, listens on one unix socket per worker, forks the workers
+and writes "ready\\n" on fd 3 once every worker serves. It forks a new worker when one dies and kills its
+whole process group when fd 3 reaches EOF (the engine is gone); workers exit when the parent dies.
+SIGTERM stops everything gracefully: workers finish the requests they hold (and an ASGI app's lifespan
+shutdown runs), then exit. A WSGI worker serves with THREADS threads, each owning one connection at a
+time; an ASGI worker runs one asyncio loop (uvloop when importable). The engine opens at most THREADS
+connections to a worker's socket and has one request in flight per connection.
+
+Framing, both directions, integers big-endian. Every frame is an 8-byte header and a payload:
+
+    u8 type | u8 flags | u16 count | u32 length | `length` bytes of payload
+
+  engine -> worker, one request:   HEAD, then BODY* END unless HEAD has flag NO_BODY
+  worker -> engine, one response:  RESPONSE, BODY*, then END (or ABORT once the app fails mid-response)
+
+  HEAD 'H'      `count` NUL-separated latin-1 strings, a NUL, then the path (which may contain NULs).
+                WSGI: environ key/value pairs (REQUEST_METHOD, QUERY_STRING, CONTENT_TYPE, HTTP_*, ...);
+                      the path is PATH_INFO (percent-decoded).
+                ASGI: method, scheme, query string, raw path, http version, client host, client port,
+                      server host, server port, then header name/value pairs with lower-case names;
+                      the path is the percent-decoded path.
+  BODY 'B'      the next chunk of the request or response body.
+  END 'E'       empty: the request body, or the response, is complete.
+  RESPONSE 'R'  `count` headers; payload: 3-digit status, then header name/value strings, NUL-separated.
+  ABORT 'A'     empty: the response cannot be completed; the engine drops the client connection.
+
+NUL-separated strings let a worker split a head with one str.split and fill a WSGI environ with one
+dict.update: Python's per-request work is what bounds throughput.
+"""
+
+import importlib
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+
+FRAME = struct.Struct(">BBHI")
+HEAD, BODY, END, RESPONSE, ABORT = b"HBERA"
+NO_BODY = 1
+END_FRAME = FRAME.pack(END, 0, 0, 0)
+ABORT_FRAME = FRAME.pack(ABORT, 0, 0, 0)
+READ_BUFFER = 64 * 1024
+COALESCE_LIMIT = 64 * 1024  # body chunks up to this size are copied into one write with their frame header
+MAX_FRAME = 1 << 30
+
+_error_body = b"Internal Server Error\n"
+_error_head = b"500\0Content-Type\0text/plain; charset=utf-8\0Content-Length\0%d" % len(_error_body)
+ERROR_RESPONSE = b"".join((
+    FRAME.pack(RESPONSE, 0, 2, len(_error_head)), _error_head,
+    FRAME.pack(BODY, 0, 0, len(_error_body)), _error_body, END_FRAME,
+))
+
+
+class EngineGone(Exception):
+    """The engine closed the connection: stop serving it."""
+
+
+class ProtocolError(Exception):
+    """The engine sent something this bootstrap does not understand."""
+
+
+def log(message):
+    print("ferry: " + message, file=sys.stderr, flush=True)
+
+
+def send_body(sock, prefix, data, end):
+    """Sends prefix (a RESPONSE frame or b""), data as BODY frames, then END if end."""
+    size = len(data)
+    try:
+        if size <= COALESCE_LIMIT:
+            parts = [prefix]
+            if size:
+                parts += (FRAME.pack(BODY, 0, 0, size), data)
+            if end:
+                parts.append(END_FRAME)
+            sock.sendall(b"".join(parts))
+            return
+        view = memoryview(data)
+        for start in range(0, size, MAX_FRAME):
+            piece = view[start:start + MAX_FRAME]
+            sock.sendall(prefix + FRAME.pack(BODY, 0, 0, len(piece)))
+            prefix = b""
+            sock.sendall(piece)
+        if end:
+            sock.sendall(END_FRAME)
+    except OSError as exc:
+        raise EngineGone() from exc
+
+
+def send_raw(sock, data):
+    try:
+        sock.sendall(data)
+    except OSError as exc:
+        raise EngineGone() from exc
+
+
+def load_app(entrypoint):
+    module_name, _, attribute = entrypoint.partition(":")
+    target = importlib.import_module(module_name)
+    for name in (attribute or "app").split("."):
+        try:
+            target = getattr(target, name)
+        except AttributeError:
+            raise AttributeError("module %r has no attribute %r (entrypoint %r)"
+                                 % (module_name, attribute, entrypoint)) from None
+    if not callable(target):
+        raise TypeError("entrypoint %r is not callable" % entrypoint)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------
+# WSGI
+
+
+class RequestBody:
+    """wsgi.input: the request's BODY frames, read from the connection as the app asks for them."""
+
+    __slots__ = ("_rfile", "_left", "_done")
+
+    def __init__(self, rfile):
+        self._rfile = rfile
+        self._left = 0  # unread bytes of the current BODY frame
+        self._done = False
+
+    def _next_frame(self):
+        """Moves to the next BODY frame; False at END."""
+        header = self._rfile.read(8)
+        if len(header) != 8:
+            raise EngineGone()
+        kind, _, _, length = FRAME.unpack(header)
+        if kind == END:
+            self._done = True
+            return False
+        if kind != BODY:
+            raise ProtocolError("frame %r inside a request body" % chr(kind))
+        self._left = length
+        return True
+
+    def _take(self, size):
+        data = self._rfile.read(size)
+        if len(data) != size:
+            raise EngineGone()
+        self._left -= size
+        return data
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = sys.maxsize
+        parts = []
+        while size > 0 and not self._done:
+            if self._left == 0:
+                self._next_frame()
+                continue
+            data = self._take(min(size, self._left))
+            size -= len(data)
+            parts.append(data)
+        return b"".join(parts)
+
+    def readline(self, size=-1):
+        if size is None or size < 0:
+            size = sys.maxsize
+        parts = []
+        while size > 0 and not self._done:
+            if self._left == 0:
+                self._next_frame()
+                continue
+            available = self._rfile.peek(1)[:min(size, self._left)]
+            if not available:
+                raise EngineGone()
+            newline = available.find(b"\n")
+            data = self._take(len(available) if newline < 0 else newline + 1)
+            size -= len(data)
+            parts.append(data)
+            if newline >= 0:
+                break
+        return b"".join(parts)
+
+    def readlines(self, hint=-1):
+        lines, total = [], 0
+        for line in self:
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def drain(self):
+        """Skips what the app left unread, so the connection is ready for the next request."""
+        while not self._done:
+            if self._left:
+                self._take(self._left)
+            else:
+                self._next_frame()
+
+
+class EmptyBody:
+    """wsgi.input of a request without a body."""
+
+    def read(self, size=-1):
+        return b""
+
+    def readline(self, size=-1):
+        return b""
+
+    def readlines(self, hint=-1):
+        return []
+
+    def __iter__(self):
+        return iter(())
+
+
+EMPTY_BODY = EmptyBody()
+
+
+class FileWrapper:
+    """wsgi.file_wrapper: iterates a file in blocks (PEP 3333's optional platform file handling)."""
+
+    def __init__(self, filelike, block_size=64 * 1024):
+        self.filelike = filelike
+        self.block_size = block_size
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.block_size)
+        if data:
+            return data
+        raise StopIteration
+
+
+class WSGIResponse:
+    """start_response and the response frames of one request."""
+
+    __slots__ = ("sock", "status", "headers", "head_sent", "complete", "remaining")
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.status = None
+        self.headers = None
+        self.head_sent = False
+        self.complete = False
+        self.remaining = None  # bytes the declared Content-Length still expects
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("start_response() called twice without exc_info")
+        self.status = status
+        self.headers = headers
+        return self.write
+
+    def _head(self):
+        status = self.status
+        if status is None:
+            raise AssertionError("the app sent a body before calling start_response()")
+        fields = [status[:3]]
+        for name, value in self.headers:
+            if name.lower() == "content-length":
+                self.remaining = int(value)
+            fields.append(name)
+            fields.append(value)
+        if not fields[0].isdigit() or status[3:4] not in ("", " "):
+            raise ValueError("invalid status %r" % status)
+        payload = "\0".join(fields).encode("latin-1")
+        return FRAME.pack(RESPONSE, 0, len(self.headers), len(payload)) + payload
+
+    def write(self, data, last=False):
+        """Sends a body chunk; last says the app has nothing more, so END rides in the same write."""
+        if self.complete:
+            return  # past the declared Content-Length
+        if type(data) is not bytes:
+            data = bytes(data)  # bytes-like is fine; str raises TypeError, as PEP 3333 wants
+        prefix = b""
+        if not self.head_sent:
+            prefix = self._head()
+            self.head_sent = True
+        remaining = self.remaining
+        if remaining is not None and len(data) >= remaining:
+            data = data[:remaining]
+            last = True
+        elif remaining is not None:
+            self.remaining = remaining - len(data)
+        self.complete = last
+        send_body(self.sock, prefix, data, last)
+
+    def finish(self):
+        if not self.head_sent:
+            self.write(b"", last=True)
+        elif not self.complete:
+            self.complete = True
+            send_raw(self.sock, END_FRAME)
+
+    def fail(self):
+        if not self.head_sent:
+            self.head_sent = self.complete = True
+            send_raw(self.sock, ERROR_RESPONSE)
+        elif not self.complete:
+            self.complete = True
+            send_raw(self.sock, ABORT_FRAME)
+
+
+def handle_wsgi_request(app, base_environ, sock, rfile, flags, count, payload):
+    fields = payload.decode("latin-1").split("\0", count)
+    environ = base_environ.copy()
+    environ["PATH_INFO"] = fields.pop()
+    pairs = iter(fields)
+    environ.update(zip(pairs, pairs))
+    body = EMPTY_BODY if flags & NO_BODY else RequestBody(rfile)
+    environ["wsgi.input"] = body
+    response = WSGIResponse(sock)
+    try:
+        result = app(environ, response.start_response)
+        try:
+            if type(result) is list and len(result) == 1:
+                response.write(result[0], last=True)
+            else:
+                for chunk in result:
+                    if chunk:
+                        response.write(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        response.finish()
+    except EngineGone:
+        raise
+    except Exception:
+        traceback.print_exc()
+        response.fail()
+    if body is not EMPTY_BODY:
+        body.drain()
+
+
+def serve_wsgi_connection(sock, app, base_environ, busy, slot):
+    rfile = sock.makefile("rb", buffering=READ_BUFFER)
+    read = rfile.read
+    unpack = FRAME.unpack
+    try:
+        while True:
+            header = read(8)
+            if len(header) != 8:
+                return
+            kind, flags, count, length = unpack(header)
+            if kind != HEAD:
+                raise ProtocolError("expected a request head, got frame %r" % chr(kind))
+            payload = read(length)
+            busy[slot] = True
+            handle_wsgi_request(app, base_environ, sock, rfile, flags, count, payload)
+            busy[slot] = False
+    except (EngineGone, ConnectionError):
+        pass
+    finally:
+        busy[slot] = False
+        rfile.close()
+
+
+def run_wsgi_worker(app, listener, threads, workers, ready_fd, parent_pipe):
+    base_environ = {
+        "SCRIPT_NAME": "",
+        "SERVER_SOFTWARE": "ferry",
+        "wsgi.version": (1, 0),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": threads > 1,
+        "wsgi.multiprocess": workers > 1,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": FileWrapper,
+    }
+    busy = [False] * threads
+
+    def accept_loop(slot):
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                time.sleep(0.1)  # e.g. out of file descriptors: retry rather than spin
+                continue
+            try:
+                serve_wsgi_connection(sock, app, base_environ, busy, slot)
+            except Exception:
+                traceback.print_exc()
+            finally:
+                sock.close()
+
+    for slot in range(threads):
+        threading.Thread(target=accept_loop, args=(slot,), name="ferry-wsgi-%d" % slot, daemon=True).start()
+
+    # The main thread only waits: for SIGTERM (signals reach it through the wakeup fd) or the parent's death.
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: None)
+    os.write(ready_fd, b".")
+    os.close(ready_fd)
+    readable, _, _ = select.select([wake_r, parent_pipe], [], [])
+    if parent_pipe in readable:
+        os._exit(1)
+    # Stopping: the engine sends nothing new; let the requests in progress finish.
+    while any(busy):
+        time.sleep(0.01)
+
+
+# ---------------------------------------------------------------------------------------------------
+# ASGI
+
+
+class LifespanStartupFailed(Exception):
+    pass
+
+
+class Lifespan:
+    """Runs the app's ASGI lifespan protocol, if it speaks it."""
+
+    def __init__(self, app):
+        self.app = app
+        self.state = {}
+        self.task = None
+
+    async def startup(self):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        self.messages = asyncio.Queue()
+        self.started = loop.create_future()
+        self.stopped = loop.create_future()
+        self.task = loop.create_task(self._run())
+        await self.messages.put({"type": "lifespan.startup"})
+        await self.started
+
+    async def shutdown(self):
+        if self.task is None or self.task.done():
+            return
+        await self.messages.put({"type": "lifespan.shutdown"})
+        await self.stopped
+
+    async def _run(self):
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
+        try:
+            await self.app(scope, self.messages.get, self._send)
+        except Exception as exc:
+            if not self.started.done():
+                log("the app does not support ASGI lifespan (%s: %s); serving without it"
+                    % (type(exc).__name__, exc))
+            else:
+                traceback.print_exc()
+        finally:
+            for future in (self.started, self.stopped):
+                if not future.done():
+                    future.set_result(None)
+
+    async def _send(self, message):
+        kind = message["type"]
+        if kind == "lifespan.startup.complete":
+            self.started.set_result(None)
+        elif kind == "lifespan.startup.failed":
+            self.started.set_exception(LifespanStartupFailed(message.get("message", "")))
+        elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+            if kind.endswith("failed"):
+                log("ASGI lifespan shutdown failed: %s" % message.get("message", ""))
+            self.stopped.set_result(None)
+
+
+class ASGIExchange:
+    """receive and send of one ASGI request."""
+
+    def __init__(self, loop, reader, writer, has_body):
+        self.loop = loop
+        self.reader = reader
+        self.writer = writer
+        self.has_body = has_body
+        self.request_complete = False
+        self.status = None
+        self.headers = None
+        self.head_sent = False
+        self.complete = False
+        self.finished = None  # future that wakes receive() waiting for a disconnect
+        self.gone = False
+
+    async def receive(self):
+        if not self.request_complete:
+            if self.has_body:
+                kind, _, _, length = FRAME.unpack(await self.reader.readexactly(8))
+                if kind == BODY:
+                    return {"type": "http.request", "body": await self.reader.readexactly(length), "more_body": True}
+                if kind != END:
+                    raise ProtocolError("frame %r inside a request body" % chr(kind))
+            self.request_complete = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if not self.complete:
+            if self.finished is None:
+                self.finished = self.loop.create_future()
+            await self.finished
+        return {"type": "http.disconnect"}
+
+    async def send(self, message):
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.status is not None:
+                raise RuntimeError("http.response.start sent twice")
+            self.status = message["status"]
+            self.headers = message.get("headers", ())
+        elif kind == "http.response.body":
+            if self.status is None:
+                raise RuntimeError("http.response.body sent before http.response.start")
+            if self.complete:
+                raise RuntimeError("http.response.body sent after the response completed")
+            more = message.get("more_body", False)
+            await self._write(message.get("body", b""), not more)
+
+    def _head(self):
+        fields = [b"%d" % self.status]
+        for name, value in self.headers:
+            fields.append(name if type(name) is bytes else name.encode("latin-1"))
+            fields.append(value if type(value) is bytes else value.encode("latin-1"))
+        payload = b"\0".join(fields)
+        return FRAME.pack(RESPONSE, 0, len(fields) // 2, len(payload)) + payload
+
+    async def _write(self, data, last):
+        prefix = b""
+        if not self.head_sent:
+            prefix = self._head()
+            self.head_sent = True
+        parts = [prefix]
+        if data:
+            parts += (FRAME.pack(BODY, 0, 0, len(data)), data)
+        if last:
+            parts.append(END_FRAME)
+            self._complete()
+        await self._send(b"".join(parts))
+
+    async def _send(self, data):
+        try:
+            self.writer.write(data)
+            await self.writer.drain()
+        except ConnectionError:
+            self.gone = True
+            raise
+
+    def _complete(self):
+        self.complete = True
+        if self.finished is not None and not self.finished.done():
+            self.finished.set_result(None)
+
+    async def finish(self):
+        if self.complete:
+            return
+        if self.status is None:
+            raise RuntimeError("the app returned without sending a response")
+        await self._write(b"", True)
+
+    async def fail(self):
+        if self.complete:
+            return
+        data = ABORT_FRAME if self.head_sent else ERROR_RESPONSE
+        self.head_sent = True
+        self._complete()
+        await self._send(data)
+
+    async def drain_request(self):
+        while self.has_body and not self.request_complete:
+            await self.receive()
+
+
+class ASGIWorker:
+    def __init__(self, app):
+        self.app = app
+        self.lifespan = Lifespan(app)
+        self.active = 0
+
+    async def run(self, listener, ready_fd, parent_pipe):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stopping.set)
+        loop.add_signal_handler(signal.SIGINT, stopping.set)
+        loop.add_reader(parent_pipe, os._exit, 1)
+        await self.lifespan.startup()
+        server = await asyncio.start_unix_server(self.serve_connection, sock=listener)
+        os.write(ready_fd, b".")
+        os.close(ready_fd)
+        await stopping.wait()
+        server.close()
+        while self.active:
+            await asyncio.sleep(0.01)
+        await self.lifespan.shutdown()
+
+    async def serve_connection(self, reader, writer):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        unpack = FRAME.unpack
+        try:
+            while True:
+                kind, flags, count, length = unpack(await reader.readexactly(8))
+                if kind != HEAD:
+                    raise ProtocolError("expected a request head, got frame %r" % chr(kind))
+                payload = await reader.readexactly(length)
+                exchange = ASGIExchange(loop, reader, writer, not flags & NO_BODY)
+                self.active += 1
+                try:
+                    await self.handle_request(exchange, count, payload)
+                finally:
+                    self.active -= 1
+                if exchange.gone:
+                    return
+                await exchange.drain_request()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except Exception:
+            traceback.print_exc()
+        finally:
+            writer.close()
+
+    async def handle_request(self, exchange, count, payload):
+        fields = payload.split(b"\0", count)
+        path = fields.pop()
+        (method, scheme, query, raw_path, http_version,
+         client_host, client_port, server_host, server_port) = fields[:9]
+        pairs = iter(fields[9:])
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": http_version.decode("latin-1"),
+            "method": method.decode("latin-1"),
+            "scheme": scheme.decode("latin-1"),
+            "path": path.decode("utf-8", "replace"),
+            "raw_path": raw_path,
+            "query_string": query,
+            "root_path": "",
+            "headers": list(zip(pairs, pairs)),
+            "client": (client_host.decode("latin-1"), int(client_port)),
+            "server": (server_host.decode("latin-1"), int(server_port)),
+            "state": self.lifespan.state.copy(),
+        }
+        try:
+            await self.app(scope, exchange.receive, exchange.send)
+            await exchange.finish()
+        except Exception:
+            if exchange.gone:
+                return
+            traceback.print_exc()
+            try:
+                await exchange.fail()
+            except ConnectionError:
+                pass
+
+
+def run_asgi_worker(app, listener, ready_fd, parent_pipe):
+    import asyncio
+    try:
+        import uvloop
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+    try:
+        asyncio.run(ASGIWorker(app).run(listener, ready_fd, parent_pipe))
+    except LifespanStartupFailed as exc:
+        log("ASGI lifespan startup failed: %s" % exc)
+        os._exit(1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parent
+
+
+class Supervisor:
+    """Forks the workers, keeps them running, and reports readiness to the engine."""
+
+    def __init__(self, run_worker, listeners, control):
+        self.run_worker = run_worker  # run_worker(listener, ready_fd, parent_pipe), in the forked worker
+        self.listeners = listeners
+        self.control = control
+        self.workers = {}  # pid -> worker index
+        self.started_at = [0.0] * len(listeners)
+        self.restart_delay = [0.0] * len(listeners)
+        self.restarts = {}  # worker index -> monotonic time of its due restart
+        self.stopping = False
+
+    def run(self):
+        self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, not SIG_IGN, so select wakes and we reap
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        self.ready_r, self.ready_w = os.pipe2(os.O_CLOEXEC)
+        self.death_r, self.death_w = os.pipe2(os.O_CLOEXEC)  # workers see EOF when this process dies
+        for index in range(len(self.listeners)):
+            self._spawn(index)
+        unready = len(self.listeners)
+        while True:
+            if self.stopping and not self.workers:
+                return 0
+            timeout = None
+            if self.restarts:
+                timeout = max(0.0, min(self.restarts.values()) - time.monotonic())
+            readable, _, _ = select.select([self.control, self.ready_r, self.wake_r], [], [], timeout)
+            if self.control in readable and not self.control.recv(64):
+                os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
+            if self.ready_r in readable:
+                reports = len(os.read(self.ready_r, 64))
+                if unready > 0:
+                    unready -= reports
+                    if unready <= 0:
+                        self.control.sendall(b"ready\n")
+            if self.wake_r in readable:
+                while True:
+                    try:
+                        if not os.read(self.wake_r, 64):
+                            break
+                    except BlockingIOError:
+                        break
+                if not self._reap(starting=unready > 0):
+                    return 1
+            now = time.monotonic()
+            for index, due in list(self.restarts.items()):
+                if due <= now and not self.stopping:
+                    del self.restarts[index]
+                    self._spawn(index)
+
+    def _stop(self, signum, frame):
+        self.stopping = True
+        self.restarts.clear()
+        for pid in list(self.workers):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def _spawn(self, index):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                self._become_worker(index)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        self.workers[pid] = index
+        self.started_at[index] = time.monotonic()
+
+    def _become_worker(self, index):
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
+        for fd in (self.wake_r, self.wake_w, self.ready_r, self.death_w):
+            os.close(fd)
+        self.control.close()
+        for other, listener in enumerate(self.listeners):
+            if other != index:
+                listener.close()
+        self.run_worker(self.listeners[index], self.ready_w, self.death_r)
+
+    def _reap(self, starting):
+        """Collects exited workers and schedules their restart; False if one died during startup."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if pid == 0:
+                return True
+            index = self.workers.pop(pid, None)
+            if index is None or self.stopping:
+                continue
+            if os.WIFSIGNALED(status):
+                how = "was killed by signal %d" % os.WTERMSIG(status)
+            else:
+                how = "exited with code %d" % os.WEXITSTATUS(status)
+            if starting:
+                log("worker %d %s during startup" % (index, how))
+                for other in self.workers:
+                    os.kill(other, signal.SIGKILL)
+                return False
+            # A worker that dies right after starting is restarted with a growing delay, not in a tight loop.
+            uptime = time.monotonic() - self.started_at[index]
+            delay = 0.0 if uptime > 1.0 else min(max(self.restart_delay[index] * 2, 0.1), 5.0)
+            self.restart_delay[index] = delay
+            log("worker %d (pid %d) %s; starting a new one" % (index, pid, how))
+            self.restarts[index] = time.monotonic() + delay
+
+
+def listen(path):
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    listener.bind(path)
+    listener.listen(128)
+    return listener
+
+
+def main():
+    kind, entrypoint, threads, *socket_paths = sys.argv[1:]
+    threads = int(threads)
+    sys.argv = sys.argv[:1]
+    sys.path[0] = os.getcwd()  # the app's directory, not this script's
+    control = socket.socket(fileno=3)
+    try:
+        app = load_app(entrypoint)
+    except BaseException:
+        traceback.print_exc()
+        log("could not load the app from %r" % entrypoint)
+        return 1
+    listeners = [listen(path) for path in socket_paths]
+    if kind == "asgi":
+        def run_worker(listener, ready_fd, parent_pipe):
+            run_asgi_worker(app, listener, ready_fd, parent_pipe)
+    else:
+        def run_worker(listener, ready_fd, parent_pipe):
+            run_wsgi_worker(app, listener, threads, len(socket_paths), ready_fd, parent_pipe)
+    return Supervisor(run_worker, listeners, control).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

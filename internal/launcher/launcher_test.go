@@ -1,0 +1,130 @@
+package launcher_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
+	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
+	"github.com/ferryhq/terraform-provider-ferry/internal/version"
+)
+
+// TestMain lets this test binary be the engine the launcher starts.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		os.Exit(cli.Run(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func shortDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ferry-launch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func stopEngine(t *testing.T, e *launcher.Engine) {
+	t.Helper()
+	c, err := client.New(client.Config{Endpoint: "unix://" + e.SocketPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Shutdown(context.Background())
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(e.SocketPath); err != nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("engine pid %d did not stop", e.Health.PID)
+}
+
+func TestConcurrentEnsureStartsOneEngine(t *testing.T) {
+	opts := launcher.Options{DataDir: shortDataDir(t), HTTPAddress: freeAddress(t), Version: version.String()}
+	var wg sync.WaitGroup
+	pids := make([]int, 4)
+	errs := make([]error, 4)
+	for i := range pids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e, err := launcher.Ensure(context.Background(), opts)
+			errs[i] = err
+			if e != nil {
+				pids[i] = e.Health.PID
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Ensure %d: %v", i, err)
+		}
+	}
+	for _, pid := range pids[1:] {
+		if pid != pids[0] {
+			t.Fatalf("two engines started: pids %v", pids)
+		}
+	}
+	if pids[0] == os.Getpid() {
+		t.Fatal("the engine runs in the caller's process, not detached")
+	}
+	e, err := launcher.Find(context.Background(), opts.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Health.HTTPAddress != opts.HTTPAddress {
+		t.Errorf("engine serves apps on %s, asked for %s", e.Health.HTTPAddress, opts.HTTPAddress)
+	}
+	stopEngine(t, e)
+	if _, err := launcher.Find(context.Background(), opts.DataDir); err == nil {
+		t.Error("engine still found after stop")
+	}
+}
+
+func TestEngineOfAnotherVersionIsRefused(t *testing.T) {
+	opts := launcher.Options{DataDir: shortDataDir(t), HTTPAddress: freeAddress(t), Version: version.String()}
+	e, err := launcher.Ensure(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopEngine(t, e)
+	opts.Version = "9.9.9"
+	_, err = launcher.Ensure(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "ferry stop") || !strings.Contains(err.Error(), fmt.Sprint(e.Health.PID)) {
+		t.Fatalf("want a version error telling how to stop pid %d, got %v", e.Health.PID, err)
+	}
+}
+
+func TestEngineThatCannotStartSaysWhy(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, err = launcher.Ensure(context.Background(), launcher.Options{DataDir: shortDataDir(t), HTTPAddress: busy.Addr().String(), Version: version.String()})
+	if err == nil || !strings.Contains(err.Error(), "http_address") {
+		t.Fatalf("want the engine's own reason (address in use, set http_address), got %v", err)
+	}
+}

@@ -1,0 +1,213 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
+	"github.com/ferryhq/terraform-provider-ferry/internal/version"
+)
+
+// testPython is the interpreter that has Debian's Flask and FastAPI.
+const testPython = "/usr/bin/python3"
+
+// testEngine is a real engine with its own data dir, started from the test
+// binary (see TestMain) and stopped when the test ends.
+type testEngine struct {
+	dataDir     string
+	httpAddress string
+	httpPort    string
+	client      *client.Client
+}
+
+// startEngine starts the engine a test's provider will find. It skips the
+// test unless TF_ACC is set.
+func startEngine(t *testing.T) *testEngine {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 to run it")
+	}
+	// Not t.TempDir(): its long paths would push the engine's socket past
+	// the 107-byte limit of unix socket paths.
+	dataDir, err := os.MkdirTemp("", "ferry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	e := &testEngine{dataDir: dataDir, httpAddress: "127.0.0.1:" + port, httpPort: port}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	eng, err := launcher.Ensure(ctx, launcher.Options{
+		DataDir:     dataDir,
+		HTTPAddress: e.httpAddress,
+		Python:      testPython,
+		Version:     version.String(),
+	})
+	if err != nil {
+		os.RemoveAll(dataDir)
+		t.Fatalf("starting the engine: %v", err)
+	}
+	if e.client, err = client.New(client.Config{Endpoint: "unix://" + eng.SocketPath, UserAgent: "ferry-acceptance-test"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.stop(t, eng.SocketPath) })
+	return e
+}
+
+// stop shuts the engine down, waits for it to be gone, and removes its data
+// dir unless the test failed (it is kept for a look at engine.log).
+func (e *testEngine) stop(t *testing.T, socket string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.client.Shutdown(ctx); err != nil {
+		t.Errorf("shutting the engine down: %v", err)
+	}
+	for ctx.Err() == nil {
+		if _, err := os.Stat(socket); err != nil {
+			break
+		}
+		probe, _ := client.New(client.Config{Endpoint: "unix://" + socket, RetryMax: 1})
+		if _, err := probe.Health(ctx); err != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if t.Failed() {
+		t.Logf("engine data dir kept: %s (see engine.log)", e.dataDir)
+		return
+	}
+	os.RemoveAll(e.dataDir)
+}
+
+// config prefixes a configuration with a provider block for this engine.
+func (e *testEngine) config(resources string) string {
+	return fmt.Sprintf(`
+provider "ferry" {
+  data_dir     = %q
+  http_address = %q
+  python       = %q
+}
+%s
+`, e.dataDir, e.httpAddress, testPython, resources)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+// randomName is a project name no other test uses.
+func randomName() string {
+	return "acc-" + acctest.RandStringFromCharSet(8, acctest.CharSetAlpha)
+}
+
+// get fetches an app URL such as http://hello.localhost:8080/path. Go does
+// not resolve *.localhost, so it dials the URL's port on 127.0.0.1 and sends
+// the host name in the Host header. A cold worker may need a moment: errors
+// and 5xx answers are retried for a while.
+func get(rawURL string) (int, string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 0, "", err
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	httpClient := &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", u.Port()))
+			},
+		},
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body, err := getOnce(httpClient, rawURL)
+		if (err == nil && status < 500) || time.Now().After(deadline) {
+			return status, body, err
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func getOnce(c *http.Client, rawURL string) (int, string, error) {
+	resp, err := c.Get(rawURL)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// expectBody checks that a GET of rawURL answers 200 with a body containing
+// every one of want.
+func expectBody(rawURL string, want ...string) error {
+	status, body, err := get(rawURL)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", rawURL, err)
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d, body %q", rawURL, status, body)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			return fmt.Errorf("GET %s: body %q does not contain %q", rawURL, body, w)
+		}
+	}
+	return nil
+}
+
+// writeApp writes files (relative path -> content) into dir.
+func writeApp(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// flaskApp is a Flask app that shows its version and two env vars.
+func flaskApp(appVersion string) map[string]string {
+	return map[string]string{
+		"requirements.txt": "flask\n",
+		"app.py": `import os
+
+from flask import Flask
+
+app = Flask(__name__)
+VERSION = "` + appVersion + `"
+
+
+@app.route("/")
+def index():
+    return "version=%s greeting=%s vercel_env=%s\n" % (
+        VERSION,
+        os.environ.get("GREETING", "<unset>"),
+        os.environ.get("VERCEL_ENV", "<unset>"),
+    )
+`,
+	}
+}

@@ -1,0 +1,400 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/validators"
+)
+
+var (
+	_ resource.Resource                     = (*envVarResource)(nil)
+	_ resource.ResourceWithConfigure        = (*envVarResource)(nil)
+	_ resource.ResourceWithImportState      = (*envVarResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*envVarResource)(nil)
+	_ resource.ResourceWithValidateConfig   = (*envVarResource)(nil)
+)
+
+// privateValueWODigest is the private-state key holding the digest of the
+// last value_wo written, so that a change behind Terraform's back shows in
+// plan although the value itself is never stored.
+const privateValueWODigest = "value_wo_digest"
+
+var allTargets = []string{api.TargetProduction, api.TargetPreview, api.TargetDevelopment}
+
+// NewEnvVarResource is the ferry_env_var resource.
+func NewEnvVarResource() resource.Resource { return &envVarResource{} }
+
+type envVarResource struct {
+	data *providerData
+}
+
+type envVarModel struct {
+	ID             types.String `tfsdk:"id"`
+	ProjectID      types.String `tfsdk:"project_id"`
+	Key            types.String `tfsdk:"key"`
+	Value          types.String `tfsdk:"value"`
+	ValueWO        types.String `tfsdk:"value_wo"`
+	ValueWOVersion types.Int64  `tfsdk:"value_wo_version"`
+	Target         types.Set    `tfsdk:"target"`
+	GitBranch      types.String `tfsdk:"git_branch"`
+	Comment        types.String `tfsdk:"comment"`
+}
+
+func (r *envVarResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_env_var"
+}
+
+func (r *envVarResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An environment variable of a project, for the deployments of some targets. As on Vercel, a change " +
+			"reaches new deployments only: deployments freeze their environment when they are created. Values are encrypted " +
+			"at rest by the engine; use `value_wo` to keep a secret out of Terraform's state as well.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The env var's id, assigned by the engine.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"project_id": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Id of the project (`ferry_project.<name>.id`). Changing it replaces the variable.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"key": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Name of the variable, such as `API_KEY`: a letter or underscore, then letters, digits and " +
+					"underscores. Names starting with `" + strings.Join(validators.ReservedEnvPrefixes, "` or `") +
+					"` are reserved for the variables ferry sets in every deployment.",
+				Validators: []validator.String{validators.EnvKey()},
+			},
+			"value": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "Value of the variable. It is stored in Terraform's state (marked sensitive). " +
+					"Exactly one of `value` and `value_wo` must be set. A change made outside Terraform shows as an update in plan.",
+			},
+			"value_wo": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				MarkdownDescription: "Value of the variable, write-only: sent to the engine but never stored in Terraform's plan or state " +
+					"(requires Terraform 1.11 or later). Terraform cannot see a change of a write-only value, so change " +
+					"`value_wo_version` to send a new one. Exactly one of `value` and `value_wo` must be set.",
+				Validators: []validator.String{
+					stringvalidator.AlsoRequires(path.MatchRoot("value_wo_version")),
+				},
+			},
+			"value_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Version of `value_wo`, required with it: change it (for example increment it) to send the " +
+					"current `value_wo` to the engine. When the value on the engine no longer matches the one last sent " +
+					"(it was changed outside Terraform), plan shows this attribute changing, and apply sends `value_wo` again.",
+				Validators: []validator.Int64{
+					int64validator.AlsoRequires(path.MatchRoot("value_wo")),
+				},
+			},
+			"target": schema.SetAttribute{
+				Required:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Deployment targets that get the variable: one or more of `production`, `preview` and `development`. " +
+					"A key may be set once per target (and git branch).",
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(stringvalidator.OneOf(allTargets...)),
+				},
+			},
+			"git_branch": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Limit the variable to preview deployments of this git branch. Only allowed when `target` is " +
+					"exactly `[\"preview\"]`.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"comment": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "A note for people reading the project's variables.",
+			},
+		},
+	}
+}
+
+func (r *envVarResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("value"), path.MatchRoot("value_wo")),
+	}
+}
+
+// ValidateConfig checks git_branch against target.
+func (r *envVarResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg envVarModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || cfg.GitBranch.IsNull() || cfg.GitBranch.IsUnknown() || cfg.Target.IsUnknown() || cfg.Target.IsNull() {
+		return
+	}
+	var targets []types.String
+	resp.Diagnostics.Append(cfg.Target.ElementsAs(ctx, &targets, false)...)
+	for _, t := range targets {
+		if t.IsUnknown() {
+			return
+		}
+	}
+	if len(targets) != 1 || targets[0].ValueString() != api.TargetPreview {
+		resp.Diagnostics.AddAttributeError(path.Root("git_branch"), "git_branch needs target preview",
+			"A variable limited to a git branch applies to that branch's preview deployments only: "+
+				`set target = ["preview"], or remove git_branch.`)
+	}
+}
+
+func (r *envVarResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureClient(req.ProviderData, &resp.Diagnostics)
+}
+
+// request builds the engine request from the plan, taking the value from
+// value or, when that is null, from value_wo in the configuration.
+func (r *envVarResource) request(ctx context.Context, plan *envVarModel, config *envVarModel) (api.EnvVarRequest, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var targets []string
+	diags.Append(plan.Target.ElementsAs(ctx, &targets, false)...)
+	sort.Strings(targets)
+	value := plan.Value.ValueString()
+	if plan.Value.IsNull() {
+		value = config.ValueWO.ValueString()
+	}
+	return api.EnvVarRequest{
+		Key:       plan.Key.ValueString(),
+		Value:     value,
+		Targets:   targets,
+		GitBranch: plan.GitBranch.ValueString(),
+		Comment:   plan.Comment.ValueString(),
+	}, diags
+}
+
+// fill copies the engine's view into m, keeping "" where m had "" and the
+// engine omits empty strings.
+func (m *envVarModel) fill(ctx context.Context, e *api.EnvVar) diag.Diagnostics {
+	m.ID = types.StringValue(e.ID)
+	m.ProjectID = types.StringValue(e.ProjectID)
+	m.Key = types.StringValue(e.Key)
+	targets, diags := types.SetValueFrom(ctx, types.StringType, e.Targets)
+	m.Target = targets
+	m.GitBranch = optionalString(e.GitBranch, m.GitBranch)
+	m.Comment = optionalString(e.Comment, m.Comment)
+	return diags
+}
+
+// rememberValueWO stores (or, for a value in state, clears) the digest of a
+// write-only value in private state.
+func rememberValueWO(ctx context.Context, private interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}, usesWO bool, value string) diag.Diagnostics {
+	if !usesWO {
+		return private.SetKey(ctx, privateValueWODigest, nil)
+	}
+	b, _ := json.Marshal(digest(value))
+	return private.SetKey(ctx, privateValueWODigest, b)
+}
+
+func (r *envVarResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config envVarModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	body, diags := r.request(ctx, &plan, &config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	projectID := plan.ProjectID.ValueString()
+	tflog.Info(ctx, "creating env var", map[string]any{"project_id": projectID, "key": body.Key, "target": body.Targets})
+	e, err := r.data.Client.CreateEnvVar(ctx, projectID, body)
+	if err != nil {
+		addEnvVarError(&resp.Diagnostics, "create", projectID, body, err)
+		return
+	}
+	resp.Diagnostics.Append(plan.fill(ctx, e)...)
+	plan.ValueWO = types.StringNull()
+	resp.Diagnostics.Append(rememberValueWO(ctx, resp.Private, plan.Value.IsNull(), body.Value)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *envVarResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state envVarModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	projectID, id := state.ProjectID.ValueString(), state.ID.ValueString()
+	e, err := r.data.Client.GetEnvVar(ctx, projectID, id, false)
+	if client.IsNotFound(err) {
+		tflog.Warn(ctx, "env var is gone from the engine; removing it from state", map[string]any{"project_id": projectID, "id": id})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read environment variable", fmt.Sprintf("Reading env var %s of project %s: %v", id, projectID, err))
+		return
+	}
+	resp.Diagnostics.Append(state.fill(ctx, e)...)
+
+	woDigestJSON, diags := req.Private.GetKey(ctx, privateValueWODigest)
+	resp.Diagnostics.Append(diags...)
+	var woDigest string
+	if len(woDigestJSON) > 0 {
+		_ = json.Unmarshal(woDigestJSON, &woDigest)
+	}
+	switch {
+	case !state.Value.IsNull():
+		if digest(state.Value.ValueString()) != e.ValueDigest {
+			// Changed outside Terraform: show the engine's value, so that
+			// plan offers to put the configured one back.
+			tflog.Info(ctx, "env var value changed outside Terraform", map[string]any{"key": e.Key})
+			resp.Diagnostics.Append(r.readValue(ctx, &state)...)
+		}
+	case woDigest != "":
+		if woDigest != e.ValueDigest {
+			// The write-only value is not in state: a null version makes
+			// plan show an update that sends value_wo again.
+			tflog.Info(ctx, "env var write-only value changed outside Terraform", map[string]any{"key": e.Key})
+			state.ValueWOVersion = types.Int64Null()
+		}
+	default:
+		// Just imported: neither value nor a write-only digest is known.
+		resp.Diagnostics.Append(r.readValue(ctx, &state)...)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// readValue sets state.Value to the engine's decrypted value.
+func (r *envVarResource) readValue(ctx context.Context, state *envVarModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	e, err := r.data.Client.GetEnvVar(ctx, state.ProjectID.ValueString(), state.ID.ValueString(), true)
+	if err != nil {
+		diags.AddError("Cannot read environment variable value", fmt.Sprintf("Reading the value of %s: %v", state.Key.ValueString(), err))
+		return diags
+	}
+	state.Value = types.StringValue(e.Value)
+	return diags
+}
+
+func (r *envVarResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config envVarModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	body, diags := r.request(ctx, &plan, &config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	projectID, id := state.ProjectID.ValueString(), state.ID.ValueString()
+	tflog.Info(ctx, "updating env var", map[string]any{"project_id": projectID, "id": id, "key": body.Key, "target": body.Targets})
+	e, err := r.data.Client.UpdateEnvVar(ctx, projectID, id, body)
+	if err != nil {
+		addEnvVarError(&resp.Diagnostics, "update", projectID, body, err)
+		return
+	}
+	resp.Diagnostics.Append(plan.fill(ctx, e)...)
+	plan.ValueWO = types.StringNull()
+	resp.Diagnostics.Append(rememberValueWO(ctx, resp.Private, plan.Value.IsNull(), body.Value)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *envVarResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state envVarModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	projectID, id := state.ProjectID.ValueString(), state.ID.ValueString()
+	tflog.Info(ctx, "deleting env var", map[string]any{"project_id": projectID, "id": id, "key": state.Key.ValueString()})
+	if err := r.data.Client.DeleteEnvVar(ctx, projectID, id); err != nil && !client.IsNotFound(err) {
+		resp.Diagnostics.AddError("Cannot delete environment variable", fmt.Sprintf("Deleting %s of project %s: %v", state.Key.ValueString(), projectID, err))
+	}
+}
+
+// ImportState takes "project/KEY/target": the project by name or id, and
+// one of the variable's targets.
+func (r *envVarResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	parts := strings.Split(req.ID, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || !slices.Contains(allTargets, parts[2]) {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("Import an environment variable as project/KEY/target, such as hello/API_KEY/production, "+
+				"with the project's name or id and one of the variable's targets (%s); got %q.", strings.Join(allTargets, ", "), req.ID))
+		return
+	}
+	projectRef, key, target := parts[0], parts[1], parts[2]
+	p, err := r.data.Client.GetProject(ctx, projectRef)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot import environment variable", fmt.Sprintf("Finding project %q: %v", projectRef, err))
+		return
+	}
+	vars, err := r.data.Client.ListEnvVars(ctx, p.ID, false)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot import environment variable", fmt.Sprintf("Listing the variables of project %q: %v", projectRef, err))
+		return
+	}
+	for _, e := range vars {
+		if e.Key == key && slices.Contains(e.Targets, target) {
+			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), e.ID)...)
+			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), p.ID)...)
+			return
+		}
+	}
+	resp.Diagnostics.AddError("Environment variable not found",
+		fmt.Sprintf("Project %q has no variable %s with target %s.", projectRef, key, target))
+}
+
+func addEnvVarError(diags interface{ AddError(string, string) }, op, projectID string, body api.EnvVarRequest, err error) {
+	if client.IsConflict(err) {
+		diags.AddError("Duplicate environment variable",
+			fmt.Sprintf("The engine refused to %s %s for target %s: %v\n\nA key may be set once per target (and git branch) "+
+				"in a project. Remove the other definition, change target, or import the existing variable with "+
+				"`terraform import ferry_env_var.<name> %s/%s/%s`.", op, body.Key, strings.Join(body.Targets, ", "), err,
+				projectID, body.Key, body.Targets[0]))
+		return
+	}
+	diags.AddError("Cannot "+op+" environment variable",
+		fmt.Sprintf("The engine refused to %s %s in project %s: %v", op, body.Key, projectID, err))
+}
+
+// digest is the engine's value_digest of a value: hex sha256.
+func digest(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}
+
+// optionalString maps the engine's "" (an omitted field) to null, unless
+// the prior value was "" itself.
+func optionalString(engine string, prior types.String) types.String {
+	if engine == "" && (prior.IsNull() || prior.IsUnknown() || prior.ValueString() != "") {
+		return types.StringNull()
+	}
+	return types.StringValue(engine)
+}

@@ -1,0 +1,101 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
+)
+
+// TestMain lets the test binary act as the engine: the launcher starts
+// engines by running its own executable with "serve".
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		os.Exit(cli.Run(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+var protoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"ferry": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+func TestProviderSchemaIsValid(t *testing.T) {
+	server, err := protoV6ProviderFactories["ferry"]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range resp.Diagnostics {
+		t.Errorf("schema diagnostic: %s: %s", d.Summary, d.Detail)
+	}
+	for _, name := range []string{"ferry_project", "ferry_env_var", "ferry_deployment"} {
+		if _, ok := resp.ResourceSchemas[name]; !ok {
+			t.Errorf("no resource %s", name)
+		}
+	}
+}
+
+// unreachableProvider configures the provider against an address where no
+// engine listens: enough for tests that fail at validation, before the
+// provider is configured.
+const unreachableProvider = `
+provider "ferry" {
+  endpoint = "http://127.0.0.1:9"
+}
+`
+
+// fakeEngine answers health checks only: enough to configure the provider
+// for plan-time tests that need no real engine.
+func fakeEngine(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != api.PathHealth {
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(api.Error{Code: api.CodeNotFound, Message: "not in the fake engine"})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(api.Health{Status: "ok", Version: "test", APIVersion: api.Version, HTTPAddress: "127.0.0.1:1", BaseDomain: "localhost"})
+	}))
+	t.Cleanup(srv.Close)
+	return `
+provider "ferry" {
+  endpoint = "` + srv.URL + `"
+}
+`
+}
+
+func TestProviderReportsUnreachableEngine(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      unreachableProvider + `resource "ferry_project" "p" { name = "hello" }`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`Could not reach the ferry engine at http://127.0.0.1:9`),
+		}},
+	})
+}
+
+func TestProviderRejectsBadEndpoint(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      `provider "ferry" { endpoint = "ftp://example.com" }` + "\n" + `resource "ferry_project" "p" { name = "hello" }`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`scheme must be unix, https or http`),
+		}},
+	})
+}
