@@ -121,7 +121,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"url": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "The deployment's own URL (scheme, host and port), such as `http://hello-3fa8c1d2.localhost:8080`. It keeps serving this deployment until it is destroyed.",
+				MarkdownDescription: "The deployment's own URL (scheme, host and port), such as `http://hello-3fa8c1d2.localhost:3080`. It serves this deployment for as long as the deployment exists on the engine (see `delete_on_destroy`).",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"status": schema.StringAttribute{
@@ -145,7 +145,8 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Default:  booldefault.StaticBool(false),
 				MarkdownDescription: "Whether destroying or replacing this resource deletes the deployment on the engine and stops " +
 					"its processes. Defaults to `false`: the deployment is kept, still serving at its own URL (for comparison or " +
-					"rollback), and is deleted with its project. A deployment that fails to build is always deleted.",
+					"rollback), and is deleted with its project. A deployment that fails to build is always deleted. With `true`, " +
+					"add `lifecycle { create_before_destroy = true }` so that a replacement keeps production serving until the new deployment is ready.",
 			},
 			"timeouts": timeoutsAttr,
 		},
@@ -314,7 +315,10 @@ func (r *deploymentResource) discard(ctx context.Context, id string) {
 
 func (m *deploymentModel) fill(d *api.Deployment) {
 	m.ID = types.StringValue(d.ID)
-	m.ProjectID = types.StringValue(d.ProjectID)
+	if m.ProjectID.IsNull() || m.ProjectID.IsUnknown() {
+		// Otherwise keep the configured reference, which may be a name.
+		m.ProjectID = types.StringValue(d.ProjectID)
+	}
 	m.Production = types.BoolValue(d.Target == api.TargetProduction)
 	m.URL = types.StringValue(d.URL)
 	m.Status = types.StringValue(d.State)

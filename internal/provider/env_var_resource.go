@@ -87,14 +87,16 @@ func (r *envVarResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Required: true,
 				MarkdownDescription: "Name of the variable, such as `API_KEY`: a letter or underscore, then letters, digits and " +
 					"underscores. Names starting with `" + strings.Join(validators.ReservedEnvPrefixes, "` or `") +
-					"` are reserved for the variables ferry sets in every deployment.",
+					"` (in any letter case) are reserved for the variables ferry sets in every deployment, and so are `PATH`, " +
+					"`VIRTUAL_ENV`, `PYTHONHOME`, `VERCEL` and `FERRY`.",
 				Validators: []validator.String{validators.EnvKey()},
 			},
 			"value": schema.StringAttribute{
 				Optional:  true,
 				Sensitive: true,
 				MarkdownDescription: "Value of the variable. It is stored in Terraform's state (marked sensitive). " +
-					"Exactly one of `value` and `value_wo` must be set. A change made outside Terraform shows as an update in plan.",
+					"Exactly one of `value` and `value_wo` must be set. At most 64 KiB. A change made outside Terraform shows as an update in plan.",
+				Validators: []validator.String{validators.EnvValue()},
 			},
 			"value_wo": schema.StringAttribute{
 				Optional:  true,
@@ -104,6 +106,7 @@ func (r *envVarResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 					"(requires Terraform 1.11 or later). Terraform cannot see a change of a write-only value, so change " +
 					"`value_wo_version` to send a new one. Exactly one of `value` and `value_wo` must be set.",
 				Validators: []validator.String{
+					validators.EnvValue(),
 					stringvalidator.AlsoRequires(path.MatchRoot("value_wo_version")),
 				},
 			},
@@ -195,7 +198,10 @@ func (r *envVarResource) request(ctx context.Context, plan *envVarModel, config 
 // engine omits empty strings.
 func (m *envVarModel) fill(ctx context.Context, e *api.EnvVar) diag.Diagnostics {
 	m.ID = types.StringValue(e.ID)
-	m.ProjectID = types.StringValue(e.ProjectID)
+	if m.ProjectID.IsNull() || m.ProjectID.IsUnknown() {
+		// Otherwise keep the configured reference, which may be a name.
+		m.ProjectID = types.StringValue(e.ProjectID)
+	}
 	m.Key = types.StringValue(e.Key)
 	targets, diags := types.SetValueFrom(ctx, types.StringType, e.Targets)
 	m.Target = targets

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -21,12 +22,14 @@ func TestEnvVarValidation(t *testing.T) {
 	for name, tc := range map[string]struct{ attrs, want string }{
 		"key with hyphen":     {`key = "API-KEY"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `not a valid environment variable name`},
 		"key with digit":      {`key = "1KEY"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `not a valid environment variable name`},
-		"reserved VERCEL_":    {`key = "VERCEL_ENV"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `reserved for the variables ferry sets`},
-		"reserved FERRY_":     {`key = "FERRY_URL"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `reserved for the variables ferry sets`},
+		"reserved VERCEL_":    {`key = "VERCEL_ENV"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `reserved for the variables ferry sets in every deployment`},
+		"reserved FERRY_":     {`key = "FERRY_URL"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `reserved for the variables ferry sets in every deployment`},
+		"reserved PATH":       {`key = "PATH"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `ferry's runtime sets PATH itself`},
+		"value too long":      {`key = "A"` + "\n" + `value = "` + strings.Repeat("x", 70000) + `"` + "\n" + `target = ["production"]`, `the engine accepts at most 65536 bytes`},
 		"unknown target":      {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["staging"]`, `value must be one of`},
 		"no target":           {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = []`, `set must contain at least 1 elements`},
-		"no value":            {`key = "A"` + "\n" + `target = ["production"]`, `No attribute specified when one \(and only one\) of \[value,value_wo\]`},
-		"both values":         {`key = "A"` + "\n" + `value = "x"` + "\n" + `value_wo = "y"` + "\n" + `value_wo_version = 1` + "\n" + `target = ["production"]`, `2 attributes specified when one \(and only one\) of \[value,value_wo\]`},
+		"no value":            {`key = "A"` + "\n" + `target = ["production"]`, `Exactly one of these attributes must be configured: [value,value_wo]`},
+		"both values":         {`key = "A"` + "\n" + `value = "x"` + "\n" + `value_wo = "y"` + "\n" + `value_wo_version = 1` + "\n" + `target = ["production"]`, `Exactly one of these attributes must be configured: [value,value_wo]`},
 		"value_wo no version": {`key = "A"` + "\n" + `value_wo = "y"` + "\n" + `target = ["production"]`, `Attribute "value_wo_version" must be specified when "value_wo" is specified`},
 		"branch production":   {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n" + `git_branch = "main"`, `git_branch needs target preview`},
 		"branch two targets":  {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["preview", "development"]` + "\n" + `git_branch = "main"`, `git_branch needs target preview`},
@@ -38,7 +41,7 @@ func TestEnvVarValidation(t *testing.T) {
 				Steps: []resource.TestStep{{
 					Config:      unreachableProvider + "resource \"ferry_env_var\" \"v\" {\nproject_id = \"p\"\n" + tc.attrs + "\n}\n",
 					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(tc.want),
+					ExpectError: errorText(tc.want),
 				}},
 			})
 		})
@@ -52,11 +55,12 @@ func TestEnvVarImportIDs(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: protoV6ProviderFactories,
 				Steps: []resource.TestStep{{
-					Config:        e + `resource "ferry_env_var" "v" {` + "\n" + `project_id = "p"` + "\n" + `key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n}",
+					// Import steps get no generated required_providers block.
+					Config:        requiredProviders() + e + `resource "ferry_env_var" "v" {` + "\n" + `project_id = "p"` + "\n" + `key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n}",
 					ResourceName:  "ferry_env_var.v",
 					ImportState:   true,
 					ImportStateId: id,
-					ExpectError:   regexp.MustCompile(`Import an environment variable as project/KEY/target`),
+					ExpectError:   errorText(`Import an environment variable as project/KEY/target`),
 				}},
 			})
 		})
@@ -203,7 +207,7 @@ resource "ferry_env_var" "b" {
   target     = ["production"]
   depends_on = [ferry_env_var.a]
 }`, name)),
-				ExpectError: regexp.MustCompile(`(?s)Duplicate environment variable.*once per target`),
+				ExpectError: regexp.MustCompile(`(?s)Duplicate environment variable.*once\s+per\s+target`),
 			},
 			{
 				// The refused variable left nothing behind.

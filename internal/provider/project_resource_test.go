@@ -19,6 +19,7 @@ func TestProjectValidation(t *testing.T) {
 	for name, tc := range map[string]struct{ attrs, want string }{
 		"uppercase":      {`name = "My-App"`, `Did you mean "my-app"`},
 		"underscore":     {`name = "my_app"`, `Invalid project name`},
+		"double hyphen":  {`name = "my--app"`, `two hyphens in a row`},
 		"leading hyphen": {`name = "-app"`, `starts or ends with a hyphen`},
 		"too long":       {`name = "` + strings.Repeat("a", 53) + `"`, `at most 52`},
 		"empty":          {`name = ""`, `project name is empty`},
@@ -33,7 +34,7 @@ func TestProjectValidation(t *testing.T) {
 				Steps: []resource.TestStep{{
 					Config:      unreachableProvider + "resource \"ferry_project\" \"p\" {\n" + tc.attrs + "\n}\n",
 					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(regexp.QuoteMeta(tc.want)),
+					ExpectError: errorText(tc.want),
 				}},
 			})
 		})
@@ -175,7 +176,7 @@ resource "ferry_project" "a" {
 resource "ferry_project" "b" {
   name = %[1]q
 }`, name)),
-				ExpectError: regexp.MustCompile(`(?s)Project name already taken.*terraform import`),
+				ExpectError: regexp.MustCompile(`(?s)Project name already taken.*terraform\s+import`),
 			},
 			{
 				// Exactly one project came of it, which the next apply manages.

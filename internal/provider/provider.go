@@ -71,7 +71,7 @@ func (p *ferryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "URL of a remote engine, such as `https://ferry.example.com:8443`, or `unix:///path/to/engine.sock` " +
+				MarkdownDescription: "URL of a remote engine, such as `https://ferry.example.com:7443`, or `unix:///path/to/engine.sock` " +
 					"for a local one. Leave unset to use the embedded engine of `data_dir`. May also be set with the `" + EnvEndpoint + "` environment variable.",
 			},
 			"token": schema.StringAttribute{
@@ -89,13 +89,13 @@ func (p *ferryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"http_address": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "`host:port` where an embedded engine started by this provider serves the apps, such as `127.0.0.1:8080`. " +
-					"Defaults to the engine's own default. May also be set with the `" + EnvHTTPAddress + "` environment variable. " +
+					"Defaults to `127.0.0.1:3080` (apps at `http://<project>.localhost:3080`). May also be set with the `" + EnvHTTPAddress + "` environment variable. " +
 					"An engine that already runs keeps the address it was started with.",
 			},
 			"python": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Python interpreter an embedded engine started by this provider builds and runs apps with, such as " +
-					"`/usr/bin/python3`. Defaults to the engine's own default. May also be set with the `" + EnvPython + "` environment variable.",
+					"`/usr/local/bin/python3.12`. Defaults to `/usr/bin/python3`. May also be set with the `" + EnvPython + "` environment variable.",
 			},
 		},
 	}

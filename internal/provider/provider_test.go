@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -49,6 +50,34 @@ func TestProviderSchemaIsValid(t *testing.T) {
 	}
 }
 
+// errorText matches a phrase of an error message however Terraform wraps
+// its lines.
+func errorText(phrase string) *regexp.Regexp {
+	words := strings.Fields(phrase)
+	for i, w := range words {
+		words[i] = regexp.QuoteMeta(w)
+	}
+	return regexp.MustCompile(strings.Join(words, `\s+`))
+}
+
+// requiredProviders is the terraform block naming the provider under test,
+// for steps (imports) to which terraform-plugin-testing adds none.
+func requiredProviders() string {
+	namespace := os.Getenv("TF_ACC_PROVIDER_NAMESPACE")
+	if namespace == "" {
+		namespace = "hashicorp"
+	}
+	return `
+terraform {
+  required_providers {
+    ferry = {
+      source = "` + namespace + `/ferry"
+    }
+  }
+}
+`
+}
+
 // unreachableProvider configures the provider against an address where no
 // engine listens: enough for tests that fail at validation, before the
 // provider is configured.
@@ -59,23 +88,73 @@ provider "ferry" {
 `
 
 // fakeEngine answers health checks only: enough to configure the provider
-// for plan-time tests that need no real engine.
+// for plan-time tests that need no real engine. It returns a provider block
+// for it.
 func fakeEngine(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != api.PathHealth {
-			w.WriteHeader(http.StatusNotFound)
-			_ = json.NewEncoder(w).Encode(api.Error{Code: api.CodeNotFound, Message: "not in the fake engine"})
-			return
-		}
-		_ = json.NewEncoder(w).Encode(api.Health{Status: "ok", Version: "test", APIVersion: api.Version, HTTPAddress: "127.0.0.1:1", BaseDomain: "localhost"})
-	}))
-	t.Cleanup(srv.Close)
 	return `
 provider "ferry" {
-  endpoint = "` + srv.URL + `"
+  endpoint = "` + fakeEngineURL(t, api.Version, "") + `"
 }
 `
+}
+
+// fakeEngineURL starts a fake engine speaking apiVersion that, if token is
+// not empty, requires it.
+func fakeEngineURL(t *testing.T, apiVersion, token string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case token != "" && r.Header.Get("Authorization") != "Bearer "+token:
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(api.Error{Code: api.CodeUnauthorized, Message: "missing or wrong bearer token"})
+		case r.URL.Path != api.PathHealth:
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(api.Error{Code: api.CodeNotFound, Message: "not in the fake engine"})
+		default:
+			_ = json.NewEncoder(w).Encode(api.Health{Status: "ok", Version: "test", APIVersion: apiVersion, HTTPAddress: "127.0.0.1:1", BaseDomain: "localhost"})
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestProviderReadsEndpointAndTokenFromEnvironment(t *testing.T) {
+	t.Setenv(EnvEndpoint, fakeEngineURL(t, api.Version, "s3cret"))
+	t.Setenv(EnvToken, "s3cret")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:             `resource "ferry_project" "p" { name = "hello" }`,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}},
+	})
+}
+
+func TestProviderReportsRefusedToken(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `provider "ferry" {
+  endpoint = "` + fakeEngineURL(t, api.Version, "right") + `"
+  token    = "wrong"
+}
+resource "ferry_project" "p" { name = "hello" }`,
+			PlanOnly:    true,
+			ExpectError: errorText(`refused the token`),
+		}},
+	})
+}
+
+func TestProviderRefusesOtherAPIVersion(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      `provider "ferry" { endpoint = "` + fakeEngineURL(t, "v0", "") + `" }` + "\n" + `resource "ferry_project" "p" { name = "hello" }`,
+			PlanOnly:    true,
+			ExpectError: errorText(`Incompatible ferry engine`),
+		}},
+	})
 }
 
 func TestProviderReportsUnreachableEngine(t *testing.T) {
@@ -84,7 +163,7 @@ func TestProviderReportsUnreachableEngine(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config:      unreachableProvider + `resource "ferry_project" "p" { name = "hello" }`,
 			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`Could not reach the ferry engine at http://127.0.0.1:9`),
+			ExpectError: errorText(`Could not reach the ferry engine at http://127.0.0.1:9`),
 		}},
 	})
 }
@@ -95,7 +174,7 @@ func TestProviderRejectsBadEndpoint(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config:      `provider "ferry" { endpoint = "ftp://example.com" }` + "\n" + `resource "ferry_project" "p" { name = "hello" }`,
 			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`scheme must be unix, https or http`),
+			ExpectError: errorText(`scheme must be unix, https or http`),
 		}},
 	})
 }

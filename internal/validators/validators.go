@@ -18,8 +18,15 @@ import (
 const MaxProjectNameLength = 52
 
 // ReservedEnvPrefixes are key prefixes the engine keeps for its system
-// variables (ferry's own and Vercel's names).
+// variables (ferry's own and Vercel's names), in any letter case.
 var ReservedEnvPrefixes = []string{"FERRY_", "VERCEL_"}
+
+// reservedEnvKeys are names the engine's runtime controls itself, in any
+// letter case.
+var reservedEnvKeys = []string{"VERCEL", "FERRY", "PATH", "VIRTUAL_ENV", "PYTHONHOME"}
+
+// MaxEnvValueBytes is the engine's limit on one value (Vercel's).
+const MaxEnvValueBytes = 64 << 10
 
 var envKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -47,7 +54,7 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 // letters, digits and hyphens, not starting or ending with a hyphen.
 func ProjectName() validator.String {
 	return stringCheck{
-		description: fmt.Sprintf("must be 1 to %d lowercase letters (a-z), digits and hyphens, and must not start or end with a hyphen", MaxProjectNameLength),
+		description: fmt.Sprintf("must be 1 to %d lowercase letters (a-z), digits and single hyphens, and must not start or end with a hyphen", MaxProjectNameLength),
 		summary:     "Invalid project name",
 		check:       checkProjectName,
 	}
@@ -62,6 +69,8 @@ func checkProjectName(name string) string {
 		return fmt.Sprintf("The project name %q is %d characters long; at most %d are allowed (the rest of the DNS label holds the deployment id). Choose a shorter name.", name, len(name), MaxProjectNameLength)
 	case strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-"):
 		return fmt.Sprintf("The project name %q starts or ends with a hyphen. %s", name, rule)
+	case strings.Contains(name, "--"):
+		return fmt.Sprintf("The project name %q has two hyphens in a row; use single hyphens. %s", name, rule)
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
@@ -79,7 +88,7 @@ func checkProjectName(name string) string {
 // engine does not reserve.
 func EnvKey() validator.String {
 	return stringCheck{
-		description: "must start with a letter or underscore, contain only letters, digits and underscores, and not start with " + strings.Join(ReservedEnvPrefixes, " or "),
+		description: "must start with a letter or underscore, contain only letters, digits and underscores, and not be reserved (" + strings.Join(ReservedEnvPrefixes, "*, ") + "*, " + strings.Join(reservedEnvKeys, ", ") + ")",
 		summary:     "Invalid environment variable key",
 		check:       checkEnvKey,
 	}
@@ -89,12 +98,33 @@ func checkEnvKey(key string) string {
 	if !envKeyPattern.MatchString(key) {
 		return fmt.Sprintf("The key %q is not a valid environment variable name: it must start with a letter or an underscore and contain only letters, digits and underscores (for example API_KEY).", key)
 	}
+	upper := strings.ToUpper(key)
 	for _, prefix := range ReservedEnvPrefixes {
-		if strings.HasPrefix(key, prefix) {
+		if strings.HasPrefix(upper, prefix) {
 			return fmt.Sprintf("The key %q starts with %q, which is reserved for the variables ferry sets in every deployment. Choose another name.", key, prefix)
 		}
 	}
+	for _, reserved := range reservedEnvKeys {
+		if upper == reserved {
+			return fmt.Sprintf("The key %q is reserved: ferry's runtime sets %s itself. Choose another name.", key, reserved)
+		}
+	}
 	return ""
+}
+
+// EnvValue checks the size of an env var value. Its message never shows the
+// value, which may be a secret.
+func EnvValue() validator.String {
+	return stringCheck{
+		description: fmt.Sprintf("must be at most %d bytes", MaxEnvValueBytes),
+		summary:     "Environment variable value too long",
+		check: func(value string) string {
+			if len(value) > MaxEnvValueBytes {
+				return fmt.Sprintf("The value is %d bytes long; the engine accepts at most %d bytes (64 KiB) per value.", len(value), MaxEnvValueBytes)
+			}
+			return ""
+		},
+	}
 }
 
 // RootDirectory checks that a project's root directory is "." or a clean

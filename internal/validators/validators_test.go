@@ -15,6 +15,7 @@ func TestCheckProjectName(t *testing.T) {
 		"":                      "empty",
 		"-app":                  "hyphen",
 		"app-":                  "hyphen",
+		"my--app":               "two hyphens in a row",
 		"My-App":                `Did you mean "my-app"?`,
 		"my_app":                `'_'`,
 		"app.example":           `'.'`,
@@ -27,7 +28,7 @@ func TestCheckProjectName(t *testing.T) {
 }
 
 func TestCheckEnvKey(t *testing.T) {
-	for _, ok := range []string{"A", "_x", "API_KEY", "greeting2", "VERCELX", "FERRY"} {
+	for _, ok := range []string{"A", "_x", "API_KEY", "greeting2", "VERCELX", "FERRYBOAT", "PATHS"} {
 		if p := checkEnvKey(ok); p != "" {
 			t.Errorf("%q: %s", ok, p)
 		}
@@ -39,6 +40,12 @@ func TestCheckEnvKey(t *testing.T) {
 		"A B":        "not a valid",
 		"FERRY_X":    "reserved",
 		"VERCEL_ENV": "reserved",
+		"vercel_env": "reserved",
+		"Ferry_X":    "reserved",
+		"PATH":       "reserved",
+		"path":       "reserved",
+		"VERCEL":     "reserved",
+		"PYTHONHOME": "reserved",
 	} {
 		if p := checkEnvKey(key); !strings.Contains(p, want) {
 			t.Errorf("%q: %q does not say %q", key, p, want)
@@ -65,5 +72,15 @@ func TestCheckRootDirectory(t *testing.T) {
 		if p := checkRootDirectory(dir); !strings.Contains(p, want) {
 			t.Errorf("%q: %q does not say %q", dir, p, want)
 		}
+	}
+}
+
+func TestEnvValueLimit(t *testing.T) {
+	check := EnvValue().(stringCheck).check
+	if p := check(strings.Repeat("x", MaxEnvValueBytes)); p != "" {
+		t.Error(p)
+	}
+	if p := check(strings.Repeat("s", MaxEnvValueBytes+1)); !strings.Contains(p, "65537 bytes") || strings.Contains(p, "sss") {
+		t.Errorf("%q", p)
 	}
 }

@@ -90,6 +90,7 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	s.cfg.Deploy.RoutesChanged()
 	s.cfg.Logger.Info("project created", "project", p.Name, "id", p.ID)
 	out, err := s.toAPIProject(r, p)
 	return http.StatusCreated, out, err

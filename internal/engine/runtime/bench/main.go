@@ -1,0 +1,66 @@
+// Command bench serves one Python app through ferry's runtime behind a plain Go HTTP server, for
+// comparing the serving path with other servers (see compare.sh).
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runtime"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8000", "address to listen on")
+	dir := flag.String("dir", ".", "the app's directory")
+	entrypoint := flag.String("entrypoint", "app:app", "module:attribute of the app")
+	kind := flag.String("kind", "wsgi", "wsgi or asgi")
+	python := flag.String("python", "/usr/bin/python3", "Python interpreter")
+	runDir := flag.String("run-dir", "", "directory for sockets (default: a new temporary one)")
+	workers := flag.Int("workers", 0, "Python processes (0: the runtime's default)")
+	threads := flag.Int("threads", 0, "concurrent requests per process (0: the runtime's default)")
+	flag.Parse()
+
+	if *runDir == "" {
+		tmp, err := os.MkdirTemp("", "ferry-bench-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(tmp)
+		*runDir = tmp
+	}
+	manager := runtime.New(runtime.Config{
+		RunDir:  *runDir,
+		LogDir:  *runDir,
+		Workers: *workers,
+		Threads: *threads,
+		Logger:  slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	})
+	app := runtime.App{ID: "bench", Dir: *dir, Python: *python, Entrypoint: *entrypoint, Kind: *kind, Env: os.Environ()}
+	server := &http.Server{
+		Addr:              *addr,
+		ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			manager.ServeHTTP(w, r, app)
+		}),
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		server.Shutdown(shutdownCtx)
+		manager.Shutdown(shutdownCtx)
+	}()
+	if err := server.ListenAndServe(); err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}

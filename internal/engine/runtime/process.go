@@ -1,0 +1,372 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+//go:embed bootstrap.py
+var bootstrapSource []byte
+
+// bootstrapFileName carries a digest of the source, so engines of different versions sharing a RunDir
+// never run each other's bootstrap.
+var bootstrapFileName = func() string {
+	sum := sha256.Sum256(bootstrapSource)
+	return "ferry-bootstrap-" + hex.EncodeToString(sum[:6]) + ".py"
+}()
+
+const (
+	readyTimeout    = 30 * time.Second
+	stopGracePeriod = 10 * time.Second
+	logTailLines    = 20
+	logTailBytes    = 4 << 10
+	maxSocketPath   = 107 // sun_path holds 108 bytes with the terminating NUL
+)
+
+// deployment is one start of an app's process group, from launch until it exits.
+type deployment struct {
+	m           *Manager
+	app         App
+	log         *slog.Logger
+	socketPaths []string
+	pool        *pool
+
+	ready    chan struct{} // closed when starting is over; then startErr says how it went
+	startErr error
+
+	inUse    atomic.Int64 // requests holding the deployment, including those waiting for it to start
+	lastUsed atomic.Int64 // unix nanoseconds of the last request's end
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed once the parent process has been reaped; nil before launch
+	stopping bool
+	control  net.Conn // our end of the bootstrap's fd 3: the parent kills its group when it closes
+	logStart int64    // size of the log when the process started: what it wrote since explains a failed start
+}
+
+// startError is why a deployment could not start, with the end of its output.
+type startError struct {
+	reason string
+	output string
+}
+
+func (e *startError) Error() string {
+	msg := "the app failed to start: " + e.reason
+	if e.output != "" {
+		msg += "\n\nLast lines of its output:\n" + e.output
+	}
+	return msg
+}
+
+func (m *Manager) newDeployment(app App) *deployment {
+	start := strconv.FormatUint(m.starts.Add(1), 36)
+	idSum := sha256.Sum256([]byte(app.ID))
+	prefix := hex.EncodeToString(idSum[:4]) + "-" + start
+	paths := make([]string, m.cfg.Workers)
+	for i := range paths {
+		paths[i] = filepath.Join(m.cfg.RunDir, prefix+"-"+strconv.Itoa(i)+".sock")
+	}
+	d := &deployment{
+		m:           m,
+		app:         app,
+		log:         m.log.With("deployment", app.ID),
+		socketPaths: paths,
+		pool:        newPool(paths, m.cfg.Threads),
+		ready:       make(chan struct{}),
+	}
+	d.lastUsed.Store(time.Now().UnixNano())
+	return d
+}
+
+func (d *deployment) release() {
+	d.lastUsed.Store(time.Now().UnixNano())
+	d.inUse.Add(-1)
+}
+
+// started reports whether d started successfully (it may have stopped since).
+func (d *deployment) started() bool {
+	select {
+	case <-d.ready:
+		return d.startErr == nil
+	default:
+		return false
+	}
+}
+
+func (d *deployment) alive() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.exited == nil {
+		return false
+	}
+	select {
+	case <-d.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (d *deployment) start() {
+	began := time.Now()
+	err := d.launch()
+	if err == nil {
+		err = d.awaitReady()
+	}
+	if err != nil {
+		d.m.forget(d)
+		d.pool.close()
+		d.kill()
+		var startErr *startError
+		if !errors.As(err, &startErr) {
+			startErr = &startError{reason: err.Error()}
+			err = startErr
+		}
+		d.log.Warn("deployment failed to start", "reason", startErr.reason)
+	} else {
+		d.log.Info("deployment started", "duration", time.Since(began), "kind", d.app.Kind, "entrypoint", d.app.Entrypoint)
+	}
+	d.startErr = err
+	close(d.ready)
+}
+
+func (d *deployment) launch() error {
+	app, cfg := d.app, d.m.cfg
+	switch {
+	case app.Kind != kindWSGI && app.Kind != kindASGI:
+		return fmt.Errorf("unknown app kind %q (want %q or %q)", app.Kind, kindWSGI, kindASGI)
+	case app.Python == "":
+		return errors.New("no Python interpreter configured")
+	case len(d.socketPaths[0]) > maxSocketPath:
+		return fmt.Errorf("socket path %s is longer than unix sockets allow (%d bytes): use a shorter run directory", d.socketPaths[0], maxSocketPath)
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		return err
+	}
+	if err := d.m.ensureBootstrap(); err != nil {
+		return err
+	}
+	logFile, err := openLog(cfg.LogDir, app.ID)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	logInfo, err := logFile.Stat()
+	if err != nil {
+		return err
+	}
+	engineEnd, appEnd, err := socketPair()
+	if err != nil {
+		return err
+	}
+	defer appEnd.Close()
+	control, err := net.FileConn(engineEnd)
+	engineEnd.Close()
+	if err != nil {
+		return err
+	}
+
+	args := append([]string{d.m.bootstrapPath, app.Kind, app.Entrypoint, strconv.Itoa(cfg.Threads)}, d.socketPaths...)
+	cmd := exec.Command(app.Python, args...)
+	cmd.Dir = app.Dir
+	cmd.Env = workerEnv(app.Env)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.ExtraFiles = []*os.File{appEnd} // fd 3
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopping {
+		control.Close()
+		return errDeploymentStopped
+	}
+	if err := cmd.Start(); err != nil {
+		control.Close()
+		return err
+	}
+	d.cmd = cmd
+	d.control = control
+	d.logStart = logInfo.Size()
+	d.exited = make(chan struct{})
+	go d.watch()
+	return nil
+}
+
+// workerEnv is the app's environment plus what the bootstrap needs; it is never logged.
+func workerEnv(appEnv []string) []string {
+	env := append([]string{}, appEnv...) // never nil: nil would mean the engine's own environment
+	if !hasKey(env, "PYTHONUNBUFFERED") {
+		env = append(env, "PYTHONUNBUFFERED=1") // output reaches the log as it happens
+	}
+	return env
+}
+
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func socketPair() (engineEnd, appEnd *os.File, err error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, os.NewSyscallError("socketpair", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "ferry-control"), os.NewFile(uintptr(fds[1]), "ferry-control"), nil
+}
+
+func (m *Manager) ensureBootstrap() error {
+	if _, err := os.Stat(m.bootstrapPath); err == nil {
+		return nil
+	}
+	tmp, err := os.CreateTemp(m.cfg.RunDir, ".bootstrap-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(bootstrapSource); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), m.bootstrapPath)
+}
+
+func logPath(dir, id string) string {
+	safe := strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, id)
+	if strings.Trim(safe, ".") == "" {
+		safe = "_" + safe
+	}
+	return filepath.Join(dir, safe+".log")
+}
+
+func openLog(dir, id string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(logPath(dir, id), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+}
+
+// awaitReady waits for the bootstrap's "ready" line on the control socket.
+func (d *deployment) awaitReady() error {
+	d.control.SetReadDeadline(time.Now().Add(readyTimeout))
+	line, err := bufio.NewReader(d.control).ReadString('\n')
+	d.control.SetReadDeadline(time.Time{})
+	if err == nil && line == "ready\n" {
+		return nil
+	}
+	reason := "it exited during startup"
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		reason = fmt.Sprintf("it was not ready within %s", readyTimeout)
+	}
+	d.kill()
+	<-d.exited
+	if state := d.cmd.ProcessState; state != nil && state.Exited() {
+		reason += fmt.Sprintf(" (exit status %d)", state.ExitCode())
+	}
+	return &startError{reason: reason, output: logTail(d.m.cfg.LogDir, d.app.ID, d.logStart)}
+}
+
+// watch reaps the parent process and cleans up after it, however it ended.
+func (d *deployment) watch() {
+	err := d.cmd.Wait()
+	d.mu.Lock()
+	stopping := d.stopping
+	close(d.exited)
+	d.mu.Unlock()
+	d.m.forget(d)
+	d.pool.close()
+	syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL) // workers, and anything the app started, go too
+	d.control.Close()
+	for _, path := range d.socketPaths {
+		os.Remove(path)
+	}
+	if !stopping && d.started() {
+		d.log.Warn("app process exited unexpectedly; the next request starts it again", "error", err)
+	}
+}
+
+// kill ends the process group at once.
+func (d *deployment) kill() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopping = true
+	if d.cmd != nil {
+		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// terminate stops d: SIGTERM to its process group so requests in progress can finish, SIGKILL if it is
+// still running when ctx ends. It reports whether the processes ended before ctx did.
+func (d *deployment) terminate(ctx context.Context) bool {
+	d.mu.Lock()
+	d.stopping = true
+	cmd, exited := d.cmd, d.exited
+	d.mu.Unlock()
+	d.pool.close()
+	if cmd == nil {
+		return true
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-exited:
+		return true
+	case <-ctx.Done():
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		return false
+	}
+}
+
+// logTail returns the last lines the log got after offset.
+func logTail(dir, id string, offset int64) string {
+	f, err := os.Open(logPath(dir, id))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	offset = max(offset, info.Size()-logTailBytes)
+	data, err := io.ReadAll(io.NewSectionReader(f, offset, info.Size()-offset))
+	if err != nil {
+		return ""
+	}
+	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	if len(lines) > logTailLines {
+		lines = lines[len(lines)-logTailLines:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}

@@ -1,0 +1,485 @@
+// Package runtime runs deployments' Python apps and carries HTTP requests to them.
+//
+// A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) imports the
+// app once in a parent process that forks Config.Workers workers, each listening on its own unix socket.
+// The engine parses HTTP and hands each request to a worker over a persistent connection with the binary
+// framing of protocol.go, so Python only builds the WSGI environ or ASGI scope and calls the app. A
+// deployment without requests for Config.IdleTimeout is stopped; the next request starts it again.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+const (
+	kindWSGI = "wsgi"
+	kindASGI = "asgi"
+
+	defaultWorkers     = 2
+	defaultThreads     = 4
+	defaultIdleTimeout = 15 * time.Minute
+	defaultMaxDuration = 300 * time.Second
+)
+
+// Config configures a Manager.
+type Config struct {
+	RunDir      string        // sockets and per-deployment scratch live here (keep it short: unix socket paths are limited to 107 bytes)
+	LogDir      string        // worker stdout/stderr appended to LogDir/<deployment id>.log
+	Workers     int           // python processes per deployment; 0 -> 2
+	Threads     int           // concurrent requests per process; 0 -> 4
+	IdleTimeout time.Duration // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
+	MaxDuration time.Duration // per request; past it the client gets 504; 0 -> 300s
+	Logger      *slog.Logger  // may be nil
+}
+
+// App says how to run one deployment. Deployments are immutable: the App of an ID must not change.
+type App struct {
+	ID         string   // deployment id
+	Dir        string   // working directory (the app's root directory); added to sys.path
+	Python     string   // interpreter (a venv's bin/python)
+	Entrypoint string   // "module:attribute", e.g. "app:app" or "api.index:app"
+	Kind       string   // "wsgi" or "asgi"
+	Env        []string // full environment of the worker, KEY=VALUE
+}
+
+// Manager starts deployments on demand, forwards requests to them and stops them.
+type Manager struct {
+	cfg           Config
+	log           *slog.Logger
+	bootstrapPath string
+	starts        atomic.Uint64 // numbers each start, so a restart never shares socket paths with its predecessor
+
+	mu          sync.RWMutex
+	deployments map[string]*deployment
+	closed      bool
+
+	stopReaper chan struct{}
+}
+
+var errShuttingDown = errors.New("the runtime is shutting down")
+
+// New returns a Manager; it starts nothing until a request arrives.
+func New(cfg Config) *Manager {
+	if cfg.Workers <= 0 {
+		cfg.Workers = defaultWorkers
+	}
+	if cfg.Threads <= 0 {
+		cfg.Threads = defaultThreads
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = defaultIdleTimeout
+	}
+	if cfg.MaxDuration <= 0 {
+		cfg.MaxDuration = defaultMaxDuration
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Manager{
+		cfg:           cfg,
+		log:           logger.With("component", "runtime"),
+		bootstrapPath: filepath.Join(cfg.RunDir, bootstrapFileName),
+		deployments:   map[string]*deployment{},
+		stopReaper:    make(chan struct{}),
+	}
+	go m.reapIdle()
+	return m
+}
+
+// ServeHTTP starts app's processes if they are not running, forwards r to them and writes the response.
+func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
+	body, err := readSmallBody(r)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		d, err := m.acquire(r.Context(), app)
+		if err != nil {
+			m.writeAcquireError(w, r, app, err)
+			return
+		}
+		sent := d.forward(w, r, body)
+		d.release()
+		// A deployment stopped between acquire and sending (idle timeout, crash) gets one fresh start.
+		if sent || attempt > 0 {
+			if !sent {
+				writeProblem(w, http.StatusBadGateway, "the app stopped before it could take the request")
+			}
+			return
+		}
+	}
+}
+
+// requestBody is a request's body as it will be sent: none, whole, or streamed from r.Body.
+type requestBody struct {
+	present bool
+	whole   []byte // the whole body when it is small enough to send with the head
+}
+
+func readSmallBody(r *http.Request) (requestBody, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return requestBody{}, nil
+	}
+	if r.ContentLength < 0 || r.ContentLength > smallBodyLimit {
+		return requestBody{present: true}, nil
+	}
+	whole := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, whole); err != nil {
+		return requestBody{}, err
+	}
+	return requestBody{present: true, whole: whole}, nil
+}
+
+func (b requestBody) streamed() bool { return b.present && b.whole == nil }
+
+// acquire returns app's deployment, started and counted as in use until release.
+func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
+	m.mu.RLock()
+	d := m.deployments[app.ID]
+	if d != nil {
+		d.inUse.Add(1)
+	}
+	m.mu.RUnlock()
+	if d == nil {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, errShuttingDown
+		}
+		d = m.deployments[app.ID]
+		if d == nil {
+			d = m.newDeployment(app)
+			m.deployments[app.ID] = d
+			go d.start()
+		}
+		d.inUse.Add(1)
+		m.mu.Unlock()
+	}
+	select {
+	case <-d.ready:
+	case <-ctx.Done():
+		d.release()
+		return nil, ctx.Err()
+	}
+	if d.startErr != nil {
+		d.release()
+		return nil, d.startErr
+	}
+	return d, nil
+}
+
+func (m *Manager) writeAcquireError(w http.ResponseWriter, r *http.Request, app App, err error) {
+	var startErr *startError
+	switch {
+	case r.Context().Err() != nil:
+		// The client is gone: nobody to answer.
+	case errors.Is(err, errShuttingDown):
+		writeProblem(w, http.StatusServiceUnavailable, "the engine is shutting down")
+	case errors.As(err, &startErr):
+		writeProblem(w, http.StatusBadGateway, startErr.Error())
+	default:
+		m.log.Error("cannot start deployment", "deployment", app.ID, "error", err)
+		writeProblem(w, http.StatusBadGateway, "the app failed to start: "+err.Error())
+	}
+}
+
+// forward sends r to one of d's workers and copies the response to w. It returns false, having written
+// nothing, when d stopped before r could be sent.
+func (d *deployment) forward(w http.ResponseWriter, r *http.Request, body requestBody) bool {
+	ctx := r.Context()
+	for attempt := 0; ; attempt++ {
+		c, err := d.pool.get(ctx)
+		switch {
+		case err == nil:
+		case errors.Is(err, errDeploymentStopped):
+			return false
+		case ctx.Err() != nil:
+			return true
+		default:
+			d.log.Warn("cannot reach worker", "error", err)
+			writeProblem(w, http.StatusBadGateway, "could not reach the app")
+			return true
+		}
+		ex := d.exchange(w, r, c, body)
+		d.pool.put(c, ex.reusable)
+		if ex.err == nil {
+			return true
+		}
+		if ex.retryable(r, body, c) && attempt == 0 {
+			continue
+		}
+		d.reportFailure(w, r, ex)
+		return true
+	}
+}
+
+// exchangeResult says how one request on one worker connection went.
+type exchangeResult struct {
+	err             error
+	sent            bool // the whole request reached the connection
+	responseStarted bool // the response head went to the client
+	reusable        bool
+}
+
+// retryable reports whether a failed exchange may be repeated on a fresh connection: only when an idle
+// connection had gone stale, the request can be sent again, and sending it twice is harmless.
+func (ex exchangeResult) retryable(r *http.Request, body requestBody, c *backendConn) bool {
+	if !c.reused || ex.responseStarted || body.streamed() || r.Context().Err() != nil {
+		return false
+	}
+	if errors.Is(ex.err, os.ErrDeadlineExceeded) || errors.Is(ex.err, errInvalidRequest) {
+		return false
+	}
+	if !ex.sent {
+		return true
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return errors.Is(ex.err, io.EOF) || errors.Is(ex.err, syscall.ECONNRESET)
+	}
+	return false
+}
+
+func (d *deployment) reportFailure(w http.ResponseWriter, r *http.Request, ex exchangeResult) {
+	switch {
+	case r.Context().Err() != nil:
+		return // the client is gone
+	case ex.responseStarted:
+		// Too late for an error status: cut the client connection so it cannot take a partial body as whole.
+		panic(http.ErrAbortHandler)
+	case errors.Is(ex.err, errInvalidRequest):
+		writeProblem(w, http.StatusBadRequest, ex.err.Error())
+	case errors.Is(ex.err, os.ErrDeadlineExceeded):
+		writeProblem(w, http.StatusGatewayTimeout, fmt.Sprintf("the app did not answer within %s", d.m.cfg.MaxDuration))
+	case errors.Is(ex.err, errAppAborted):
+		writeProblem(w, http.StatusBadGateway, "the app failed while answering (see the deployment's log)")
+	default:
+		d.log.Warn("request to worker failed", "error", ex.err)
+		writeProblem(w, http.StatusBadGateway, "the app's worker went away before it answered (see the deployment's log)")
+	}
+}
+
+// exchange sends r on c and copies the response to w.
+func (d *deployment) exchange(w http.ResponseWriter, r *http.Request, c *backendConn, body requestBody) exchangeResult {
+	c.conn.SetDeadline(time.Now().Add(d.m.cfg.MaxDuration))
+	stopWatching := context.AfterFunc(r.Context(), func() {
+		c.conn.SetDeadline(time.Unix(1, 0)) // the client is gone: unblock the worker I/O below
+	})
+	defer stopWatching()
+
+	frame, err := appendRequest(c.buf[:0], r, d.app.Kind, body.present, body.whole)
+	c.buf = frame
+	if err != nil {
+		return exchangeResult{err: err, reusable: true}
+	}
+	if _, err := c.conn.Write(frame); err != nil {
+		return exchangeResult{err: err}
+	}
+	var bodyDone chan error
+	if body.streamed() {
+		bodyDone = make(chan error, 1)
+		go func() {
+			readErr, writeErr := streamBody(c.conn, r.Body)
+			if readErr != nil {
+				c.conn.Close() // the worker cannot be told the body broke off; it sees EOF instead
+			}
+			bodyDone <- errors.Join(readErr, writeErr)
+		}()
+	}
+	ex := d.copyResponse(w, c)
+	ex.sent = bodyDone == nil
+	if bodyDone != nil {
+		select {
+		case err := <-bodyDone:
+			ex.reusable = ex.reusable && err == nil
+		default:
+			// The app answered without reading the whole body: drop the connection rather than wait for it.
+			c.conn.Close()
+			<-bodyDone
+			ex.reusable = false
+		}
+	}
+	return ex
+}
+
+// copyResponse reads the response from c and writes it to w.
+func (d *deployment) copyResponse(w http.ResponseWriter, c *backendConn) exchangeResult {
+	head := &c.head
+	if err := readResponseHead(c.reader, head); err != nil {
+		return exchangeResult{err: err}
+	}
+	header := w.Header()
+	for i := 0; i < len(head.fields); i += 2 {
+		name, value := head.fields[i], head.fields[i+1]
+		if isHopByHop(name) {
+			continue
+		}
+		key := http.CanonicalHeaderKey(name)
+		header[key] = append(header[key], value)
+	}
+	if _, ok := header["Content-Type"]; !ok {
+		header["Content-Type"] = nil // the app chose to send none: do not sniff one
+	}
+	w.WriteHeader(head.status)
+
+	var flusher *http.ResponseController
+	for {
+		h, err := readFrameHeader(c.reader)
+		if err != nil {
+			return exchangeResult{err: err, responseStarted: true}
+		}
+		switch h.typ {
+		case frameBody:
+			readErr, writeErr := copyFrame(w, c.reader, h.length)
+			if err := errors.Join(readErr, writeErr); err != nil {
+				return exchangeResult{err: err, responseStarted: true}
+			}
+			// Nothing more has arrived: pass on what we have (streamed responses) instead of waiting.
+			if c.reader.Buffered() == 0 {
+				if flusher == nil {
+					flusher = http.NewResponseController(w)
+				}
+				flusher.Flush()
+			}
+		case frameEnd:
+			return exchangeResult{reusable: true, responseStarted: true}
+		case frameAbort:
+			return exchangeResult{err: errAppAborted, responseStarted: true}
+		default:
+			return exchangeResult{err: &protocolError{fmt.Sprintf("unexpected frame type %q in a response body", h.typ)}, responseStarted: true}
+		}
+	}
+}
+
+func isHopByHop(name string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Te", "Trailer":
+		return true
+	}
+	return false
+}
+
+func writeProblem(w http.ResponseWriter, status int, message string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, "ferry: "+message+"\n")
+}
+
+// Stop stops a deployment's processes (deployment deleted); no-op if not running.
+func (m *Manager) Stop(id string) {
+	m.mu.Lock()
+	d := m.deployments[id]
+	if d != nil {
+		delete(m.deployments, id)
+	}
+	m.mu.Unlock()
+	if d == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
+	defer cancel()
+	d.terminate(ctx)
+	d.log.Info("deployment stopped")
+}
+
+// Running returns the ids of deployments with live processes, sorted.
+func (m *Manager) Running() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var ids []string
+	for id, d := range m.deployments {
+		if d.alive() {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Shutdown stops everything: SIGTERM to every deployment's process group, SIGKILL to those still
+// running when ctx ends (and then it returns ctx's error).
+func (m *Manager) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	if !m.closed {
+		m.closed = true
+		close(m.stopReaper)
+	}
+	all := make([]*deployment, 0, len(m.deployments))
+	for id, d := range m.deployments {
+		all = append(all, d)
+		delete(m.deployments, id)
+	}
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	var forced atomic.Bool
+	for _, d := range all {
+		wg.Go(func() {
+			if !d.terminate(ctx) {
+				forced.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	if forced.Load() {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// reapIdle stops deployments that have had no request for IdleTimeout.
+func (m *Manager) reapIdle() {
+	interval := min(max(m.cfg.IdleTimeout/4, 10*time.Millisecond), 30*time.Second)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-m.stopReaper:
+			return
+		case <-ticker.C:
+		}
+		idleSince := time.Now().Add(-m.cfg.IdleTimeout).UnixNano()
+		var idle []*deployment
+		m.mu.Lock()
+		for id, d := range m.deployments {
+			// inUse first: release stores lastUsed before it lets go, so a zero here means lastUsed is current.
+			if d.started() && d.inUse.Load() == 0 && d.lastUsed.Load() < idleSince {
+				delete(m.deployments, id)
+				idle = append(idle, d)
+			}
+		}
+		m.mu.Unlock()
+		for _, d := range idle {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
+				defer cancel()
+				d.terminate(ctx)
+				d.log.Info("deployment scaled to zero", "idle_timeout", m.cfg.IdleTimeout)
+			}()
+		}
+	}
+}
+
+// forget removes d from the running deployments, unless another start has replaced it already.
+func (m *Manager) forget(d *deployment) {
+	m.mu.Lock()
+	if m.deployments[d.app.ID] == d {
+		delete(m.deployments, d.app.ID)
+	}
+	m.mu.Unlock()
+}
