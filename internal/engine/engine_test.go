@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -175,5 +176,64 @@ func TestFailedBuildReportsLogTail(t *testing.T) {
 	log, err := c.DeploymentLog(ctx, d.ID)
 	if err != nil || !strings.Contains(log, "ferry:") {
 		t.Errorf("build log %q, %v", log, err)
+	}
+}
+
+func TestTCPAPIRequiresToken(t *testing.T) {
+	dataDir, err := os.MkdirTemp("", "ferry-engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dataDir)
+	free := func() string {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer l.Close()
+		return l.Addr().String()
+	}
+	apiAddress := free()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: free(), APIAddress: apiAddress, Token: "t0ken",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}()
+	defer func() { cancel(); <-done }()
+
+	good, _ := client.New(client.Config{Endpoint: "http://" + apiAddress, Token: "t0ken"})
+	var health *api.Health
+	for i := 0; i < 100 && health == nil; i++ {
+		health, _ = good.Health(ctx)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if health == nil {
+		t.Fatal("engine not reachable over TCP with the token")
+	}
+	bad, _ := client.New(client.Config{Endpoint: "http://" + apiAddress, Token: "wrong", RetryMax: 1})
+	_, err = bad.ListProjects(ctx)
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %v, want 401", err)
+	}
+	if strings.Contains(err.Error(), "t0ken") {
+		t.Error("the error shows the token")
+	}
+}
+
+func TestTCPAPIWithoutTokenIsRefused(t *testing.T) {
+	err := engine.Run(context.Background(), engine.Config{DataDir: t.TempDir(), APIAddress: "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("want a refusal naming the token, got %v", err)
+	}
+}
+
+func TestSecondEngineOnADataDirIsRefused(t *testing.T) {
+	c, _ := startEngine(t)
+	h, err := c.Health(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = engine.Run(context.Background(), engine.Config{DataDir: h.DataDir, HTTPAddress: "127.0.0.1:0"})
+	if !errors.Is(err, engine.ErrLocked) {
+		t.Fatalf("second engine on %s: %v, want ErrLocked", h.DataDir, err)
 	}
 }
