@@ -107,6 +107,24 @@ def send_raw(sock, data):
         raise EngineGone() from exc
 
 
+def wait_readable(fds, timeout=None):
+    """Waits until some of fds are readable (or hung up) and returns those. poll, unlike select, takes
+    any fd number, however many files the app opened."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    return {fd for fd, _ in poller.poll(None if timeout is None else timeout * 1000)}
+
+
+def print_app_exception(exc):
+    """Prints exc's traceback from the app's first frame on: the bootstrap and importlib say nothing."""
+    tb = exc.__traceback__
+    while tb is not None and (tb.tb_frame.f_code.co_filename == __file__
+                              or "importlib" in tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+
+
 def load_app(entrypoint):
     module_name, _, attribute = entrypoint.partition(":")
     target = importlib.import_module(module_name)
@@ -374,6 +392,8 @@ def serve_wsgi_connection(sock, app, base_environ, busy, slot):
             if kind != HEAD:
                 raise ProtocolError("expected a request head, got frame %r" % chr(kind))
             payload = read(length)
+            if len(payload) != length:
+                return
             busy[slot] = True
             handle_wsgi_request(app, base_environ, sock, rfile, flags, count, payload)
             busy[slot] = False
@@ -422,8 +442,7 @@ def run_wsgi_worker(app, listener, threads, workers, ready_fd, parent_pipe):
     signal.signal(signal.SIGINT, lambda *_: None)
     os.write(ready_fd, b".")
     os.close(ready_fd)
-    readable, _, _ = select.select([wake_r, parent_pipe], [], [])
-    if parent_pipe in readable:
+    if parent_pipe in wait_readable([wake_r, parent_pipe]):
         os._exit(1)
     # Stopping: the engine sends nothing new; let the requests in progress finish.
     while any(busy):
@@ -721,8 +740,8 @@ class Supervisor:
             timeout = None
             if self.restarts:
                 timeout = max(0.0, min(self.restarts.values()) - time.monotonic())
-            readable, _, _ = select.select([self.control, self.ready_r, self.wake_r], [], [], timeout)
-            if self.control in readable and not self.control.recv(64):
+            readable = wait_readable([self.control.fileno(), self.ready_r, self.wake_r], timeout)
+            if self.control.fileno() in readable and not self.control.recv(64):
                 os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
             if self.ready_r in readable:
                 reports = len(os.read(self.ready_r, 64))
@@ -742,7 +761,7 @@ class Supervisor:
             now = time.monotonic()
             for index, due in list(self.restarts.items()):
                 if due <= now and not self.stopping:
-                    del self.restarts[index]
+                    self.restarts.pop(index, None)  # the SIGTERM handler may have emptied it meanwhile
                     self._spawn(index)
 
     def _stop(self, signum, frame):
@@ -834,8 +853,8 @@ def main():
     control = socket.socket(fileno=3)
     try:
         app = load_app(entrypoint)
-    except BaseException:
-        traceback.print_exc()
+    except BaseException as exc:
+        print_app_exception(exc)
         log("could not load the app from %r" % entrypoint)
         return 1
     listeners = [listen(path) for path in socket_paths]

@@ -36,7 +36,7 @@ var bootstrapFileName = func() string {
 const (
 	readyTimeout    = 30 * time.Second
 	stopGracePeriod = 10 * time.Second
-	logTailLines    = 20
+	logTailLines    = 30
 	logTailBytes    = 4 << 10
 	maxSocketPath   = 107 // sun_path holds 108 bytes with the terminating NUL
 )
@@ -288,6 +288,12 @@ func (d *deployment) awaitReady() error {
 	reason := "it exited during startup"
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		reason = fmt.Sprintf("it was not ready within %s", readyTimeout)
+	} else {
+		// EOF: the parent is exiting; let it, so its exit status tells how.
+		select {
+		case <-d.exited:
+		case <-time.After(5 * time.Second):
+		}
 	}
 	d.kill()
 	<-d.exited

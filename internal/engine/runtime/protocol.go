@@ -94,7 +94,8 @@ func readFrameHeader(r *bufio.Reader) (frameHeader, error) {
 	return h, err
 }
 
-// headBuilder appends NUL-terminated strings to a HEAD frame under construction.
+// headBuilder appends NUL-terminated strings to a HEAD frame under construction. A string can also be
+// appended to buf piece by piece and ended with add("").
 type headBuilder struct {
 	buf     []byte
 	strings int
@@ -343,21 +344,21 @@ func readResponseHead(r *bufio.Reader, head *responseHead) error {
 	return nil
 }
 
-// copyFrame writes the next n bytes of r to w straight from r's buffer.
+// copyFrame writes the next n bytes of r to w straight from r's buffer. After a write error it still
+// consumes the n bytes, so the connection stays in step.
 func copyFrame(w io.Writer, r *bufio.Reader, n int) (readErr, writeErr error) {
 	for n > 0 {
 		chunk, err := r.Peek(min(n, r.Size()))
 		if err != nil {
-			return err, nil
+			return err, writeErr
 		}
-		_, writeErr = w.Write(chunk)
+		if writeErr == nil {
+			_, writeErr = w.Write(chunk)
+		}
 		r.Discard(len(chunk))
 		n -= len(chunk)
-		if writeErr != nil {
-			return nil, writeErr
-		}
 	}
-	return nil, nil
+	return nil, writeErr
 }
 
 // streamBody sends body as BODY frames and an END to w.

@@ -107,14 +107,11 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 		return
 	}
 	for attempt := 0; ; attempt++ {
-		d, err := m.acquire(r.Context(), app)
-		if err != nil {
-			m.writeAcquireError(w, r, app, err)
+		sent, ok := m.tryServe(w, r, app, body)
+		if !ok {
 			return
 		}
-		sent := d.forward(w, r, body)
-		d.release()
-		// A deployment stopped between acquire and sending (idle timeout, crash) gets one fresh start.
+		// A deployment that stopped between acquire and sending (idle timeout, crash) gets one fresh start.
 		if sent || attempt > 0 {
 			if !sent {
 				writeProblem(w, http.StatusBadGateway, "the app stopped before it could take the request")
@@ -122,6 +119,18 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 			return
 		}
 	}
+}
+
+// tryServe serves r on app's deployment, started if need be; ok is false when it could not be acquired
+// (and the client has its answer).
+func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody) (sent, ok bool) {
+	d, err := m.acquire(r.Context(), app)
+	if err != nil {
+		writeAcquireError(w, r, err)
+		return false, false
+	}
+	defer d.release() // also when forward panics to abort a broken response
+	return d.forward(w, r, body), true
 }
 
 // requestBody is a request's body as it will be sent: none, whole, or streamed from r.Body.
@@ -182,18 +191,14 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 	return d, nil
 }
 
-func (m *Manager) writeAcquireError(w http.ResponseWriter, r *http.Request, app App, err error) {
-	var startErr *startError
+func writeAcquireError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case r.Context().Err() != nil:
 		// The client is gone: nobody to answer.
 	case errors.Is(err, errShuttingDown):
 		writeProblem(w, http.StatusServiceUnavailable, "the engine is shutting down")
-	case errors.As(err, &startErr):
-		writeProblem(w, http.StatusBadGateway, startErr.Error())
 	default:
-		m.log.Error("cannot start deployment", "deployment", app.ID, "error", err)
-		writeProblem(w, http.StatusBadGateway, "the app failed to start: "+err.Error())
+		writeProblem(w, http.StatusBadGateway, err.Error()) // a *startError, which says what to look at
 	}
 }
 
@@ -279,8 +284,14 @@ func (d *deployment) exchange(w http.ResponseWriter, r *http.Request, c *backend
 	stopWatching := context.AfterFunc(r.Context(), func() {
 		c.conn.SetDeadline(time.Unix(1, 0)) // the client is gone: unblock the worker I/O below
 	})
-	defer stopWatching()
+	ex := d.send(w, r, c, body)
+	if !stopWatching() {
+		ex.reusable = false // the deadline may be set in the past at any moment now
+	}
+	return ex
+}
 
+func (d *deployment) send(w http.ResponseWriter, r *http.Request, c *backendConn, body requestBody) exchangeResult {
 	frame, err := appendRequest(c.buf[:0], r, d.app.Kind, body.present, body.whole)
 	c.buf = frame
 	if err != nil {
@@ -307,7 +318,8 @@ func (d *deployment) exchange(w http.ResponseWriter, r *http.Request, c *backend
 		case err := <-bodyDone:
 			ex.reusable = ex.reusable && err == nil
 		default:
-			// The app answered without reading the whole body: drop the connection rather than wait for it.
+			// The app answered without reading the whole body: drop the connection rather than send the
+			// rest; the writer stops at its next write.
 			c.conn.Close()
 			<-bodyDone
 			ex.reusable = false
@@ -324,12 +336,10 @@ func (d *deployment) copyResponse(w http.ResponseWriter, c *backendConn) exchang
 	}
 	header := w.Header()
 	for i := 0; i < len(head.fields); i += 2 {
-		name, value := head.fields[i], head.fields[i+1]
-		if isHopByHop(name) {
-			continue
+		key := http.CanonicalHeaderKey(head.fields[i])
+		if !isHopByHop(key) {
+			header[key] = append(header[key], head.fields[i+1])
 		}
-		key := http.CanonicalHeaderKey(name)
-		header[key] = append(header[key], value)
 	}
 	if _, ok := header["Content-Type"]; !ok {
 		header["Content-Type"] = nil // the app chose to send none: do not sniff one
@@ -345,6 +355,9 @@ func (d *deployment) copyResponse(w http.ResponseWriter, c *backendConn) exchang
 		switch h.typ {
 		case frameBody:
 			readErr, writeErr := copyFrame(w, c.reader, h.length)
+			if errors.Is(writeErr, http.ErrBodyNotAllowed) {
+				writeErr = nil // a body on a 204 or 304: the client must not get it, the rest is fine
+			}
 			if err := errors.Join(readErr, writeErr); err != nil {
 				return exchangeResult{err: err, responseStarted: true}
 			}
@@ -365,8 +378,8 @@ func (d *deployment) copyResponse(w http.ResponseWriter, c *backendConn) exchang
 	}
 }
 
-func isHopByHop(name string) bool {
-	switch http.CanonicalHeaderKey(name) {
+func isHopByHop(key string) bool {
+	switch key {
 	case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Te", "Trailer":
 		return true
 	}
