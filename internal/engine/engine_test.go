@@ -37,16 +37,25 @@ func startEngine(t *testing.T) (*client.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dataDir) })
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	httpAddress := l.Addr().String()
 	l.Close()
+	c, stop := runEngine(t, dataDir, httpAddress)
+	t.Cleanup(stop)
+	return c, httpAddress
+}
+
+// runEngine runs an engine on dataDir until stop is called.
+func runEngine(t *testing.T, dataDir, httpAddress string) (c *client.Client, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}()
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -56,8 +65,7 @@ func startEngine(t *testing.T) (*client.Client, string) {
 		case <-time.After(20 * time.Second):
 			t.Error("engine did not stop")
 		}
-		os.RemoveAll(dataDir)
-	})
+	}
 	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName)})
 	if err != nil {
 		t.Fatal(err)
@@ -67,11 +75,12 @@ func startEngine(t *testing.T) (*client.Client, string) {
 			break
 		}
 		if i > 100 {
+			stop()
 			t.Fatal("engine not healthy")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return c, httpAddress
+	return c, stop
 }
 
 // get fetches an app URL by dialing the engine's address with the URL's
@@ -235,5 +244,47 @@ func TestSecondEngineOnADataDirIsRefused(t *testing.T) {
 	err = engine.Run(context.Background(), engine.Config{DataDir: h.DataDir, HTTPAddress: "127.0.0.1:0"})
 	if !errors.Is(err, engine.ErrLocked) {
 		t.Fatalf("second engine on %s: %v, want ErrLocked", h.DataDir, err)
+	}
+}
+
+func TestRestartKeepsServingAndResumesBuilds(t *testing.T) {
+	needFlask(t)
+	dataDir, err := os.MkdirTemp("", "ferry-engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dataDir)
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	ctx := context.Background()
+
+	c, stop := runEngine(t, dataDir, addr)
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "keep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CreateEnvVar(ctx, p.ID, api.EnvVarRequest{Key: "GREETING", Value: "hi", Targets: []string{"production"}})
+	v1 := deploy(t, c, p.ID, writeApp(t, "1"))
+	// Accepted but not yet built when the engine stops.
+	v2, err := c.Deploy(ctx, p.ID, writeApp(t, "2"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	c, stop = runEngine(t, dataDir, addr)
+	defer stop()
+	if status, body := get(t, addr, v1.URL); status != 200 || body != "v1 hi production" {
+		t.Errorf("v1 after restart: %d %q", status, body)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	d, err := c.WaitDeployment(waitCtx, v2.ID, 100*time.Millisecond)
+	if err != nil || d.State != api.StateReady {
+		t.Fatalf("the build accepted before the restart: %v %+v", err, d)
+	}
+	if status, body := get(t, addr, p.ProductionURL); status != 200 || body != "v2 hi production" {
+		t.Errorf("production after the resumed build: %d %q", status, body)
 	}
 }

@@ -87,7 +87,6 @@ def app(environ, start_response):
 `
 
 type harness struct {
-	t       *testing.T
 	manager *Manager
 	app     App
 	server  *httptest.Server
