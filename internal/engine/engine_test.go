@@ -91,7 +91,7 @@ func get(t *testing.T, httpAddress, rawURL string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("GET", "http://"+httpAddress+u.Path, nil)
+	req, _ := http.NewRequest("GET", "http://"+httpAddress+u.RequestURI(), nil)
 	req.Host = u.Host
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -286,5 +286,42 @@ func TestRestartKeepsServingAndResumesBuilds(t *testing.T) {
 	}
 	if status, body := get(t, addr, p.ProductionURL); status != 200 || body != "v2 hi production" {
 		t.Errorf("production after the resumed build: %d %q", status, body)
+	}
+}
+
+func TestDeployFastAPI(t *testing.T) {
+	if err := exec.Command(python, "-c", "import fastapi").Run(); err != nil {
+		t.Skipf("%s cannot import fastapi (apt-get install python3-fastapi): %v", python, err)
+	}
+	c, addr := startEngine(t)
+	ctx := context.Background()
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "fast", Framework: api.FrameworkFastAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := "import os\nfrom fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/items/{item}')\nasync def item(item: str, q: str = ''):\n    return {'item': item, 'q': q, 'env': os.environ['VERCEL_ENV']}\n"
+	os.WriteFile(filepath.Join(dir, "main.py"), []byte(src), 0o644)
+	// Debian's fastapi declares a starlette older than the one installed:
+	// pip would refuse this offline, the satisfied-requirements check must not.
+	os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("fastapi\nuvicorn\n"), 0o644)
+	d, err := c.Deploy(ctx, p.ID, dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if d, err = c.WaitDeployment(waitCtx, d.ID, 100*time.Millisecond); err != nil || d.State != api.StateReady {
+		t.Fatalf("build: %v %+v", err, d)
+	}
+	if d.Entrypoint != "main:app" {
+		t.Errorf("entrypoint %q", d.Entrypoint)
+	}
+	status, body := get(t, addr, d.URL+"/items/a%20b?q=x")
+	if status != 200 || body != `{"item":"a b","q":"x","env":"preview"}` {
+		t.Errorf("GET: %d %q", status, body)
+	}
+	if status, _ := get(t, addr, p.ProductionURL); status != 404 {
+		t.Errorf("a preview deployment took the production URL: %d", status)
 	}
 }
