@@ -248,6 +248,11 @@ func (s *Service) buildOne(parent context.Context, id string) {
 		delete(s.cancels, id)
 		s.mu.Unlock()
 		cancel()
+		// forget leaves the directory of a deployment deleted while building
+		// to us: remove it once the build is over.
+		if _, err := s.cfg.Store.GetDeployment(context.Background(), id); errors.Is(err, store.ErrNotFound) {
+			os.RemoveAll(s.Dir(id))
+		}
 	}()
 
 	d, err := s.cfg.Store.GetDeployment(ctx, id)
@@ -261,22 +266,22 @@ func (s *Service) buildOne(parent context.Context, id string) {
 	if parent.Err() != nil {
 		return // engine stopping: Resume builds it again on the next start
 	}
-	if _, err := s.cfg.Store.GetDeployment(context.Background(), id); err != nil {
-		os.RemoveAll(s.Dir(id)) // deleted while building
-		return
-	}
 	if buildErr != nil {
 		state := api.StateError
 		if ctx.Err() != nil {
 			state = api.StateCanceled
 		}
 		s.cfg.Logger.Info("build failed", "deployment", id, "error", buildErr)
-		s.cfg.Store.SetDeploymentState(context.Background(), id, state, buildErr.Error())
+		if err := s.cfg.Store.SetDeploymentState(context.Background(), id, state, buildErr.Error()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.cfg.Logger.Error("record failed build", "deployment", id, "error", err)
+		}
 		return
 	}
 	d.AppDir, d.Python, d.Entrypoint, d.Kind = result.AppDir, result.Python, result.Entrypoint, result.Kind
 	if err := s.cfg.Store.MarkReady(context.Background(), d, d.Target == api.TargetProduction); err != nil {
-		s.cfg.Logger.Error("mark ready", "deployment", id, "error", err)
+		if !errors.Is(err, store.ErrNotFound) {
+			s.cfg.Logger.Error("mark ready", "deployment", id, "error", err)
+		}
 		return
 	}
 	s.cfg.Logger.Info("deployment ready", "deployment", id, "entrypoint", result.Entrypoint)

@@ -1,0 +1,137 @@
+package deploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+type testHosts struct{}
+
+func (testHosts) ProductionHost(p string) string     { return p + ".localhost" }
+func (testHosts) DeploymentHost(p, id string) string { return p + "-" + ShortID(id) + ".localhost" }
+
+// newService returns a running Service over a fresh data dir.
+func newService(t *testing.T) (*Service, *store.Store, *blobs.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "ferry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
+	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
+	svc := New(Config{Store: st, Blobs: bl, Secrets: box, Hosts: testHosts{}, DeploymentsDir: filepath.Join(dir, "deployments"),
+		Python: "/usr/bin/python3", OnChange: func() {}, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	go svc.Run(ctx)
+	t.Cleanup(func() { cancel(); svc.Wait() })
+	return svc, st, bl
+}
+
+func upload(t *testing.T, bl *blobs.Store, content string) api.File {
+	t.Helper()
+	sum := sha256.Sum256([]byte(content))
+	d := hex.EncodeToString(sum[:])
+	if err := bl.Put(d, strings.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	return api.File{Digest: d, Size: int64(len(content)), Mode: 0o644}
+}
+
+func waitState(t *testing.T, st *store.Store, id string, want ...string) *store.Deployment {
+	t.Helper()
+	for i := 0; i < 600; i++ {
+		d, err := st.GetDeployment(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if d.State == w {
+				return d
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("deployment %s never reached %v", id, want)
+	return nil
+}
+
+func TestDeleteWhileBuildingStopsTheBuildAndRemovesItsFiles(t *testing.T) {
+	svc, st, bl := newService(t)
+	ctx := context.Background()
+	skip, slow := "true", "sleep 60"
+	if err := st.CreateProject(ctx, &store.Project{ID: "prj_1", Name: "slow", Framework: "auto", RootDirectory: ".", InstallCommand: &skip, BuildCommand: &slow}, "slow.localhost"); err != nil {
+		t.Fatal(err)
+	}
+	f := upload(t, bl, "app = None\n")
+	f.Path = "app.py"
+	d, err := svc.Create(ctx, api.DeploymentRequest{ProjectID: "prj_1", Files: []api.File{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, st, d.ID, api.StateBuilding)
+	// Let the build reach its build command.
+	for i := 0; i < 200; i++ {
+		if log, _ := os.ReadFile(svc.LogPath(d.ID)); strings.Contains(string(log), "sleep 60") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	if err := svc.Delete(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(svc.Dir(d.ID)); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := os.Stat(svc.Dir(d.ID)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("directory of the deleted deployment still there %s after delete", time.Since(start))
+	}
+	if _, err := st.GetDeployment(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted deployment is back: %v", err)
+	}
+}
+
+func TestFailedBuildKeepsItsLogAndMessage(t *testing.T) {
+	svc, st, bl := newService(t)
+	ctx := context.Background()
+	if err := st.CreateProject(ctx, &store.Project{ID: "prj_1", Name: "broken", Framework: "auto", RootDirectory: "."}, "broken.localhost"); err != nil {
+		t.Fatal(err)
+	}
+	f := upload(t, bl, "surely-not-a-real-package-ferry==1.0\n")
+	f.Path = "requirements.txt"
+	app := upload(t, bl, "app = None\n")
+	app.Path = "app.py"
+	d, err := svc.Create(ctx, api.DeploymentRequest{ProjectID: "prj_1", Files: []api.File{f, app}, Production: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitState(t, st, d.ID, api.StateError, api.StateReady)
+	if got.State != api.StateError || !strings.Contains(got.ErrorMessage, "surely-not-a-real-package-ferry") {
+		t.Fatalf("want ERROR naming the requirement, got %s %q", got.State, got.ErrorMessage)
+	}
+	if id, _ := st.ProductionDeploymentID(ctx, "prj_1"); id != "" {
+		t.Errorf("a failed build took the production alias")
+	}
+	if log, err := os.ReadFile(svc.LogPath(d.ID)); err != nil || !strings.Contains(string(log), "ferry: writing 2 source files") {
+		t.Errorf("build log %q, %v", log, err)
+	}
+}
