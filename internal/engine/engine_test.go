@@ -325,3 +325,77 @@ func TestDeployFastAPI(t *testing.T) {
 		t.Errorf("a preview deployment took the production URL: %d", status)
 	}
 }
+
+func TestDeployHandler(t *testing.T) {
+	c, addr := startEngine(t)
+	ctx := context.Background()
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "handler"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	const src = `import json, os
+from http.server import BaseHTTPRequestHandler
+
+
+class handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if not self.path.startswith("/api/hello"):
+            self.send_error(404, "no route for " + self.path)
+            return
+        body = json.dumps({"path": self.path, "greeting": self.headers.get("X-Greeting"), "env": os.environ["VERCEL_ENV"]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Handled-By", "handler")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        data = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(201)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data) + 9))
+        self.end_headers()
+        self.wfile.write(b"received " + data)
+`
+	os.MkdirAll(filepath.Join(dir, "api"), 0o755)
+	os.WriteFile(filepath.Join(dir, "api", "index.py"), []byte(src), 0o644)
+	d := deploy(t, c, p.ID, dir)
+	if d.State != api.StateReady || d.Entrypoint != "api.index:handler" {
+		t.Fatalf("build: %s %q, entrypoint %q", d.State, d.ErrorMessage, d.Entrypoint)
+	}
+
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(method, path, body string, header http.Header) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+		req.Host = u.Host
+		for name, values := range header {
+			req.Header[name] = values
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp, string(data)
+	}
+
+	resp, body := send("GET", "/api/hello?name=ferry&x=%20y", "", http.Header{"X-Greeting": {"hi"}})
+	if want := `{"path": "/api/hello?name=ferry&x=%20y", "greeting": "hi", "env": "production"}`; resp.StatusCode != 200 || body != want {
+		t.Errorf("GET: %d %q, want %q", resp.StatusCode, body, want)
+	}
+	if got := resp.Header.Get("X-Handled-By"); got != "handler" {
+		t.Errorf("X-Handled-By = %q", got)
+	}
+	if resp, body := send("POST", "/api/hello", "some data", nil); resp.StatusCode != 201 || body != "received some data" {
+		t.Errorf("POST: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := send("GET", "/nowhere", "", nil); resp.StatusCode != 404 || !strings.Contains(body, "no route for /nowhere") {
+		t.Errorf("send_error(404): %d %q", resp.StatusCode, body)
+	}
+}

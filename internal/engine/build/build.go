@@ -1,6 +1,7 @@
 // Package build turns an uploaded source tree into a runnable deployment: it
 // creates the deployment's Python environment, installs its dependencies, runs
-// its build command, and finds and verifies the WSGI or ASGI app to serve.
+// its build command, and finds and verifies the app to serve: a WSGI or ASGI
+// application, or a BaseHTTPRequestHandler class as in Vercel's Python runtime.
 package build
 
 import (
@@ -30,8 +31,8 @@ type Spec struct {
 type Result struct {
 	AppDir     string // absolute dir the app runs in (SrcDir/RootDirectory)
 	Python     string // the venv's interpreter
-	Entrypoint string // "module:attribute", e.g. "app:app", "api.index:app"
-	Kind       string // KindWSGI | KindASGI
+	Entrypoint string // "module:attribute", e.g. "app:app", "api.index:app", "api.index:handler"
+	Kind       string // KindWSGI | KindASGI | KindHandler
 	Framework  string // detected: FrameworkFlask | FrameworkFastAPI | FrameworkOther
 }
 
@@ -42,8 +43,9 @@ const (
 	FrameworkFastAPI = "fastapi"
 	FrameworkOther   = "other"
 
-	KindWSGI = "wsgi"
-	KindASGI = "asgi"
+	KindWSGI    = "wsgi"
+	KindASGI    = "asgi"
+	KindHandler = "handler" // a BaseHTTPRequestHandler subclass named `handler`, always FrameworkOther
 )
 
 // Values of Error.Step.

@@ -187,6 +187,71 @@ if True:
 	}
 }
 
+const handlerHello = `from http.server import BaseHTTPRequestHandler
+
+
+class handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"hello")
+`
+
+func TestHandlerClassInAPIIndex(t *testing.T) {
+	t.Parallel()
+	requirePython(t)
+	spec, log := newSpec(t, map[string]string{
+		"main.py":      "def main():\n    pass\n",
+		"api/index.py": handlerHello,
+	})
+	result := mustBuild(t, spec, log)
+	if result.Entrypoint != "api.index:handler" || result.Kind != KindHandler || result.Framework != FrameworkOther {
+		t.Errorf("result = %+v, want api.index:handler, handler, other", result)
+	}
+}
+
+func TestAppWinsOverHandler(t *testing.T) {
+	t.Parallel()
+	requirePython(t)
+	const wsgiAndHandler = handlerHello + `
+
+def app(environ, start_response):
+    start_response("200 OK", [])
+    return [b"app"]
+`
+	// index.py comes first but only has a handler; api/index.py has both.
+	spec, log := newSpec(t, map[string]string{
+		"index.py":     handlerHello,
+		"api/index.py": wsgiAndHandler,
+	})
+	result := mustBuild(t, spec, log)
+	if result.Entrypoint != "api.index:app" || result.Kind != KindWSGI {
+		t.Errorf("result = %+v, want api.index:app (wsgi)", result)
+	}
+}
+
+func TestHandlerThatIsNotABaseHTTPRequestHandler(t *testing.T) {
+	t.Parallel()
+	requirePython(t)
+	for source, want := range map[string]string{
+		"class handler:\n    def do_GET(self):\n        pass\n": "`handler` in index.py is a class, not a subclass of http.server.BaseHTTPRequestHandler",
+		"def handler(request):\n    return 'hi'\n":              "`handler` in index.py is a function, not a subclass of http.server.BaseHTTPRequestHandler",
+	} {
+		spec, log := newSpec(t, map[string]string{"index.py": source})
+		err := mustFail(t, spec, log, StepEntrypoint)
+		assertContains(t, "message", err.Message, want, "class handler(BaseHTTPRequestHandler)")
+	}
+}
+
+func TestHandlerWithFrameworkSetting(t *testing.T) {
+	t.Parallel()
+	requirePython(t)
+	spec, log := newSpec(t, map[string]string{"api/index.py": handlerHello})
+	spec.Framework = FrameworkFlask
+	err := mustFail(t, spec, log, StepEntrypoint)
+	assertContains(t, "message", err.Message, `framework is "flask"`, "api/index.py defines a BaseHTTPRequestHandler class `handler`", `set framework to "auto"`)
+}
+
 func TestSatisfiedRequirementsSkipPip(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "flask")
@@ -409,8 +474,8 @@ func TestNoEntrypointListsTheFilesLookedFor(t *testing.T) {
 	err := mustFail(t, spec, log, StepEntrypoint)
 	assertContains(t, "message", err.Message,
 		"no app found in .", "app.py, index.py, server.py", "api/index.py", "src/api/app.py",
-		"`app` or `application`",
-		"app.py: defines neither", "server.py: SyntaxError")
+		"`app` or `application`", "a top-level `handler`",
+		"app.py: defines none of `app`, `application` and `handler`", "server.py: SyntaxError")
 }
 
 func TestImportErrorNamesTheModule(t *testing.T) {

@@ -8,6 +8,9 @@ import (
 
 // entrypointCandidates are the files that may hold the app, relative to the
 // root directory, in the order they are tried (Vercel's names and the usual ones).
+// The first that defines `app` or `application` wins; only when none does, the
+// first that defines a `handler` class, so adding a Vercel-style handler file
+// never changes the app a project already serves.
 var entrypointCandidates = []string{
 	"app.py", "index.py", "server.py", "main.py", "wsgi.py", "asgi.py", "api/index.py", "api/app.py",
 	"src/app.py", "src/index.py", "src/server.py", "src/main.py", "src/wsgi.py", "src/asgi.py", "src/api/index.py", "src/api/app.py",
@@ -19,14 +22,14 @@ var importTimeout = 60 * time.Second
 
 // entrypointAnswer is what helper.py's entrypoint command reports.
 type entrypointAnswer struct {
-	Error     string `json:"error"` // "" | not_found | import_failed | missing_attribute | not_callable
+	Error     string `json:"error"` // "" | not_found | import_failed | missing_attribute | not_callable | not_handler_class
 	File      string `json:"file"`
 	Module    string `json:"module"`
 	Attribute string `json:"attribute"`
 	Kind      string `json:"kind"`
 	Framework string `json:"framework"`
 	Exception string `json:"exception"` // "ModuleNotFoundError: No module named 'x'"
-	Type      string `json:"type"`      // of a non-callable attribute
+	Type      string `json:"type"`      // of a non-callable app or a `handler` that is not a handler class ("class" for a class)
 	Examined  []struct {
 		File    string `json:"file"`
 		Problem string `json:"problem"`
@@ -48,9 +51,11 @@ func (b *builder) findEntrypoint(ctx context.Context) (*Result, error) {
 	}
 
 	if requested := b.spec.Framework; requested == FrameworkFlask || requested == FrameworkFastAPI {
-		switch answer.Framework {
-		case requested:
-		case FrameworkOther:
+		switch {
+		case answer.Kind == KindHandler:
+			return nil, failure("the project's framework is %q, but %s defines a BaseHTTPRequestHandler class `handler`, not a %s app: set framework to \"auto\"", requested, answer.File, requested)
+		case answer.Framework == requested:
+		case answer.Framework == FrameworkOther:
 			// Wrapped apps (middleware, WsgiToAsgi) are still fine to serve.
 			b.log.printf("the project's framework is %s, but %s is not a %s object: serving it as a %s app", requested, answer.File, requested, strings.ToUpper(answer.Kind))
 		default:
@@ -76,10 +81,12 @@ func (b *builder) entrypointFailure(answer entrypointAnswer) *Error {
 		for _, examined := range answer.Examined {
 			found.WriteString("; " + examined.File + ": " + examined.Problem)
 		}
-		return failure("no app found in %s: ferry serves the first of %s that defines a top-level `app` or `application` (a WSGI or ASGI application, such as app = Flask(__name__) or app = FastAPI())%s. Add one, or set root_directory to the folder that holds it",
+		return failure("no app found in %s: ferry serves the first of %s that defines a top-level `app` or `application` (a WSGI or ASGI application, such as app = Flask(__name__) or app = FastAPI()), else the first that defines a top-level `handler` (a class handler(BaseHTTPRequestHandler) with do_GET, do_POST, ... methods)%s. Add one, or set root_directory to the folder that holds it",
 			root, strings.Join(entrypointCandidates, ", "), found.String())
 	case "import_failed":
 		return failure("%s failed to import: %s. %s", answer.File, answer.Exception, importAdvice(answer.Exception, root))
+	case "not_handler_class":
+		return failure("`handler` in %s is a %s, not a subclass of http.server.BaseHTTPRequestHandler: define it as class handler(BaseHTTPRequestHandler) with do_GET, do_POST, ... methods, or define an `app` instead", answer.File, answer.Type)
 	case "missing_attribute":
 		return failure("%s defines `%s` only in a branch that did not run, so it is missing after import: define it at the top level of the module", answer.File, answer.Attribute)
 	default: // not_callable

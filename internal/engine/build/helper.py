@@ -3,6 +3,9 @@
   requirements RESULT FILE          are FILE's requirements already installed?
   entrypoint RESULT CANDIDATE...    find the app among CANDIDATE files, import it, classify it
 
+The app is the first candidate's top-level `app` or `application` (WSGI or ASGI), else the first
+candidate's top-level `handler`, a BaseHTTPRequestHandler subclass as in Vercel's Python runtime.
+
 The answer goes to RESULT as JSON so that whatever the app prints while it is
 imported lands in the build log without corrupting the answer.
 """
@@ -32,6 +35,7 @@ INDEX_OPTIONS = {
 }
 REQUIREMENT_FILE_OPTIONS = {"-r", "--requirement"}
 APP_ATTRIBUTES = ("app", "application")
+HANDLER_ATTRIBUTE = "handler"
 
 
 class Undecidable(Exception):
@@ -210,8 +214,9 @@ def top_level_names(body):
 
 
 def find_app(candidates):
-    """The first candidate that binds an app attribute, and what was wrong with the others."""
-    examined = []
+    """The first candidate that binds an app attribute, else the first that binds `handler`, and what
+    was wrong with the others."""
+    examined = []  # (file, its top-level names or None, problem)
     for relative in candidates:
         if not os.path.isfile(relative):
             continue
@@ -219,14 +224,19 @@ def find_app(candidates):
             with open(relative, "rb") as f:
                 tree = ast.parse(f.read(), filename=relative)
         except SyntaxError as exc:
-            examined.append({"file": relative, "problem": "SyntaxError: %s (line %s)" % (exc.msg, exc.lineno)})
+            examined.append((relative, None, "SyntaxError: %s (line %s)" % (exc.msg, exc.lineno)))
             continue
         names = top_level_names(tree.body)
         for attribute in APP_ATTRIBUTES:
             if attribute in names:
-                return relative, attribute, examined
-        examined.append({"file": relative, "problem": "defines neither `app` nor `application`"})
-    return None, None, examined
+                return relative, attribute, []
+        examined.append((relative, names, "defines none of `app`, `application` and `handler`"))
+    # A handler counts only when no file has an app: adding a handler file to a project that serves an
+    # app never changes what it serves.
+    for relative, names, _ in examined:
+        if names is not None and HANDLER_ATTRIBUTE in names:
+            return relative, HANDLER_ATTRIBUTE, []
+    return None, None, [{"file": relative, "problem": problem} for relative, _, problem in examined]
 
 
 def print_traceback(exc):
@@ -253,6 +263,11 @@ def is_asgi(app):
     return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(getattr(app, "__call__", None))
 
 
+def is_handler_class(value):
+    from http.server import BaseHTTPRequestHandler
+    return inspect.isclass(value) and issubclass(value, BaseHTTPRequestHandler)
+
+
 def inspect_entrypoint(result_path, candidates):
     relative, attribute, examined = find_app(candidates)
     if relative is None:
@@ -274,6 +289,11 @@ def inspect_entrypoint(result_path, candidates):
     app = getattr(module, attribute, None)
     if app is None:
         result["error"] = "missing_attribute"
+    elif attribute == HANDLER_ATTRIBUTE:
+        if is_handler_class(app):
+            result.update(kind="handler", framework="other")
+        else:
+            result.update(error="not_handler_class", type="class" if inspect.isclass(app) else type(app).__name__)
     elif not callable(app):
         result.update(error="not_callable", type=type(app).__name__)
     else:

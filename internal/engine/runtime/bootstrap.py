@@ -1,8 +1,9 @@
-"""ferry runtime bootstrap: serves one deployment's WSGI or ASGI app to the ferry engine.
+"""ferry runtime bootstrap: serves one deployment's app to the ferry engine: a WSGI or ASGI application, or a
+BaseHTTPRequestHandler class (Vercel's `class handler(BaseHTTPRequestHandler)`).
 
 The engine (internal/engine/runtime) embeds this file and starts it as
 
-    python bootstrap.py KIND ENTRYPOINT THREADS SOCKET_PATH...
+    python bootstrap.py KIND ENTRYPOINT THREADS SOCKET_PATH...    (KIND: wsgi, asgi or handler)
 
 in the app's directory, with fd 3 a unix socket back to the engine.
 
@@ -10,8 +11,8 @@ Processes. This parent imports the app once, listens on one unix socket per work
 and writes "ready\\n" on fd 3 once every worker serves. It forks a new worker when one dies and kills its
 whole process group when fd 3 reaches EOF (the engine is gone); workers exit when the parent dies.
 SIGTERM stops everything gracefully: workers finish the requests they hold (and an ASGI app's lifespan
-shutdown runs), then exit. A WSGI worker serves with THREADS threads, each owning one connection at a
-time; an ASGI worker runs one asyncio loop (uvloop when importable). The engine opens at most THREADS
+shutdown runs), then exit. A WSGI or handler worker serves with THREADS threads, each owning one connection
+at a time; an ASGI worker runs one asyncio loop (uvloop when importable). The engine opens at most THREADS
 connections to a worker's socket and has one request in flight per connection.
 
 Framing, both directions, integers big-endian. Every frame is an 8-byte header and a payload:
@@ -27,6 +28,11 @@ Framing, both directions, integers big-endian. Every frame is an 8-byte header a
                 ASGI: method, scheme, query string, raw path, http version, client host, client port,
                       server host, server port, then header name/value pairs with lower-case names;
                       the path is the percent-decoded path.
+                handler: client host, client port, the declared Content-Length ("" for none); instead of
+                      the path, the request head as http.server reads it: the request line (method, path
+                      and query as sent, HTTP/1.0 or HTTP/1.1) and header lines, each ending in CRLF,
+                      without Content-Length and hop-by-hop headers. The worker adds Content-Length (the
+                      length of the body it received), Connection: close and the empty line.
   BODY 'B'      the next chunk of the request or response body.
   END 'E'       empty: the request body, or the response, is complete.
   RESPONSE 'R'  `count` headers; payload: 3-digit status, then header name/value strings, NUL-separated.
@@ -36,7 +42,9 @@ NUL-separated strings let a worker split a head with one str.split and fill a WS
 dict.update: Python's per-request work is what bounds throughput.
 """
 
+import functools
 import importlib
+import io
 import os
 import select
 import signal
@@ -379,7 +387,8 @@ def handle_wsgi_request(app, base_environ, sock, rfile, flags, count, payload):
         body.drain()
 
 
-def serve_wsgi_connection(sock, app, base_environ, busy, slot):
+def serve_connection(sock, handle_request, busy, slot):
+    """Serves one engine connection's requests with handle_request(sock, rfile, flags, count, payload)."""
     rfile = sock.makefile("rb", buffering=READ_BUFFER)
     read = rfile.read
     unpack = FRAME.unpack
@@ -395,7 +404,7 @@ def serve_wsgi_connection(sock, app, base_environ, busy, slot):
             if len(payload) != length:
                 return
             busy[slot] = True
-            handle_wsgi_request(app, base_environ, sock, rfile, flags, count, payload)
+            handle_request(sock, rfile, flags, count, payload)
             busy[slot] = False
     except (EngineGone, ConnectionError):
         pass
@@ -416,6 +425,11 @@ def run_wsgi_worker(app, listener, threads, workers, ready_fd, parent_pipe):
         "wsgi.input_terminated": True,
         "wsgi.file_wrapper": FileWrapper,
     }
+    handle_request = functools.partial(handle_wsgi_request, app, base_environ)
+    run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe)
+
+
+def run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe):
     busy = [False] * threads
 
     def accept_loop(slot):
@@ -426,7 +440,7 @@ def run_wsgi_worker(app, listener, threads, workers, ready_fd, parent_pipe):
                 time.sleep(0.1)  # e.g. out of file descriptors: retry rather than spin
                 continue
             try:
-                serve_wsgi_connection(sock, app, base_environ, busy, slot)
+                serve_connection(sock, handle_request, busy, slot)
             except Exception:
                 traceback.print_exc()
             finally:
@@ -447,6 +461,146 @@ def run_wsgi_worker(app, listener, threads, workers, ready_fd, parent_pipe):
     # Stopping: the engine sends nothing new; let the requests in progress finish.
     while any(busy):
         time.sleep(0.01)
+
+
+# ---------------------------------------------------------------------------------------------------
+# BaseHTTPRequestHandler classes
+
+
+class InMemoryConnection:
+    """The socket a handler instance is given: reads come from the request in memory and writes are
+    collected, so socketserver's setup() and finish(), and any the handler overrides, run unchanged."""
+
+    def __init__(self, request):
+        self.request = request
+        self.written = []
+
+    def makefile(self, mode, buffering=-1):
+        if "r" in mode:
+            return io.BytesIO(self.request)
+        return CollectedWrites(self)  # a handler with wbufsize != 0
+
+    def sendall(self, data):
+        self.written.append(bytes(data))
+
+    def settimeout(self, timeout):
+        pass
+
+    def setsockopt(self, *args):
+        pass
+
+
+class CollectedWrites(io.RawIOBase):
+    """wfile of a handler that asks for a buffered one (wbufsize != 0)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.connection.sendall(data)
+        return memoryview(data).nbytes
+
+
+class HandlerServer:
+    """The `server` a handler instance is given: what socketserver's servers offer, without a socket."""
+
+    def __init__(self, handler_class, server_address):
+        self.RequestHandlerClass = handler_class
+        self.server_address = server_address
+
+
+class InvalidResponse(Exception):
+    """A handler wrote something that is not an HTTP response."""
+
+
+def handler_response_frames(output):
+    """The RESPONSE and BODY frames for the raw HTTP response a handler wrote."""
+    while True:
+        head_end = output.find(b"\r\n\r\n")
+        if head_end < 0:
+            raise InvalidResponse("no empty line after the status line and headers" if output else "no output at all")
+        lines = output[:head_end].split(b"\r\n")
+        version, _, rest = lines[0].partition(b" ")
+        status = rest[:3]
+        if not version.startswith(b"HTTP/") or not status.isdigit() or status < b"100" or rest[3:4] not in (b"", b" "):
+            raise InvalidResponse("the status line %r" % lines[0][:100])
+        output = output[head_end + 4:]
+        if status >= b"200":
+            break  # interim responses (100 Continue, 103 Early Hints) are not passed on
+    fields = [status]
+    length = None
+    chunked = False
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            raise InvalidResponse("the header line %r" % line[:100])
+        value = value.strip()
+        lowered = name.lower()
+        if lowered == b"content-length":
+            if not value.isdigit():
+                raise InvalidResponse("Content-Length %r" % value[:100])
+            length = int(value)
+        elif lowered == b"transfer-encoding":
+            chunked = value.lower() == b"chunked"
+            continue  # the engine frames the body for its client itself
+        fields += (name, value)
+    # Without a length, the body ends where the handler stopped writing, as when http.server closes.
+    body = decode_chunked(output) if chunked else output[:length]
+    payload = b"\0".join(fields)
+    return FRAME.pack(RESPONSE, 0, len(fields) // 2, len(payload)) + payload, body
+
+
+def decode_chunked(data):
+    """The body of a chunked response; one cut short ends where the handler stopped writing."""
+    parts = []
+    position = 0
+    while True:
+        line_end = data.find(b"\r\n", position)
+        if line_end < 0:
+            break
+        size = data[position:line_end].split(b";", 1)[0]
+        if not size or size.strip(b"0123456789abcdefABCDEF"):
+            raise InvalidResponse("the chunk size line %r" % data[position:line_end][:100])
+        size = int(size, 16)
+        if size == 0:
+            break
+        start = line_end + 2
+        parts.append(data[start:start + size])
+        position = start + size + 2
+    return b"".join(parts)
+
+
+def handle_handler_request(handler_class, server, sock, rfile, flags, count, payload):
+    client_host, client_port, declared_length, head = payload.split(b"\0", 3)
+    has_body = not flags & NO_BODY
+    body = RequestBody(rfile).read() if has_body else b""
+    if has_body or declared_length:
+        head += b"Content-Length: %d\r\n" % len(body)
+    # Connection: close makes http.server's handle() stop after one request, even where the handler
+    # leaves the body unread and speaks HTTP/1.1.
+    connection = InMemoryConnection(b"".join((head, b"Connection: close\r\n\r\n", body)))
+    try:
+        handler_class(connection, (client_host.decode("latin-1"), int(client_port or 0)), server)
+    except Exception:
+        traceback.print_exc()
+        send_raw(sock, ERROR_RESPONSE)
+        return
+    try:
+        response_head, response_body = handler_response_frames(b"".join(connection.written))
+    except InvalidResponse as exc:
+        log("the handler class did not write a valid HTTP response (%s): answering 500" % exc)
+        send_raw(sock, ERROR_RESPONSE)
+        return
+    send_body(sock, response_head, response_body, True)
+
+
+def run_handler_worker(handler_class, listener, threads, ready_fd, parent_pipe):
+    server = HandlerServer(handler_class, listener.getsockname())
+    handle_request = functools.partial(handle_handler_request, handler_class, server)
+    run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -834,6 +988,11 @@ class Supervisor:
             self.restarts[index] = time.monotonic() + delay
 
 
+def is_handler_class(value):
+    from http.server import BaseHTTPRequestHandler  # here, not at the top: WSGI and ASGI apps need not load it
+    return isinstance(value, type) and issubclass(value, BaseHTTPRequestHandler)
+
+
 def listen(path):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -857,10 +1016,16 @@ def main():
         print_app_exception(exc)
         log("could not load the app from %r" % entrypoint)
         return 1
+    if kind == "handler" and not is_handler_class(app):
+        log("%r is not a subclass of http.server.BaseHTTPRequestHandler" % entrypoint)
+        return 1
     listeners = [listen(path) for path in socket_paths]
     if kind == "asgi":
         def run_worker(listener, ready_fd, parent_pipe):
             run_asgi_worker(app, listener, ready_fd, parent_pipe)
+    elif kind == "handler":
+        def run_worker(listener, ready_fd, parent_pipe):
+            run_handler_worker(app, listener, threads, ready_fd, parent_pipe)
     else:
         def run_worker(listener, ready_fd, parent_pipe):
             run_wsgi_worker(app, listener, threads, len(socket_paths), ready_fd, parent_pipe)

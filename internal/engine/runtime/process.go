@@ -152,8 +152,8 @@ func (d *deployment) start() {
 func (d *deployment) launch() error {
 	app, cfg := d.app, d.m.cfg
 	switch {
-	case app.Kind != kindWSGI && app.Kind != kindASGI:
-		return fmt.Errorf("unknown app kind %q (want %q or %q)", app.Kind, kindWSGI, kindASGI)
+	case app.Kind != kindWSGI && app.Kind != kindASGI && app.Kind != kindHandler:
+		return fmt.Errorf("unknown app kind %q (want %q, %q or %q)", app.Kind, kindWSGI, kindASGI, kindHandler)
 	case app.Python == "":
 		return errors.New("no Python interpreter configured")
 	case len(d.socketPaths[0]) > maxSocketPath:

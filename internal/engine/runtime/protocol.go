@@ -17,6 +17,12 @@ package runtime
 //	              ASGI: method, scheme, query string, raw path, http version, client host, client port,
 //	                    server host, server port, then header name/value pairs with lower-case names;
 //	                    the path is the percent-decoded path.
+//	              handler (a BaseHTTPRequestHandler class): client host, client port, the declared
+//	                    Content-Length ("" for none); instead of the path, the request head as http.server
+//	                    reads it: the request line (method, path and query as sent, HTTP/1.0 or HTTP/1.1)
+//	                    and header lines, each ending in CRLF, without Content-Length and hop-by-hop
+//	                    headers. The worker adds Content-Length (the length of the body it received),
+//	                    Connection: close and the empty line.
 //	BODY 'B'      the next chunk of the request or response body.
 //	END 'E'       empty: the request body, or the response, is complete.
 //	RESPONSE 'R'  count headers; payload: 3-digit status, then header name/value strings, NUL-separated.
@@ -57,7 +63,7 @@ const (
 )
 
 var (
-	errInvalidRequest = errors.New("the request contains a NUL byte where the app's protocol cannot carry one")
+	errInvalidRequest = errors.New("the request contains a NUL byte or line break where the app's protocol cannot carry one")
 	errAppAborted     = errors.New("the app failed after it started its response")
 )
 
@@ -117,9 +123,12 @@ func (h *headBuilder) pair(key, value string) {
 func appendRequest(b []byte, r *http.Request, kind string, hasBody bool, body []byte) ([]byte, error) {
 	start := len(b)
 	h := headBuilder{buf: appendFrameHeader(b, frameHead, 0, 0, 0)}
-	if kind == kindASGI {
+	switch kind {
+	case kindASGI:
 		addASGIFields(&h, r)
-	} else {
+	case kindHandler:
+		addHandlerFields(&h, r)
+	default:
 		addWSGIFields(&h, r)
 	}
 	// One check for every string at once: a NUL inside one would shift all the fields after it.
@@ -129,7 +138,14 @@ func appendRequest(b []byte, r *http.Request, kind string, hasBody bool, body []
 	if h.strings > 0xffff {
 		return b, errInvalidRequest
 	}
-	h.buf = append(h.buf, r.URL.Path...)
+	if kind == kindHandler {
+		var ok bool
+		if h.buf, ok = appendHandlerHead(h.buf, r); !ok {
+			return b, errInvalidRequest
+		}
+	} else {
+		h.buf = append(h.buf, r.URL.Path...)
+	}
 	var flags byte
 	if !hasBody {
 		flags = flagNoBody
@@ -162,7 +178,7 @@ func addWSGIFields(h *headBuilder, r *http.Request) {
 	h.pair("SERVER_PORT", serverPort)
 	h.pair("wsgi.url_scheme", scheme(r))
 	h.pair("HTTP_HOST", r.Host)
-	if r.ContentLength > 0 || (r.ContentLength == 0 && r.Header["Content-Length"] != nil) {
+	if declaresLength(r) {
 		h.add("CONTENT_LENGTH")
 		h.buf = strconv.AppendInt(h.buf, r.ContentLength, 10)
 		h.add("")
@@ -244,6 +260,58 @@ func addASGIFields(h *headBuilder, r *http.Request) {
 			h.add(value)
 		}
 	}
+}
+
+func addHandlerFields(h *headBuilder, r *http.Request) {
+	remoteHost, remotePort := splitHostPort(r.RemoteAddr)
+	h.add(remoteHost)
+	h.add(remotePort)
+	if declaresLength(r) {
+		h.buf = strconv.AppendInt(h.buf, r.ContentLength, 10)
+	}
+	h.add("")
+}
+
+// appendHandlerHead appends r's request line and header lines for a BaseHTTPRequestHandler class. It
+// leaves out Content-Length (the worker writes the length of the body it hands over) and hop-by-hop
+// headers (about the client's connection to the engine, not the app's). ok is false when a line break
+// inside a field would have made a line of its own.
+func appendHandlerHead(b []byte, r *http.Request) (_ []byte, ok bool) {
+	start, lines := len(b), 1
+	b = append(b, r.Method...)
+	b = append(b, ' ')
+	b = append(b, r.URL.RequestURI()...)
+	if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
+		b = append(b, " HTTP/1.0\r\n"...)
+	} else {
+		b = append(b, " HTTP/1.1\r\n"...) // for HTTP/2 too: http.server answers 505 to any version past 1.x
+	}
+	if r.Host != "" {
+		b = appendHeaderLine(b, "Host", r.Host)
+		lines++
+	}
+	for name, values := range r.Header {
+		if name == "Host" || name == "Content-Length" || isHopByHop(name) {
+			continue
+		}
+		for _, value := range values {
+			b = appendHeaderLine(b, name, value)
+			lines++
+		}
+	}
+	return b, bytes.Count(b[start:], []byte{'\n'}) == lines
+}
+
+func appendHeaderLine(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, "\r\n"...)
+}
+
+// declaresLength reports whether r states its body's length, zero included.
+func declaresLength(r *http.Request) bool {
+	return r.ContentLength > 0 || (r.ContentLength == 0 && r.Header["Content-Length"] != nil)
 }
 
 func splitHostPort(addr string) (host, port string) {

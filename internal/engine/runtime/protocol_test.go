@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,9 +61,54 @@ func TestWSGIHeadEncoding(t *testing.T) {
 func TestHeadWithNULIsRefused(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header["X-Bad"] = []string{"a\x00b"}
-	for _, kind := range []string{kindWSGI, kindASGI} {
+	r.RemoteAddr = "1.2.3.4\x00:5" // the only string field of a handler head that can come from outside
+	for _, kind := range []string{kindWSGI, kindASGI, kindHandler} {
 		if _, err := appendRequest(nil, r, kind, false, nil); !errors.Is(err, errInvalidRequest) {
 			t.Errorf("%s: err = %v, want errInvalidRequest", kind, err)
+		}
+	}
+}
+
+func TestHandlerHead(t *testing.T) {
+	r := httptest.NewRequest("POST", "/a%20b/c?x=1&y=%20z", strings.NewReader("hello"))
+	r.RemoteAddr = "10.0.0.7:4242"
+	r.Header["X-Multi"] = []string{"a", "b"}
+	r.Header["Content-Length"] = []string{"5"}
+	r.Header["Connection"] = []string{"keep-alive"}
+	r.Header["Keep-Alive"] = []string{"timeout=5"}
+	frame, err := appendRequest(nil, r, kindHandler, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := readFrameHeader(bufio.NewReader(bytes.NewReader(frame)))
+	fields := strings.SplitN(string(frame[frameHeaderSize:frameHeaderSize+h.length]), "\x00", h.count+1)
+	if h.count != 3 || frame[1] != 0 || fields[0] != "10.0.0.7" || fields[1] != "4242" || fields[2] != "5" {
+		t.Fatalf("count %d, flags %d, fields %q", h.count, frame[1], fields)
+	}
+	lines := strings.Split(fields[3], "\r\n")
+	if lines[0] != "POST /a%20b/c?x=1&y=%20z HTTP/1.1" || lines[len(lines)-1] != "" {
+		t.Fatalf("request head %q: want the request line first and every line ended by CRLF", fields[3])
+	}
+	headers := lines[1 : len(lines)-1]
+	slices.Sort(headers)
+	if want := []string{"Host: example.com", "X-Multi: a", "X-Multi: b"}; !slices.Equal(headers, want) {
+		t.Errorf("header lines %q, want %q (no Content-Length, no hop-by-hop headers)", headers, want)
+	}
+
+	r = httptest.NewRequest("GET", "/", nil)
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.0", 1, 0
+	if frame, err = appendRequest(nil, r, kindHandler, false, nil); err != nil || !bytes.Contains(frame, []byte("GET / HTTP/1.0\r\n")) {
+		t.Errorf("HTTP/1.0 request head: %q, %v", frame, err)
+	}
+	if frame[1] != flagNoBody {
+		t.Errorf("flags = %d, want flagNoBody", frame[1])
+	}
+
+	for name, value := range map[string]string{"X-Injected": "a\r\nX-Admin: yes", "X-Bare-LF": "a\nb"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header[name] = []string{value}
+		if _, err := appendRequest(nil, r, kindHandler, false, nil); !errors.Is(err, errInvalidRequest) {
+			t.Errorf("%s: %q: err = %v, want errInvalidRequest", name, value, err)
 		}
 	}
 }

@@ -3,7 +3,8 @@
 // A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) imports the
 // app once in a parent process that forks Config.Workers workers, each listening on its own unix socket.
 // The engine parses HTTP and hands each request to a worker over a persistent connection with the binary
-// framing of protocol.go, so Python only builds the WSGI environ or ASGI scope and calls the app. A
+// framing of protocol.go, so Python only builds the WSGI environ or ASGI scope and calls the app (or, for
+// a BaseHTTPRequestHandler class, hands it the request in memory and parses what it writes). A
 // deployment without requests for Config.IdleTimeout is stopped; the next request starts it again.
 package runtime
 
@@ -24,8 +25,9 @@ import (
 )
 
 const (
-	kindWSGI = "wsgi"
-	kindASGI = "asgi"
+	kindWSGI    = "wsgi"
+	kindASGI    = "asgi"
+	kindHandler = "handler"
 
 	defaultWorkers     = 2
 	defaultThreads     = 4
@@ -50,7 +52,7 @@ type App struct {
 	Dir        string   // working directory (the app's root directory); added to sys.path
 	Python     string   // interpreter (a venv's bin/python)
 	Entrypoint string   // "module:attribute", e.g. "app:app" or "api.index:app"
-	Kind       string   // "wsgi" or "asgi"
+	Kind       string   // "wsgi", "asgi" or "handler" (Entrypoint names a BaseHTTPRequestHandler subclass)
 	Env        []string // full environment of the worker, KEY=VALUE
 }
 

@@ -901,6 +901,224 @@ async def echo(request: Request):
 	}
 }
 
+// plainHandlerApp is a BaseHTTPRequestHandler class, as Vercel's Python runtime serves them. It speaks
+// HTTP/1.1, so http.server would go on reading requests after the first if nothing stopped it.
+const plainHandlerApp = `
+import json, os
+from http.server import BaseHTTPRequestHandler
+
+class handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def reply(self, status, body, content_type="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", "a=1")
+        self.send_header("Set-Cookie", "b=2")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.startswith("/missing"):
+            self.send_error(404, "Nothing at " + self.path)
+        elif self.path == "/error":
+            raise RuntimeError("handler boom")
+        elif self.path == "/no-length":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"written ")
+            self.wfile.write(b"in parts")
+        elif self.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b"one,", b"two"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif self.path == "/garbage":
+            self.wfile.write(b"not http")
+        else:
+            self.reply(200, json.dumps({
+                "command": self.command, "path": self.path, "version": self.request_version,
+                "client": self.client_address[0], "host": self.headers["Host"],
+                "multi": self.headers.get_all("X-Multi"), "length": self.headers["Content-Length"],
+                "secret": os.environ.get("SECRET_VALUE"),
+            }).encode())
+
+    do_HEAD = do_GET
+
+    def do_POST(self):
+        if self.path == "/ignore-body":
+            self.send_response(202)
+            self.end_headers()
+            self.wfile.write(b"ignored")
+            return
+        length = self.headers["Content-Length"]
+        self.reply(200, self.rfile.read(int(length)), "application/octet-stream")
+`
+
+func TestHandlerClass(t *testing.T) {
+	requirePython(t)
+	h := newHarness(t, Config{}, App{
+		Kind:       kindHandler,
+		Entrypoint: "index:handler",
+		Dir:        writeApp(t, map[string]string{"index.py": plainHandlerApp}),
+		Env:        []string{"SECRET_VALUE=v"},
+	})
+
+	resp, body := h.do(t, http.MethodGet, "/echo/a%20b?x=1&y=%20z", nil, http.Header{"X-Multi": {"a", "b"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET: %d %s", resp.StatusCode, body)
+	}
+	var info struct {
+		Command, Path, Version, Client, Host, Secret string
+		Multi                                        []string
+		Length                                       *string
+	}
+	if err := json.Unmarshal(body, &info); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	want := []struct{ name, got, want string }{
+		{"command", info.Command, "GET"},
+		{"path", info.Path, "/echo/a%20b?x=1&y=%20z"},
+		{"request version", info.Version, "HTTP/1.1"},
+		{"client address", info.Client, "127.0.0.1"},
+		{"Host", info.Host, strings.TrimPrefix(h.server.URL, "http://")},
+		{"env var", info.Secret, "v"},
+	}
+	for _, c := range want {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if !slices.Equal(info.Multi, []string{"a", "b"}) || info.Length != nil {
+		t.Errorf("X-Multi = %q, Content-Length = %v: want both values and no length for a GET", info.Multi, info.Length)
+	}
+	if got := resp.Header.Values("Set-Cookie"); !slices.Equal(got, []string{"a=1", "b=2"}) {
+		t.Errorf("Set-Cookie = %q, want both cookies", got)
+	}
+	if resp.Header.Get("Content-Type") != "application/json" || resp.ContentLength != int64(len(body)) {
+		t.Errorf("Content-Type %q, Content-Length %d for %d bytes", resp.Header.Get("Content-Type"), resp.ContentLength, len(body))
+	}
+
+	resp, head := h.do(t, http.MethodHead, "/", nil, nil)
+	if resp.StatusCode != http.StatusOK || len(head) != 0 || resp.ContentLength <= 0 {
+		t.Errorf("HEAD: %d, %d bytes, Content-Length %d", resp.StatusCode, len(head), resp.ContentLength)
+	}
+
+	resp, body = h.get(t, "/missing?q=1")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "Nothing at /missing?q=1") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("send_error(404): %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	if resp, _ := h.do(t, http.MethodPut, "/", nil, nil); resp.StatusCode != http.StatusNotImplemented {
+		t.Errorf("PUT without do_PUT: %d, want 501", resp.StatusCode)
+	}
+	if resp, body := h.get(t, "/no-length"); resp.StatusCode != 200 || string(body) != "written in parts" {
+		t.Errorf("no Content-Length: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := h.get(t, "/chunked"); resp.StatusCode != 200 || string(body) != "one,two" {
+		t.Errorf("chunked: %d %q", resp.StatusCode, body)
+	}
+
+	resp, body = h.get(t, "/error")
+	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(string(body), "boom") {
+		t.Errorf("exception: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := h.get(t, "/garbage"); resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("output that is not HTTP: %d, want 500", resp.StatusCode)
+	}
+	log := h.log(t)
+	for _, want := range []string{"Traceback", "RuntimeError: handler boom", "did not write a valid HTTP response"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if resp, _ := h.get(t, "/"); resp.StatusCode != 200 {
+		t.Errorf("after the failures: %d", resp.StatusCode)
+	}
+}
+
+func TestHandlerClassRequestBodies(t *testing.T) {
+	requirePython(t)
+	h := newHarness(t, Config{}, App{
+		Kind:       kindHandler,
+		Entrypoint: "index:handler",
+		Dir:        writeApp(t, map[string]string{"index.py": plainHandlerApp}),
+	})
+
+	large := make([]byte, 3<<20+7)
+	rand.Read(large)
+	for _, size := range []int{0, 1, smallBodyLimit + 1, len(large)} {
+		resp, body := h.do(t, http.MethodPost, "/echo", bytes.NewReader(large[:size]), nil)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, large[:size]) {
+			t.Errorf("POST of %d bytes: status %d, %d bytes back", size, resp.StatusCode, len(body))
+		}
+	}
+	// A chunked body reaches the handler with the Content-Length it needs to read it.
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(large[:100_000])
+		pw.Write(large[100_000:250_000])
+		pw.Close()
+	}()
+	if resp, body := h.do(t, http.MethodPost, "/echo", pr, nil); resp.StatusCode != http.StatusOK || !bytes.Equal(body, large[:250_000]) {
+		t.Errorf("chunked POST: status %d, %d bytes back", resp.StatusCode, len(body))
+	}
+	// http.server answers 100 Continue itself under HTTP/1.1: the client gets only the final response.
+	resp, body := h.do(t, http.MethodPost, "/echo", strings.NewReader("expected"), http.Header{"Expect": {"100-continue"}})
+	if resp.StatusCode != http.StatusOK || string(body) != "expected" {
+		t.Errorf("POST with Expect: 100-continue: %d %q", resp.StatusCode, body)
+	}
+	// An unread body must not be taken for a second request.
+	resp, body = h.do(t, http.MethodPost, "/ignore-body", strings.NewReader("GET /twice HTTP/1.1\r\n\r\n"), nil)
+	if resp.StatusCode != http.StatusAccepted || string(body) != "ignored" {
+		t.Errorf("POST with an unread body: %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestHandlerClassWithItsOwnSocketSettings(t *testing.T) {
+	requirePython(t)
+	// Buffered output, a socket timeout, TCP_NODELAY and overridden setup/finish all reach the socket
+	// http.server would have given the handler.
+	const app = `
+from http.server import BaseHTTPRequestHandler
+
+class handler(BaseHTTPRequestHandler):
+    wbufsize = -1
+    timeout = 30
+    disable_nagle_algorithm = True
+
+    def setup(self):
+        super().setup()
+        self.greeting = b"set up"
+
+    def finish(self):
+        self.wfile.write(b" and finished")
+        super().finish()
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(self.greeting)
+`
+	h := newHarness(t, Config{}, App{Kind: kindHandler, Entrypoint: "app:handler", Dir: writeApp(t, map[string]string{"app.py": app})})
+	if resp, body := h.get(t, "/"); resp.StatusCode != 200 || string(body) != "set up and finished" {
+		t.Errorf("%d %q", resp.StatusCode, body)
+	}
+}
+
+func TestHandlerKindWithoutAHandlerClassAnswers502(t *testing.T) {
+	requirePython(t)
+	h := newHarness(t, Config{}, App{Kind: kindHandler, Entrypoint: "app:app", Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp})})
+	resp, body := h.get(t, "/")
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "'app:app' is not a subclass of http.server.BaseHTTPRequestHandler") {
+		t.Fatalf("%d:\n%s", resp.StatusCode, body)
+	}
+}
+
 func TestWorkersServeConcurrently(t *testing.T) {
 	requirePython(t)
 	// Workers*Threads requests that each block until all of them have arrived: they can only all

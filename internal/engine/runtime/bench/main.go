@@ -20,7 +20,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8000", "address to listen on")
 	dir := flag.String("dir", ".", "the app's directory")
 	entrypoint := flag.String("entrypoint", "app:app", "module:attribute of the app")
-	kind := flag.String("kind", "wsgi", "wsgi or asgi")
+	kind := flag.String("kind", "wsgi", "wsgi, asgi or handler")
 	python := flag.String("python", "/usr/bin/python3", "Python interpreter")
 	runDir := flag.String("run-dir", "", "directory for sockets (default: a new temporary one)")
 	workers := flag.Int("workers", 0, "Python processes (0: the runtime's default)")
