@@ -173,10 +173,12 @@ func TestAccProjectDuplicateName(t *testing.T) {
 resource "ferry_project" "a" {
   name = %[1]q
 }
+# b after a, so that it is always b that collides and a that is kept.
 resource "ferry_project" "b" {
-  name = %[1]q
+  name       = %[1]q
+  depends_on = [ferry_project.a]
 }`, name)),
-				ExpectError: regexp.MustCompile(`(?s)Project name already taken.*terraform\s+import`),
+				ExpectError: regexp.MustCompile(`(?s)Project name already taken.*ferry_project\.b.*terraform\s+import`),
 			},
 			{
 				// Exactly one project came of it, which the next apply manages.
