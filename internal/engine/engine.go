@@ -61,14 +61,6 @@ type Config struct {
 // ErrLocked means another engine owns the data dir.
 var ErrLocked = errors.New("another engine is already running on this data dir")
 
-// hosts names projects' and deployments' hostnames under a base domain.
-type hosts struct{ base string }
-
-func (h hosts) ProductionHost(project string) string { return project + "." + h.base }
-func (h hosts) DeploymentHost(project, id string) string {
-	return project + "-" + deploy.ShortID(id) + "." + h.base
-}
-
 // Run runs the engine until ctx is done or a client asks it to stop.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.HTTPAddress == "" {
@@ -149,7 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Store:          st,
 		Blobs:          blobStore,
 		Secrets:        box,
-		Hosts:          hosts{base: cfg.BaseDomain},
+		Hosts:          deploy.Hostnames{Base: cfg.BaseDomain},
 		DeploymentsDir: filepath.Join(dataDir, "deployments"),
 		Python:         cfg.Python,
 		Logger:         log,
@@ -169,7 +161,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Blobs:   blobStore,
 		Secrets: box,
 		Deploy:  deployments,
-		Hosts:   hosts{base: cfg.BaseDomain},
+		Hosts:   deploy.Hostnames{Base: cfg.BaseDomain},
 		URL:     appURL,
 		Health: func() api.Health {
 			return api.Health{

@@ -19,11 +19,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-type testHosts struct{}
-
-func (testHosts) ProductionHost(p string) string     { return p + ".localhost" }
-func (testHosts) DeploymentHost(p, id string) string { return p + "-" + ShortID(id) + ".localhost" }
-
 // newService returns a running Service over a fresh data dir.
 func newService(t *testing.T) (*Service, *store.Store, *blobs.Store) {
 	t.Helper()
@@ -35,7 +30,7 @@ func newService(t *testing.T) (*Service, *store.Store, *blobs.Store) {
 	t.Cleanup(func() { st.Close() })
 	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
 	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
-	svc := New(Config{Store: st, Blobs: bl, Secrets: box, Hosts: testHosts{}, DeploymentsDir: filepath.Join(dir, "deployments"),
+	svc := New(Config{Store: st, Blobs: bl, Secrets: box, Hosts: Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
 		Python: "/usr/bin/python3", OnChange: func() {}, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	go svc.Run(ctx)

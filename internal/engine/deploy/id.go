@@ -25,3 +25,15 @@ func ShortID(id string) string {
 	}
 	return id
 }
+
+// Hostnames names projects' and deployments' hosts under a base domain:
+// <project>.<base> and <project>-<short id>.<base>.
+type Hostnames struct{ Base string }
+
+// ProductionHost is the host of a project's production alias.
+func (h Hostnames) ProductionHost(project string) string { return project + "." + h.Base }
+
+// DeploymentHost is the host of one deployment.
+func (h Hostnames) DeploymentHost(project, id string) string {
+	return project + "-" + ShortID(id) + "." + h.Base
+}

@@ -21,13 +21,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-type testHosts struct{}
-
-func (testHosts) ProductionHost(p string) string { return p + ".localhost" }
-func (testHosts) DeploymentHost(p, id string) string {
-	return p + "-" + deploy.ShortID(id) + ".localhost"
-}
-
 // newTestServer returns an API server over a real store whose build queue is
 // not running, so deployments stay QUEUED.
 func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
@@ -41,9 +34,9 @@ func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
 	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
 	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := deploy.New(deploy.Config{Store: st, Blobs: bl, Secrets: box, Hosts: testHosts{}, DeploymentsDir: filepath.Join(dir, "deployments"),
+	svc := deploy.New(deploy.Config{Store: st, Blobs: bl, Secrets: box, Hosts: deploy.Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
 		OnChange: func() {}, StopRuntime: func(string) {}, Logger: logger})
-	srv := httptest.NewServer(New(Config{Store: st, Blobs: bl, Secrets: box, Deploy: svc, Hosts: testHosts{},
+	srv := httptest.NewServer(New(Config{Store: st, Blobs: bl, Secrets: box, Deploy: svc, Hosts: deploy.Hostnames{Base: "localhost"},
 		URL: func(h string) string { return "http://" + h + ":3080" }, Health: func() api.Health { return api.Health{Status: "ok"} },
 		Shutdown: func() {}, Logger: logger}))
 	t.Cleanup(srv.Close)
