@@ -22,9 +22,9 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runtime"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/server"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -128,7 +128,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return "http://" + host + ":" + port
 	}
 
-	rt := runtime.New(runtime.Config{
+	rt := workers.New(workers.Config{
 		RunDir: filepath.Join(dataDir, "run"),
 		LogDir: filepath.Join(dataDir, "logs"),
 		Logger: log,
@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	startedAt := time.Now().UTC()
-	apiHandler := server.New(server.Config{
+	apiHandler := apiserver.New(apiserver.Config{
 		Store:   st,
 		Blobs:   blobStore,
 		Secrets: box,

@@ -21,8 +21,8 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/build"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/env"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -171,15 +171,15 @@ func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, tar
 	if err != nil {
 		return nil, err
 	}
-	vars := make([]env.Var, 0, len(stored))
+	vars := make([]envvars.Var, 0, len(stored))
 	for _, v := range stored {
 		value, err := s.cfg.Secrets.Open(v.SealedValue)
 		if err != nil {
 			return nil, fmt.Errorf("env var %s: %w", v.Key, err)
 		}
-		vars = append(vars, env.Var{Key: v.Key, Value: string(value), Targets: v.Targets, GitBranch: v.GitBranch})
+		vars = append(vars, envvars.Var{Key: v.Key, Value: string(value), Targets: v.Targets, GitBranch: v.GitBranch})
 	}
-	resolved := env.Resolve(env.Deployment{
+	resolved := envvars.Resolve(envvars.Deployment{
 		ID:             id,
 		ProjectID:      project.ID,
 		ProjectName:    project.Name,
@@ -288,7 +288,7 @@ func (s *Service) buildOne(parent context.Context, id string) {
 	s.cfg.OnChange()
 }
 
-func (s *Service) build(ctx context.Context, d *store.Deployment) (*build.Result, error) {
+func (s *Service) build(ctx context.Context, d *store.Deployment) (*builder.Result, error) {
 	project, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
 	if err != nil {
 		return nil, err
@@ -321,7 +321,7 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*build.Result
 	if err != nil {
 		return nil, err
 	}
-	return build.Build(ctx, build.Spec{
+	return builder.Build(ctx, builder.Spec{
 		SrcDir:         srcDir,
 		VenvDir:        filepath.Join(dir, "venv"),
 		RootDirectory:  project.RootDirectory,

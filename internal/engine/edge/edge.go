@@ -13,21 +13,21 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/build"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runtime"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
 // Runtime serves a request with a deployment's app.
 type Runtime interface {
-	ServeHTTP(w http.ResponseWriter, r *http.Request, app runtime.App)
+	ServeHTTP(w http.ResponseWriter, r *http.Request, app workers.App)
 }
 
 // route is where one hostname leads.
 type route struct {
-	app     *runtime.App // nil: the alias points at no deployment yet
+	app     *workers.App // nil: the alias points at no deployment yet
 	project string
 }
 
@@ -72,13 +72,13 @@ func (r *Router) Reload(ctx context.Context) error {
 			r.logger.Error("cannot open a deployment's env; it will not be served", "deployment", d.ID, "error", err)
 			continue
 		}
-		rt := route{project: names[d.ProjectID], app: &runtime.App{
+		rt := route{project: names[d.ProjectID], app: &workers.App{
 			ID:         d.ID,
 			Dir:        d.AppDir,
 			Python:     d.Python,
 			Entrypoint: d.Entrypoint,
 			Kind:       d.Kind,
-			Env:        build.ProcessEnv(frozen, filepath.Dir(filepath.Dir(d.Python))),
+			Env:        builder.ProcessEnv(frozen, filepath.Dir(filepath.Dir(d.Python))),
 		}}
 		table[d.Hostname] = rt
 		byID[d.ID] = rt

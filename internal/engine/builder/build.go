@@ -1,8 +1,8 @@
-// Package build turns an uploaded source tree into a runnable deployment: it
+// Package builder turns an uploaded source tree into a runnable deployment: it
 // creates the deployment's Python environment, installs its dependencies, runs
 // its build command, and finds and verifies the app to serve: a WSGI or ASGI
 // application, or a BaseHTTPRequestHandler class as in Vercel's Python runtime.
-package build
+package builder
 
 import (
 	"context"

@@ -1,7 +1,7 @@
 """ferry runtime bootstrap: serves one deployment's app to the ferry engine: a WSGI or ASGI application, or a
 BaseHTTPRequestHandler class (Vercel's `class handler(BaseHTTPRequestHandler)`).
 
-The engine (internal/engine/runtime) embeds this file and starts it as
+The engine (internal/engine/workers) embeds this file and starts it as
 
     python bootstrap.py KIND ENTRYPOINT THREADS SOCKET_PATH...    (KIND: wsgi, asgi or handler)
 

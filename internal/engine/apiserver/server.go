@@ -1,6 +1,6 @@
-// Package server is the engine's API: JSON over HTTP as internal/api defines
+// Package apiserver is the engine's API: JSON over HTTP as internal/api defines
 // it. It validates every request before it changes anything.
-package server
+package apiserver
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package runtime runs deployments' Python apps and carries HTTP requests to them.
+// Package workers runs deployments' Python apps and carries HTTP requests to them.
 //
 // A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) imports the
 // app once in a parent process that forks Config.Workers workers, each listening on its own unix socket.
@@ -6,7 +6,7 @@
 // framing of protocol.go, so Python only builds the WSGI environ or ASGI scope and calls the app (or, for
 // a BaseHTTPRequestHandler class, hands it the request in memory and parses what it writes). A
 // deployment without requests for Config.IdleTimeout is stopped; the next request starts it again.
-package runtime
+package workers
 
 import (
 	"context"

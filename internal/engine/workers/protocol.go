@@ -1,4 +1,4 @@
-package runtime
+package workers
 
 // The engine and a deployment's Python workers (bootstrap.py, which carries the same description) talk
 // over unix stream sockets with a compact binary framing. Every frame is an 8-byte header and a payload;

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runtime"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 )
 
 func main() {
@@ -23,7 +23,7 @@ func main() {
 	kind := flag.String("kind", "wsgi", "wsgi, asgi or handler")
 	python := flag.String("python", "/usr/bin/python3", "Python interpreter")
 	runDir := flag.String("run-dir", "", "directory for sockets (default: a new temporary one)")
-	workers := flag.Int("workers", 0, "Python processes (0: the runtime's default)")
+	workerCount := flag.Int("workers", 0, "Python processes (0: the runtime's default)")
 	threads := flag.Int("threads", 0, "concurrent requests per process (0: the runtime's default)")
 	flag.Parse()
 
@@ -35,14 +35,14 @@ func main() {
 		defer os.RemoveAll(tmp)
 		*runDir = tmp
 	}
-	manager := runtime.New(runtime.Config{
+	manager := workers.New(workers.Config{
 		RunDir:  *runDir,
 		LogDir:  *runDir,
-		Workers: *workers,
+		Workers: *workerCount,
 		Threads: *threads,
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
-	app := runtime.App{ID: "bench", Dir: *dir, Python: *python, Entrypoint: *entrypoint, Kind: *kind, Env: os.Environ()}
+	app := workers.App{ID: "bench", Dir: *dir, Python: *python, Entrypoint: *entrypoint, Kind: *kind, Env: os.Environ()}
 	server := &http.Server{
 		Addr:              *addr,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,7 +1,7 @@
-// Package env decides what environment a deployment gets: the project's
+// Package envvars decides what environment a deployment gets: the project's
 // user variables for its target, then the system variables ferry and Vercel
 // apps expect. The result is frozen into the deployment when it is created.
-package env
+package envvars
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package runtime
+package workers
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package server
+package apiserver
 
 import (
 	"crypto/sha256"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/env"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -20,7 +20,7 @@ const maxEnvValue = 64 << 10
 var validTargets = []string{api.TargetProduction, api.TargetPreview, api.TargetDevelopment}
 
 func validateEnvVar(req *api.EnvVarRequest) error {
-	if err := env.ValidateKey(req.Key); err != nil {
+	if err := envvars.ValidateKey(req.Key); err != nil {
 		return badRequest("key", "%v", err)
 	}
 	if len(req.Value) > maxEnvValue {

@@ -8,7 +8,7 @@
 #
 # Needs wrk, gunicorn and Flask for /usr/bin/python3:
 #   apt-get install -y wrk gunicorn python3-flask
-# Usage: internal/engine/runtime/bench/compare.sh     (DURATION=10s ROUNDS=1 PYTHON=/usr/bin/python3)
+# Usage: internal/engine/workers/bench/compare.sh     (DURATION=10s ROUNDS=1 PYTHON=/usr/bin/python3)
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
