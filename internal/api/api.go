@@ -51,6 +51,7 @@ type Project struct {
 	BuildCommand           *string   `json:"build_command"`   // nil: no build step
 	ProductionURL          string    `json:"production_url"`
 	ProductionDeploymentID string    `json:"production_deployment_id,omitempty"`
+	Limits                 Limits    `json:"limits"` // in force: what was set, defaults for the rest
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -63,7 +64,30 @@ type ProjectRequest struct {
 	RootDirectory  string  `json:"root_directory,omitempty"`
 	InstallCommand *string `json:"install_command,omitempty"`
 	BuildCommand   *string `json:"build_command,omitempty"`
+	Limits         *Limits `json:"limits,omitempty"` // nil: the defaults
 }
+
+// Limits bound each instance of a project's deployments, as Vercel's functions.memory does.
+// A zero field takes its default. New deployments get the limits in force when they are built.
+type Limits struct {
+	MemoryMB  int64   `json:"memory_mb,omitempty"`  // past it the instance is stopped
+	CPU       float64 `json:"cpu,omitempty"`        // cores at most, e.g. 0.5 or 2
+	Processes int64   `json:"processes,omitempty"`  // processes and threads
+	OpenFiles int64   `json:"open_files,omitempty"` // per process
+}
+
+// Defaults and lower bounds of Limits. Upper bounds are the engine's settings.
+const (
+	DefaultMemoryMB  = 2048
+	DefaultCPU       = 1.0
+	DefaultProcesses = 256
+	DefaultOpenFiles = 4096
+
+	MinMemoryMB  = 128
+	MinCPU       = 0.1
+	MinProcesses = 16
+	MinOpenFiles = 64
+)
 
 // ProjectList answers GET PathProjects.
 type ProjectList struct {

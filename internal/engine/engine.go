@@ -5,9 +5,12 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +26,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
@@ -56,6 +60,12 @@ type Config struct {
 	TLSCert     string // optional: serve the TCP API over TLS
 	TLSKey      string
 	Logger      *slog.Logger
+
+	SandboxMode     string // "" or "auto": per-project uids as root, else a user namespace; see sandbox.Mode
+	SandboxFirstUID int    // range of project uids (ModeUIDs); 0 -> sandbox defaults
+	SandboxLastUID  int
+	MaxLimits       api.Limits         // the most a project may set; zero fields -> apiserver.DefaultMaxLimits
+	BuildLimits     deploy.BuildLimits // every build's memory, processes and disk
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -96,8 +106,29 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer lock.Unlock()
 
+	mode, err := sandbox.ParseMode(cfg.SandboxMode)
+	if err != nil {
+		return err
+	}
+	nameSum := sha256.Sum256([]byte(dataDir))
+	jail, err := sandbox.New(sandbox.Config{
+		Mode: mode, FirstUID: cfg.SandboxFirstUID, LastUID: cfg.SandboxLastUID,
+		Name: hex.EncodeToString(nameSum[:6]), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer jail.Close()
+	if err := prepareDataDir(dataDir, jail.SeparateIdentities()); err != nil {
+		return err
+	}
+
 	box, err := secrets.LoadOrCreateKey(filepath.Join(dataDir, KeyName))
 	if err != nil {
+		return err
+	}
+	// SQLite gives its journal files the database's mode: create it the engine's alone.
+	if err := createPrivate(filepath.Join(dataDir, DBName)); err != nil {
 		return err
 	}
 	st, err := store.Open(ctx, filepath.Join(dataDir, DBName))
@@ -108,11 +139,6 @@ func Run(ctx context.Context, cfg Config) error {
 	blobStore, err := blobs.Open(filepath.Join(dataDir, "blobs"))
 	if err != nil {
 		return err
-	}
-	for _, dir := range []string{"run", "logs", "deployments"} {
-		if err := os.MkdirAll(filepath.Join(dataDir, dir), 0o700); err != nil {
-			return err
-		}
 	}
 
 	edgeListener, err := net.Listen("tcp", cfg.HTTPAddress)
@@ -129,9 +155,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	rt := workers.New(workers.Config{
-		RunDir: filepath.Join(dataDir, "run"),
-		LogDir: filepath.Join(dataDir, "logs"),
-		Logger: log,
+		RunDir:  filepath.Join(dataDir, "run"),
+		LogDir:  filepath.Join(dataDir, "logs"),
+		Sandbox: jail,
+		Logger:  log,
 	})
 	router := edge.New(st, box, rt, log)
 	if err := router.Reload(ctx); err != nil {
@@ -146,6 +173,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Python:         cfg.Python,
 		Logger:         log,
 		StopRuntime:    rt.Stop,
+		Sandbox:        jail,
+		BuildLimits:    cfg.BuildLimits,
 		OnChange: func() {
 			if err := router.Reload(context.Background()); err != nil {
 				log.Error("reload routes", "error", err)
@@ -169,8 +198,9 @@ func Run(ctx context.Context, cfg Config) error {
 				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), BaseDomain: cfg.BaseDomain, StartedAt: startedAt,
 			}
 		},
-		Shutdown: stop,
-		Logger:   log,
+		Shutdown:  stop,
+		Logger:    log,
+		MaxLimits: maxLimits(cfg.MaxLimits),
 	})
 
 	socketPath := filepath.Join(dataDir, SocketName)
@@ -183,6 +213,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer os.Remove(socketPath)
+	socketListener = jail.GuardListener(socketListener)
 
 	servers := []*http.Server{
 		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second},
@@ -219,7 +250,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := deployments.Resume(runCtx); err != nil {
 		return err
 	}
-	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid())
+	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "sandbox", jail.Describe())
 
 	var runErr error
 	select {
@@ -238,6 +269,71 @@ func Run(ctx context.Context, cfg Config) error {
 	rt.Shutdown(shutdownCtx)
 	log.Info("engine stopped")
 	return runErr
+}
+
+// prepareDataDir creates the data dir and its subdirectories. When apps run as uids of their own,
+// they must be able to pass through the data dir (but not list it) to reach their deployment
+// and run directories; everything else in it stays the engine's alone.
+func prepareDataDir(dataDir string, separateIdentities bool) error {
+	passable := fs.FileMode(0o700)
+	if separateIdentities {
+		passable = 0o711
+		for dir := filepath.Dir(dataDir); ; dir = filepath.Dir(dir) {
+			info, err := os.Stat(dir)
+			if err != nil {
+				return err
+			}
+			if info.Mode().Perm()&0o001 == 0 {
+				return fmt.Errorf("the data dir %s is inside %s, which other users cannot enter (mode %o), so apps running as their own users could not reach their files: use a data dir outside it, such as /var/lib/ferry", dataDir, dir, info.Mode().Perm())
+			}
+			if dir == filepath.Dir(dir) {
+				break
+			}
+		}
+	}
+	if err := os.Chmod(dataDir, passable); err != nil {
+		return err
+	}
+	for name, mode := range map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700} {
+		dir := filepath.Join(dataDir, name)
+		if err := os.MkdirAll(dir, mode); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createPrivate creates path if missing and makes it readable by the engine only.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// maxLimits fills the maximums the engine was not given.
+func maxLimits(set api.Limits) api.Limits {
+	def := apiserver.DefaultMaxLimits()
+	if set.MemoryMB == 0 {
+		set.MemoryMB = def.MemoryMB
+	}
+	if set.CPU == 0 {
+		set.CPU = def.CPU
+	}
+	if set.Processes == 0 {
+		set.Processes = def.Processes
+	}
+	if set.OpenFiles == 0 {
+		set.OpenFiles = def.OpenFiles
+	}
+	return set
 }
 
 // requireToken guards the TCP API with a bearer token.

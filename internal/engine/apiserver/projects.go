@@ -52,6 +52,10 @@ func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, 
 	if err != nil {
 		return nil, err
 	}
+	limits, err := s.projectLimits(r.Context(), p.ID)
+	if err != nil {
+		return nil, err
+	}
 	return &api.Project{
 		ID:                     p.ID,
 		Name:                   p.Name,
@@ -61,6 +65,7 @@ func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, 
 		BuildCommand:           p.BuildCommand,
 		ProductionURL:          s.cfg.URL(s.cfg.Hosts.ProductionHost(p.Name)),
 		ProductionDeploymentID: production,
+		Limits:                 limits,
 		CreatedAt:              p.CreatedAt,
 		UpdatedAt:              p.UpdatedAt,
 	}, nil
@@ -72,6 +77,9 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := validateProject(&req); err != nil {
+		return 0, nil, err
+	}
+	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
 		return 0, nil, err
 	}
 	p := &store.Project{
@@ -88,6 +96,9 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 			Message: fmt.Sprintf("a project named %q already exists: choose another name, or import the existing one (terraform import ferry_project.NAME %s)", p.Name, p.Name)}
 	}
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.cfg.Store.SetProjectLimits(r.Context(), p.ID, req.Limits); err != nil {
 		return 0, nil, err
 	}
 	s.cfg.Deploy.RoutesChanged()
@@ -133,6 +144,9 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 	if err := validateProject(&req); err != nil {
 		return 0, nil, err
 	}
+	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
+		return 0, nil, err
+	}
 	oldHost := s.cfg.Hosts.ProductionHost(p.Name)
 	p.Name, p.Framework, p.RootDirectory = req.Name, req.Framework, req.RootDirectory
 	p.InstallCommand, p.BuildCommand = req.InstallCommand, req.BuildCommand
@@ -141,6 +155,9 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 		return 0, nil, &api.Error{Code: api.CodeConflict, Field: "name", Message: fmt.Sprintf("a project named %q already exists: choose another name", p.Name)}
 	}
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.cfg.Store.SetProjectLimits(r.Context(), p.ID, req.Limits); err != nil {
 		return 0, nil, err
 	}
 	s.cfg.Deploy.RoutesChanged()

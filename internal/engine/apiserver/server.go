@@ -36,6 +36,8 @@ type Config struct {
 	Health   func() api.Health
 	Shutdown func() // asks the engine to stop
 	Logger   *slog.Logger
+	// MaxLimits bound what a project may set as its limits; DefaultMaxLimits() unless configured.
+	MaxLimits api.Limits
 }
 
 // Server serves the engine API.

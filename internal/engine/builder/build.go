@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
 // Spec describes one build.
@@ -25,6 +27,13 @@ type Spec struct {
 	Python         string    // base interpreter, e.g. /usr/bin/python3
 	Env            []string  // the deployment's frozen env (KEY=VALUE); values are never logged
 	Log            io.Writer // build log (what a user reads when a build fails)
+
+	// Every command of the build runs in a sandbox that may write SrcDir, VenvDir and HomeDir only.
+	Sandbox  *sandbox.Sandbox
+	Name     string           // names the build's sandboxes (unique among the engine's builds)
+	Identity sandbox.Identity // whom the build runs as, when each project has a uid of its own
+	Limits   sandbox.Limits
+	HomeDir  string // the build's HOME and TMPDIR, e.g. for pip's cache; the caller removes it
 }
 
 // Result is a successful build.
@@ -89,6 +98,7 @@ type builder struct {
 	venvDir    string
 	venvPython string
 	env        []string // for every command the build runs
+	commands   int      // started so far, to name each one's sandbox
 }
 
 // Build runs every step; on failure it returns *Error.

@@ -2,11 +2,14 @@ package builder
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
 // hostEnvNames are the engine's own variables a build may see: what tools need
@@ -83,19 +86,47 @@ func allowedHostVariable(key string) bool {
 const killGraceDelay = 3 * time.Second
 
 // run runs a command in dir with the build's environment, its output going to
-// the build log. The command and everything it started are killed when ctx
-// ends, and leftovers are killed when it exits: nothing a build starts outlives it.
+// the build log, inside the build's sandbox. The command and everything it
+// started are killed when ctx ends, and leftovers are killed when it exits:
+// nothing a build starts outlives it.
 func (b *builder) run(ctx context.Context, dir string, name string, args ...string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.Command(name, args...)
+	if cmd.Err != nil {
+		return cmd.Err
+	}
 	cmd.Dir = dir
 	cmd.Env = b.env
 	cmd.Stdout = b.log
 	cmd.Stderr = b.log
 	cmd.WaitDelay = killGraceDelay
-	startInProcessGroup(cmd)
-	err := cmd.Run()
-	killProcessGroup(cmd)
+	b.commands++
+	proc, err := b.spec.Sandbox.Start(cmd, sandbox.Spec{
+		Name:       fmt.Sprintf("%s-%d", b.spec.Name, b.commands),
+		Identity:   b.spec.Identity,
+		Writable:   b.writable(),
+		Limits:     b.spec.Limits,
+		ExtraPaths: sandbox.InterpreterPaths(b.spec.Python),
+	})
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, proc.Kill)
+	err = proc.Wait()
+	stop()
+	proc.Kill()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	return err
+}
+
+// writable is what a build may change: its source, its environment and its home.
+func (b *builder) writable() []string {
+	paths := []string{b.spec.SrcDir, b.spec.VenvDir}
+	if b.spec.HomeDir != "" {
+		paths = append(paths, b.spec.HomeDir)
+	}
+	return paths
 }
 
 // shell runs a user's install or build command.

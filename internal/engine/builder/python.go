@@ -27,10 +27,13 @@ func (b *builder) createEnvironment(ctx context.Context) error {
 	if err != nil {
 		return failure("invalid environment directory %q: %v", b.spec.VenvDir, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(venvDir), 0o755); err != nil {
+	if err := os.MkdirAll(venvDir, 0o755); err != nil {
 		return failure("cannot create the directory for the Python environment: %v", err)
 	}
 	b.env = ProcessEnv(b.spec.Env, venvDir)
+	if b.spec.HomeDir != "" {
+		b.env = append(b.env, "HOME="+b.spec.HomeDir, "TMPDIR="+b.spec.HomeDir)
+	}
 	// Without pip the venv takes tens of milliseconds; the base interpreter's
 	// packages (and its pip, run as python -m pip) stay visible through
 	// --system-site-packages.
@@ -61,12 +64,9 @@ func venvVersion(venvDir string) string {
 // runHelper runs a command of helper.py with the venv's Python in the app
 // directory and decodes its JSON answer; the helper's output goes to the log.
 func (b *builder) runHelper(ctx context.Context, answer any, command string, args ...string) error {
-	resultFile, err := os.CreateTemp(b.venvDir, ".ferry-build-*.json")
-	if err != nil {
-		return err
-	}
-	resultPath := resultFile.Name()
-	resultFile.Close()
+	// The helper creates the file: it runs as the project's user, which may not write the engine's.
+	b.commands++
+	resultPath := filepath.Join(b.venvDir, fmt.Sprintf(".ferry-build-%d.json", b.commands))
 	defer os.Remove(resultPath)
 
 	helperArgs := append([]string{"-c", helperSource, command, resultPath}, args...)

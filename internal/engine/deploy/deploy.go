@@ -18,11 +18,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -47,6 +49,8 @@ type Config struct {
 	OnChange       func() // called after a deployment became ready or was deleted
 	StopRuntime    func(deploymentID string)
 	Logger         *slog.Logger
+	Sandbox        *sandbox.Sandbox // builds run in it
+	BuildLimits    BuildLimits
 }
 
 // Service creates, builds and deletes deployments. Builds run one at a time
@@ -278,6 +282,10 @@ func (s *Service) buildOne(parent context.Context, id string) {
 		return
 	}
 	d.AppDir, d.Python, d.Entrypoint, d.Kind = result.AppDir, result.Python, result.Entrypoint, result.Kind
+	if err := s.cfg.Store.SetDeploymentSandbox(context.Background(), id, result.sandbox); err != nil {
+		s.cfg.Logger.Error("record the deployment's sandbox", "deployment", id, "error", err)
+		return
+	}
 	if err := s.cfg.Store.MarkReady(context.Background(), d, d.Target == api.TargetProduction); err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.cfg.Logger.Error("mark ready", "deployment", id, "error", err)
@@ -288,8 +296,22 @@ func (s *Service) buildOne(parent context.Context, id string) {
 	s.cfg.OnChange()
 }
 
-func (s *Service) build(ctx context.Context, d *store.Deployment) (*builder.Result, error) {
+// built is a successful build and how its instances are to be confined.
+type built struct {
+	*builder.Result
+	sandbox store.DeploymentSandbox
+}
+
+func (s *Service) build(ctx context.Context, d *store.Deployment) (*built, error) {
 	project, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	identity, err := s.projectIdentity(ctx, project.ID)
+	if err != nil {
+		return nil, err
+	}
+	setLimits, err := s.cfg.Store.ProjectLimits(ctx, project.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -298,10 +320,13 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*builder.Resu
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	srcDir := filepath.Join(dir, "src")
-	if err := os.MkdirAll(srcDir, 0o755); err != nil {
-		return nil, err
+	srcDir, venvDir, homeDir := filepath.Join(dir, "src"), filepath.Join(dir, "venv"), filepath.Join(dir, "home")
+	for _, sub := range []string{srcDir, venvDir, homeDir} {
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return nil, err
+		}
 	}
+	defer os.RemoveAll(homeDir)
 	logFile, err := os.OpenFile(s.LogPath(d.ID), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -321,9 +346,19 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*builder.Resu
 	if err != nil {
 		return nil, err
 	}
-	return builder.Build(ctx, builder.Spec{
+	if err := s.cfg.Sandbox.ShareWithProject(dir, identity); err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Sandbox.HandOver(identity, srcDir, venvDir, homeDir); err != nil {
+		return nil, err
+	}
+	limits := s.cfg.BuildLimits.withDefaults()
+	buildCtx, stopBuild := context.WithCancelCause(ctx)
+	defer stopBuild(nil)
+	go watchDisk(buildCtx, stopBuild, dir, limits.DiskMB, time.Second)
+	result, err := builder.Build(buildCtx, builder.Spec{
 		SrcDir:         srcDir,
-		VenvDir:        filepath.Join(dir, "venv"),
+		VenvDir:        venvDir,
 		RootDirectory:  project.RootDirectory,
 		Framework:      project.Framework,
 		InstallCommand: project.InstallCommand,
@@ -331,7 +366,23 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*builder.Resu
 		Python:         s.cfg.Python,
 		Env:            frozen,
 		Log:            logFile,
+		Sandbox:        s.cfg.Sandbox,
+		Name:           "build-" + d.ID,
+		Identity:       identity,
+		Limits:         sandbox.Limits{MemoryMB: limits.MemoryMB, Processes: limits.Processes, FileMB: limits.DiskMB},
+		HomeDir:        homeDir,
 	})
+	if cause := context.Cause(buildCtx); err != nil && ctx.Err() == nil && errors.As(cause, new(errDiskLimit)) {
+		fmt.Fprintf(logFile, "ferry: %v\n", cause)
+		return nil, cause
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Sandbox.Seal(srcDir, venvDir); err != nil {
+		return nil, err
+	}
+	return &built{Result: result, sandbox: store.DeploymentSandbox{UID: identity.UID, Limits: EffectiveLimits(setLimits)}}, nil
 }
 
 func (s *Service) writeSource(srcDir string, files []api.File) error {

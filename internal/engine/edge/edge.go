@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
@@ -64,6 +65,10 @@ func (r *Router) Reload(ctx context.Context) error {
 	for _, p := range projects {
 		names[p.ID] = p.Name
 	}
+	sandboxes, err := r.store.DeploymentSandboxes(ctx)
+	if err != nil {
+		return err
+	}
 	table := map[string]route{}
 	byID := map[string]route{}
 	for _, d := range ready {
@@ -72,13 +77,18 @@ func (r *Router) Reload(ctx context.Context) error {
 			r.logger.Error("cannot open a deployment's env; it will not be served", "deployment", d.ID, "error", err)
 			continue
 		}
+		venv := filepath.Dir(filepath.Dir(d.Python))
+		confined := sandboxes[d.ID]
 		rt := route{project: names[d.ProjectID], app: &workers.App{
 			ID:         d.ID,
 			Dir:        d.AppDir,
 			Python:     d.Python,
 			Entrypoint: d.Entrypoint,
 			Kind:       d.Kind,
-			Env:        builder.ProcessEnv(frozen, filepath.Dir(filepath.Dir(d.Python))),
+			Env:        builder.ProcessEnv(frozen, venv),
+			Root:       filepath.Dir(venv),
+			Identity:   sandbox.Identity{UID: confined.UID, GID: confined.UID},
+			Limits:     deploy.InstanceLimits(confined.Limits),
 		}}
 		table[d.Hostname] = rt
 		byID[d.ID] = rt

@@ -95,6 +95,21 @@ var migrations = []string{
 		deployment_id TEXT REFERENCES deployments(id) ON DELETE SET NULL,
 		production INTEGER NOT NULL
 	);`,
+	// Sandboxes: a project's uid is never given to another project, even after it is deleted,
+	// so nothing a deleted project left behind can be reached by a new one.
+	`CREATE TABLE project_sandboxes (
+		project_id TEXT PRIMARY KEY,
+		uid INTEGER NOT NULL UNIQUE
+	);
+	CREATE TABLE project_limits (
+		project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+		limits TEXT NOT NULL
+	);
+	CREATE TABLE deployment_sandboxes (
+		deployment_id TEXT PRIMARY KEY REFERENCES deployments(id) ON DELETE CASCADE,
+		uid INTEGER NOT NULL,
+		limits TEXT NOT NULL
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
 //go:embed bootstrap.py
@@ -47,6 +49,7 @@ type deployment struct {
 	app         App
 	log         *slog.Logger
 	socketPaths []string
+	runDir      string // this start's sockets and private temporary directory; removed when it stops
 	pool        *pool
 
 	ready    chan struct{} // closed when starting is over; then startErr says how it went
@@ -56,11 +59,12 @@ type deployment struct {
 	lastUsed atomic.Int64 // unix nanoseconds of the last request's end
 
 	mu       sync.Mutex
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed once the parent process has been reaped; nil before launch
+	proc     *sandbox.Process // nil before launch
 	stopping bool
 	control  net.Conn // our end of the bootstrap's fd 3: the parent kills its group when it closes
 	logStart int64    // size of the log when the process started: what it wrote since explains a failed start
+
+	outOfMemory sync.Once
 }
 
 // startError is why a deployment could not start, with the end of its output.
@@ -81,15 +85,17 @@ func (m *Manager) newDeployment(app App) *deployment {
 	start := strconv.FormatUint(m.starts.Add(1), 36)
 	idSum := sha256.Sum256([]byte(app.ID))
 	prefix := hex.EncodeToString(idSum[:4]) + "-" + start
+	runDir := filepath.Join(m.cfg.RunDir, prefix)
 	paths := make([]string, m.cfg.Workers)
 	for i := range paths {
-		paths[i] = filepath.Join(m.cfg.RunDir, prefix+"-"+strconv.Itoa(i)+".sock")
+		paths[i] = filepath.Join(runDir, strconv.Itoa(i)+".sock")
 	}
 	d := &deployment{
 		m:           m,
 		app:         app,
 		log:         m.log.With("deployment", app.ID),
 		socketPaths: paths,
+		runDir:      runDir,
 		pool:        newPool(paths, m.cfg.Threads),
 		ready:       make(chan struct{}),
 	}
@@ -115,11 +121,11 @@ func (d *deployment) started() bool {
 func (d *deployment) alive() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.exited == nil {
+	if d.proc == nil {
 		return false
 	}
 	select {
-	case <-d.exited:
+	case <-d.proc.Done():
 		return false
 	default:
 		return true
@@ -159,10 +165,11 @@ func (d *deployment) launch() error {
 	case len(d.socketPaths[0]) > maxSocketPath:
 		return fmt.Errorf("socket path %s is longer than unix sockets allow (%d bytes): use a shorter run directory", d.socketPaths[0], maxSocketPath)
 	}
-	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+	if err := d.m.ensureBootstrap(); err != nil {
 		return err
 	}
-	if err := d.m.ensureBootstrap(); err != nil {
+	tmpDir := filepath.Join(d.runDir, "tmp")
+	if err := d.makeRunDir(tmpDir); err != nil {
 		return err
 	}
 	logFile, err := openLog(cfg.LogDir, app.ID)
@@ -188,11 +195,23 @@ func (d *deployment) launch() error {
 	args := append([]string{d.m.bootstrapPath, app.Kind, app.Entrypoint, strconv.Itoa(cfg.Threads)}, d.socketPaths...)
 	cmd := exec.Command(app.Python, args...)
 	cmd.Dir = app.Dir
-	cmd.Env = workerEnv(app.Env)
+	cmd.Env = workerEnv(app.Env, tmpDir)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.ExtraFiles = []*os.File{appEnd} // fd 3
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	root := app.Root
+	if root == "" {
+		root = app.Dir
+	}
+	spec := sandbox.Spec{
+		Name:       "app-" + filepath.Base(d.runDir),
+		Identity:   app.Identity,
+		ReadOnly:   []string{root, d.m.bootstrapPath},
+		Writable:   []string{d.runDir},
+		NoListen:   true,
+		Limits:     app.Limits,
+		ExtraPaths: sandbox.InterpreterPaths(app.Python),
+	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -200,25 +219,48 @@ func (d *deployment) launch() error {
 		control.Close()
 		return errDeploymentStopped
 	}
-	if err := cmd.Start(); err != nil {
+	proc, err := d.m.cfg.Sandbox.Start(cmd, spec)
+	if err != nil {
 		control.Close()
 		return err
 	}
-	d.cmd = cmd
+	d.proc = proc
 	d.control = control
 	d.logStart = logInfo.Size()
-	d.exited = make(chan struct{})
 	go d.watch()
 	return nil
 }
 
-// workerEnv is the app's environment plus what the bootstrap needs; it is never logged.
-func workerEnv(appEnv []string) []string {
-	env := append([]string{}, appEnv...) // never nil: nil would mean the engine's own environment
+// workerEnv is the app's environment plus what the bootstrap needs; it is never logged. The
+// private temporary directory is the only place an instance may write, so it is also HOME.
+func workerEnv(appEnv []string, tmpDir string) []string {
+	env := make([]string, 0, len(appEnv)+3) // never nil: nil would mean the engine's own environment
+	for _, kv := range appEnv {
+		if !strings.HasPrefix(kv, "TMPDIR=") && !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "TMPDIR="+tmpDir, "HOME="+tmpDir)
 	if !hasKey(env, "PYTHONUNBUFFERED") {
 		env = append(env, "PYTHONUNBUFFERED=1") // output reaches the log as it happens
 	}
 	return env
+}
+
+// makeRunDir creates this start's directory and its temporary directory, both the instance's own.
+func (d *deployment) makeRunDir(tmpDir string) error {
+	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
+		return err
+	}
+	if d.m.cfg.Sandbox.SeparateIdentities() {
+		id := d.app.Identity
+		for _, dir := range []string{d.runDir, tmpDir} {
+			if err := os.Chown(dir, id.UID, id.GID); err != nil {
+				return fmt.Errorf("give the instance its directory: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 func hasKey(env []string, key string) bool {
@@ -252,6 +294,10 @@ func (m *Manager) ensureBootstrap() error {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// Instances read it under their own uid.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), m.bootstrapPath)
@@ -291,35 +337,58 @@ func (d *deployment) awaitReady() error {
 	} else {
 		// EOF: the parent is exiting; let it, so its exit status tells how.
 		select {
-		case <-d.exited:
+		case <-d.proc.Done():
 		case <-time.After(5 * time.Second):
 		}
 	}
 	d.kill()
-	<-d.exited
-	if state := d.cmd.ProcessState; state != nil && state.Exited() {
-		reason += fmt.Sprintf(" (exit status %d)", state.ExitCode())
+	<-d.proc.Done()
+	var exit *exec.ExitError
+	if errors.As(d.proc.Err(), &exit) && exit.Exited() {
+		reason += fmt.Sprintf(" (exit status %d)", exit.ExitCode())
+	}
+	if d.proc.OOMKilled() {
+		reason += fmt.Sprintf(" (killed for passing its memory limit of %d MB)", d.app.Limits.MemoryMB)
 	}
 	return &startError{reason: reason, output: logTail(d.m.cfg.LogDir, d.app.ID, d.logStart)}
 }
 
 // watch reaps the parent process and cleans up after it, however it ended.
 func (d *deployment) watch() {
-	err := d.cmd.Wait()
+	err := d.proc.Wait()
 	d.mu.Lock()
 	stopping := d.stopping
-	close(d.exited)
 	d.mu.Unlock()
 	d.m.forget(d)
 	d.pool.close()
-	syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL) // workers, and anything the app started, go too
+	d.proc.Kill() // workers, and anything the app started, go too
 	d.control.Close()
-	for _, path := range d.socketPaths {
-		os.Remove(path)
+	if err := os.RemoveAll(d.runDir); err != nil {
+		d.log.Warn("could not remove an instance's directory", "error", err)
 	}
+	d.stopIfOutOfMemory()
 	if !stopping && d.started() {
 		d.log.Warn("app process exited unexpectedly; the next request starts it again", "error", err)
 	}
+}
+
+// stopIfOutOfMemory reports whether the kernel killed a process of d for passing its memory
+// limit; if so it says so in the deployment's log and stops d, so that the next request gets a
+// fresh instance rather than one that lost a worker halfway through its work.
+func (d *deployment) stopIfOutOfMemory() bool {
+	if d.proc == nil || !d.proc.OOMKilled() {
+		return false
+	}
+	d.outOfMemory.Do(func() {
+		reason := fmt.Sprintf("ferry: the instance passed its memory limit of %d MB and was stopped; the next request starts a new one\n", d.app.Limits.MemoryMB)
+		if f, err := openLog(d.m.cfg.LogDir, d.app.ID); err == nil {
+			_, _ = f.WriteString(reason)
+			_ = f.Close()
+		}
+		d.log.Warn("instance out of memory: stopped", "memory_mb", d.app.Limits.MemoryMB)
+		d.kill()
+	})
+	return true
 }
 
 // kill ends the process group at once.
@@ -327,8 +396,8 @@ func (d *deployment) kill() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.stopping = true
-	if d.cmd != nil {
-		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+	if d.proc != nil {
+		d.proc.Kill()
 	}
 }
 
@@ -337,19 +406,19 @@ func (d *deployment) kill() {
 func (d *deployment) terminate(ctx context.Context) bool {
 	d.mu.Lock()
 	d.stopping = true
-	cmd, exited := d.cmd, d.exited
+	proc := d.proc
 	d.mu.Unlock()
 	d.pool.close()
-	if cmd == nil {
+	if proc == nil {
 		return true
 	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	_ = proc.Signal(syscall.SIGTERM)
 	select {
-	case <-exited:
+	case <-proc.Done():
 		return true
 	case <-ctx.Done():
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
+		proc.Kill()
+		<-proc.Done()
 		return false
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
 const (
@@ -37,13 +39,14 @@ const (
 
 // Config configures a Manager.
 type Config struct {
-	RunDir      string        // sockets and per-deployment scratch live here (keep it short: unix socket paths are limited to 107 bytes)
-	LogDir      string        // worker stdout/stderr appended to LogDir/<deployment id>.log
-	Workers     int           // python processes per deployment; 0 -> 2
-	Threads     int           // concurrent requests per process; 0 -> 4
-	IdleTimeout time.Duration // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
-	MaxDuration time.Duration // per request; past it the client gets 504; 0 -> 300s
-	Logger      *slog.Logger  // may be nil
+	RunDir      string           // sockets and per-deployment scratch live here (keep it short: unix socket paths are limited to 107 bytes)
+	LogDir      string           // worker stdout/stderr appended to LogDir/<deployment id>.log
+	Workers     int              // python processes per deployment; 0 -> 2
+	Threads     int              // concurrent requests per process; 0 -> 4
+	IdleTimeout time.Duration    // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
+	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
+	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
+	Logger      *slog.Logger     // may be nil
 }
 
 // App says how to run one deployment. Deployments are immutable: the App of an ID must not change.
@@ -54,6 +57,9 @@ type App struct {
 	Entrypoint string   // "module:attribute", e.g. "app:app" or "api.index:app"
 	Kind       string   // "wsgi", "asgi" or "handler" (Entrypoint names a BaseHTTPRequestHandler subclass)
 	Env        []string // full environment of the worker, KEY=VALUE
+	Root       string   // the deployment's directory: all an instance may read besides the system; "" -> Dir
+	Identity   sandbox.Identity
+	Limits     sandbox.Limits
 }
 
 // Manager starts deployments on demand, forwards requests to them and stops them.
@@ -274,6 +280,8 @@ func (d *deployment) reportFailure(w http.ResponseWriter, r *http.Request, ex ex
 		writeProblem(w, http.StatusGatewayTimeout, fmt.Sprintf("the app did not answer within %s", d.m.cfg.MaxDuration))
 	case errors.Is(ex.err, errAppAborted):
 		writeProblem(w, http.StatusBadGateway, "the app failed while answering (see the deployment's log)")
+	case d.stopIfOutOfMemory():
+		writeProblem(w, http.StatusBadGateway, "the app's instance was stopped (see the deployment's log); the next request starts a new one")
 	default:
 		d.log.Warn("request to worker failed", "error", ex.err)
 		writeProblem(w, http.StatusBadGateway, "the app's worker went away before it answered (see the deployment's log)")

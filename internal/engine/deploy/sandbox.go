@@ -1,0 +1,107 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
+)
+
+// BuildLimits bound every build; they are the engine's, not the project's.
+type BuildLimits struct {
+	MemoryMB  int64 // 0 -> 4096
+	Processes int64 // 0 -> 1024
+	DiskMB    int64 // what the build directory may grow to; 0 -> 4096
+}
+
+func (l BuildLimits) withDefaults() BuildLimits {
+	if l.MemoryMB == 0 {
+		l.MemoryMB = 4096
+	}
+	if l.Processes == 0 {
+		l.Processes = 1024
+	}
+	if l.DiskMB == 0 {
+		l.DiskMB = 4096
+	}
+	return l
+}
+
+// EffectiveLimits fills what a project did not set with the defaults.
+func EffectiveLimits(set *api.Limits) api.Limits {
+	l := api.Limits{MemoryMB: api.DefaultMemoryMB, CPU: api.DefaultCPU, Processes: api.DefaultProcesses, OpenFiles: api.DefaultOpenFiles}
+	if set == nil {
+		return l
+	}
+	if set.MemoryMB != 0 {
+		l.MemoryMB = set.MemoryMB
+	}
+	if set.CPU != 0 {
+		l.CPU = set.CPU
+	}
+	if set.Processes != 0 {
+		l.Processes = set.Processes
+	}
+	if set.OpenFiles != 0 {
+		l.OpenFiles = set.OpenFiles
+	}
+	return l
+}
+
+// InstanceLimits are the sandbox limits of a deployment's instances.
+func InstanceLimits(l api.Limits) sandbox.Limits {
+	return sandbox.Limits{MemoryMB: l.MemoryMB, CPU: l.CPU, Processes: l.Processes, OpenFiles: l.OpenFiles}
+}
+
+// projectIdentity is whom a project's builds and instances run as.
+func (s *Service) projectIdentity(ctx context.Context, projectID string) (sandbox.Identity, error) {
+	if !s.cfg.Sandbox.SeparateIdentities() {
+		return sandbox.Identity{}, nil
+	}
+	first, last := s.cfg.Sandbox.UIDRange()
+	uid, err := s.cfg.Store.ProjectUID(ctx, projectID, first, last)
+	if err != nil {
+		return sandbox.Identity{}, err
+	}
+	return sandbox.Identity{UID: uid, GID: uid}, nil
+}
+
+// errDiskLimit is why a build that wrote too much was stopped.
+type errDiskLimit struct{ limitMB int64 }
+
+func (e errDiskLimit) Error() string {
+	return fmt.Sprintf("the build stopped: its directory grew past the engine's limit of %d MB; exclude large files from the source or install fewer dependencies", e.limitMB)
+}
+
+// watchDisk cancels the build when dir grows past limitMB, checking every interval.
+func watchDisk(ctx context.Context, cancel context.CancelCauseFunc, dir string, limitMB int64, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		if treeSize(dir) > limitMB<<20 {
+			cancel(errDiskLimit{limitMB})
+			return
+		}
+	}
+}
+
+// treeSize is the bytes of the regular files under dir (unreadable entries count as nothing).
+func treeSize(dir string) int64 {
+	var total int64
+	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			total += info.Size()
+		}
+		return nil
+	})
+	return total
+}
