@@ -20,8 +20,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -97,6 +99,7 @@ type Sandbox struct {
 	lastUID  int
 	landlock landlockSupport
 	cgroups  *cgroupTree // nil when the engine may not create cgroups
+	started  atomic.Uint64
 	log      *slog.Logger
 }
 
@@ -235,7 +238,9 @@ func (s *Sandbox) Start(cmd *exec.Cmd, spec Spec) (*Process, error) {
 	var cg *cgroup
 	if s != nil && s.cgroups != nil && spec.Name != "" {
 		var err error
-		if cg, err = s.cgroups.create(spec.Name, spec.Limits); err != nil {
+		// Numbered: a name may come again before the cgroup of its last use is gone.
+		name := spec.Name + "-" + strconv.FormatUint(s.started.Add(1), 36)
+		if cg, err = s.cgroups.create(name, spec.Limits); err != nil {
 			return nil, err
 		}
 	}

@@ -4,7 +4,35 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
+
+// sandboxes are what the benchmarks compare: no sandbox, and the user-namespace sandbox (PID
+// namespace, Landlock, cgroups or rlimits with the default project limits), which any user
+// can have; the uid of ModeUIDs adds nothing per request.
+func sandboxes(b *testing.B) []struct {
+	name    string
+	sandbox *sandbox.Sandbox
+} {
+	out := []struct {
+		name    string
+		sandbox *sandbox.Sandbox
+	}{{"sandbox=none", nil}}
+	sb, err := sandbox.New(sandbox.Config{Mode: sandbox.ModeUserNS, Name: "bench"})
+	if err != nil {
+		b.Logf("no sandbox to compare with: %v", err)
+		return out
+	}
+	b.Cleanup(sb.Close)
+	return append(out, struct {
+		name    string
+		sandbox *sandbox.Sandbox
+	}{"sandbox=" + string(sb.Mode()), sb})
+}
+
+// benchLimits are the default limits of a project.
+var benchLimits = sandbox.Limits{MemoryMB: 2048, CPU: 1, Processes: 256, OpenFiles: 4096}
 
 const flaskHelloApp = `
 from flask import Flask
@@ -20,7 +48,15 @@ def hello():
 // with the default Workers and Threads and 16 clients per CPU.
 func BenchmarkFlaskHello(b *testing.B) {
 	requirePython(b, "flask")
-	h := newHarness(b, Config{}, App{Dir: writeApp(b, map[string]string{"app.py": flaskHelloApp})})
+	for _, sb := range sandboxes(b) {
+		b.Run(sb.name, func(b *testing.B) {
+			h := newHarness(b, Config{Sandbox: sb.sandbox}, App{Dir: writeApp(b, map[string]string{"app.py": flaskHelloApp}), Limits: benchLimits})
+			benchmarkHello(b, h)
+		})
+	}
+}
+
+func benchmarkHello(b *testing.B, h *harness) {
 	h.get(b, "/") // start it outside the measurement
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	defer client.CloseIdleConnections()
@@ -58,14 +94,18 @@ func BenchmarkColdStart(b *testing.B) {
 			} else {
 				requirePython(b)
 			}
-			h := newHarness(b, Config{}, App{Dir: writeApp(b, map[string]string{"app.py": app.source})})
-			for b.Loop() {
-				b.StopTimer()
-				h.manager.Stop(h.app.ID)
-				b.StartTimer()
-				if resp, body := h.get(b, "/"); resp.StatusCode != http.StatusOK {
-					b.Fatalf("status %d: %s", resp.StatusCode, body)
-				}
+			for _, sb := range sandboxes(b) {
+				b.Run(sb.name, func(b *testing.B) {
+					h := newHarness(b, Config{Sandbox: sb.sandbox}, App{Dir: writeApp(b, map[string]string{"app.py": app.source}), Limits: benchLimits})
+					for b.Loop() {
+						b.StopTimer()
+						h.manager.Stop(h.app.ID)
+						b.StartTimer()
+						if resp, body := h.get(b, "/"); resp.StatusCode != http.StatusOK {
+							b.Fatalf("status %d: %s", resp.StatusCode, body)
+						}
+					}
+				})
 			}
 		})
 	}
