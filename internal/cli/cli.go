@@ -12,12 +12,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -97,6 +99,8 @@ func serve(args []string, stderr io.Writer) error {
 	tokenFile := fs.String("token-file", "", "file holding the API token (else FERRY_TOKEN)")
 	tlsCert := fs.String("tls-cert", "", "certificate for the TCP API")
 	tlsKey := fs.String("tls-key", "", "key for the TCP API")
+	sandboxMode := fs.String("sandbox", envOr("FERRY_SANDBOX", "auto"), "how apps are isolated: auto, uids (root), userns or landlock (FERRY_SANDBOX)")
+	sandboxUIDs := fs.String("sandbox-uids", envOr("FERRY_SANDBOX_UIDS", fmt.Sprintf("%d-%d", sandbox.DefaultFirstUID, sandbox.DefaultLastUID)), "range of uids given to projects in sandbox mode uids (FERRY_SANDBOX_UIDS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,6 +114,10 @@ func serve(args []string, stderr io.Writer) error {
 			return fmt.Errorf("read token file: %w", err)
 		}
 		token = strings.TrimSpace(string(b))
+	}
+	firstUID, lastUID, err := parseUIDRange(*sandboxUIDs)
+	if err != nil {
+		return err
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both or neither")
@@ -126,7 +134,26 @@ func serve(args []string, stderr io.Writer) error {
 		TLSCert:     *tlsCert,
 		TLSKey:      *tlsKey,
 		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+
+		SandboxMode:     *sandboxMode,
+		SandboxFirstUID: firstUID,
+		SandboxLastUID:  lastUID,
 	})
+}
+
+// parseUIDRange reads "FIRST-LAST".
+func parseUIDRange(s string) (first, last int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if ok {
+		first, err = strconv.Atoi(strings.TrimSpace(a))
+		if err == nil {
+			last, err = strconv.Atoi(strings.TrimSpace(b))
+		}
+	}
+	if !ok || err != nil || first <= 0 || last < first {
+		return 0, 0, fmt.Errorf("--sandbox-uids %q is not a range of uids such as %d-%d", s, sandbox.DefaultFirstUID, sandbox.DefaultLastUID)
+	}
+	return first, last, nil
 }
 
 func status(args []string, stdout io.Writer) error {

@@ -45,8 +45,15 @@ type Engine struct {
 	Health     api.Health
 }
 
-// DefaultDataDir is $XDG_DATA_HOME/ferry, or ~/.local/share/ferry.
+// SystemDataDir is the data dir of an engine run by root: apps run as uids of their own there,
+// and must be able to pass through the data dir's parents, which a home directory forbids.
+const SystemDataDir = "/var/lib/ferry"
+
+// DefaultDataDir is $XDG_DATA_HOME/ferry, or ~/.local/share/ferry; for root, SystemDataDir.
 func DefaultDataDir() (string, error) {
+	if os.Geteuid() == 0 {
+		return SystemDataDir, nil
+	}
 	if xdg := os.Getenv("XDG_DATA_HOME"); xdg != "" {
 		return filepath.Join(xdg, "ferry"), nil
 	}

@@ -83,7 +83,7 @@ func (p *ferryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"data_dir": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Directory of the embedded engine's state: its database, encryption key, uploaded files, builds " +
-					"and socket. Defaults to `$XDG_DATA_HOME/ferry` (`~/.local/share/ferry`). May also be set with the `" + EnvDataDir +
+					"and socket. Defaults to `$XDG_DATA_HOME/ferry` (`~/.local/share/ferry`), or `/var/lib/ferry` for root. May also be set with the `" + EnvDataDir +
 					"` environment variable. Ignored when `endpoint` is set.",
 			},
 			"http_address": schema.StringAttribute{
