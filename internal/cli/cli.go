@@ -10,14 +10,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -26,6 +29,7 @@ const usage = `ferry deploys Python web apps on a self-hosted engine.
 
 Usage:
   ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
+                [--max-deployment-size SIZE] [--max-deployment-files N]
                 run the engine in the foreground
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
@@ -97,8 +101,17 @@ func serve(args []string, stderr io.Writer) error {
 	tokenFile := fs.String("token-file", "", "file holding the API token (else FERRY_TOKEN)")
 	tlsCert := fs.String("tls-cert", "", "certificate for the TCP API")
 	tlsKey := fs.String("tls-key", "", "key for the TCP API")
+	maxSize := fs.String("max-deployment-size", envOr("FERRY_MAX_DEPLOYMENT_SIZE", fmt.Sprintf("%dMiB", deploy.DefaultMaxBytes>>20)), "limit on the total size of one deployment's files, such as 500MiB or 2GiB (FERRY_MAX_DEPLOYMENT_SIZE)")
+	maxFiles := fs.Int("max-deployment-files", deploy.MaxFiles, "limit on the number of files of one deployment")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	maxBytes, err := parseSize(*maxSize)
+	if err != nil {
+		return fmt.Errorf("--max-deployment-size: %w", err)
+	}
+	if *maxFiles <= 0 {
+		return fmt.Errorf("--max-deployment-files is %d: give a positive number", *maxFiles)
 	}
 	if *dataDir == "" {
 		return errors.New("no data dir: pass --data-dir or set FERRY_DATA_DIR")
@@ -126,7 +139,37 @@ func serve(args []string, stderr io.Writer) error {
 		TLSCert:     *tlsCert,
 		TLSKey:      *tlsKey,
 		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+
+		MaxDeploymentBytes: maxBytes,
+		MaxDeploymentFiles: *maxFiles,
 	})
+}
+
+// sizeUnits are the suffixes parseSize knows, longest first so that "MiB"
+// is not read as "B".
+var sizeUnits = []struct {
+	suffix string
+	factor int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"B", 1},
+}
+
+// parseSize reads a positive byte count such as 500MiB, 2GB or 1048576.
+func parseSize(text string) (int64, error) {
+	number, factor := strings.TrimSpace(text), int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(strings.ToLower(number), strings.ToLower(u.suffix)) {
+			number, factor = strings.TrimSpace(number[:len(number)-len(u.suffix)]), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(number, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/factor {
+		return 0, fmt.Errorf("%q is not a size: write a positive whole number with an optional unit, such as 500MiB, 2GB or 1048576", text)
+	}
+	return n * factor, nil
 }
 
 func status(args []string, stdout io.Writer) error {

@@ -56,6 +56,11 @@ type Config struct {
 	TLSCert     string // optional: serve the TCP API over TLS
 	TLSKey      string
 	Logger      *slog.Logger
+
+	// Bounds of one deployment's source; 0 takes deploy.DefaultMaxBytes
+	// and deploy.MaxFiles.
+	MaxDeploymentBytes int64
+	MaxDeploymentFiles int
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -146,6 +151,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Python:         cfg.Python,
 		Logger:         log,
 		StopRuntime:    rt.Stop,
+		Limits:         deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
 		OnChange: func() {
 			if err := router.Reload(context.Background()); err != nil {
 				log.Error("reload routes", "error", err)
