@@ -5,18 +5,25 @@ package secrets
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
 
 const keySize = 32 // AES-256
 
 // Box seals and opens values with one key.
 type Box struct {
-	aead cipher.AEAD
+	aead      cipher.AEAD
+	digestKey []byte
 }
 
 // LoadOrCreateKey reads the key file at path, creating it (mode 0600) with a
@@ -64,7 +71,22 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	// A key of its own for digests, so that they reveal nothing of the
+	// encryption key.
+	digestKey, err := hkdf.Key(sha256.New, key, nil, "ferry value digest v1", sha256.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Box{aead: aead, digestKey: digestKey}, nil
+}
+
+// Digest returns api.DigestPrefix and the hex HMAC-SHA256 of value: the same
+// value gives the same digest under the same key, and without the key a
+// digest does not help to guess the value.
+func (b *Box) Digest(value []byte) string {
+	mac := hmac.New(sha256.New, b.digestKey)
+	mac.Write(value)
+	return api.DigestPrefix + hex.EncodeToString(mac.Sum(nil))
 }
 
 // Seal encrypts plaintext; the nonce is prepended to the result.
