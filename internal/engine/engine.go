@@ -23,7 +23,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -101,15 +100,15 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer lock.Unlock()
 
-	box, err := secrets.LoadOrCreateKey(filepath.Join(dataDir, KeyName))
-	if err != nil {
-		return err
-	}
 	st, err := store.Open(ctx, filepath.Join(dataDir, DBName))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	box, err := openSecrets(ctx, filepath.Join(dataDir, KeyName), filepath.Join(dataDir, DBName), st)
+	if err != nil {
+		return err
+	}
 	blobStore, err := blobs.Open(filepath.Join(dataDir, "blobs"))
 	if err != nil {
 		return err

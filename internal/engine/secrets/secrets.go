@@ -29,25 +29,18 @@ type Box struct {
 // LoadOrCreateKey reads the key file at path, creating it (mode 0600) with a
 // fresh random key when it does not exist.
 func LoadOrCreateKey(path string) (*Box, error) {
-	key, err := os.ReadFile(path)
+	box, err := LoadKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, keySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		// O_EXCL: never overwrite a key another process just wrote.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create key file %s: %w", path, err)
-		}
-		if _, err := f.Write(key); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
+		return CreateKey(path)
+	}
+	return box, err
+}
+
+// LoadKey reads the key file at path; its error wraps fs.ErrNotExist when
+// there is none.
+func LoadKey(path string) (*Box, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("read key file %s: %w", path, err)
 	}
 	if len(key) != keySize {
@@ -57,6 +50,27 @@ func LoadOrCreateKey(path string) (*Box, error) {
 		if err := os.Chmod(path, 0o600); err != nil {
 			return nil, err
 		}
+	}
+	return New(key)
+}
+
+// CreateKey writes a fresh random key to a new file at path (mode 0600).
+func CreateKey(path string) (*Box, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	// O_EXCL: never overwrite a key another process just wrote.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create key file %s: %w", path, err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
 	}
 	return New(key)
 }
