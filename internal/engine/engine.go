@@ -5,7 +5,6 @@ package engine
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,8 +198,13 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("listen for the API on %s: %w", cfg.APIAddress, err)
 		}
-		servers = append(servers, &http.Server{Handler: requireToken(cfg.Token, apiHandler), ReadHeaderTimeout: 10 * time.Second})
+		servers = append(servers, &http.Server{Handler: newTokenGuard(cfg.Token, apiHandler, log), ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, tcp)
+		log.Info("API listening on TCP", "address", tcp.Addr().String(), "tls", cfg.TLSCert != "")
+		if exposedWithoutTLS(tcp.Addr(), cfg.TLSCert != "") {
+			log.Warn("the token API listens on a non-loopback address without TLS: the token and every env var value sent cross the network in the clear; "+
+				"give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a proxy that terminates TLS", "address", tcp.Addr().String())
+		}
 	}
 
 	var wg sync.WaitGroup
@@ -243,19 +247,4 @@ func Run(ctx context.Context, cfg Config) error {
 	rt.Shutdown(shutdownCtx)
 	log.Info("engine stopped")
 	return runErr
-}
-
-// requireToken guards the TCP API with a bearer token.
-func requireToken(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"code":"` + api.CodeUnauthorized + `","message":"missing or wrong token: send Authorization: Bearer <token> (provider token / FERRY_TOKEN)"}` + "\n"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
