@@ -1,8 +1,13 @@
 // Package api is the wire contract between ferry's engine and its clients:
-// request and response bodies, paths, and error codes. It holds no logic.
+// request and response bodies, paths, and error codes. Its only logic is the
+// few input rules that clients and the engine must apply alike.
 package api
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Version of the wire contract. The engine reports it in Health; a client
 // refuses an engine that speaks another.
@@ -109,12 +114,41 @@ type EnvVar struct {
 	ProjectID   string    `json:"project_id"`
 	Key         string    `json:"key"`
 	Value       string    `json:"value,omitempty"`
-	ValueDigest string    `json:"value_digest"` // hex sha256 of the value
+	ValueDigest string    `json:"value_digest"` // see DigestPrefix
 	Targets     []string  `json:"target"`
 	GitBranch   string    `json:"git_branch,omitempty"`
 	Comment     string    `json:"comment,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// DigestPrefix starts every ValueDigest: an HMAC-SHA256 of the value under a
+// key derived from the engine's secret key, so that a digest seen in a plan or
+// a state file cannot be used to guess the value offline. Only the engine can
+// compute it; clients compare it with one the same engine reported before.
+const DigestPrefix = "hmac-sha256:"
+
+// MaxEnvValueBytes is the limit on one env var value (Vercel's).
+const MaxEnvValueBytes = 64 << 10
+
+// EnvValueProblem says what makes value unusable as an env var value, or ""
+// when nothing does. The provider checks it at plan time and the engine on
+// every write; the message never quotes the value, which may be a secret.
+func EnvValueProblem(value string) string {
+	if len(value) > MaxEnvValueBytes {
+		return fmt.Sprintf("the value is %d bytes long; at most %d bytes (64 KiB) are allowed per value", len(value), MaxEnvValueBytes)
+	}
+	return NULProblem("the value", value)
+}
+
+// NULProblem says where text (an env var key or value, named by what) holds
+// a NUL byte, or "" when it holds none. No process environment can carry a
+// NUL: it ends the C string, so every build and start would fail.
+func NULProblem(what, text string) string {
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		return fmt.Sprintf("%s contains a NUL byte (\\x00) at byte %d: environment variables cannot hold NUL; remove it, or encode binary data (for example as base64)", what, i)
+	}
+	return ""
 }
 
 // EnvVarRequest creates (POST PathEnvVars) or replaces (PUT PathEnvVar) an
@@ -190,6 +224,8 @@ const (
 	CodeConflict     = "conflict"      // e.g. a duplicate name or key+target
 	CodeMissingFiles = "missing_files" // upload the listed digests, then retry
 	CodeUnauthorized = "unauthorized"
+	CodeTooLarge     = "too_large"    // a body or a deployment over a limit the message names
+	CodeRateLimited  = "rate_limited" // wait for Retry-After seconds, then retry
 	CodeInternal     = "internal"
 )
 

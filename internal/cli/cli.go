@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -28,6 +30,7 @@ const usage = `ferry deploys Python web apps on a self-hosted engine.
 
 Usage:
   ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
+                [--max-deployment-size SIZE] [--max-deployment-files N]
                 run the engine in the foreground
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
@@ -101,8 +104,17 @@ func serve(args []string, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "key for the TCP API")
 	sandboxMode := fs.String("sandbox", envOr("FERRY_SANDBOX", "auto"), "how apps are isolated: auto, uids (root), userns or landlock (FERRY_SANDBOX)")
 	sandboxUIDs := fs.String("sandbox-uids", envOr("FERRY_SANDBOX_UIDS", fmt.Sprintf("%d-%d", sandbox.DefaultFirstUID, sandbox.DefaultLastUID)), "range of uids given to projects in sandbox mode uids (FERRY_SANDBOX_UIDS)")
+	maxSize := fs.String("max-deployment-size", envOr("FERRY_MAX_DEPLOYMENT_SIZE", fmt.Sprintf("%dMiB", deploy.DefaultMaxBytes>>20)), "limit on the total size of one deployment's files, such as 500MiB or 2GiB (FERRY_MAX_DEPLOYMENT_SIZE)")
+	maxFiles := fs.Int("max-deployment-files", deploy.MaxFiles, "limit on the number of files of one deployment")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	maxBytes, err := parseSize(*maxSize)
+	if err != nil {
+		return fmt.Errorf("--max-deployment-size: %w", err)
+	}
+	if *maxFiles <= 0 {
+		return fmt.Errorf("--max-deployment-files is %d: give a positive number", *maxFiles)
 	}
 	if *dataDir == "" {
 		return errors.New("no data dir: pass --data-dir or set FERRY_DATA_DIR")
@@ -138,6 +150,9 @@ func serve(args []string, stderr io.Writer) error {
 		SandboxMode:     *sandboxMode,
 		SandboxFirstUID: firstUID,
 		SandboxLastUID:  lastUID,
+
+		MaxDeploymentBytes: maxBytes,
+		MaxDeploymentFiles: *maxFiles,
 	})
 }
 
@@ -154,6 +169,33 @@ func parseUIDRange(s string) (first, last int, err error) {
 		return 0, 0, fmt.Errorf("--sandbox-uids %q is not a range of uids such as %d-%d", s, sandbox.DefaultFirstUID, sandbox.DefaultLastUID)
 	}
 	return first, last, nil
+}
+
+// sizeUnits are the suffixes parseSize knows, longest first so that "MiB"
+// is not read as "B".
+var sizeUnits = []struct {
+	suffix string
+	factor int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"B", 1},
+}
+
+// parseSize reads a positive byte count such as 500MiB, 2GB or 1048576.
+func parseSize(text string) (int64, error) {
+	number, factor := strings.TrimSpace(text), int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(strings.ToLower(number), strings.ToLower(u.suffix)) {
+			number, factor = strings.TrimSpace(number[:len(number)-len(u.suffix)]), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(number, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/factor {
+		return 0, fmt.Errorf("%q is not a size: write a positive whole number with an optional unit, such as 500MiB, 2GB or 1048576", text)
+	}
+	return n * factor, nil
 }
 
 func status(args []string, stdout io.Writer) error {

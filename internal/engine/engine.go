@@ -6,7 +6,6 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,7 +26,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -66,6 +64,10 @@ type Config struct {
 	SandboxLastUID  int
 	MaxLimits       api.Limits         // the most a project may set; zero fields -> apiserver.DefaultMaxLimits
 	BuildLimits     deploy.BuildLimits // every build's memory, processes and disk
+	// Bounds of one deployment's source; 0 takes deploy.DefaultMaxBytes
+	// and deploy.MaxFiles.
+	MaxDeploymentBytes int64
+	MaxDeploymentFiles int
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -123,10 +125,6 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	box, err := secrets.LoadOrCreateKey(filepath.Join(dataDir, KeyName))
-	if err != nil {
-		return err
-	}
 	// SQLite gives its journal files the database's mode: create it the engine's alone.
 	if err := createPrivate(filepath.Join(dataDir, DBName)); err != nil {
 		return err
@@ -136,6 +134,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer st.Close()
+	box, err := openSecrets(ctx, filepath.Join(dataDir, KeyName), filepath.Join(dataDir, DBName), st)
+	if err != nil {
+		return err
+	}
 	blobStore, err := blobs.Open(filepath.Join(dataDir, "blobs"))
 	if err != nil {
 		return err
@@ -175,6 +177,7 @@ func Run(ctx context.Context, cfg Config) error {
 		StopRuntime:    rt.Stop,
 		Sandbox:        jail,
 		BuildLimits:    cfg.BuildLimits,
+		Limits:         deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
 		OnChange: func() {
 			if err := router.Reload(context.Background()); err != nil {
 				log.Error("reload routes", "error", err)
@@ -225,8 +228,13 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("listen for the API on %s: %w", cfg.APIAddress, err)
 		}
-		servers = append(servers, &http.Server{Handler: requireToken(cfg.Token, apiHandler), ReadHeaderTimeout: 10 * time.Second})
+		servers = append(servers, &http.Server{Handler: newTokenGuard(cfg.Token, apiHandler, log), ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, tcp)
+		log.Info("API listening on TCP", "address", tcp.Addr().String(), "tls", cfg.TLSCert != "")
+		if exposedWithoutTLS(tcp.Addr(), cfg.TLSCert != "") {
+			log.Warn("the token API listens on a non-loopback address without TLS: the token and every env var value sent cross the network in the clear; "+
+				"give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a proxy that terminates TLS", "address", tcp.Addr().String())
+		}
 	}
 
 	var wg sync.WaitGroup
@@ -334,19 +342,4 @@ func maxLimits(set api.Limits) api.Limits {
 		set.OpenFiles = def.OpenFiles
 	}
 	return set
-}
-
-// requireToken guards the TCP API with a bearer token.
-func requireToken(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"code":"` + api.CodeUnauthorized + `","message":"missing or wrong token: send Authorization: Bearer <token> (provider token / FERRY_TOKEN)"}` + "\n"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -37,10 +37,18 @@ var (
 	_ resource.ResourceWithValidateConfig   = (*envVarResource)(nil)
 )
 
-// privateValueWODigest is the private-state key holding the digest of the
-// last value_wo written, so that a change behind Terraform's back shows in
-// plan although the value itself is never stored.
-const privateValueWODigest = "value_wo_digest"
+// Private-state keys of an env var.
+const (
+	// privateValueDigest holds the engine's value_digest of the value last
+	// written or read (from value or value_wo), so that a change behind
+	// Terraform's back shows in plan. The digest is keyed by the engine: it
+	// cannot be computed here, only compared with what the engine reports.
+	privateValueDigest = "engine_value_digest"
+	// privateLegacyValueWODigest is where earlier versions kept a plain
+	// sha256 of value_wo. It is read once to carry such state over, then
+	// removed.
+	privateLegacyValueWODigest = "value_wo_digest"
+)
 
 var allTargets = []string{api.TargetProduction, api.TargetPreview, api.TargetDevelopment}
 
@@ -210,16 +218,30 @@ func (m *envVarModel) fill(ctx context.Context, e *api.EnvVar) diag.Diagnostics 
 	return diags
 }
 
-// rememberValueWO stores (or, for a value in state, clears) the digest of a
-// write-only value in private state.
-func rememberValueWO(ctx context.Context, private interface {
+// privateState is what Create, Read and Update responses share of the
+// private state.
+type privateState interface {
 	SetKey(context.Context, string, []byte) diag.Diagnostics
-}, usesWO bool, value string) diag.Diagnostics {
-	if !usesWO {
-		return private.SetKey(ctx, privateValueWODigest, nil)
+}
+
+// rememberDigest records the engine's digest of the value it now holds.
+func rememberDigest(ctx context.Context, private privateState, engineDigest string) diag.Diagnostics {
+	b, _ := json.Marshal(engineDigest)
+	diags := private.SetKey(ctx, privateValueDigest, b)
+	diags.Append(private.SetKey(ctx, privateLegacyValueWODigest, nil)...)
+	return diags
+}
+
+// privateString reads a JSON string kept in private state; "" when absent.
+func privateString(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}, key string) (string, diag.Diagnostics) {
+	raw, diags := private.GetKey(ctx, key)
+	var value string
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &value)
 	}
-	b, _ := json.Marshal(digest(value))
-	return private.SetKey(ctx, privateValueWODigest, b)
+	return value, diags
 }
 
 func (r *envVarResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -243,7 +265,7 @@ func (r *envVarResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	resp.Diagnostics.Append(plan.fill(ctx, e)...)
 	plan.ValueWO = types.StringNull()
-	resp.Diagnostics.Append(rememberValueWO(ctx, resp.Private, plan.Value.IsNull(), body.Value)...)
+	resp.Diagnostics.Append(rememberDigest(ctx, resp.Private, e.ValueDigest)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -266,44 +288,73 @@ func (r *envVarResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	resp.Diagnostics.Append(state.fill(ctx, e)...)
 
-	woDigestJSON, diags := req.Private.GetKey(ctx, privateValueWODigest)
+	recorded, diags := privateString(ctx, req.Private, privateValueDigest)
 	resp.Diagnostics.Append(diags...)
-	var woDigest string
-	if len(woDigestJSON) > 0 {
-		_ = json.Unmarshal(woDigestJSON, &woDigest)
+	legacy, diags := privateString(ctx, req.Private, privateLegacyValueWODigest)
+	resp.Diagnostics.Append(diags...)
+	// engineDigest goes with the value in state once the engine's value is
+	// read, from that same answer.
+	var changed bool
+	engineDigest := e.ValueDigest
+	switch {
+	case recorded != "":
+		changed = recorded != e.ValueDigest
+	case !state.Value.IsNull():
+		// No digest recorded yet (state of an earlier version): compare the
+		// values themselves, once.
+		current, diags := r.engineValue(ctx, &state)
+		resp.Diagnostics.Append(diags...)
+		changed, engineDigest = current.Value != state.Value.ValueString(), current.ValueDigest
+	case legacy != "":
+		current, diags := r.engineValue(ctx, &state)
+		resp.Diagnostics.Append(diags...)
+		changed, engineDigest = plainDigest(current.Value) != legacy, current.ValueDigest
+	default:
+		// Just imported: neither value nor a digest is known.
+		engineDigest, diags = r.readValue(ctx, &state)
+		resp.Diagnostics.Append(diags...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	switch {
-	case !state.Value.IsNull():
-		if digest(state.Value.ValueString()) != e.ValueDigest {
-			// Changed outside Terraform: show the engine's value, so that
-			// plan offers to put the configured one back.
-			tflog.Info(ctx, "env var value changed outside Terraform", map[string]any{"key": e.Key})
-			resp.Diagnostics.Append(r.readValue(ctx, &state)...)
-		}
-	case woDigest != "":
-		if woDigest != e.ValueDigest {
-			// The write-only value is not in state: a null version makes
-			// plan show an update that sends value_wo again.
-			tflog.Info(ctx, "env var write-only value changed outside Terraform", map[string]any{"key": e.Key})
-			state.ValueWOVersion = types.Int64Null()
-		}
+	case changed && !state.Value.IsNull():
+		// Changed outside Terraform: show the engine's value, so that
+		// plan offers to put the configured one back.
+		tflog.Info(ctx, "env var value changed outside Terraform", map[string]any{"key": e.Key})
+		engineDigest, diags = r.readValue(ctx, &state)
+		resp.Diagnostics.Append(diags...)
+		resp.Diagnostics.Append(rememberDigest(ctx, resp.Private, engineDigest)...)
+	case changed:
+		// The write-only value is not in state: a null version makes plan
+		// show an update that sends value_wo again.
+		tflog.Info(ctx, "env var write-only value changed outside Terraform", map[string]any{"key": e.Key})
+		state.ValueWOVersion = types.Int64Null()
 	default:
-		// Just imported: neither value nor a write-only digest is known.
-		resp.Diagnostics.Append(r.readValue(ctx, &state)...)
+		resp.Diagnostics.Append(rememberDigest(ctx, resp.Private, engineDigest)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// readValue sets state.Value to the engine's decrypted value.
-func (r *envVarResource) readValue(ctx context.Context, state *envVarModel) diag.Diagnostics {
+// engineValue returns the variable as the engine holds it, value included.
+func (r *envVarResource) engineValue(ctx context.Context, state *envVarModel) (*api.EnvVar, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	e, err := r.data.Client.GetEnvVar(ctx, state.ProjectID.ValueString(), state.ID.ValueString(), true)
 	if err != nil {
 		diags.AddError("Cannot read environment variable value", fmt.Sprintf("Reading the value of %s: %v", state.Key.ValueString(), err))
-		return diags
+		return &api.EnvVar{}, diags
 	}
-	state.Value = types.StringValue(e.Value)
-	return diags
+	return e, diags
+}
+
+// readValue sets state.Value to the engine's decrypted value and returns
+// the digest of that value.
+func (r *envVarResource) readValue(ctx context.Context, state *envVarModel) (string, diag.Diagnostics) {
+	e, diags := r.engineValue(ctx, state)
+	if !diags.HasError() {
+		state.Value = types.StringValue(e.Value)
+	}
+	return e.ValueDigest, diags
 }
 
 func (r *envVarResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -328,7 +379,7 @@ func (r *envVarResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	resp.Diagnostics.Append(plan.fill(ctx, e)...)
 	plan.ValueWO = types.StringNull()
-	resp.Diagnostics.Append(rememberValueWO(ctx, resp.Private, plan.Value.IsNull(), body.Value)...)
+	resp.Diagnostics.Append(rememberDigest(ctx, resp.Private, e.ValueDigest)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -390,8 +441,9 @@ func addEnvVarError(diags interface{ AddError(string, string) }, op, projectID s
 		fmt.Sprintf("The engine refused to %s %s in project %s: %v", op, body.Key, projectID, err))
 }
 
-// digest is the engine's value_digest of a value: hex sha256.
-func digest(value string) string {
+// plainDigest is the unkeyed hex sha256 that earlier versions kept in
+// private state for value_wo; only used to carry such state over.
+func plainDigest(value string) string {
 	sum := sha256.Sum256([]byte(value))
 	return hex.EncodeToString(sum[:])
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
 
 // MaxProjectNameLength leaves room in a 63-byte DNS label for the
@@ -26,7 +28,7 @@ var ReservedEnvPrefixes = []string{"FERRY_", "VERCEL_"}
 var reservedEnvKeys = []string{"VERCEL", "FERRY", "PATH", "VIRTUAL_ENV", "PYTHONHOME"}
 
 // MaxEnvValueBytes is the engine's limit on one value (Vercel's).
-const MaxEnvValueBytes = 64 << 10
+const MaxEnvValueBytes = api.MaxEnvValueBytes
 
 var envKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -95,6 +97,9 @@ func EnvKey() validator.String {
 }
 
 func checkEnvKey(key string) string {
+	if problem := api.NULProblem("the key", key); problem != "" {
+		return capitalize(problem) + "."
+	}
 	if !envKeyPattern.MatchString(key) {
 		return fmt.Sprintf("The key %q is not a valid environment variable name: it must start with a letter or an underscore and contain only letters, digits and underscores (for example API_KEY).", key)
 	}
@@ -112,19 +117,27 @@ func checkEnvKey(key string) string {
 	return ""
 }
 
-// EnvValue checks the size of an env var value. Its message never shows the
-// value, which may be a secret.
+// EnvValue checks an env var value by the engine's rule (size, no NUL).
+// Its message never shows the value, which may be a secret.
 func EnvValue() validator.String {
 	return stringCheck{
-		description: fmt.Sprintf("must be at most %d bytes", MaxEnvValueBytes),
-		summary:     "Environment variable value too long",
+		description: fmt.Sprintf("must be at most %d bytes and hold no NUL byte", MaxEnvValueBytes),
+		summary:     "Invalid environment variable value",
 		check: func(value string) string {
-			if len(value) > MaxEnvValueBytes {
-				return fmt.Sprintf("The value is %d bytes long; the engine accepts at most %d bytes (64 KiB) per value.", len(value), MaxEnvValueBytes)
+			if problem := api.EnvValueProblem(value); problem != "" {
+				return "The engine refuses this value: " + problem + "."
 			}
 			return ""
 		},
 	}
+}
+
+// capitalize starts an engine message as a sentence.
+func capitalize(message string) string {
+	if message == "" {
+		return message
+	}
+	return strings.ToUpper(message[:1]) + message[1:]
 }
 
 // RootDirectory checks that a project's root directory is "." or a clean

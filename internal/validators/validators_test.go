@@ -84,3 +84,13 @@ func TestEnvValueLimit(t *testing.T) {
 		t.Errorf("%q", p)
 	}
 }
+
+func TestEnvNUL(t *testing.T) {
+	value := EnvValue().(stringCheck).check
+	if p := value("s3c\x00ret"); !strings.Contains(p, "NUL byte") || strings.Contains(p, "s3c") {
+		t.Errorf("value with NUL: %q", p)
+	}
+	if p := checkEnvKey("API\x00KEY"); !strings.HasPrefix(p, "The key contains a NUL byte") {
+		t.Errorf("key with NUL: %q", p)
+	}
+}

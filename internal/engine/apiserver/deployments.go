@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -24,12 +25,49 @@ func (s *Server) putFile(r *http.Request) (int, any, error) {
 		return 0, nil, badRequest("digest", "%q is not a sha256 digest: name each file by the lowercase hex sha256 of its content", d)
 	}
 	if r.ContentLength > maxFileSize {
-		return 0, nil, badRequest("", "the file is %d bytes; the limit is %d", r.ContentLength, maxFileSize)
+		return 0, nil, fileTooLarge(r.ContentLength)
 	}
-	if err := s.cfg.Blobs.Put(d, io.LimitReader(r.Body, maxFileSize+1)); err != nil {
-		return 0, nil, badRequest("", "%v", err)
+	err := s.cfg.Blobs.Put(d, uploadBody{http.MaxBytesReader(nil, r.Body, maxFileSize)})
+	var readErr uploadReadError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return http.StatusNoContent, nil, nil
+	case errors.As(err, &tooLarge):
+		return 0, nil, fileTooLarge(-1)
+	case errors.As(err, &readErr):
+		return 0, nil, badRequest("", "reading the upload failed (%v): upload the file again", readErr.err)
+	case errors.Is(err, blobs.ErrDigestMismatch):
+		return 0, nil, badRequest("digest", "%v", err)
 	}
-	return http.StatusNoContent, nil, nil
+	// Anything else failed on the engine's side (a full disk, say): a 5xx,
+	// so that the client does not take it for its own mistake.
+	return 0, nil, err
+}
+
+func fileTooLarge(size int64) *api.Error {
+	what := "the file is larger than"
+	if size >= 0 {
+		what = fmt.Sprintf("the file is %d bytes, more than", size)
+	}
+	return &api.Error{Code: api.CodeTooLarge, Message: fmt.Sprintf("%s the limit of %d bytes (%d MiB) per file: keep large data out of the source directory (store it elsewhere and fetch it at run time)", what, maxFileSize, maxFileSize>>20)}
+}
+
+// uploadBody marks errors of reading the request body, so that they are
+// told apart from errors of writing the blob.
+type uploadBody struct{ r io.Reader }
+
+type uploadReadError struct{ err error }
+
+func (e uploadReadError) Error() string { return e.err.Error() }
+func (e uploadReadError) Unwrap() error { return e.err }
+
+func (b uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = uploadReadError{err}
+	}
+	return n, err
 }
 
 func (s *Server) toAPIDeployment(d *store.Deployment) *api.Deployment {

@@ -1,8 +1,6 @@
 package apiserver
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -14,17 +12,17 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-// maxEnvValue is Vercel's limit on one value.
-const maxEnvValue = 64 << 10
-
 var validTargets = []string{api.TargetProduction, api.TargetPreview, api.TargetDevelopment}
 
 func validateEnvVar(req *api.EnvVarRequest) error {
+	if problem := api.NULProblem("the key", req.Key); problem != "" {
+		return badRequest("key", "%s", problem)
+	}
 	if err := envvars.ValidateKey(req.Key); err != nil {
 		return badRequest("key", "%v", err)
 	}
-	if len(req.Value) > maxEnvValue {
-		return badRequest("value", "the value of %s is %d bytes; the limit is %d", req.Key, len(req.Value), maxEnvValue)
+	if problem := api.EnvValueProblem(req.Value); problem != "" {
+		return badRequest("value", "%s: %s", req.Key, problem)
 	}
 	if len(req.Targets) == 0 {
 		return badRequest("target", "%s has no target: give one or more of production, preview, development", req.Key)
@@ -46,21 +44,19 @@ func validateEnvVar(req *api.EnvVarRequest) error {
 	return nil
 }
 
-func digest(value string) string {
-	sum := sha256.Sum256([]byte(value))
-	return hex.EncodeToString(sum[:])
-}
-
+// toAPIEnvVar reports the value's digest computed from the sealed value
+// itself, not the stored one: rows written before digests were keyed hold a
+// plain sha256, which must never reach a client.
 func (s *Server) toAPIEnvVar(v *store.EnvVar, decrypt bool) (*api.EnvVar, error) {
+	plain, err := s.cfg.Secrets.Open(v.SealedValue)
+	if err != nil {
+		return nil, err
+	}
 	out := &api.EnvVar{
-		ID: v.ID, ProjectID: v.ProjectID, Key: v.Key, ValueDigest: v.ValueDigest, Targets: v.Targets,
+		ID: v.ID, ProjectID: v.ProjectID, Key: v.Key, ValueDigest: s.cfg.Secrets.Digest(plain), Targets: v.Targets,
 		GitBranch: v.GitBranch, Comment: v.Comment, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 	if decrypt {
-		plain, err := s.cfg.Secrets.Open(v.SealedValue)
-		if err != nil {
-			return nil, err
-		}
 		out.Value = string(plain)
 	}
 	return out, nil
@@ -89,7 +85,7 @@ func (s *Server) createEnvVar(r *http.Request) (int, any, error) {
 	}
 	v := &store.EnvVar{
 		ID: deploy.NewID("env"), ProjectID: p.ID, Key: req.Key,
-		SealedValue: s.cfg.Secrets.Seal([]byte(req.Value)), ValueDigest: digest(req.Value),
+		SealedValue: s.cfg.Secrets.Seal([]byte(req.Value)), ValueDigest: s.cfg.Secrets.Digest([]byte(req.Value)),
 		Targets: req.Targets, GitBranch: req.GitBranch, Comment: req.Comment,
 	}
 	if err := s.cfg.Store.CreateEnvVar(r.Context(), v); err != nil {
@@ -154,7 +150,7 @@ func (s *Server) updateEnvVar(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	v.Key, v.Targets, v.GitBranch, v.Comment = req.Key, req.Targets, req.GitBranch, req.Comment
-	v.SealedValue, v.ValueDigest = s.cfg.Secrets.Seal([]byte(req.Value)), digest(req.Value)
+	v.SealedValue, v.ValueDigest = s.cfg.Secrets.Seal([]byte(req.Value)), s.cfg.Secrets.Digest([]byte(req.Value))
 	if err := s.cfg.Store.UpdateEnvVar(r.Context(), v); err != nil {
 		return 0, nil, conflictOrErr(err)
 	}

@@ -113,8 +113,12 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 	case errors.As(err, &inputErr):
 		apiErr = &api.Error{Code: inputErr.Code, Field: inputErr.Field, Message: inputErr.Message, Missing: inputErr.Missing}
 	default:
-		s.cfg.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		apiErr = &api.Error{Code: api.CodeInternal, Message: "internal error in the engine: " + err.Error()}
+		// The error's text may name paths or hold data of the engine: it goes
+		// to the log only, and the answer carries an id to find it there.
+		requestID := deploy.NewID("req")
+		s.cfg.Logger.Error("request failed", "request_id", requestID, "method", r.Method, "path", r.URL.Path, "error", err)
+		w.Header().Set("X-Request-Id", requestID)
+		apiErr = &api.Error{Code: api.CodeInternal, Message: fmt.Sprintf("internal error in the engine (request %s): nothing was changed by the failed step; retry, and if it persists look for %s in the engine's log", requestID, requestID)}
 	}
 	status := map[string]int{
 		api.CodeBadRequest:   http.StatusBadRequest,
@@ -122,6 +126,8 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 		api.CodeConflict:     http.StatusConflict,
 		api.CodeMissingFiles: http.StatusPreconditionFailed,
 		api.CodeUnauthorized: http.StatusUnauthorized,
+		api.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+		api.CodeRateLimited:  http.StatusTooManyRequests,
 	}[apiErr.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError
@@ -136,15 +142,33 @@ func writeError(w http.ResponseWriter, status int, e *api.Error) {
 }
 
 // decode reads a JSON body strictly: unknown fields are refused, so that a
-// misspelt field is an error rather than silently ignored.
+// misspelt field is an error rather than silently ignored, and so is anything
+// after the object, which a sender meant to be read.
 func decode(r *http.Request, into any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(into); err != nil {
-		return badRequest("", "the request body is not valid JSON for this call: %v", err)
+	err := dec.Decode(into)
+	if err == nil {
+		if _, next := dec.Token(); next != io.EOF {
+			err = errTrailingData
+			if errors.As(next, new(*http.MaxBytesError)) {
+				err = next
+			}
+		}
 	}
-	return nil
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return &api.Error{Code: api.CodeTooLarge, Message: fmt.Sprintf("the request body is over the limit of %d bytes (%d MiB) for this call: send less at once", tooLarge.Limit, tooLarge.Limit>>20)}
+	case errors.Is(err, errTrailingData):
+		return badRequest("", "the request body has data after its JSON object: send exactly one object")
+	}
+	return badRequest("", "the request body is not valid JSON for this call: %v", err)
 }
+
+var errTrailingData = errors.New("data after the JSON object")
 
 func (s *Server) health(r *http.Request) (int, any, error) {
 	return http.StatusOK, s.cfg.Health(), nil

@@ -18,6 +18,10 @@ var digestPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // ValidDigest reports whether d is a lowercase hex sha256.
 func ValidDigest(d string) bool { return digestPattern.MatchString(d) }
 
+// ErrDigestMismatch means uploaded content does not hash to the digest it
+// was sent under: an input error, unlike the I/O errors Put may return.
+var ErrDigestMismatch = errors.New("content does not match its digest")
+
 // Store is a directory of blobs named by digest.
 type Store struct {
 	dir string
@@ -42,6 +46,18 @@ func (s *Store) Has(digest string) bool {
 	}
 	_, err := os.Stat(s.path(digest))
 	return err == nil
+}
+
+// Size returns the size of a stored blob in bytes.
+func (s *Store) Size(digest string) (int64, error) {
+	if !ValidDigest(digest) {
+		return 0, errors.New("invalid digest")
+	}
+	info, err := os.Stat(s.path(digest))
+	if err != nil {
+		return 0, err
+	}
+	return info.Size(), nil
 }
 
 // Put stores content read from r, refusing it unless it hashes to digest.
@@ -71,7 +87,7 @@ func (s *Store) Put(digest string, r io.Reader) error {
 		return err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != digest {
-		return fmt.Errorf("content hashes to %s, not %s: the upload was changed or cut short; upload it again", got, digest)
+		return fmt.Errorf("%w: content hashes to %s, not %s: the upload was changed or cut short; upload it again", ErrDigestMismatch, got, digest)
 	}
 	// Rename is atomic: a reader never sees a partial blob.
 	return os.Rename(tmp.Name(), dst)

@@ -29,8 +29,12 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-// MaxFiles bounds the file list of one deployment.
+// MaxFiles is the default bound on the file list of one deployment.
 const MaxFiles = 20000
+
+// DefaultMaxBytes is the default bound on the total size of a deployment's
+// files: Vercel's limit on a Python bundle.
+const DefaultMaxBytes = 500 << 20
 
 // Hosts names the hostnames of projects and deployments.
 type Hosts interface {
@@ -51,6 +55,13 @@ type Config struct {
 	Logger         *slog.Logger
 	Sandbox        *sandbox.Sandbox // builds run in it
 	BuildLimits    BuildLimits
+	Limits         Limits
+}
+
+// Limits bound one deployment's source; zero fields take the defaults.
+type Limits struct {
+	MaxFiles int   // default MaxFiles
+	MaxBytes int64 // sum of the file sizes; default DefaultMaxBytes
 }
 
 // Service creates, builds and deletes deployments. Builds run one at a time
@@ -89,7 +100,7 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if err != nil {
 		return nil, err
 	}
-	files, err := checkFiles(req.Files)
+	files, err := checkFiles(req.Files, s.cfg.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +115,9 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if len(missing) > 0 {
 		return nil, &InputError{Code: api.CodeMissingFiles, Field: "files", Missing: missing,
 			Message: fmt.Sprintf("%d file(s) of the deployment have not been uploaded: PUT each to %s, then create the deployment again", len(missing), api.PathFiles)}
+	}
+	if err := s.checkStoredSize(files); err != nil {
+		return nil, err
 	}
 
 	id := NewID("dpl")
@@ -134,21 +148,26 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	return d, nil
 }
 
-// checkFiles refuses paths that could escape the deployment directory and
-// duplicate paths, and returns the list sorted by path.
-func checkFiles(files []api.File) ([]api.File, error) {
+// checkFiles refuses paths that could escape the deployment directory or
+// that no file system can hold, duplicate paths, a path that is both a file
+// and a directory, and lists over the limits (by the sizes the client
+// declares, so that a too large source is refused before it is uploaded).
+// It returns the list sorted by path.
+func checkFiles(files []api.File, limits Limits) ([]api.File, error) {
+	limits = limits.withDefaults()
 	if len(files) == 0 {
 		return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: "the deployment has no files: point source at a directory that holds your app"}
 	}
-	if len(files) > MaxFiles {
-		return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("the deployment has %d files, more than %d: exclude build output and dependencies from the source directory", len(files), MaxFiles)}
+	if len(files) > limits.MaxFiles {
+		return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("the deployment has %d files, more than the limit of %d: exclude build output and dependencies (.venv, node_modules) from the source directory, or raise the engine's limit (ferry serve --max-deployment-files)", len(files), limits.MaxFiles)}
 	}
 	out := append([]api.File(nil), files...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	paths := make(map[string]bool, len(out))
+	var declared int64
 	for i, f := range out {
-		clean := path.Clean(f.Path)
-		if f.Path == "" || clean != f.Path || strings.HasPrefix(clean, "/") || clean == ".." || strings.HasPrefix(clean, "../") || clean == "." {
-			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file path %q is not a clean relative path inside the source", f.Path)}
+		if problem := pathProblem(f.Path); problem != "" {
+			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: problem}
 		}
 		if !blobs.ValidDigest(f.Digest) {
 			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file %q has digest %q, not a lowercase hex sha256", f.Path, f.Digest)}
@@ -156,8 +175,92 @@ func checkFiles(files []api.File) ([]api.File, error) {
 		if i > 0 && out[i-1].Path == f.Path {
 			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file %q is listed twice", f.Path)}
 		}
+		if f.Size < 0 {
+			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file %q has a negative size %d", f.Path, f.Size)}
+		}
+		declared = min(declared, limits.MaxBytes+1) + min(f.Size, limits.MaxBytes+1) // cannot overflow
+		paths[f.Path] = true
+	}
+	// Sorting does not put "a" next to "a/b" ("a-b" sorts between them), so
+	// look every parent directory up.
+	for _, f := range out {
+		for dir := path.Dir(f.Path); dir != "."; dir = path.Dir(dir) {
+			if paths[dir] {
+				return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("%q is listed as a file and is also the directory of %q: a path cannot be both; rename one of them", dir, f.Path)}
+			}
+		}
+	}
+	if declared > limits.MaxBytes {
+		return nil, tooLarge(-1, limits)
 	}
 	return out, nil
+}
+
+// maxNameBytes and maxPathBytes are what Linux file systems allow for one
+// name and a whole path.
+const (
+	maxNameBytes = 255
+	maxPathBytes = 4095
+)
+
+// pathProblem says why p cannot be a file of a deployment, or "".
+func pathProblem(p string) string {
+	if strings.IndexByte(p, 0) >= 0 {
+		return fmt.Sprintf("file path %q contains a NUL byte, which no file system allows in a name: rename the file", p)
+	}
+	clean := path.Clean(p)
+	if p == "" || clean != p || strings.HasPrefix(clean, "/") || clean == ".." || strings.HasPrefix(clean, "../") || clean == "." {
+		return fmt.Sprintf("file path %q is not a clean relative path inside the source", p)
+	}
+	if len(p) > maxPathBytes {
+		return fmt.Sprintf("file path %.64q... is %d bytes long; paths may have at most %d: shorten it", p, len(p), maxPathBytes)
+	}
+	for _, name := range strings.Split(p, "/") {
+		if len(name) > maxNameBytes {
+			return fmt.Sprintf("file path %q has a name of %d bytes (%.32q...); file systems allow at most %d bytes per file or directory name: shorten it", p, len(name), name, maxNameBytes)
+		}
+	}
+	return ""
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxFiles <= 0 {
+		l.MaxFiles = MaxFiles
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	return l
+}
+
+// tooLarge says a deployment is over its size limit; total < 0 when only
+// the declared sizes are known.
+func tooLarge(total int64, limits Limits) *InputError {
+	what := "the sizes of the deployment's files add up to"
+	if total >= 0 {
+		what = fmt.Sprintf("the deployment's files add up to %d bytes (%.1f MiB),", total, float64(total)/(1<<20))
+	}
+	return &InputError{Code: api.CodeTooLarge, Field: "files", Message: fmt.Sprintf(
+		"%s more than the limit of %d bytes (%d MiB), counting a file as often as it is listed: exclude data, build output and dependencies (.venv, node_modules) from the source directory, or raise the engine's limit (ferry serve --max-deployment-size)",
+		what, limits.MaxBytes, limits.MaxBytes>>20)}
+}
+
+// checkStoredSize sums the sizes of the stored blobs, a blob listed n times
+// counting n times, since each is written out n times.
+func (s *Service) checkStoredSize(files []api.File) error {
+	limits := s.cfg.Limits.withDefaults()
+	var total int64
+	for _, f := range files {
+		size, err := s.cfg.Blobs.Size(f.Digest)
+		if err != nil {
+			return fmt.Errorf("size of blob %s: %w", f.Digest, err)
+		}
+		total += size
+		if total > limits.MaxBytes {
+			return tooLarge(total, limits)
+		}
+	}
+	return nil
 }
 
 // SourceDigest names a file list: the sha256 over its sorted

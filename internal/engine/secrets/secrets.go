@@ -5,42 +5,42 @@ package secrets
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
 
 const keySize = 32 // AES-256
 
 // Box seals and opens values with one key.
 type Box struct {
-	aead cipher.AEAD
+	aead      cipher.AEAD
+	digestKey []byte
 }
 
 // LoadOrCreateKey reads the key file at path, creating it (mode 0600) with a
 // fresh random key when it does not exist.
 func LoadOrCreateKey(path string) (*Box, error) {
-	key, err := os.ReadFile(path)
+	box, err := LoadKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, keySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		// O_EXCL: never overwrite a key another process just wrote.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create key file %s: %w", path, err)
-		}
-		if _, err := f.Write(key); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
+		return CreateKey(path)
+	}
+	return box, err
+}
+
+// LoadKey reads the key file at path; its error wraps fs.ErrNotExist when
+// there is none.
+func LoadKey(path string) (*Box, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("read key file %s: %w", path, err)
 	}
 	if len(key) != keySize {
@@ -50,6 +50,27 @@ func LoadOrCreateKey(path string) (*Box, error) {
 		if err := os.Chmod(path, 0o600); err != nil {
 			return nil, err
 		}
+	}
+	return New(key)
+}
+
+// CreateKey writes a fresh random key to a new file at path (mode 0600).
+func CreateKey(path string) (*Box, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	// O_EXCL: never overwrite a key another process just wrote.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create key file %s: %w", path, err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
 	}
 	return New(key)
 }
@@ -64,7 +85,22 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	// A key of its own for digests, so that they reveal nothing of the
+	// encryption key.
+	digestKey, err := hkdf.Key(sha256.New, key, nil, "ferry value digest v1", sha256.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Box{aead: aead, digestKey: digestKey}, nil
+}
+
+// Digest returns api.DigestPrefix and the hex HMAC-SHA256 of value: the same
+// value gives the same digest under the same key, and without the key a
+// digest does not help to guess the value.
+func (b *Box) Digest(value []byte) string {
+	mac := hmac.New(sha256.New, b.digestKey)
+	mac.Write(value)
+	return api.DigestPrefix + hex.EncodeToString(mac.Sum(nil))
 }
 
 // Seal encrypts plaintext; the nonce is prepended to the result.

@@ -2,8 +2,11 @@ package secrets
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +50,33 @@ func TestDamagedKeyFile(t *testing.T) {
 	os.WriteFile(path, []byte("short"), 0o600)
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("accepted a damaged key file")
+	}
+}
+
+func TestLoadKeyDoesNotCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret.key")
+	if _, err := LoadKey(path); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("LoadKey of a missing file: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("LoadKey created a key file")
+	}
+	if _, err := CreateKey(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CreateKey(path); err == nil {
+		t.Fatal("CreateKey overwrote an existing key")
+	}
+}
+
+func TestDigestIsKeyed(t *testing.T) {
+	a, _ := LoadOrCreateKey(filepath.Join(t.TempDir(), "a.key"))
+	b, _ := LoadOrCreateKey(filepath.Join(t.TempDir(), "b.key"))
+	da := a.Digest([]byte("s3cret"))
+	if !strings.HasPrefix(da, "hmac-sha256:") || len(da) != len("hmac-sha256:")+64 {
+		t.Fatalf("digest %q", da)
+	}
+	if da != a.Digest([]byte("s3cret")) || da == a.Digest([]byte("s3cret2")) || da == b.Digest([]byte("s3cret")) {
+		t.Error("a digest must depend on the value and the key, and only on them")
 	}
 }

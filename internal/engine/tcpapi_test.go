@@ -1,0 +1,97 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+)
+
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncLog) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncLog) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestTCPAPILogsItsAddressAndThrottlesWrongTokens(t *testing.T) {
+	dataDir, err := os.MkdirTemp("", "ferry-engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dataDir)
+	free := func() string {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer l.Close()
+		return l.Addr().String()
+	}
+	apiAddress := free()
+	logs := &syncLog{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: free(), APIAddress: apiAddress, Token: "t0ken-of-the-test",
+			Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	}()
+	defer func() { cancel(); <-done }()
+
+	get := func(token string) *http.Response {
+		req, _ := http.NewRequest("GET", "http://"+apiAddress+"/v1/health", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := 0; ; i++ {
+		if resp := get("t0ken-of-the-test"); resp != nil && resp.StatusCode == 200 {
+			break
+		}
+		if i > 100 {
+			t.Fatal("engine not reachable over TCP")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out := logs.String(); !strings.Contains(out, `msg="API listening on TCP" address=`+apiAddress) || strings.Contains(out, "without TLS") {
+		t.Errorf("start log should name %s and not warn on loopback:\n%s", apiAddress, out)
+	}
+
+	var codes []int
+	for range 12 {
+		resp := get("wrong-guess")
+		if resp == nil {
+			t.Fatal("no answer")
+		}
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if codes[0] != 401 || codes[len(codes)-1] != 429 {
+		t.Errorf("answers to 12 wrong tokens: %v; want 401 first, 429 at the end", codes)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "API requests refused") || strings.Contains(out, "wrong-guess") || strings.Contains(out, "t0ken-of-the-test") {
+		t.Errorf("failed attempts not logged, or a token logged:\n%s", out)
+	}
+}
