@@ -31,7 +31,7 @@ func needFlask(t *testing.T) {
 
 // startEngine runs an engine in this process on a fresh data dir and
 // returns a client of it and the address apps are served on.
-func startEngine(t *testing.T) (*client.Client, string) {
+func startEngine(t *testing.T, options ...func(*engine.Config)) (*client.Client, string) {
 	t.Helper()
 	dataDir, err := os.MkdirTemp("", "ferry-engine")
 	if err != nil {
@@ -41,19 +41,23 @@ func startEngine(t *testing.T) (*client.Client, string) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	httpAddress := l.Addr().String()
 	l.Close()
-	c, stop := runEngine(t, dataDir, httpAddress)
+	c, stop := runEngine(t, dataDir, httpAddress, options...)
 	t.Cleanup(stop)
 	return c, httpAddress
 }
 
-// runEngine runs an engine on dataDir until stop is called.
-func runEngine(t *testing.T, dataDir, httpAddress string) (c *client.Client, stop func()) {
+// runEngine runs an engine on dataDir until stop is called; options adjust its Config.
+func runEngine(t *testing.T, dataDir, httpAddress string, options ...func(*engine.Config)) (c *client.Client, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	cfg := engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, option := range options {
+		option(&cfg)
+	}
 	go func() {
-		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		done <- engine.Run(ctx, cfg)
 	}()
 	stop = func() {
 		cancel()
