@@ -42,6 +42,7 @@ type projectModel struct {
 	InstallCommand types.String `tfsdk:"install_command"`
 	BuildCommand   types.String `tfsdk:"build_command"`
 	ProductionURL  types.String `tfsdk:"production_url"`
+	Limits         *limitsModel `tfsdk:"limits"`
 }
 
 func (r *projectResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -91,6 +92,7 @@ func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				MarkdownDescription: "Command run after the install at build time, in the app's directory. Unset: no build step.",
 			},
+			"limits": limitsAttribute(),
 			"production_url": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "URL of the project's production alias (scheme, host and port), such as `http://hello.localhost:8080`. " +
@@ -128,6 +130,7 @@ func (m *projectModel) request() api.ProjectRequest {
 		RootDirectory:  m.RootDirectory.ValueString(),
 		InstallCommand: m.InstallCommand.ValueStringPointer(),
 		BuildCommand:   m.BuildCommand.ValueStringPointer(),
+		Limits:         m.Limits.request(),
 	}
 }
 
@@ -145,6 +148,7 @@ func (m *projectModel) fill(p *api.Project) {
 	m.InstallCommand = types.StringPointerValue(p.InstallCommand)
 	m.BuildCommand = types.StringPointerValue(p.BuildCommand)
 	m.ProductionURL = types.StringValue(p.ProductionURL)
+	m.Limits = limitsFrom(p.Limits)
 }
 
 func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -27,6 +27,8 @@ func TestProjectValidation(t *testing.T) {
 		"root absolute":  {`name = "app"` + "\n" + `root_directory = "/srv/app"`, `is absolute`},
 		"root parent":    {`name = "app"` + "\n" + `root_directory = "../app"`, `leaves the source`},
 		"root not clean": {`name = "app"` + "\n" + `root_directory = "./api/"`, `as "api"`},
+		"memory":         {`name = "app"` + "\n" + `limits = { memory_mb = 64 }`, `at least 128`},
+		"cpu":            {`name = "app"` + "\n" + `limits = { cpu = 0 }`, `at least 0.1`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
@@ -82,7 +84,45 @@ resource "ferry_project" "test" {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("root_directory"), knownvalue.StringExact("api")),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("install_command"), knownvalue.StringExact("")),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("build_command"), knownvalue.StringExact("echo built")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("limits"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"memory_mb": knownvalue.Int64Exact(2048), "cpu": knownvalue.Float64Exact(1),
+						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096),
+					})),
 				},
+			},
+			{
+				// Limits change in place; those not set keep their defaults.
+				Config: e.config(fmt.Sprintf(`
+resource "ferry_project" "test" {
+  name            = %q
+  framework       = "flask"
+  root_directory  = "api"
+  install_command = ""
+  build_command   = "echo built"
+  limits          = { memory_mb = 512, cpu = 0.5 }
+}`, name)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("limits"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"memory_mb": knownvalue.Int64Exact(512), "cpu": knownvalue.Float64Exact(0.5),
+						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096),
+					})),
+				},
+			},
+			{
+				// Above the engine's maximum: refused, and the project keeps its limits.
+				Config: e.config(fmt.Sprintf(`
+resource "ferry_project" "test" {
+  name            = %q
+  framework       = "flask"
+  root_directory  = "api"
+  install_command = ""
+  build_command   = "echo built"
+  limits          = { memory_mb = 999999 }
+}`, name)),
+				ExpectError: regexp.MustCompile(`memory_mb 999999 is out\s+of range`),
 			},
 			{
 				// Import by name.

@@ -9,6 +9,13 @@ resource "ferry_project" "worker" {
   root_directory  = "services/worker"
   install_command = "pip install --no-index --find-links vendor -r requirements.txt"
   build_command   = "python manage.py collectstatic --noinput"
+
+  # Each instance: 512 MB (stopped past it), half a core, 64 processes.
+  limits = {
+    memory_mb = 512
+    cpu       = 0.5
+    processes = 64
+  }
 }
 
 output "production_url" {

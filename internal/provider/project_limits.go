@@ -1,0 +1,83 @@
+package provider
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+)
+
+// limitsModel is ferry_project's limits block.
+type limitsModel struct {
+	MemoryMB  types.Int64   `tfsdk:"memory_mb"`
+	CPU       types.Float64 `tfsdk:"cpu"`
+	Processes types.Int64   `tfsdk:"processes"`
+	OpenFiles types.Int64   `tfsdk:"open_files"`
+}
+
+var limitsAttrTypes = map[string]attr.Type{
+	"memory_mb": types.Int64Type, "cpu": types.Float64Type, "processes": types.Int64Type, "open_files": types.Int64Type,
+}
+
+// limitsAttribute: every field has its default, so removing one from the configuration goes
+// back to the default instead of keeping the last value.
+func limitsAttribute() schema.SingleNestedAttribute {
+	defaults := types.ObjectValueMust(limitsAttrTypes, map[string]attr.Value{
+		"memory_mb": types.Int64Value(api.DefaultMemoryMB), "cpu": types.Float64Value(api.DefaultCPU),
+		"processes": types.Int64Value(api.DefaultProcesses), "open_files": types.Int64Value(api.DefaultOpenFiles),
+	})
+	return schema.SingleNestedAttribute{
+		Optional: true,
+		Computed: true,
+		Default:  objectdefault.StaticValue(defaults),
+		MarkdownDescription: "Limits of each instance of the project's deployments, enforced by the engine's sandbox. " +
+			"A deployment keeps the limits in force when it was built. The engine refuses values above its own maximums " +
+			"(`ferry serve` settings).",
+		Attributes: map[string]schema.Attribute{
+			"memory_mb": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(api.DefaultMemoryMB),
+				MarkdownDescription: fmt.Sprintf("Memory in MB, as Vercel's `functions.memory`. An instance that passes it is stopped, "+
+					"its request answered 502, and the next request starts a fresh one. Default %d, at least %d.", api.DefaultMemoryMB, api.MinMemoryMB),
+				Validators: []validator.Int64{int64validator.AtLeast(api.MinMemoryMB)},
+			},
+			"cpu": schema.Float64Attribute{
+				Optional: true, Computed: true, Default: float64default.StaticFloat64(api.DefaultCPU),
+				MarkdownDescription: fmt.Sprintf("CPU cores an instance may use at most, such as `0.5` or `2`. Default %g, at least %g.", api.DefaultCPU, api.MinCPU),
+				Validators:          []validator.Float64{float64validator.AtLeast(api.MinCPU)},
+			},
+			"processes": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(api.DefaultProcesses),
+				MarkdownDescription: fmt.Sprintf("Processes and threads of an instance. Default %d, at least %d.", api.DefaultProcesses, api.MinProcesses),
+				Validators:          []validator.Int64{int64validator.AtLeast(api.MinProcesses)},
+			},
+			"open_files": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(api.DefaultOpenFiles),
+				MarkdownDescription: fmt.Sprintf("Open files of each process of an instance. Default %d, at least %d.", api.DefaultOpenFiles, api.MinOpenFiles),
+				Validators:          []validator.Int64{int64validator.AtLeast(api.MinOpenFiles)},
+			},
+		},
+	}
+}
+
+func (l *limitsModel) request() *api.Limits {
+	if l == nil {
+		return nil
+	}
+	return &api.Limits{MemoryMB: l.MemoryMB.ValueInt64(), CPU: l.CPU.ValueFloat64(), Processes: l.Processes.ValueInt64(), OpenFiles: l.OpenFiles.ValueInt64()}
+}
+
+func limitsFrom(l api.Limits) *limitsModel {
+	return &limitsModel{
+		MemoryMB: types.Int64Value(l.MemoryMB), CPU: types.Float64Value(l.CPU),
+		Processes: types.Int64Value(l.Processes), OpenFiles: types.Int64Value(l.OpenFiles),
+	}
+}
