@@ -277,7 +277,9 @@ func testHostileAppAndBuild(t *testing.T, mode string) {
 
 	t.Run("memory", func(t *testing.T) {
 		before := instanceOf(t, addr, d.URL)
+		began := time.Now()
 		status, body := get(t, addr, fmt.Sprintf("%s/alloc?mb=%d", d.URL, 400))
+		t.Logf("allocating 400 MB: %d after %v", status, time.Since(began).Round(time.Millisecond))
 		if status != http.StatusBadGateway {
 			t.Errorf("allocating 400 MB past a %d MB limit: %d %q, want 502", hostileMemoryMB, status, body)
 		}
@@ -286,7 +288,9 @@ func testHostileAppAndBuild(t *testing.T, mode string) {
 				t.Errorf("the 502 is not generic: it shows %q: %s", leak, body)
 			}
 		}
+		began = time.Now()
 		after := instanceOf(t, addr, d.URL)
+		t.Logf("the next request answered after %v", time.Since(began).Round(time.Millisecond))
 		if after.Instance == before.Instance {
 			t.Errorf("the next request was served by the same instance (%s, worker pid %d before, %d after), want a fresh one", before.Instance, before.PID, after.PID)
 		}
@@ -416,17 +420,27 @@ func testEngineKilledMidBuild(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The build is running once its three sleeps are: setsid, nohup, and the one it waits for.
+	// The build is running once its three sleeps are: setsid, nohup, and the one it waits for. Only
+	// processes that are sleep count: setsid and nohup carry the tag too until they exec it.
+	sleeps := func() int {
+		n := 0
+		for _, p := range tagged(tag) {
+			if _, cmdline, _ := strings.Cut(p, ": "); strings.HasPrefix(cmdline, "sleep ") {
+				n++
+			}
+		}
+		return n
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	for len(tagged(tag)) < 3 && time.Now().Before(deadline) {
+	for sleeps() < 3 && time.Now().Before(deadline) {
 		if d, err = c.GetDeployment(ctx, d.ID); err == nil && client.Terminal(d.State) {
 			log, _ := c.DeploymentLog(ctx, d.ID)
 			t.Fatalf("the hostile build ended (%s %s) instead of blocking:\n%s", d.State, d.ErrorMessage, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if running := tagged(tag); len(running) < 3 {
-		t.Fatalf("the hostile build did not start its 3 sleeps (%d running); engine output:\n%s", len(running), output.String())
+	if running := sleeps(); running < 3 {
+		t.Fatalf("the hostile build did not start its 3 sleeps (%d running: %q); engine output:\n%s", running, tagged(tag), output.String())
 	}
 	cmd.Process.Kill()
 	<-exited

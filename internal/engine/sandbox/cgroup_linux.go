@@ -74,6 +74,16 @@ func enableV2Controllers(dir string) error {
 	}
 }
 
+// remove kills and removes every sandbox cgroup of the tree, and the tree's own directories.
+func (t *cgroupTree) remove() {
+	t.removeAll()
+	for _, dir := range t.dirs {
+		if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+			t.log.Warn("could not remove the engine's cgroup", "dir", dir, "error", err)
+		}
+	}
+}
+
 // removeAll kills and removes every sandbox cgroup of the tree.
 func (t *cgroupTree) removeAll() {
 	for _, dir := range t.dirs {
@@ -138,7 +148,9 @@ func (cg *cgroup) write(dir, file, value string) error {
 }
 
 func (cg *cgroup) setLimits(l Limits) error {
-	const period = 100_000 // microseconds
+	// A short period: a sandbox that spins on every core is held back in slices of a few
+	// milliseconds, not 100 ms bursts that delay everyone else's requests.
+	const period = 10_000 // microseconds
 	quota := int64(l.CPU * period)
 	if cg.tree.version == "v2" {
 		dir := cg.dirs[0]

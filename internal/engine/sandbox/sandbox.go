@@ -172,10 +172,10 @@ func (s *Sandbox) Describe() string {
 	return strings.Join(parts, ", ")
 }
 
-// Close removes what is left of the engine's cgroups.
+// Close kills what is left in the engine's cgroups and removes them.
 func (s *Sandbox) Close() {
 	if s.cgroups != nil {
-		s.cgroups.removeAll()
+		s.cgroups.remove()
 	}
 }
 
