@@ -226,6 +226,7 @@ const (
 	CodeUnauthorized = "unauthorized"
 	CodeTooLarge     = "too_large"    // a body or a deployment over a limit the message names
 	CodeRateLimited  = "rate_limited" // wait for Retry-After seconds, then retry
+	CodeQueueFull    = "queue_full"   // too many builds waiting: nothing was created, retry later
 	CodeInternal     = "internal"
 )
 

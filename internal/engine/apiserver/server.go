@@ -128,6 +128,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 		api.CodeUnauthorized: http.StatusUnauthorized,
 		api.CodeTooLarge:     http.StatusRequestEntityTooLarge,
 		api.CodeRateLimited:  http.StatusTooManyRequests,
+		api.CodeQueueFull:    http.StatusTooManyRequests,
 	}[apiErr.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError
