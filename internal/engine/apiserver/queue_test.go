@@ -47,3 +47,25 @@ func TestQueueFullAnswers429AndCreatesNothing(t *testing.T) {
 		t.Errorf("%d deployments stored, want %d", len(list.Deployments), deploy.DefaultMaxQueuedBuilds)
 	}
 }
+
+func TestCancelEndpoint(t *testing.T) {
+	srv, _ := newTestServer(t)
+	req := queueableRequest(t, srv)
+	var d api.Deployment
+	if status, e := call(t, srv, "POST", "/v1/deployments", req, &d); status != 201 {
+		t.Fatalf("create: %d %+v", status, e)
+	}
+	for range 2 { // canceling twice answers the same
+		var canceled api.Deployment
+		if status, e := call(t, srv, "POST", "/v1/deployments/"+d.ID+"/cancel", nil, &canceled); status != 200 || canceled.State != api.StateCanceled || canceled.ID != d.ID {
+			t.Fatalf("cancel: %d %+v %+v", status, e, canceled)
+		}
+	}
+	var got api.Deployment
+	if call(t, srv, "GET", "/v1/deployments/"+d.ID, nil, &got); got.State != api.StateCanceled {
+		t.Errorf("after cancel: %s", got.State)
+	}
+	if status, e := call(t, srv, "POST", "/v1/deployments/dpl_nope/cancel", nil, nil); status != 404 || e.Code != api.CodeNotFound {
+		t.Errorf("cancel of a missing deployment: %d %+v", status, e)
+	}
+}
