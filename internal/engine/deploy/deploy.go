@@ -322,7 +322,7 @@ func (s *Service) checkStoredSize(files []api.File) error {
 func SourceDigest(files []api.File) string {
 	h := sha256.New()
 	for _, f := range files {
-		fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
+		_, _ = fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest) // a hash never fails to write
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -582,10 +582,10 @@ type built struct {
 	sandbox store.DeploymentSandbox
 }
 
-func (s *Service) build(ctx context.Context, d *store.Deployment) (*built, error) {
+func (s *Service) build(ctx context.Context, d *store.Deployment) (out *built, err error) {
 	project, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the project: %w", err)
 	}
 	identity, err := s.projectIdentity(ctx, project.ID)
 	if err != nil {
@@ -598,33 +598,44 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*built, error
 	dir := s.Dir(d.ID)
 	// A resumed build starts over from a clean directory.
 	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("clear the deployment directory: %w", err)
 	}
 	srcDir, venvDir, homeDir := filepath.Join(dir, "src"), filepath.Join(dir, "venv"), filepath.Join(dir, "home")
 	for _, sub := range []string{srcDir, venvDir, homeDir} {
 		if err := os.MkdirAll(sub, 0o755); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("create the deployment directory: %w", err)
 		}
 	}
-	defer os.RemoveAll(homeDir)
+	defer func() {
+		if err := os.RemoveAll(homeDir); err != nil {
+			s.cfg.Logger.Warn("remove the build's home directory", "deployment", d.ID, "error", err)
+		}
+	}()
 	logFile, err := os.OpenFile(s.LogPath(d.ID), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create the build log: %w", err)
 	}
-	defer logFile.Close()
+	defer func() {
+		if closeErr := logFile.Close(); closeErr != nil && err == nil {
+			out, err = nil, fmt.Errorf("write the build log: %w", closeErr)
+		}
+	}()
 
 	var files []api.File
 	if err := json.Unmarshal(d.Files, &files); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the file list: %w", err)
 	}
-	fmt.Fprintf(logFile, "ferry: writing %d source files\n", len(files))
+	if _, err := fmt.Fprintf(logFile, "ferry: writing %d source files\n", len(files)); err != nil {
+		return nil, fmt.Errorf("write the build log: %w", err)
+	}
 	if err := s.writeSource(srcDir, files); err != nil {
-		fmt.Fprintf(logFile, "ferry: %v\n", err)
+		// The deployment's error message says it as well.
+		_, _ = fmt.Fprintf(logFile, "ferry: %v\n", err)
 		return nil, err
 	}
 	frozen, err := OpenEnv(s.cfg.Secrets, d)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open the frozen env: %w", err)
 	}
 	if err := s.cfg.Sandbox.ShareWithProject(dir, identity); err != nil {
 		return nil, err
@@ -653,7 +664,8 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*built, error
 		HomeDir:        homeDir,
 	})
 	if cause := context.Cause(buildCtx); err != nil && ctx.Err() == nil && errors.As(cause, new(errDiskLimit)) {
-		fmt.Fprintf(logFile, "ferry: %v\n", cause)
+		// The deployment's error message says it as well.
+		_, _ = fmt.Fprintf(logFile, "ferry: %v\n", cause)
 		return nil, cause
 	}
 	if err != nil {
@@ -752,7 +764,9 @@ func (s *Service) forget(id string) {
 	}
 	s.cfg.StopRuntime(id)
 	if !building {
-		os.RemoveAll(s.Dir(id))
+		if err := os.RemoveAll(s.Dir(id)); err != nil {
+			s.cfg.Logger.Error("remove the files of a deleted deployment", "deployment", id, "error", err)
+		}
 	}
 }
 
