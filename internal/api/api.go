@@ -25,6 +25,8 @@ const (
 	PathDeployments   = "/v1/deployments"                  // POST: create; GET ?project=: list
 	PathDeployment    = "/v1/deployments/{deployment}"
 	PathDeploymentLog = "/v1/deployments/{deployment}/log"
+	// POST: stop a queued or building deployment, which ends CANCELED; answers the deployment.
+	PathDeploymentCancel = "/v1/deployments/{deployment}/cancel"
 )
 
 // Health is the engine's answer to PathHealth.
@@ -226,6 +228,7 @@ const (
 	CodeUnauthorized = "unauthorized"
 	CodeTooLarge     = "too_large"    // a body or a deployment over a limit the message names
 	CodeRateLimited  = "rate_limited" // wait for Retry-After seconds, then retry
+	CodeQueueFull    = "queue_full"   // too many builds waiting: nothing was created, retry later
 	CodeInternal     = "internal"
 )
 

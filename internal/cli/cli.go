@@ -31,12 +31,14 @@ const usage = `ferry deploys Python web apps on a self-hosted engine.
 Usage:
   ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
+                [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
                 run the engine in the foreground
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
   ferry version                    print the version
 
-Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS, FERRY_TOKEN.
+Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS, FERRY_TOKEN,
+FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_NODE_ID.
 `
 
 // Run runs the command in args (args[0] is the subcommand) and returns the
@@ -106,8 +108,22 @@ func serve(args []string, stderr io.Writer) error {
 	sandboxUIDs := fs.String("sandbox-uids", envOr("FERRY_SANDBOX_UIDS", fmt.Sprintf("%d-%d", sandbox.DefaultFirstUID, sandbox.DefaultLastUID)), "range of uids given to projects in sandbox mode uids (FERRY_SANDBOX_UIDS)")
 	maxSize := fs.String("max-deployment-size", envOr("FERRY_MAX_DEPLOYMENT_SIZE", fmt.Sprintf("%dMiB", deploy.DefaultMaxBytes>>20)), "limit on the total size of one deployment's files, such as 500MiB or 2GiB (FERRY_MAX_DEPLOYMENT_SIZE)")
 	maxFiles := fs.Int("max-deployment-files", deploy.MaxFiles, "limit on the number of files of one deployment")
+	buildWorkers := fs.Int("build-workers", deploy.DefaultBuildWorkers, "builds run at once (FERRY_BUILD_WORKERS)")
+	buildTimeout := fs.Duration("build-timeout", deploy.DefaultBuildTimeout, "a build still running after this fails (FERRY_BUILD_TIMEOUT)")
+	maxQueuedBuilds := fs.Int("max-queued-builds", deploy.DefaultMaxQueuedBuilds, "deployments allowed to wait for a build; more are refused with 429 (FERRY_MAX_QUEUED_BUILDS)")
+	nodeID := fs.String("node-id", os.Getenv("FERRY_NODE_ID"), "names this engine in its claims on builds; unique per engine sharing a database (FERRY_NODE_ID, default the host name)")
+	if err := flagsFromEnv(fs, map[string]string{
+		"build-workers":     "FERRY_BUILD_WORKERS",
+		"build-timeout":     "FERRY_BUILD_TIMEOUT",
+		"max-queued-builds": "FERRY_MAX_QUEUED_BUILDS",
+	}); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *buildWorkers < 1 || *maxQueuedBuilds < 1 || *buildTimeout <= 0 {
+		return errors.New("--build-workers and --max-queued-builds must be at least 1, and --build-timeout more than 0")
 	}
 	maxBytes, err := parseSize(*maxSize)
 	if err != nil {
@@ -153,6 +169,11 @@ func serve(args []string, stderr io.Writer) error {
 
 		MaxDeploymentBytes: maxBytes,
 		MaxDeploymentFiles: *maxFiles,
+
+		NodeID:          *nodeID,
+		BuildWorkers:    *buildWorkers,
+		BuildTimeout:    *buildTimeout,
+		MaxQueuedBuilds: *maxQueuedBuilds,
 	})
 }
 
@@ -196,6 +217,19 @@ func parseSize(text string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size: write a positive whole number with an optional unit, such as 500MiB, 2GB or 1048576", text)
 	}
 	return n * factor, nil
+}
+
+// flagsFromEnv sets flags from the environment variables named for them,
+// before the command line (which wins) is parsed.
+func flagsFromEnv(fs *flag.FlagSet, envByFlag map[string]string) error {
+	for name, env := range envByFlag {
+		if value := os.Getenv(env); value != "" {
+			if err := fs.Set(name, value); err != nil {
+				return fmt.Errorf("%s=%q: %w", env, value, err)
+			}
+		}
+	}
+	return nil
 }
 
 func status(args []string, stdout io.Writer) error {

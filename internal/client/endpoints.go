@@ -153,6 +153,17 @@ func (c *Client) DeleteDeployment(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, expand(api.PathDeployment, "deployment", id), nil, nil, nil)
 }
 
+// CancelDeployment stops a queued or building deployment, which ends
+// CANCELED, and returns it. A deployment that already finished otherwise
+// is refused with the engine's conflict code.
+func (c *Client) CancelDeployment(ctx context.Context, id string) (*api.Deployment, error) {
+	var d api.Deployment
+	if err := c.do(ctx, http.MethodPost, expand(api.PathDeploymentCancel, "deployment", id), nil, nil, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // DeploymentLog returns a deployment's build log.
 func (c *Client) DeploymentLog(ctx context.Context, id string) (string, error) {
 	var l api.DeploymentLog

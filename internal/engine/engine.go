@@ -68,6 +68,12 @@ type Config struct {
 	// and deploy.MaxFiles.
 	MaxDeploymentBytes int64
 	MaxDeploymentFiles int
+
+	// The build queue; zero values mean deploy's defaults.
+	NodeID          string        // names this engine in its claims on builds; default: the host name
+	BuildWorkers    int           // builds run at once
+	BuildTimeout    time.Duration // deadline of one build
+	MaxQueuedBuilds int           // deployments allowed to wait for a build; more are refused (429)
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -86,6 +92,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.BuildWorkers < 0 || cfg.BuildTimeout < 0 || cfg.MaxQueuedBuilds < 0 {
+		return errors.New("build workers, build timeout and max queued builds cannot be negative (leave them 0 for the defaults)")
+	}
+	if cfg.NodeID == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("name this node for its build claims (set a node id): %w", err)
+		}
+		cfg.NodeID = host
 	}
 	if cfg.APIAddress != "" && cfg.Token == "" {
 		return errors.New("an API address on TCP needs a token: set FERRY_TOKEN (or --token-file) so that only its holders can reach the API")
@@ -183,6 +199,10 @@ func Run(ctx context.Context, cfg Config) error {
 				log.Error("reload routes", "error", err)
 			}
 		},
+		NodeID:          cfg.NodeID,
+		BuildWorkers:    cfg.BuildWorkers,
+		BuildTimeout:    cfg.BuildTimeout,
+		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
 	})
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -237,6 +257,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
+	if err := deployments.Start(runCtx); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	serveErr := make(chan error, len(servers))
 	for i, srv := range servers {
@@ -253,10 +276,6 @@ func Run(ctx context.Context, cfg Config) error {
 				serveErr <- err
 			}
 		}()
-	}
-	go deployments.Run(runCtx)
-	if err := deployments.Resume(runCtx); err != nil {
-		return err
 	}
 	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "sandbox", jail.Describe())
 

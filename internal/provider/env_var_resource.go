@@ -139,9 +139,8 @@ func (r *envVarResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"git_branch": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Limit the variable to preview deployments of this git branch. Only allowed when `target` is " +
-					"exactly `[\"preview\"]`.",
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				MarkdownDescription: "Reserved for limiting the variable to preview deployments of one git branch. Branch-scoped " +
+					"env vars are not supported yet (deployments have no git branch until git sources land): setting it is an error.",
 			},
 			"comment": schema.StringAttribute{
 				Optional:            true,
@@ -157,25 +156,17 @@ func (r *envVarResource) ConfigValidators(context.Context) []resource.ConfigVali
 	}
 }
 
-// ValidateConfig checks git_branch against target.
+// ValidateConfig refuses git_branch at plan time: the engine would refuse it
+// at apply.
 func (r *envVarResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg envVarModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.GitBranch.IsNull() || cfg.GitBranch.IsUnknown() || cfg.Target.IsUnknown() || cfg.Target.IsNull() {
+	var gitBranch types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("git_branch"), &gitBranch)...)
+	if resp.Diagnostics.HasError() || gitBranch.IsNull() || gitBranch.IsUnknown() {
 		return
 	}
-	var targets []types.String
-	resp.Diagnostics.Append(cfg.Target.ElementsAs(ctx, &targets, false)...)
-	for _, t := range targets {
-		if t.IsUnknown() {
-			return
-		}
-	}
-	if len(targets) != 1 || targets[0].ValueString() != api.TargetPreview {
-		resp.Diagnostics.AddAttributeError(path.Root("git_branch"), "git_branch needs target preview",
-			"A variable limited to a git branch applies to that branch's preview deployments only: "+
-				`set target = ["preview"], or remove git_branch.`)
-	}
+	resp.Diagnostics.AddAttributeError(path.Root("git_branch"), "Branch-scoped env vars are not supported yet",
+		"Deployments have no git branch until git sources land, so a variable limited to a branch would never be applied. "+
+			"Remove git_branch; target = [\"preview\"] gives the variable to every preview deployment.")
 }
 
 func (r *envVarResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

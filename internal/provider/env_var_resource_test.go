@@ -34,8 +34,8 @@ func TestEnvVarValidation(t *testing.T) {
 		"no value":            {`key = "A"` + "\n" + `target = ["production"]`, `Exactly one of these attributes must be configured: [value,value_wo]`},
 		"both values":         {`key = "A"` + "\n" + `value = "x"` + "\n" + `value_wo = "y"` + "\n" + `value_wo_version = 1` + "\n" + `target = ["production"]`, `Exactly one of these attributes must be configured: [value,value_wo]`},
 		"value_wo no version": {`key = "A"` + "\n" + `value_wo = "y"` + "\n" + `target = ["production"]`, `Attribute "value_wo_version" must be specified when "value_wo" is specified`},
-		"branch production":   {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n" + `git_branch = "main"`, `git_branch needs target preview`},
-		"branch two targets":  {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["preview", "development"]` + "\n" + `git_branch = "main"`, `git_branch needs target preview`},
+		"branch preview":      {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["preview"]` + "\n" + `git_branch = "main"`, `Branch-scoped env vars are not supported yet`},
+		"branch production":   {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n" + `git_branch = "main"`, `Branch-scoped env vars are not supported yet`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
@@ -143,7 +143,6 @@ resource "ferry_env_var" "secret" {
   value_wo         = %q
   value_wo_version = %d
   target           = ["preview"]
-  git_branch       = "feature-x"
 }`, name, value, version))
 	}
 	resource.Test(t, resource.TestCase{
@@ -156,7 +155,6 @@ resource "ferry_env_var" "secret" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("value"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("value_wo"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(res, tfjsonpath.New("git_branch"), knownvalue.StringExact("feature-x")),
 				},
 				Check: e.checkEnvValue(name, "API_KEY", "s3cret"),
 			},

@@ -21,11 +21,10 @@ resource "ferry_env_var" "api_key" {
   target           = ["production"]
 }
 
-# Only for preview deployments of one git branch.
+# Only for preview deployments.
 resource "ferry_env_var" "debug" {
   project_id = ferry_project.api.id
   key        = "DEBUG"
   value      = "1"
   target     = ["preview"]
-  git_branch = "feature-x"
 }

@@ -141,6 +141,14 @@ func (s *Server) deleteDeployment(r *http.Request) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
+func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
+	d, err := s.cfg.Deploy.Cancel(r.Context(), r.PathValue("deployment"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.toAPIDeployment(d), nil
+}
+
 func (s *Server) deploymentLog(r *http.Request) (int, any, error) {
 	d, err := s.deployment(r)
 	if err != nil {

@@ -38,8 +38,10 @@ func validateEnvVar(req *api.EnvVarRequest) error {
 		seen[t] = true
 	}
 	sort.Strings(req.Targets)
-	if req.GitBranch != "" && !slices.Equal(req.Targets, []string{api.TargetPreview}) {
-		return badRequest("git_branch", "%s has git_branch %q but targets %v: a branch applies to preview deployments only, so set target to [\"preview\"]", req.Key, req.GitBranch, req.Targets)
+	// Deployments carry no git branch yet, so a branch-scoped value would be
+	// stored and never applied.
+	if req.GitBranch != "" {
+		return badRequest("git_branch", "%s has git_branch %q, but branch-scoped env vars are not supported yet (deployments have no git branch until git sources land): remove git_branch", req.Key, req.GitBranch)
 	}
 	return nil
 }

@@ -68,6 +68,7 @@ func New(cfg Config) *Server {
 	s.handle("GET", api.PathDeployment, s.getDeployment)
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
 	s.handle("GET", api.PathDeploymentLog, s.deploymentLog)
+	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})
@@ -128,6 +129,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 		api.CodeUnauthorized: http.StatusUnauthorized,
 		api.CodeTooLarge:     http.StatusRequestEntityTooLarge,
 		api.CodeRateLimited:  http.StatusTooManyRequests,
+		api.CodeQueueFull:    http.StatusTooManyRequests,
 	}[apiErr.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError

@@ -42,7 +42,16 @@ type Hosts interface {
 	DeploymentHost(projectName, deploymentID string) string
 }
 
-// Config wires a Service.
+// Defaults of the build queue's settings.
+const (
+	DefaultBuildWorkers    = 2
+	DefaultBuildTimeout    = 45 * time.Minute // Vercel's limit on a build
+	DefaultMaxQueuedBuilds = 64
+	DefaultLease           = time.Minute
+	DefaultPollInterval    = 5 * time.Second
+)
+
+// Config wires a Service. Zero values of the queue's settings mean their defaults.
 type Config struct {
 	Store          *store.Store
 	Blobs          *blobs.Store
@@ -56,6 +65,13 @@ type Config struct {
 	Sandbox        *sandbox.Sandbox // builds run in it
 	BuildLimits    BuildLimits
 	Limits         Limits
+
+	NodeID          string        // names this engine in the claims it holds on builds
+	BuildWorkers    int           // builds run at once
+	BuildTimeout    time.Duration // a build still running after this is stopped and fails
+	MaxQueuedBuilds int           // deployments allowed to wait; more are refused
+	Lease           time.Duration // a claim on a build lapses unless renewed within this
+	PollInterval    time.Duration // how often idle workers look for builds queued by another node
 }
 
 // Limits bound one deployment's source; zero fields take the defaults.
@@ -64,19 +80,48 @@ type Limits struct {
 	MaxBytes int64 // sum of the file sizes; default DefaultMaxBytes
 }
 
-// Service creates, builds and deletes deployments. Builds run one at a time
-// in the background, in the order they were created.
+// Service creates, builds and deletes deployments. The store is the queue:
+// BuildWorkers workers claim queued deployments, oldest first, each under a
+// lease they renew while building.
 type Service struct {
 	cfg     Config
-	queue   chan string
+	wake    chan struct{} // a deployment was queued
 	mu      sync.Mutex
-	cancels map[string]context.CancelFunc // builds in progress
-	done    chan struct{}
+	running map[string]*runningBuild // builds in progress on this node
+	workers sync.WaitGroup
 }
 
-// New returns a Service; call Run to start building.
+type runningBuild struct {
+	stop    context.CancelCauseFunc
+	stopped chan struct{}
+}
+
+// Why a build stopped before its end.
+var (
+	errBuildCanceled = errors.New("the build was canceled")
+	errBuildDeleted  = errors.New("the deployment was deleted")
+	errBuildDeadline = errors.New("the build passed its deadline")
+	errLeaseLost     = errors.New("this node lost its claim on the build")
+)
+
+// New returns a Service; call Start to start building.
 func New(cfg Config) *Service {
-	return &Service{cfg: cfg, queue: make(chan string, 1024), cancels: map[string]context.CancelFunc{}, done: make(chan struct{})}
+	if cfg.BuildWorkers <= 0 {
+		cfg.BuildWorkers = DefaultBuildWorkers
+	}
+	if cfg.BuildTimeout <= 0 {
+		cfg.BuildTimeout = DefaultBuildTimeout
+	}
+	if cfg.MaxQueuedBuilds <= 0 {
+		cfg.MaxQueuedBuilds = DefaultMaxQueuedBuilds
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	return &Service{cfg: cfg, wake: make(chan struct{}, 1), running: map[string]*runningBuild{}}
 }
 
 // InputError is a request the engine refuses before changing anything.
@@ -129,7 +174,10 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if err != nil {
 		return nil, err
 	}
-	fileList, _ := json.Marshal(files)
+	fileList, err := json.Marshal(files)
+	if err != nil {
+		return nil, fmt.Errorf("encode the file list: %w", err)
+	}
 	d := &store.Deployment{
 		ID:           id,
 		ProjectID:    project.ID,
@@ -140,11 +188,17 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		Files:        fileList,
 		SealedEnv:    s.cfg.Secrets.Seal(frozen),
 	}
-	if err := s.cfg.Store.CreateDeployment(ctx, d); err != nil {
+	err = s.cfg.Store.EnqueueDeployment(ctx, d, s.cfg.MaxQueuedBuilds)
+	if errors.Is(err, store.ErrQueueFull) {
+		return nil, &InputError{Code: api.CodeQueueFull, Message: fmt.Sprintf(
+			"%v (the limit is %d): nothing was created; try again once builds have finished, or raise the engine's --max-queued-builds",
+			err, s.cfg.MaxQueuedBuilds)}
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.cfg.Logger.Info("deployment queued", "deployment", id, "project", project.Name, "target", target, "files", len(files))
-	s.queue <- id
+	s.wakeWorker()
 	return d, nil
 }
 
@@ -268,7 +322,7 @@ func (s *Service) checkStoredSize(files []api.File) error {
 func SourceDigest(files []api.File) string {
 	h := sha256.New()
 	for _, f := range files {
-		fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
+		_, _ = fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest) // a hash never fails to write
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -314,89 +368,212 @@ func (s *Service) Dir(id string) string { return filepath.Join(s.cfg.Deployments
 // LogPath is the build log of a deployment.
 func (s *Service) LogPath(id string) string { return filepath.Join(s.Dir(id), "build.log") }
 
-// Resume queues builds that were queued or running when the engine stopped:
-// an accepted deployment is never dropped.
-func (s *Service) Resume(ctx context.Context) error {
-	unfinished, err := s.cfg.Store.UnfinishedDeployments(ctx)
+// Start puts back in the queue the builds this node's previous run left
+// BUILDING (it is gone: they need not wait for their leases to run out),
+// then starts the workers, which build until ctx is done. See Wait.
+func (s *Service) Start(ctx context.Context) error {
+	released, err := s.cfg.Store.ReleaseNodeClaims(ctx, s.cfg.NodeID)
 	if err != nil {
-		return err
+		return fmt.Errorf("requeue the builds of this node's previous run: %w", err)
 	}
-	// Oldest first, as they were created.
-	for i := len(unfinished) - 1; i >= 0; i-- {
-		s.cfg.Logger.Info("resuming build", "deployment", unfinished[i].ID)
-		s.queue <- unfinished[i].ID
+	if released > 0 {
+		s.cfg.Logger.Info("resuming builds interrupted by a restart", "builds", released)
+	}
+	for range s.cfg.BuildWorkers {
+		s.workers.Add(1)
+		go s.work(ctx)
 	}
 	return nil
 }
 
-// Run builds queued deployments until ctx is done.
-func (s *Service) Run(ctx context.Context) {
-	defer close(s.done)
+// Wait returns when the workers have stopped and released their builds.
+func (s *Service) Wait() { s.workers.Wait() }
+
+// wakeWorker tells an idle worker that a deployment was queued.
+func (s *Service) wakeWorker() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// work claims and builds deployments until ctx is done. It looks for work
+// when woken, after each build, and every PollInterval, since another node
+// may have queued a deployment or left a lease to run out.
+func (s *Service) work(ctx context.Context) {
+	defer s.workers.Done()
+	poll := time.NewTimer(s.cfg.PollInterval)
+	defer poll.Stop()
 	for {
+		d, err := s.cfg.Store.ClaimDeployment(ctx, s.cfg.NodeID, time.Now().Add(s.cfg.Lease))
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Error("claim a queued build", "error", err)
+		}
+		if d != nil {
+			// More may be waiting: pass the wake-up on to another idle worker.
+			s.wakeWorker()
+			s.buildOne(ctx, d)
+			continue
+		}
+		poll.Reset(s.cfg.PollInterval)
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-s.queue:
-			s.buildOne(ctx, id)
+		case <-s.wake:
+		case <-poll.C:
 		}
 	}
 }
 
-// Wait returns when Run has returned.
-func (s *Service) Wait() { <-s.done }
+// buildOne builds a claimed deployment and records the outcome, unless the
+// claim was lost meanwhile (deleted, canceled, or taken over).
+func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
+	log := s.cfg.Logger.With("deployment", d.ID)
+	ctx, stop := context.WithCancelCause(workerCtx)
+	defer stop(nil)
+	ctx, stopAtDeadline := context.WithTimeoutCause(ctx, s.cfg.BuildTimeout, errBuildDeadline)
+	defer stopAtDeadline()
 
-func (s *Service) buildOne(parent context.Context, id string) {
-	ctx, cancel := context.WithCancel(parent)
+	build := &runningBuild{stop: stop, stopped: make(chan struct{})}
 	s.mu.Lock()
-	s.cancels[id] = cancel
+	s.running[d.ID] = build
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.cancels, id)
+		delete(s.running, d.ID)
 		s.mu.Unlock()
-		cancel()
 		// forget leaves the directory of a deployment deleted while building
 		// to us: remove it once the build is over.
-		if _, err := s.cfg.Store.GetDeployment(context.Background(), id); errors.Is(err, store.ErrNotFound) {
-			os.RemoveAll(s.Dir(id))
+		if _, err := s.cfg.Store.GetDeployment(context.Background(), d.ID); errors.Is(err, store.ErrNotFound) {
+			if err := os.RemoveAll(s.Dir(d.ID)); err != nil {
+				log.Error("remove the files of a deleted deployment", "error", err)
+			}
 		}
+		close(build.stopped)
 	}()
 
-	d, err := s.cfg.Store.GetDeployment(ctx, id)
-	if err != nil {
-		return // deleted while queued
-	}
-	if err := s.cfg.Store.SetDeploymentState(ctx, id, api.StateBuilding, ""); err != nil {
+	// A cancel or delete between the claim and the registration above found
+	// nothing to stop here; this first renewal sees it.
+	if err := s.renewLease(ctx, d.ID); err != nil {
+		log.Info("build dropped before it started", "reason", err)
 		return
 	}
+	renewing := s.keepLease(ctx, d.ID, stop)
+	log.Info("build started", "node", s.cfg.NodeID)
 	result, buildErr := s.build(ctx, d)
-	if parent.Err() != nil {
-		return // engine stopping: Resume builds it again on the next start
-	}
-	if buildErr != nil {
-		state := api.StateError
-		if ctx.Err() != nil {
-			state = api.StateCanceled
+	stop(nil) // ends the lease renewal
+	<-renewing
+
+	cause := context.Cause(ctx)
+	switch {
+	case buildErr != nil && workerCtx.Err() != nil:
+		// The engine is stopping: the build starts over on the next start,
+		// or on another node.
+		if err := s.cfg.Store.ReleaseDeployment(context.Background(), d.ID, s.cfg.NodeID); err != nil && !errors.Is(err, store.ErrNotClaimed) {
+			log.Error("put an interrupted build back in the queue; it resumes when its lease runs out", "error", err)
 		}
-		s.cfg.Logger.Info("build failed", "deployment", id, "error", buildErr)
-		if err := s.cfg.Store.SetDeploymentState(context.Background(), id, state, buildErr.Error()); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.cfg.Logger.Error("record failed build", "deployment", id, "error", err)
+		return
+	case buildErr != nil && (errors.Is(cause, errBuildCanceled) || errors.Is(cause, errBuildDeleted) || errors.Is(cause, errLeaseLost)):
+		log.Info("build stopped", "reason", cause)
+		return
+	case buildErr != nil:
+		message := buildErr.Error()
+		if errors.Is(cause, errBuildDeadline) {
+			message = s.deadlineMessage(buildErr)
 		}
+		log.Info("build failed", "error", buildErr)
+		s.record(log, "record the failed build", func(ctx context.Context) error {
+			return s.cfg.Store.FailBuild(ctx, d.ID, s.cfg.NodeID, api.StateError, message)
+		})
 		return
 	}
 	d.AppDir, d.Python, d.Entrypoint, d.Kind = result.AppDir, result.Python, result.Entrypoint, result.Kind
-	if err := s.cfg.Store.SetDeploymentSandbox(context.Background(), id, result.sandbox); err != nil {
-		s.cfg.Logger.Error("record the deployment's sandbox", "deployment", id, "error", err)
-		return
-	}
-	if err := s.cfg.Store.MarkReady(context.Background(), d, d.Target == api.TargetProduction); err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			s.cfg.Logger.Error("mark ready", "deployment", id, "error", err)
+	// Checking the claim first: a deployment deleted meanwhile has no row to attach a sandbox to.
+	if !s.record(log, "record the deployment's sandbox", func(ctx context.Context) error {
+		if err := s.renewLease(ctx, d.ID); err != nil {
+			return err
 		}
+		return s.cfg.Store.SetDeploymentSandbox(ctx, d.ID, result.sandbox)
+	}) {
 		return
 	}
-	s.cfg.Logger.Info("deployment ready", "deployment", id, "entrypoint", result.Entrypoint)
-	s.cfg.OnChange()
+	if s.record(log, "mark the deployment ready", func(ctx context.Context) error {
+		return s.cfg.Store.MarkReady(ctx, d, d.Target == api.TargetProduction)
+	}) {
+		log.Info("deployment ready", "entrypoint", result.Entrypoint)
+		s.cfg.OnChange()
+	}
+}
+
+// deadlineMessage says that a build ran out of time, in place of the
+// builder's "canceled", keeping the tail of its log.
+func (s *Service) deadlineMessage(buildErr error) string {
+	message := fmt.Sprintf("the build did not finish within %s, the engine's build deadline, and was stopped: "+
+		"make the build (install_command, build_command) faster, or raise the deadline (ferry serve --build-timeout)", s.cfg.BuildTimeout)
+	var failed *builder.Error
+	if errors.As(buildErr, &failed) {
+		stopped := *failed
+		stopped.Message = message + " (step: " + failed.Step + ")"
+		return stopped.Error()
+	}
+	return message
+}
+
+// record writes a build's outcome, retrying a failing store a few times. It
+// reports whether it was written. When it cannot be, the lease is no longer
+// renewed, so the build runs again once it lapses rather than staying
+// BUILDING forever.
+func (s *Service) record(log *slog.Logger, what string, write func(context.Context) error) bool {
+	var err error
+	for attempt, pause := 1, 200*time.Millisecond; attempt <= 4; attempt, pause = attempt+1, pause*4 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = write(ctx)
+		cancel()
+		if err == nil {
+			return true
+		}
+		if errors.Is(err, store.ErrNotClaimed) {
+			log.Info("build outcome dropped: the deployment was deleted, canceled or taken over", "step", what)
+			return false
+		}
+		log.Warn(what, "attempt", attempt, "error", err)
+		time.Sleep(pause)
+	}
+	log.Error(what+": giving up; the build runs again when its lease lapses", "error", err)
+	return false
+}
+
+func (s *Service) renewLease(ctx context.Context, id string) error {
+	return s.cfg.Store.RenewLease(ctx, id, s.cfg.NodeID, time.Now().Add(s.cfg.Lease))
+}
+
+// keepLease renews the claim on a build every third of the lease until ctx
+// is done; when the claim is lost it stops the build. The returned channel
+// is closed when it has returned.
+func (s *Service) keepLease(ctx context.Context, id string, stopBuild context.CancelCauseFunc) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ticker := time.NewTicker(s.cfg.Lease / 3)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+			err := s.renewLease(ctx, id)
+			switch {
+			case errors.Is(err, store.ErrNotClaimed):
+				stopBuild(errLeaseLost)
+				return
+			case err != nil && ctx.Err() == nil:
+				// Renewed again on the next tick; the lease outlasts a few misses.
+				s.cfg.Logger.Warn("renew the lease of a build", "deployment", id, "error", err)
+			}
+		}
+	}()
+	return done
 }
 
 // built is a successful build and how its instances are to be confined.
@@ -405,10 +582,10 @@ type built struct {
 	sandbox store.DeploymentSandbox
 }
 
-func (s *Service) build(ctx context.Context, d *store.Deployment) (*built, error) {
+func (s *Service) build(ctx context.Context, d *store.Deployment) (out *built, err error) {
 	project, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the project: %w", err)
 	}
 	identity, err := s.projectIdentity(ctx, project.ID)
 	if err != nil {
@@ -421,33 +598,44 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*built, error
 	dir := s.Dir(d.ID)
 	// A resumed build starts over from a clean directory.
 	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("clear the deployment directory: %w", err)
 	}
 	srcDir, venvDir, homeDir := filepath.Join(dir, "src"), filepath.Join(dir, "venv"), filepath.Join(dir, "home")
 	for _, sub := range []string{srcDir, venvDir, homeDir} {
 		if err := os.MkdirAll(sub, 0o755); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("create the deployment directory: %w", err)
 		}
 	}
-	defer os.RemoveAll(homeDir)
+	defer func() {
+		if err := os.RemoveAll(homeDir); err != nil {
+			s.cfg.Logger.Warn("remove the build's home directory", "deployment", d.ID, "error", err)
+		}
+	}()
 	logFile, err := os.OpenFile(s.LogPath(d.ID), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create the build log: %w", err)
 	}
-	defer logFile.Close()
+	defer func() {
+		if closeErr := logFile.Close(); closeErr != nil && err == nil {
+			out, err = nil, fmt.Errorf("write the build log: %w", closeErr)
+		}
+	}()
 
 	var files []api.File
 	if err := json.Unmarshal(d.Files, &files); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the file list: %w", err)
 	}
-	fmt.Fprintf(logFile, "ferry: writing %d source files\n", len(files))
+	if _, err := fmt.Fprintf(logFile, "ferry: writing %d source files\n", len(files)); err != nil {
+		return nil, fmt.Errorf("write the build log: %w", err)
+	}
 	if err := s.writeSource(srcDir, files); err != nil {
-		fmt.Fprintf(logFile, "ferry: %v\n", err)
+		// The deployment's error message says it as well.
+		_, _ = fmt.Fprintf(logFile, "ferry: %v\n", err)
 		return nil, err
 	}
 	frozen, err := OpenEnv(s.cfg.Secrets, d)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open the frozen env: %w", err)
 	}
 	if err := s.cfg.Sandbox.ShareWithProject(dir, identity); err != nil {
 		return nil, err
@@ -476,7 +664,8 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (*built, error
 		HomeDir:        homeDir,
 	})
 	if cause := context.Cause(buildCtx); err != nil && ctx.Err() == nil && errors.As(cause, new(errDiskLimit)) {
-		fmt.Fprintf(logFile, "ferry: %v\n", cause)
+		// The deployment's error message says it as well.
+		_, _ = fmt.Fprintf(logFile, "ferry: %v\n", cause)
 		return nil, cause
 	}
 	if err != nil {
@@ -532,17 +721,52 @@ func (s *Service) DeleteProject(ctx context.Context, projectID string) error {
 	return nil
 }
 
+// Cancel stops a queued or building deployment, which ends CANCELED; when
+// it returns, nothing of the build runs on this node any more (another node
+// building it stops at its next lease renewal). A deployment already
+// canceled is returned as it is; one that finished otherwise is refused.
+func (s *Service) Cancel(ctx context.Context, id string) (*store.Deployment, error) {
+	d, canceledNow, err := s.cfg.Store.CancelDeployment(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &InputError{Code: api.CodeNotFound, Message: fmt.Sprintf("deployment %q does not exist", id)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !canceledNow && d.State != api.StateCanceled {
+		return nil, &InputError{Code: api.CodeConflict, Message: fmt.Sprintf(
+			"deployment %s is already %s: only a queued or building deployment can be canceled; delete it to remove it", id, d.State)}
+	}
+	s.mu.Lock()
+	build, building := s.running[id]
+	s.mu.Unlock()
+	if building {
+		build.stop(errBuildCanceled)
+		select {
+		case <-build.stopped:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if canceledNow {
+		s.cfg.Logger.Info("deployment canceled", "deployment", id)
+	}
+	return d, nil
+}
+
 // forget cancels, stops and removes what a deleted deployment left behind.
 func (s *Service) forget(id string) {
 	s.mu.Lock()
-	cancel, building := s.cancels[id]
+	build, building := s.running[id]
 	s.mu.Unlock()
 	if building {
-		cancel() // buildOne removes the directory once the build has stopped
+		build.stop(errBuildDeleted) // buildOne removes the directory once the build has stopped
 	}
 	s.cfg.StopRuntime(id)
 	if !building {
-		os.RemoveAll(s.Dir(id))
+		if err := os.RemoveAll(s.Dir(id)); err != nil {
+			s.cfg.Logger.Error("remove the files of a deleted deployment", "deployment", id, "error", err)
+		}
 	}
 }
 

@@ -19,8 +19,21 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-// newService returns a running Service over a fresh data dir.
-func newService(t *testing.T) (*Service, *store.Store, *blobs.Store) {
+// newService returns a running Service over a fresh data dir, its settings
+// changed by configure if given.
+func newService(t *testing.T, configure ...func(*Config)) (*Service, *store.Store, *blobs.Store) {
+	t.Helper()
+	svc, st, bl := newStoppedService(t, configure...)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); svc.Wait() })
+	return svc, st, bl
+}
+
+// newStoppedService is newService without workers: deployments stay queued.
+func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, *store.Store, *blobs.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "ferry.db"))
@@ -30,12 +43,13 @@ func newService(t *testing.T) (*Service, *store.Store, *blobs.Store) {
 	t.Cleanup(func() { st.Close() })
 	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
 	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
-	svc := New(Config{Store: st, Blobs: bl, Secrets: box, Hosts: Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
-		Python: "/usr/bin/python3", OnChange: func() {}, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ctx, cancel := context.WithCancel(context.Background())
-	go svc.Run(ctx)
-	t.Cleanup(func() { cancel(); svc.Wait() })
-	return svc, st, bl
+	cfg := Config{Store: st, Blobs: bl, Secrets: box, Hosts: Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
+		Python: "/usr/bin/python3", OnChange: func() {}, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		NodeID: "test-node"}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	return New(cfg), st, bl
 }
 
 func upload(t *testing.T, bl *blobs.Store, content string) api.File {

@@ -4,8 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
+
+// ErrQueueFull is returned when a deployment would exceed the number of
+// builds allowed to wait.
+var ErrQueueFull = errors.New("the build queue is full")
+
+// ErrNotClaimed is returned when a build's row is no longer claimed by the
+// caller: it was deleted, canceled, or its lease ran out and another worker
+// took it.
+var ErrNotClaimed = errors.New("the build is no longer claimed by this worker")
 
 // Deployment is a stored deployment. Files is the JSON file list; SealedEnv
 // the frozen env, sealed.
@@ -25,15 +35,18 @@ type Deployment struct {
 	ErrorMessage string
 	CreatedAt    time.Time
 	ReadyAt      *time.Time
+	ClaimedBy    string     // the node building it, while BUILDING
+	LeaseUntil   *time.Time // when that claim lapses unless renewed
 }
 
-const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, app_dir, python, entrypoint, kind, error_message, created_at, ready_at`
+const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, app_dir, python, entrypoint, kind, error_message, created_at, ready_at, claimed_by, lease_until`
 
 func scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
 	var d Deployment
 	var readyAt sql.NullTime
+	var leaseUntil sql.NullInt64
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Target, &d.State, &d.Hostname, &d.SourceDigest, &d.Files, &d.SealedEnv,
-		&d.AppDir, &d.Python, &d.Entrypoint, &d.Kind, &d.ErrorMessage, &d.CreatedAt, &readyAt)
+		&d.AppDir, &d.Python, &d.Entrypoint, &d.Kind, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -42,6 +55,10 @@ func scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
 	}
 	if readyAt.Valid {
 		d.ReadyAt = &readyAt.Time
+	}
+	if leaseUntil.Valid {
+		t := time.UnixMilli(leaseUntil.Int64).UTC()
+		d.LeaseUntil = &t
 	}
 	return &d, nil
 }
@@ -63,16 +80,27 @@ func (s *Store) queryDeployments(ctx context.Context, where string, args ...any)
 	return out, rows.Err()
 }
 
-// CreateDeployment inserts d.
-func (s *Store) CreateDeployment(ctx context.Context, d *Deployment) error {
+// EnqueueDeployment inserts d as QUEUED, unless maxQueued deployments are
+// already waiting: then it inserts nothing and returns ErrQueueFull.
+func (s *Store) EnqueueDeployment(ctx context.Context, d *Deployment, maxQueued int) error {
 	d.CreatedAt = now()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
-		d.AppDir, d.Python, d.Entrypoint, d.Kind, d.ErrorMessage, d.CreatedAt, d.ReadyAt)
-	if isUniqueViolation(err) {
-		return ErrConflict
-	}
-	return err
+	d.State = "QUEUED"
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var queued int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deployments WHERE state = 'QUEUED'`).Scan(&queued); err != nil {
+			return err
+		}
+		if queued >= maxQueued {
+			return fmt.Errorf("%w: %d deployments are waiting to be built", ErrQueueFull, queued)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL)`,
+			d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
+			d.AppDir, d.Python, d.Entrypoint, d.Kind, d.ErrorMessage, d.CreatedAt, d.ReadyAt)
+		if isUniqueViolation(err) {
+			return ErrConflict
+		}
+		return err
+	})
 }
 
 // GetDeployment returns a deployment by id.
@@ -85,45 +113,111 @@ func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*Deplo
 	return s.queryDeployments(ctx, `project_id = ?`, projectID)
 }
 
-// UnfinishedDeployments returns deployments still queued or building, for
-// resuming after a restart.
-func (s *Store) UnfinishedDeployments(ctx context.Context) ([]*Deployment, error) {
-	return s.queryDeployments(ctx, `state IN ('QUEUED', 'BUILDING')`)
-}
-
 // ReadyDeployments returns every deployment that can serve.
 func (s *Store) ReadyDeployments(ctx context.Context) ([]*Deployment, error) {
 	return s.queryDeployments(ctx, `state = 'READY'`)
 }
 
-// SetDeploymentState records a state change (and an error message for ERROR).
-func (s *Store) SetDeploymentState(ctx context.Context, id, state, errorMessage string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = ?, error_message = ? WHERE id = ?`, state, errorMessage, id)
+// ClaimDeployment claims the oldest deployment waiting to be built (QUEUED,
+// or BUILDING under a lease that ran out) for node until leaseUntil, marks it
+// BUILDING and returns it; nil when none is waiting. The claim is one UPDATE,
+// so two workers (or nodes) never claim the same row.
+func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time) (*Deployment, error) {
+	nowMilli := time.Now().UnixMilli()
+	// The outer WHERE repeats the condition so that the statement stays
+	// correct on a database whose subquery can see a row another claim is
+	// updating (PostgreSQL under READ COMMITTED).
+	d, err := scanDeployment(s.db.QueryRowContext(ctx, `UPDATE deployments SET state = 'BUILDING', claimed_by = ?, lease_until = ?
+		WHERE id = (SELECT id FROM deployments WHERE state = 'QUEUED' OR (state = 'BUILDING' AND COALESCE(lease_until, 0) < ?)
+			ORDER BY created_at, id LIMIT 1)
+		AND (state = 'QUEUED' OR (state = 'BUILDING' AND COALESCE(lease_until, 0) < ?))
+		RETURNING `+deploymentColumns, node, leaseUntil.UnixMilli(), nowMilli, nowMilli))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// RenewLease extends node's claim on a building deployment, or returns
+// ErrNotClaimed when node no longer holds it.
+func (s *Store) RenewLease(ctx context.Context, id, node string, leaseUntil time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
+		leaseUntil.UnixMilli(), id, node)
+	return claimedRow(res, err)
+}
+
+// ReleaseDeployment puts a deployment node was building back in the queue,
+// for a build interrupted by the engine stopping.
+func (s *Store) ReleaseDeployment(ctx context.Context, id, node string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = 'QUEUED', claimed_by = '', lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
+		id, node)
+	return claimedRow(res, err)
+}
+
+// ReleaseNodeClaims puts every build node claimed back in the queue and
+// returns how many. Called when node starts: its previous run is gone, so
+// its builds need not wait for their leases to run out.
+func (s *Store) ReleaseNodeClaims(ctx context.Context, node string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = 'QUEUED', claimed_by = '', lease_until = NULL WHERE claimed_by = ? AND state = 'BUILDING'`, node)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// FailBuild records the end of a build that did not succeed (ERROR, or
+// CANCELED) with its message, if node still holds the claim.
+func (s *Store) FailBuild(ctx context.Context, id, node, state, errorMessage string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = ?, error_message = ?, lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
+		state, errorMessage, id, node)
+	return claimedRow(res, err)
+}
+
+// CancelDeployment marks a queued or building deployment CANCELED. It
+// returns the deployment as it is afterwards, and whether it was canceled
+// now (false: it had already finished).
+func (s *Store) CancelDeployment(ctx context.Context, id string) (*Deployment, bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = 'CANCELED', lease_until = NULL WHERE id = ? AND state IN ('QUEUED', 'BUILDING')`, id)
+	if err != nil {
+		return nil, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, false, err
+	}
+	d, err := s.GetDeployment(ctx, id)
+	return d, n > 0, err
+}
+
+func claimedRow(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotClaimed
 	}
 	return nil
 }
 
-// MarkReady records a successful build and, for a production deployment,
-// moves the project's production aliases to it in the same transaction, so
-// traffic switches at once.
+// MarkReady records a successful build, if d.ClaimedBy still holds its
+// claim (else ErrNotClaimed), and, for a production deployment, moves the
+// project's production aliases to it in the same transaction, so traffic
+// switches at once.
 func (s *Store) MarkReady(ctx context.Context, d *Deployment, moveProduction bool) error {
 	t := now()
-	d.ReadyAt = &t
-	d.State = "READY"
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deployments SET state = 'READY', app_dir = ?, python = ?, entrypoint = ?, kind = ?, error_message = '', ready_at = ? WHERE id = ?`,
-			d.AppDir, d.Python, d.Entrypoint, d.Kind, t, d.ID)
-		if err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE deployments SET state = 'READY', app_dir = ?, python = ?, entrypoint = ?, kind = ?, error_message = '', ready_at = ?, lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
+			d.AppDir, d.Python, d.Entrypoint, d.Kind, t, d.ID, d.ClaimedBy)
+		if err := claimedRow(res, err); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
+		d.ReadyAt = &t
+		d.State = "READY"
+		d.LeaseUntil = nil
 		if moveProduction {
 			_, err = tx.ExecContext(ctx, `UPDATE aliases SET deployment_id = ? WHERE project_id = ? AND production = 1`, d.ID, d.ProjectID)
 		}

@@ -110,6 +110,12 @@ var migrations = []string{
 		uid INTEGER NOT NULL,
 		limits TEXT NOT NULL
 	);`,
+	// The store is the build queue: a worker claims a QUEUED row by setting
+	// claimed_by (its node) and lease_until (unix milliseconds), and renews
+	// the lease while it builds; a row whose lease ran out is claimed again.
+	`ALTER TABLE deployments ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE deployments ADD COLUMN lease_until INTEGER;
+	CREATE INDEX deployments_queue ON deployments(state, created_at);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func openTest(t *testing.T) *Store {
@@ -80,8 +81,12 @@ func TestDeleteProjectCascades(t *testing.T) {
 	s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost")
 	s.CreateEnvVar(ctx, &EnvVar{ID: "e1", ProjectID: "p1", Key: "A", SealedValue: []byte("x"), Targets: []string{"production"}})
 	d := &Deployment{ID: "d1", ProjectID: "p1", Target: "production", State: "QUEUED", Hostname: "hello-d1.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
-	if err := s.CreateDeployment(ctx, d); err != nil {
+	if err := s.EnqueueDeployment(ctx, d, 10); err != nil {
 		t.Fatal(err)
+	}
+	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute))
+	if err != nil || d == nil {
+		t.Fatalf("claim: %v %v", d, err)
 	}
 	if err := s.MarkReady(ctx, d, true); err != nil {
 		t.Fatal(err)
