@@ -21,6 +21,7 @@ const cgroupRoot = "/sys/fs/cgroup"
 type cgroupTree struct {
 	version string   // "v1" or "v2"
 	dirs    []string // v1: one dir per controller; v2: one dir
+	home    []string // v1: the engine's own cgroup of each controller, where starting threads go back
 	log     *slog.Logger
 }
 
@@ -47,14 +48,43 @@ func openCgroupTree(name string, log *slog.Logger) *cgroupTree {
 			}
 			dirs = append(dirs, dir)
 		}
-		if len(dirs) == len(v1Controllers) {
-			t = &cgroupTree{version: "v1", dirs: dirs, log: log}
+		home, err := engineV1Cgroups()
+		if len(dirs) == len(v1Controllers) && err == nil {
+			t = &cgroupTree{version: "v1", dirs: dirs, home: home, log: log}
 		}
 	}
 	if t != nil {
 		t.removeAll()
 	}
 	return t
+}
+
+// engineV1Cgroups finds the engine's own cgroup of each of v1Controllers in /proc/self/cgroup.
+func engineV1Cgroups() ([]string, error) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	home := make([]string, len(v1Controllers))
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.SplitN(line, ":", 3)
+		if len(fields) != 3 {
+			continue
+		}
+		for i, controller := range v1Controllers {
+			for _, name := range strings.Split(fields[1], ",") {
+				if name == controller {
+					home[i] = filepath.Join(cgroupRoot, controller, fields[2])
+				}
+			}
+		}
+	}
+	for i, dir := range home {
+		if dir == "" {
+			return nil, fmt.Errorf("the engine is in no %s cgroup", v1Controllers[i])
+		}
+	}
+	return home, nil
 }
 
 // enableV2Controllers creates dir and lets its children use memory, pids and cpu.
@@ -184,7 +214,7 @@ func (cg *cgroup) setLimits(l Limits) error {
 		cg.limitsMemory = true
 	}
 	if l.Processes > 0 {
-		// +1: the engine thread that starts the sandbox sits in it until the sandbox ends.
+		// +1: the engine thread that starts the sandbox passes through it.
 		if err := cg.write(pids, "pids.max", strconv.FormatInt(l.Processes+1, 10)); err != nil {
 			return err
 		}
@@ -207,6 +237,20 @@ func (cg *cgroup) joinThread(tid int) error {
 		return nil
 	}
 	for _, dir := range cg.dirs {
+		if err := cg.write(dir, "tasks", strconv.Itoa(tid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseThread moves a thread that joined the cgroup to start a process back where the engine's
+// threads belong, so that the cgroup holds the sandbox's processes only (v1).
+func (cg *cgroup) releaseThread(tid int) error {
+	if cg == nil || cg.tree.version != "v1" {
+		return nil
+	}
+	for _, dir := range cg.tree.home {
 		if err := cg.write(dir, "tasks", strconv.Itoa(tid)); err != nil {
 			return err
 		}

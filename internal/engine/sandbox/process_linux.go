@@ -46,9 +46,11 @@ func (s *Sandbox) configure(cmd *exec.Cmd, spec Spec, cg *cgroup) error {
 // run starts p's command from a thread of its own that carries the sandbox, reports the start on
 // started, then waits for the command. The thread is never unlocked: it ends with this goroutine,
 // taking its Landlock domain and cgroup membership with it, and its end is what the child's
-// parent-death signal watches.
+// parent-death signal watches. What follows the exit runs elsewhere (finish): this thread may
+// no longer read the cgroup files.
 func (s *Sandbox) run(p *Process, spec Spec, started chan<- error) {
 	runtime.LockOSThread()
+	p.starterThread = unix.Gettid()
 	var err error
 	if s != nil {
 		err = s.confineThread(spec, p.cgroup)
@@ -60,12 +62,20 @@ func (s *Sandbox) run(p *Process, spec Spec, started chan<- error) {
 	if err != nil {
 		return
 	}
-	p.err = p.cmd.Wait()
+	exited := make(chan error, 1)
+	go p.finish(exited)
+	exited <- p.cmd.Wait()
+}
+
+// finish cleans up after the command has exited with err.
+func (p *Process) finish(exited <-chan error) {
+	p.err = <-exited
 	// With a PID namespace its first process took the rest with it; without one, this catches
 	// what stayed in its group.
 	_ = signalGroup(p.cmd.Process.Pid, os.Kill)
+	p.oomKilledAtExit = p.cgroup != nil && p.cgroup.oomKills() > 0 // the cgroup goes away next
 	close(p.done)
-	go p.cgroup.removeWhenEmpty(releaseDelay)
+	p.cgroup.removeWhenEmpty(releaseDelay)
 }
 
 // confineThread puts the calling (locked) thread into the sandbox's cgroups (v1, where

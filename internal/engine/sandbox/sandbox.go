@@ -186,6 +186,9 @@ type Process struct {
 	done   chan struct{} // closed once the command has been waited for
 	err    error         // the command's Wait error, once done
 
+	oomKilledAtExit bool // once done: whether the kernel killed one of its processes for memory
+	starterThread   int  // the engine thread that started it
+
 	killOnce sync.Once
 }
 
@@ -206,7 +209,12 @@ func (p *Process) Wait() error {
 
 // OOMKilled reports whether the kernel killed a process of the sandbox for passing its memory limit.
 func (p *Process) OOMKilled() bool {
-	return p.cgroup != nil && p.cgroup.oomKills() > 0
+	select {
+	case <-p.done:
+		return p.oomKilledAtExit
+	default:
+		return p.cgroup != nil && p.cgroup.oomKills() > 0
+	}
 }
 
 // Signal sends sig to the command's process group (which the whole sandbox dies with).
@@ -251,7 +259,14 @@ func (s *Sandbox) Start(cmd *exec.Cmd, spec Spec) (*Process, error) {
 	p := &Process{cmd: cmd, cgroup: cg, done: make(chan struct{})}
 	started := make(chan error, 1)
 	go s.run(p, spec, started)
-	if err := <-started; err != nil {
+	err := <-started
+	// The starting thread is in the cgroup (v1) and may not leave it by itself: its Landlock
+	// domain forbids it the cgroup files.
+	if releaseErr := cg.releaseThread(p.starterThread); releaseErr != nil && err == nil {
+		p.Kill()
+		err = releaseErr
+	}
+	if err != nil {
 		go cg.removeWhenEmpty(releaseDelay)
 		return nil, err
 	}
