@@ -81,6 +81,8 @@ type Limits struct {
 	CPU       float64 `json:"cpu,omitempty"`        // cores at most, e.g. 0.5 or 2
 	Processes int64   `json:"processes,omitempty"`  // processes and threads
 	OpenFiles int64   `json:"open_files,omitempty"` // per process
+
+	BuildMinutes int64 `json:"build_minutes,omitempty"` // a build still running after this fails
 }
 
 // Defaults and lower bounds of Limits. Upper bounds are the engine's settings.
@@ -89,11 +91,14 @@ const (
 	DefaultCPU       = 1.0
 	DefaultProcesses = 256
 	DefaultOpenFiles = 4096
+	// DefaultBuildMinutes is Vercel's limit on a build.
+	DefaultBuildMinutes = 45
 
-	MinMemoryMB  = 128
-	MinCPU       = 0.1
-	MinProcesses = 16
-	MinOpenFiles = 64
+	MinMemoryMB     = 128
+	MinCPU          = 0.1
+	MinProcesses    = 16
+	MinOpenFiles    = 64
+	MinBuildMinutes = 1
 )
 
 // ProjectList answers GET PathProjects.

@@ -223,7 +223,7 @@ func Run(ctx context.Context, cfg Config) error {
 		},
 		Shutdown:  stop,
 		Logger:    log,
-		MaxLimits: maxLimits(cfg.MaxLimits),
+		MaxLimits: maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 	})
 
 	socketPath := filepath.Join(dataDir, SocketName)
@@ -345,8 +345,9 @@ func createPrivate(path string) error {
 	return os.Chmod(path, 0o600)
 }
 
-// maxLimits fills the maximums the engine was not given.
-func maxLimits(set api.Limits) api.Limits {
+// maxLimits fills the maximums the engine was not given; a build's deadline is the engine's.
+func maxLimits(set api.Limits, buildMinutes int64) api.Limits {
+	set.BuildMinutes = buildMinutes
 	def := apiserver.DefaultMaxLimits()
 	if set.MemoryMB == 0 {
 		set.MemoryMB = def.MemoryMB
@@ -361,4 +362,12 @@ func maxLimits(set api.Limits) api.Limits {
 		set.OpenFiles = def.OpenFiles
 	}
 	return set
+}
+
+// buildMinutes is the engine's build deadline in whole minutes, the most a project may set.
+func buildMinutes(timeout time.Duration) int64 {
+	if timeout <= 0 {
+		timeout = deploy.DefaultBuildTimeout
+	}
+	return max(int64(timeout/time.Minute), api.MinBuildMinutes)
 }

@@ -22,10 +22,13 @@ type limitsModel struct {
 	CPU       types.Float64 `tfsdk:"cpu"`
 	Processes types.Int64   `tfsdk:"processes"`
 	OpenFiles types.Int64   `tfsdk:"open_files"`
+
+	BuildMinutes types.Int64 `tfsdk:"build_minutes"`
 }
 
 var limitsAttrTypes = map[string]attr.Type{
 	"memory_mb": types.Int64Type, "cpu": types.Float64Type, "processes": types.Int64Type, "open_files": types.Int64Type,
+	"build_minutes": types.Int64Type,
 }
 
 // limitsAttribute: every field has its default, so removing one from the configuration goes
@@ -34,12 +37,13 @@ func limitsAttribute() schema.SingleNestedAttribute {
 	defaults := types.ObjectValueMust(limitsAttrTypes, map[string]attr.Value{
 		"memory_mb": types.Int64Value(api.DefaultMemoryMB), "cpu": types.Float64Value(api.DefaultCPU),
 		"processes": types.Int64Value(api.DefaultProcesses), "open_files": types.Int64Value(api.DefaultOpenFiles),
+		"build_minutes": types.Int64Value(api.DefaultBuildMinutes),
 	})
 	return schema.SingleNestedAttribute{
 		Optional: true,
 		Computed: true,
 		Default:  objectdefault.StaticValue(defaults),
-		MarkdownDescription: "Limits of each instance of the project's deployments, enforced by the engine's sandbox. " +
+		MarkdownDescription: "Limits of each instance of the project's deployments, enforced by the engine's sandbox, and of its builds' time. " +
 			"A deployment keeps the limits in force when it was built. The engine refuses values above its own maximums " +
 			"(`ferry serve` settings).",
 		Attributes: map[string]schema.Attribute{
@@ -64,6 +68,12 @@ func limitsAttribute() schema.SingleNestedAttribute {
 				MarkdownDescription: fmt.Sprintf("Open files of each process of an instance. Default %d, at least %d.", api.DefaultOpenFiles, api.MinOpenFiles),
 				Validators:          []validator.Int64{int64validator.AtLeast(api.MinOpenFiles)},
 			},
+			"build_minutes": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(api.DefaultBuildMinutes),
+				MarkdownDescription: fmt.Sprintf("Minutes a build may run before it is stopped and fails, at most the engine's "+
+					"`--build-timeout`. Default %d, as on Vercel.", api.DefaultBuildMinutes),
+				Validators: []validator.Int64{int64validator.AtLeast(api.MinBuildMinutes)},
+			},
 		},
 	}
 }
@@ -72,12 +82,14 @@ func (l *limitsModel) request() *api.Limits {
 	if l == nil {
 		return nil
 	}
-	return &api.Limits{MemoryMB: l.MemoryMB.ValueInt64(), CPU: l.CPU.ValueFloat64(), Processes: l.Processes.ValueInt64(), OpenFiles: l.OpenFiles.ValueInt64()}
+	return &api.Limits{MemoryMB: l.MemoryMB.ValueInt64(), CPU: l.CPU.ValueFloat64(), Processes: l.Processes.ValueInt64(),
+		OpenFiles: l.OpenFiles.ValueInt64(), BuildMinutes: l.BuildMinutes.ValueInt64()}
 }
 
 func limitsFrom(l api.Limits) *limitsModel {
 	return &limitsModel{
 		MemoryMB: types.Int64Value(l.MemoryMB), CPU: types.Float64Value(l.CPU),
 		Processes: types.Int64Value(l.Processes), OpenFiles: types.Int64Value(l.OpenFiles),
+		BuildMinutes: types.Int64Value(l.BuildMinutes),
 	}
 }

@@ -86,7 +86,7 @@ resource "ferry_project" "test" {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("build_command"), knownvalue.StringExact("echo built")),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("limits"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"memory_mb": knownvalue.Int64Exact(2048), "cpu": knownvalue.Float64Exact(1),
-						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096),
+						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096), "build_minutes": knownvalue.Int64Exact(45),
 					})),
 				},
 			},
@@ -107,7 +107,7 @@ resource "ferry_project" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("limits"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"memory_mb": knownvalue.Int64Exact(512), "cpu": knownvalue.Float64Exact(0.5),
-						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096),
+						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096), "build_minutes": knownvalue.Int64Exact(45),
 					})),
 				},
 			},

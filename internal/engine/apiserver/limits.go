@@ -10,7 +10,7 @@ import (
 
 // DefaultMaxLimits are the engine-wide maximums of project limits unless configured.
 func DefaultMaxLimits() api.Limits {
-	return api.Limits{MemoryMB: 8192, CPU: float64(runtime.NumCPU()), Processes: 4096, OpenFiles: 65536}
+	return api.Limits{MemoryMB: 8192, CPU: float64(runtime.NumCPU()), Processes: 4096, OpenFiles: 65536, BuildMinutes: api.DefaultBuildMinutes}
 }
 
 // validateLimits refuses limits outside [minimum, the engine's maximum].
@@ -27,6 +27,8 @@ func validateLimits(l *api.Limits, max api.Limits) error {
 		return badRequest("limits.processes", "processes %d is out of range: give %d to %d", l.Processes, api.MinProcesses, max.Processes)
 	case l.OpenFiles != 0 && (l.OpenFiles < api.MinOpenFiles || l.OpenFiles > max.OpenFiles):
 		return badRequest("limits.open_files", "open_files %d is out of range: give %d to %d", l.OpenFiles, api.MinOpenFiles, max.OpenFiles)
+	case l.BuildMinutes != 0 && (l.BuildMinutes < api.MinBuildMinutes || l.BuildMinutes > max.BuildMinutes):
+		return badRequest("limits.build_minutes", "build_minutes %d is out of range: give %d to %d (the engine's --build-timeout)", l.BuildMinutes, api.MinBuildMinutes, max.BuildMinutes)
 	}
 	return nil
 }

@@ -431,7 +431,11 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 	log := s.cfg.Logger.With("deployment", d.ID)
 	ctx, stop := context.WithCancelCause(workerCtx)
 	defer stop(nil)
-	ctx, stopAtDeadline := context.WithTimeoutCause(ctx, s.cfg.BuildTimeout, errBuildDeadline)
+	timeout, err := s.buildTimeout(ctx, d.ProjectID)
+	if err != nil {
+		log.Error("read the project's build deadline; using the engine's", "error", err)
+	}
+	ctx, stopAtDeadline := context.WithTimeoutCause(ctx, timeout, errBuildDeadline)
 	defer stopAtDeadline()
 
 	build := &runningBuild{stop: stop, stopped: make(chan struct{})}
@@ -479,7 +483,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 	case buildErr != nil:
 		message := buildErr.Error()
 		if errors.Is(cause, errBuildDeadline) {
-			message = s.deadlineMessage(buildErr)
+			message = deadlineMessage(buildErr, timeout)
 		}
 		log.Info("build failed", "error", buildErr)
 		s.record(log, "record the failed build", func(ctx context.Context) error {
@@ -505,11 +509,21 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 	}
 }
 
+// buildTimeout is a project's build deadline (limits.build_minutes), at most the engine's.
+func (s *Service) buildTimeout(ctx context.Context, projectID string) (time.Duration, error) {
+	set, err := s.cfg.Store.ProjectLimits(ctx, projectID)
+	if err != nil || set == nil || set.BuildMinutes == 0 {
+		return s.cfg.BuildTimeout, err
+	}
+	return min(time.Duration(set.BuildMinutes)*time.Minute, s.cfg.BuildTimeout), nil
+}
+
 // deadlineMessage says that a build ran out of time, in place of the
 // builder's "canceled", keeping the tail of its log.
-func (s *Service) deadlineMessage(buildErr error) string {
-	message := fmt.Sprintf("the build did not finish within %s, the engine's build deadline, and was stopped: "+
-		"make the build (install_command, build_command) faster, or raise the deadline (ferry serve --build-timeout)", s.cfg.BuildTimeout)
+func deadlineMessage(buildErr error, timeout time.Duration) string {
+	message := fmt.Sprintf("the build did not finish within %s, its deadline, and was stopped: make the build "+
+		"(install_command, build_command) faster, or raise the deadline (the project's limits.build_minutes, "+
+		"up to the engine's ferry serve --build-timeout)", timeout)
 	var failed *builder.Error
 	if errors.As(buildErr, &failed) {
 		stopped := *failed

@@ -185,3 +185,25 @@ func TestLostLeaseStopsTheBuild(t *testing.T) {
 		t.Errorf("state %s after the claim was lost, want it left CANCELED", got.State)
 	}
 }
+
+func TestProjectBuildDeadlineIsAtMostTheEngines(t *testing.T) {
+	svc, st, _ := newStoppedService(t, func(c *Config) { c.BuildTimeout = 10 * time.Minute })
+	ctx := context.Background()
+	id := createProject(t, st, "deadline", "")
+	for _, tc := range []struct {
+		set  *api.Limits
+		want time.Duration
+	}{
+		{nil, 10 * time.Minute},
+		{&api.Limits{MemoryMB: 512}, 10 * time.Minute},
+		{&api.Limits{BuildMinutes: 3}, 3 * time.Minute},
+		{&api.Limits{BuildMinutes: 45}, 10 * time.Minute},
+	} {
+		if err := st.SetProjectLimits(ctx, id, tc.set); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := svc.buildTimeout(ctx, id); err != nil || got != tc.want {
+			t.Errorf("limits %+v: deadline %s, %v; want %s", tc.set, got, err, tc.want)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func (l BuildLimits) withDefaults() BuildLimits {
 
 // EffectiveLimits fills what a project did not set with the defaults.
 func EffectiveLimits(set *api.Limits) api.Limits {
-	l := api.Limits{MemoryMB: api.DefaultMemoryMB, CPU: api.DefaultCPU, Processes: api.DefaultProcesses, OpenFiles: api.DefaultOpenFiles}
+	l := api.Limits{MemoryMB: api.DefaultMemoryMB, CPU: api.DefaultCPU, Processes: api.DefaultProcesses, OpenFiles: api.DefaultOpenFiles, BuildMinutes: api.DefaultBuildMinutes}
 	if set == nil {
 		return l
 	}
@@ -48,6 +48,9 @@ func EffectiveLimits(set *api.Limits) api.Limits {
 	}
 	if set.OpenFiles != 0 {
 		l.OpenFiles = set.OpenFiles
+	}
+	if set.BuildMinutes != 0 {
+		l.BuildMinutes = set.BuildMinutes
 	}
 	return l
 }
