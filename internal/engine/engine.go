@@ -23,9 +23,11 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -162,8 +164,16 @@ func Run(ctx context.Context, cfg Config) error {
 		Sandbox: jail,
 		Logger:  log,
 	})
-	router := edge.New(st, box, rt, log)
-	if err := router.Reload(ctx); err != nil {
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	router := edge.New(edge.Config{
+		Store:   st,
+		Runtime: rt,
+		App:     runnable(box),
+		Logger:  log,
+	})
+	go router.Run(runCtx)
+	if err := router.Sync(ctx); err != nil {
 		return err
 	}
 	deployments := deploy.New(deploy.Config{
@@ -174,19 +184,13 @@ func Run(ctx context.Context, cfg Config) error {
 		DeploymentsDir: filepath.Join(dataDir, "deployments"),
 		Python:         cfg.Python,
 		Logger:         log,
-		StopRuntime:    rt.Stop,
+		StopRuntime:    rt.Remove,
 		Sandbox:        jail,
 		BuildLimits:    cfg.BuildLimits,
 		Limits:         deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
-		OnChange: func() {
-			if err := router.Reload(context.Background()); err != nil {
-				log.Error("reload routes", "error", err)
-			}
-		},
+		SyncRoutes:     router.Sync,
 	})
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	startedAt := time.Now().UTC()
 	apiHandler := apiserver.New(apiserver.Config{
 		Store:   st,
@@ -201,9 +205,10 @@ func Run(ctx context.Context, cfg Config) error {
 				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), BaseDomain: cfg.BaseDomain, StartedAt: startedAt,
 			}
 		},
-		Shutdown:  stop,
-		Logger:    log,
-		MaxLimits: maxLimits(cfg.MaxLimits),
+		Shutdown:   stop,
+		Logger:     log,
+		MaxLimits:  maxLimits(cfg.MaxLimits),
+		SyncRoutes: router.Sync,
 	})
 
 	socketPath := filepath.Join(dataDir, SocketName)
@@ -342,4 +347,26 @@ func maxLimits(set api.Limits) api.Limits {
 		set.OpenFiles = def.OpenFiles
 	}
 	return set
+}
+
+// runnable says how the runtime runs a READY deployment.
+func runnable(box *secrets.Box) func(*store.Deployment, store.DeploymentSandbox) (workers.App, error) {
+	return func(d *store.Deployment, confined store.DeploymentSandbox) (workers.App, error) {
+		frozen, err := deploy.OpenEnv(box, d)
+		if err != nil {
+			return workers.App{}, err
+		}
+		venv := filepath.Dir(filepath.Dir(d.Python))
+		return workers.App{
+			ID:         d.ID,
+			Dir:        d.AppDir,
+			Python:     d.Python,
+			Entrypoint: d.Entrypoint,
+			Kind:       d.Kind,
+			Env:        builder.ProcessEnv(frozen, venv),
+			Root:       filepath.Dir(venv),
+			Identity:   sandbox.Identity{UID: confined.UID, GID: confined.UID},
+			Limits:     deploy.InstanceLimits(confined.Limits),
+		}, nil
+	}
 }

@@ -50,12 +50,14 @@ type Config struct {
 	Hosts          Hosts
 	DeploymentsDir string // each deployment gets DeploymentsDir/<id>
 	Python         string // base interpreter of builds
-	OnChange       func() // called after a deployment became ready or was deleted
 	StopRuntime    func(deploymentID string)
 	Logger         *slog.Logger
 	Sandbox        *sandbox.Sandbox // builds run in it
 	BuildLimits    BuildLimits
 	Limits         Limits
+
+	// SyncRoutes returns once the edge serves what the store says.
+	SyncRoutes func(context.Context) error
 }
 
 // Limits bound one deployment's source; zero fields take the defaults.
@@ -395,8 +397,10 @@ func (s *Service) buildOne(parent context.Context, id string) {
 		}
 		return
 	}
+	if err := s.cfg.SyncRoutes(context.Background()); err != nil {
+		s.cfg.Logger.Error("route a ready deployment", "deployment", id, "error", err)
+	}
 	s.cfg.Logger.Info("deployment ready", "deployment", id, "entrypoint", result.Entrypoint)
-	s.cfg.OnChange()
 }
 
 // built is a successful build and how its instances are to be confined.
@@ -506,30 +510,29 @@ func (s *Service) writeSource(srcDir string, files []api.File) error {
 }
 
 // Delete removes a deployment: its build is canceled, its processes
-// stopped, its files removed.
+// stopped, its files removed. The edge stops routing to it first, so that
+// no request can start it again once it is stopped.
 func (s *Service) Delete(ctx context.Context, id string) error {
 	if err := s.cfg.Store.DeleteDeployment(ctx, id); err != nil {
 		return err
 	}
+	err := s.cfg.SyncRoutes(ctx)
 	s.forget(id)
-	s.cfg.OnChange()
-	return nil
+	return err
 }
 
-// DeleteProject removes a project with its env vars and deployments.
+// DeleteProject removes a project with its env vars and deployments, in the
+// same order as Delete.
 func (s *Service) DeleteProject(ctx context.Context, projectID string) error {
-	deployments, err := s.cfg.Store.ListDeployments(ctx, projectID)
+	deleted, err := s.cfg.Store.DeleteProject(ctx, projectID)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Store.DeleteProject(ctx, projectID); err != nil {
-		return err
+	err = s.cfg.SyncRoutes(ctx)
+	for _, id := range deleted {
+		s.forget(id)
 	}
-	for _, d := range deployments {
-		s.forget(d.ID)
-	}
-	s.cfg.OnChange()
-	return nil
+	return err
 }
 
 // forget cancels, stops and removes what a deleted deployment left behind.
@@ -545,6 +548,3 @@ func (s *Service) forget(id string) {
 		os.RemoveAll(s.Dir(id))
 	}
 }
-
-// RoutesChanged tells the edge that hostnames changed (e.g. a project rename).
-func (s *Service) RoutesChanged() { s.cfg.OnChange() }

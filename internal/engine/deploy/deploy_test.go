@@ -31,7 +31,7 @@ func newService(t *testing.T) (*Service, *store.Store, *blobs.Store) {
 	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
 	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
 	svc := New(Config{Store: st, Blobs: bl, Secrets: box, Hosts: Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
-		Python: "/usr/bin/python3", OnChange: func() {}, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Python: "/usr/bin/python3", SyncRoutes: func(context.Context) error { return nil }, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	go svc.Run(ctx)
 	t.Cleanup(func() { cancel(); svc.Wait() })
