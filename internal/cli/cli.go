@@ -21,6 +21,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -106,6 +107,7 @@ func serve(args []string, stderr io.Writer) error {
 	sandboxUIDs := fs.String("sandbox-uids", envOr("FERRY_SANDBOX_UIDS", fmt.Sprintf("%d-%d", sandbox.DefaultFirstUID, sandbox.DefaultLastUID)), "range of uids given to projects in sandbox mode uids (FERRY_SANDBOX_UIDS)")
 	maxSize := fs.String("max-deployment-size", envOr("FERRY_MAX_DEPLOYMENT_SIZE", fmt.Sprintf("%dMiB", deploy.DefaultMaxBytes>>20)), "limit on the total size of one deployment's files, such as 500MiB or 2GiB (FERRY_MAX_DEPLOYMENT_SIZE)")
 	maxFiles := fs.Int("max-deployment-files", deploy.MaxFiles, "limit on the number of files of one deployment")
+	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,6 +120,10 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *dataDir == "" {
 		return errors.New("no data dir: pass --data-dir or set FERRY_DATA_DIR")
+	}
+	requestBodyLimit, err := parseSize(*maxRequestBody)
+	if err != nil {
+		return fmt.Errorf("--max-request-body: %w", err)
 	}
 	token := os.Getenv("FERRY_TOKEN")
 	if *tokenFile != "" {
@@ -153,6 +159,8 @@ func serve(args []string, stderr io.Writer) error {
 
 		MaxDeploymentBytes: maxBytes,
 		MaxDeploymentFiles: *maxFiles,
+
+		MaxRequestBody: requestBodyLimit,
 	})
 }
 

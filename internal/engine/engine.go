@@ -70,6 +70,9 @@ type Config struct {
 	// and deploy.MaxFiles.
 	MaxDeploymentBytes int64
 	MaxDeploymentFiles int
+	// MaxRequestBody bounds an app's request body (the edge buffers it
+	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
+	MaxRequestBody int64
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -167,10 +170,12 @@ func Run(ctx context.Context, cfg Config) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	router := edge.New(edge.Config{
-		Store:   st,
-		Runtime: rt,
-		App:     runnable(box),
-		Logger:  log,
+		Store:       st,
+		Runtime:     rt,
+		App:         runnable(box),
+		Logger:      log,
+		MaxBodySize: cfg.MaxRequestBody,
+		SpillDir:    filepath.Join(dataDir, "tmp"),
 	})
 	go router.Run(runCtx)
 	if err := router.Sync(ctx); err != nil {
@@ -225,7 +230,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	servers := []*http.Server{
 		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second},
-		{Handler: router, ReadHeaderTimeout: 30 * time.Second},
+		router.Server(),
 	}
 	listeners := []net.Listener{socketListener, edgeListener}
 	if cfg.APIAddress != "" {
@@ -307,7 +312,7 @@ func prepareDataDir(dataDir string, separateIdentities bool) error {
 	if err := os.Chmod(dataDir, passable); err != nil {
 		return err
 	}
-	for name, mode := range map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700} {
+	for name, mode := range map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700, "tmp": 0o700} {
 		dir := filepath.Join(dataDir, name)
 		if err := os.MkdirAll(dir, mode); err != nil {
 			return err

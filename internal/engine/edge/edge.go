@@ -24,6 +24,13 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 )
 
+// Defaults of Config.
+const (
+	DefaultMaxBodySize  = 100 << 20
+	DefaultBodyTimeout  = 5 * time.Minute
+	DefaultWriteTimeout = 30 * time.Second
+)
+
 // Runtime serves a request with a deployment's app.
 type Runtime interface {
 	ServeHTTP(w http.ResponseWriter, r *http.Request, app workers.App)
@@ -38,6 +45,11 @@ type Config struct {
 	// asked once per deployment.
 	App    func(*store.Deployment, store.DeploymentSandbox) (workers.App, error)
 	Logger *slog.Logger
+
+	MaxBodySize  int64         // larger request bodies get 413; 0 -> DefaultMaxBodySize
+	BodyTimeout  time.Duration // the whole request body must arrive within it; 0 -> DefaultBodyTimeout
+	WriteTimeout time.Duration // a client that takes no response data for this long is cut off; 0 -> DefaultWriteTimeout
+	SpillDir     string        // large request bodies are buffered in unlinked files here; "" -> os.TempDir()
 }
 
 // route is where one hostname leads.
@@ -70,6 +82,15 @@ var errStopped = errors.New("the edge has stopped")
 
 // New returns a Router with an empty table; Run keeps it current.
 func New(cfg Config) *Router {
+	if cfg.MaxBodySize <= 0 {
+		cfg.MaxBodySize = DefaultMaxBodySize
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -77,6 +98,18 @@ func New(cfg Config) *Router {
 	r.table.Store(&table{routes: map[string]route{}, apps: map[string]*workers.App{}})
 	r.wake <- struct{}{}
 	return r
+}
+
+// Server returns the HTTP server of the edge. Its WriteTimeout only bounds
+// the time to read a request's head and body; each write to the client gets
+// Config.WriteTimeout anew, and none applies while the app works.
+func (r *Router) Server() *http.Server {
+	return &http.Server{
+		Handler:           r,
+		ReadHeaderTimeout: 30 * time.Second,
+		WriteTimeout:      r.cfg.BodyTimeout + r.cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+	}
 }
 
 // Run reloads the table whenever asked, until ctx is done. A failed reload
@@ -196,5 +229,47 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, fmt.Sprintf("ferry: the deployment at %q is not ready", host), http.StatusNotFound)
 		return
 	}
-	r.cfg.Runtime.ServeHTTP(w, req, *rt.app)
+
+	rc := http.NewResponseController(w)
+	// A response gets no deadline while the app works; each write then
+	// gets WriteTimeout, and so does the final flush after we return.
+	_ = rc.SetWriteDeadline(time.Time{})
+	defer func() { _ = rc.SetWriteDeadline(time.Now().Add(r.cfg.WriteTimeout)) }()
+
+	body, status := r.bufferBody(req, rc)
+	if status != 0 {
+		http.Error(w, "ferry: "+http.StatusText(status)+bodyAdvice(status, r.cfg.MaxBodySize), status)
+		return
+	}
+	defer body.Close()
+	r.cfg.Runtime.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, timeout: r.cfg.WriteTimeout}, req, *rt.app)
 }
+
+func bodyAdvice(status int, limit int64) string {
+	switch status {
+	case http.StatusRequestEntityTooLarge:
+		return fmt.Sprintf(": the request body is larger than this engine's limit of %d bytes", limit)
+	case http.StatusRequestTimeout:
+		return ": the request body did not arrive in time"
+	}
+	return ""
+}
+
+// deadlineWriter gives each write to the client the timeout to complete, so
+// a client that stops reading is cut off and the app's worker connection is
+// released, instead of waiting on the client for as long as it likes.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	if err := w.rc.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
+		return 0, err
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController (Flush) reach the connection.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
