@@ -142,7 +142,11 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		Files:        fileList,
 		SealedEnv:    s.cfg.Secrets.Seal(frozen),
 	}
-	if err := s.cfg.Store.CreateDeployment(ctx, d); err != nil {
+	err = s.cfg.Store.CreateDeployment(ctx, d)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &InputError{Code: api.CodeNotFound, Field: "project_id", Message: fmt.Sprintf("project %q was deleted", req.ProjectID)}
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.cfg.Logger.Info("deployment queued", "deployment", id, "project", project.Name, "target", target, "files", len(files))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -68,13 +69,17 @@ func queryDeployments(ctx context.Context, q queryer, where string, args ...any)
 	return out, rows.Err()
 }
 
-// CreateDeployment inserts d and claims its hostname.
+// CreateDeployment inserts d and claims its hostname; ErrNotFound when its
+// project is gone.
 func (s *Store) CreateDeployment(ctx context.Context, d *Deployment) error {
 	d.CreatedAt = now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
 			d.AppDir, d.Python, d.Entrypoint, d.Kind, d.ErrorMessage, d.CreatedAt, d.ReadyAt)
+		if err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+			return ErrNotFound
+		}
 		if err != nil {
 			return hostnameTaken(err)
 		}
