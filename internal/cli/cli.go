@@ -21,6 +21,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -119,6 +120,7 @@ func serve(args []string, stderr io.Writer) error {
 	}); err != nil {
 		return err
 	}
+	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,6 +136,10 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *dataDir == "" {
 		return errors.New("no data dir: pass --data-dir or set FERRY_DATA_DIR")
+	}
+	requestBodyLimit, err := parseSize(*maxRequestBody)
+	if err != nil {
+		return fmt.Errorf("--max-request-body: %w", err)
 	}
 	token := os.Getenv("FERRY_TOKEN")
 	if *tokenFile != "" {
@@ -174,6 +180,7 @@ func serve(args []string, stderr io.Writer) error {
 		BuildWorkers:    *buildWorkers,
 		BuildTimeout:    *buildTimeout,
 		MaxQueuedBuilds: *maxQueuedBuilds,
+		MaxRequestBody:  requestBodyLimit,
 	})
 }
 

@@ -23,9 +23,11 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -74,6 +76,10 @@ type Config struct {
 	BuildWorkers    int           // builds run at once
 	BuildTimeout    time.Duration // deadline of one build
 	MaxQueuedBuilds int           // deployments allowed to wait for a build; more are refused (429)
+
+	// MaxRequestBody bounds an app's request body (the edge buffers it
+	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
+	MaxRequestBody int64
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -178,35 +184,39 @@ func Run(ctx context.Context, cfg Config) error {
 		Sandbox: jail,
 		Logger:  log,
 	})
-	router := edge.New(st, box, rt, log)
-	if err := router.Reload(ctx); err != nil {
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	router := edge.New(edge.Config{
+		Store:       st,
+		Runtime:     rt,
+		App:         runnable(box),
+		Logger:      log,
+		MaxBodySize: cfg.MaxRequestBody,
+		SpillDir:    filepath.Join(dataDir, "tmp"),
+	})
+	go router.Run(runCtx)
+	if err := router.Sync(ctx); err != nil {
 		return err
 	}
 	deployments := deploy.New(deploy.Config{
-		Store:          st,
-		Blobs:          blobStore,
-		Secrets:        box,
-		Hosts:          deploy.Hostnames{Base: cfg.BaseDomain},
-		DeploymentsDir: filepath.Join(dataDir, "deployments"),
-		Python:         cfg.Python,
-		Logger:         log,
-		StopRuntime:    rt.Stop,
-		Sandbox:        jail,
-		BuildLimits:    cfg.BuildLimits,
-		Limits:         deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
-		OnChange: func() {
-			if err := router.Reload(context.Background()); err != nil {
-				log.Error("reload routes", "error", err)
-			}
-		},
+		Store:           st,
+		Blobs:           blobStore,
+		Secrets:         box,
+		Hosts:           deploy.Hostnames{Base: cfg.BaseDomain},
+		DeploymentsDir:  filepath.Join(dataDir, "deployments"),
+		Python:          cfg.Python,
+		Logger:          log,
+		StopRuntime:     rt.Remove,
+		Sandbox:         jail,
+		BuildLimits:     cfg.BuildLimits,
+		Limits:          deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
+		SyncRoutes:      router.Sync,
 		NodeID:          cfg.NodeID,
 		BuildWorkers:    cfg.BuildWorkers,
 		BuildTimeout:    cfg.BuildTimeout,
 		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
 	})
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	startedAt := time.Now().UTC()
 	apiHandler := apiserver.New(apiserver.Config{
 		Store:   st,
@@ -221,9 +231,10 @@ func Run(ctx context.Context, cfg Config) error {
 				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), BaseDomain: cfg.BaseDomain, StartedAt: startedAt,
 			}
 		},
-		Shutdown:  stop,
-		Logger:    log,
-		MaxLimits: maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
+		Shutdown:   stop,
+		Logger:     log,
+		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
+		SyncRoutes: router.Sync,
 	})
 
 	socketPath := filepath.Join(dataDir, SocketName)
@@ -240,7 +251,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	servers := []*http.Server{
 		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second},
-		{Handler: router, ReadHeaderTimeout: 30 * time.Second},
+		router.Server(),
 	}
 	listeners := []net.Listener{socketListener, edgeListener}
 	if cfg.APIAddress != "" {
@@ -321,7 +332,7 @@ func prepareDataDir(dataDir string, separateIdentities bool) error {
 	if err := os.Chmod(dataDir, passable); err != nil {
 		return err
 	}
-	for name, mode := range map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700} {
+	for name, mode := range map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700, "tmp": 0o700} {
 		dir := filepath.Join(dataDir, name)
 		if err := os.MkdirAll(dir, mode); err != nil {
 			return err
@@ -370,4 +381,26 @@ func buildMinutes(timeout time.Duration) int64 {
 		timeout = deploy.DefaultBuildTimeout
 	}
 	return max(int64(timeout/time.Minute), api.MinBuildMinutes)
+}
+
+// runnable says how the runtime runs a READY deployment.
+func runnable(box *secrets.Box) func(*store.Deployment, store.DeploymentSandbox) (workers.App, error) {
+	return func(d *store.Deployment, confined store.DeploymentSandbox) (workers.App, error) {
+		frozen, err := deploy.OpenEnv(box, d)
+		if err != nil {
+			return workers.App{}, err
+		}
+		venv := filepath.Dir(filepath.Dir(d.Python))
+		return workers.App{
+			ID:         d.ID,
+			Dir:        d.AppDir,
+			Python:     d.Python,
+			Entrypoint: d.Entrypoint,
+			Kind:       d.Kind,
+			Env:        builder.ProcessEnv(frozen, venv),
+			Root:       filepath.Dir(venv),
+			Identity:   sandbox.Identity{UID: confined.UID, GID: confined.UID},
+			Limits:     deploy.InstanceLimits(confined.Limits),
+		}, nil
+	}
 }

@@ -33,17 +33,24 @@ func needFlask(t *testing.T) {
 // returns a client of it and the address apps are served on.
 func startEngine(t *testing.T, options ...func(*engine.Config)) (*client.Client, string) {
 	t.Helper()
+	c, httpAddress, _ := startEngineWithDataDir(t, options...)
+	return c, httpAddress
+}
+
+// startEngineWithDataDir is startEngine for tests that look into the data dir.
+func startEngineWithDataDir(t *testing.T, options ...func(*engine.Config)) (c *client.Client, httpAddress, dataDir string) {
+	t.Helper()
 	dataDir, err := os.MkdirTemp("", "ferry-engine")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dataDir) })
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	httpAddress := l.Addr().String()
+	httpAddress = l.Addr().String()
 	l.Close()
 	c, stop := runEngine(t, dataDir, httpAddress, options...)
 	t.Cleanup(stop)
-	return c, httpAddress
+	return c, httpAddress, dataDir
 }
 
 // runEngine runs an engine on dataDir until stop is called; options adjust its Config.

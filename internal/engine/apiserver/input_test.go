@@ -73,8 +73,8 @@ func newInputServer(t *testing.T, limits deploy.Limits) *inputServer {
 	}
 	logger := slog.New(slog.NewTextHandler(s.log, nil))
 	svc := deploy.New(deploy.Config{Store: s.store, Blobs: s.blobs, Secrets: box, Hosts: deploy.Hostnames{Base: "localhost"},
-		DeploymentsDir: filepath.Join(s.dir, "deployments"), OnChange: func() {}, StopRuntime: func(string) {}, Logger: logger, Limits: limits})
-	s.srv = httptest.NewServer(New(Config{Store: s.store, Blobs: s.blobs, Secrets: box, Deploy: svc, Hosts: deploy.Hostnames{Base: "localhost"},
+		DeploymentsDir: filepath.Join(s.dir, "deployments"), SyncRoutes: noRoutes, StopRuntime: func(string) {}, Logger: logger, Limits: limits})
+	s.srv = httptest.NewServer(New(Config{Store: s.store, Blobs: s.blobs, Secrets: box, Deploy: svc, SyncRoutes: noRoutes, Hosts: deploy.Hostnames{Base: "localhost"},
 		URL: func(h string) string { return "http://" + h }, Health: func() api.Health { return api.Health{Status: "ok"} },
 		Shutdown: func() {}, Logger: logger}))
 	t.Cleanup(s.srv.Close)

@@ -91,6 +91,9 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 		BuildCommand:   req.BuildCommand,
 	}
 	err := s.cfg.Store.CreateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name))
+	if errors.Is(err, store.ErrHostnameTaken) {
+		return 0, nil, s.hostnameTaken(p.Name)
+	}
 	if errors.Is(err, store.ErrConflict) {
 		return 0, nil, &api.Error{Code: api.CodeConflict, Field: "name",
 			Message: fmt.Sprintf("a project named %q already exists: choose another name, or import the existing one (terraform import ferry_project.NAME %s)", p.Name, p.Name)}
@@ -101,10 +104,16 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 	if err := s.cfg.Store.SetProjectLimits(r.Context(), p.ID, req.Limits); err != nil {
 		return 0, nil, err
 	}
-	s.cfg.Deploy.RoutesChanged()
 	s.cfg.Logger.Info("project created", "project", p.Name, "id", p.ID)
 	out, err := s.toAPIProject(r, p)
 	return http.StatusCreated, out, err
+}
+
+// hostnameTaken is the conflict of a project whose production hostname is
+// already another's: a deployment's own host or another project's alias.
+func (s *Server) hostnameTaken(name string) *api.Error {
+	return &api.Error{Code: api.CodeConflict, Field: "name",
+		Message: fmt.Sprintf("the hostname %s of a project named %q is already in use by another project or deployment: choose another name", s.cfg.Hosts.ProductionHost(name), name)}
 }
 
 func (s *Server) getProject(r *http.Request) (int, any, error) {
@@ -147,10 +156,15 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
 		return 0, nil, err
 	}
-	oldHost := s.cfg.Hosts.ProductionHost(p.Name)
 	p.Name, p.Framework, p.RootDirectory = req.Name, req.Framework, req.RootDirectory
 	p.InstallCommand, p.BuildCommand = req.InstallCommand, req.BuildCommand
-	err = s.cfg.Store.UpdateProject(r.Context(), p, oldHost, s.cfg.Hosts.ProductionHost(p.Name))
+	err = s.cfg.Store.UpdateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name))
+	if errors.Is(err, store.ErrHostnameTaken) {
+		return 0, nil, s.hostnameTaken(p.Name)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("project %q does not exist", r.PathValue("project"))
+	}
 	if errors.Is(err, store.ErrConflict) {
 		return 0, nil, &api.Error{Code: api.CodeConflict, Field: "name", Message: fmt.Sprintf("a project named %q already exists: choose another name", p.Name)}
 	}
@@ -160,7 +174,6 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 	if err := s.cfg.Store.SetProjectLimits(r.Context(), p.ID, req.Limits); err != nil {
 		return 0, nil, err
 	}
-	s.cfg.Deploy.RoutesChanged()
 	out, err := s.toAPIProject(r, p)
 	return http.StatusOK, out, err
 }

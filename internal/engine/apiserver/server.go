@@ -38,6 +38,11 @@ type Config struct {
 	Logger   *slog.Logger
 	// MaxLimits bound what a project may set as its limits; DefaultMaxLimits() unless configured.
 	MaxLimits api.Limits
+
+	// SyncRoutes returns once the edge serves what the store says. Every
+	// answer waits for it, so that what a client reads (a READY deployment,
+	// a renamed project) is already what the edge serves.
+	SyncRoutes func(context.Context) error
 }
 
 // Server serves the engine API.
@@ -81,6 +86,9 @@ type handlerFunc func(r *http.Request) (status int, body any, err error)
 func (s *Server) handle(method, pattern string, h handlerFunc) {
 	s.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
 		status, body, err := h(r)
+		if err == nil {
+			err = s.cfg.SyncRoutes(r.Context())
+		}
 		if err != nil {
 			s.writeFailure(w, r, err)
 			return

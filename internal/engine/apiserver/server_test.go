@@ -23,6 +23,9 @@ import (
 
 // newTestServer returns an API server over a real store whose build queue is
 // not running, so deployments stay QUEUED.
+// noRoutes stands in for an edge: these tests serve no apps.
+func noRoutes(context.Context) error { return nil }
+
 func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
 	t.Helper()
 	dir := t.TempDir()
@@ -35,8 +38,8 @@ func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
 	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := deploy.New(deploy.Config{Store: st, Blobs: bl, Secrets: box, Hosts: deploy.Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
-		OnChange: func() {}, StopRuntime: func(string) {}, Logger: logger})
-	srv := httptest.NewServer(New(Config{Store: st, Blobs: bl, Secrets: box, Deploy: svc, Hosts: deploy.Hostnames{Base: "localhost"},
+		SyncRoutes: noRoutes, StopRuntime: func(string) {}, Logger: logger})
+	srv := httptest.NewServer(New(Config{Store: st, Blobs: bl, Secrets: box, Deploy: svc, SyncRoutes: noRoutes, Hosts: deploy.Hostnames{Base: "localhost"},
 		URL: func(h string) string { return "http://" + h + ":3080" }, Health: func() api.Health { return api.Health{Status: "ok"} },
 		Shutdown: func() {}, Logger: logger}))
 	t.Cleanup(srv.Close)

@@ -59,7 +59,6 @@ type Config struct {
 	Hosts          Hosts
 	DeploymentsDir string // each deployment gets DeploymentsDir/<id>
 	Python         string // base interpreter of builds
-	OnChange       func() // called after a deployment became ready or was deleted
 	StopRuntime    func(deploymentID string)
 	Logger         *slog.Logger
 	Sandbox        *sandbox.Sandbox // builds run in it
@@ -72,6 +71,8 @@ type Config struct {
 	MaxQueuedBuilds int           // deployments allowed to wait; more are refused
 	Lease           time.Duration // a claim on a build lapses unless renewed within this
 	PollInterval    time.Duration // how often idle workers look for builds queued by another node
+	// SyncRoutes returns once the edge serves what the store says.
+	SyncRoutes func(context.Context) error
 }
 
 // Limits bound one deployment's source; zero fields take the defaults.
@@ -193,6 +194,9 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		return nil, &InputError{Code: api.CodeQueueFull, Message: fmt.Sprintf(
 			"%v (the limit is %d): nothing was created; try again once builds have finished, or raise the engine's --max-queued-builds",
 			err, s.cfg.MaxQueuedBuilds)}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &InputError{Code: api.CodeNotFound, Field: "project_id", Message: fmt.Sprintf("project %q was deleted", req.ProjectID)}
 	}
 	if err != nil {
 		return nil, err
@@ -504,8 +508,10 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 	if s.record(log, "mark the deployment ready", func(ctx context.Context) error {
 		return s.cfg.Store.MarkReady(ctx, d, d.Target == api.TargetProduction)
 	}) {
+		if err := s.cfg.SyncRoutes(context.Background()); err != nil {
+			log.Error("route a ready deployment", "error", err)
+		}
 		log.Info("deployment ready", "entrypoint", result.Entrypoint)
-		s.cfg.OnChange()
 	}
 }
 
@@ -709,30 +715,29 @@ func (s *Service) writeSource(srcDir string, files []api.File) error {
 }
 
 // Delete removes a deployment: its build is canceled, its processes
-// stopped, its files removed.
+// stopped, its files removed. The edge stops routing to it first, so that
+// no request can start it again once it is stopped.
 func (s *Service) Delete(ctx context.Context, id string) error {
 	if err := s.cfg.Store.DeleteDeployment(ctx, id); err != nil {
 		return err
 	}
+	err := s.cfg.SyncRoutes(ctx)
 	s.forget(id)
-	s.cfg.OnChange()
-	return nil
+	return err
 }
 
-// DeleteProject removes a project with its env vars and deployments.
+// DeleteProject removes a project with its env vars and deployments, in the
+// same order as Delete.
 func (s *Service) DeleteProject(ctx context.Context, projectID string) error {
-	deployments, err := s.cfg.Store.ListDeployments(ctx, projectID)
+	deleted, err := s.cfg.Store.DeleteProject(ctx, projectID)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Store.DeleteProject(ctx, projectID); err != nil {
-		return err
+	err = s.cfg.SyncRoutes(ctx)
+	for _, id := range deleted {
+		s.forget(id)
 	}
-	for _, d := range deployments {
-		s.forget(d.ID)
-	}
-	s.cfg.OnChange()
-	return nil
+	return err
 }
 
 // Cancel stops a queued or building deployment, which ends CANCELED; when
@@ -783,6 +788,3 @@ func (s *Service) forget(id string) {
 		}
 	}
 }
-
-// RoutesChanged tells the edge that hostnames changed (e.g. a project rename).
-func (s *Service) RoutesChanged() { s.cfg.OnChange() }

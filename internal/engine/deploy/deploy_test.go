@@ -44,7 +44,7 @@ func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, *sto
 	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
 	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
 	cfg := Config{Store: st, Blobs: bl, Secrets: box, Hosts: Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
-		Python: "/usr/bin/python3", OnChange: func() {}, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Python: "/usr/bin/python3", SyncRoutes: func(context.Context) error { return nil }, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NodeID: "test-node"}
 	for _, c := range configure {
 		c(&cfg)

@@ -1,24 +1,34 @@
 // Package edge is the HTTP front of the apps: it routes each request by its
 // Host to a deployment (directly by the deployment's own hostname, or through
 // an alias such as the production domain) and hands it to the runtime.
+//
+// The route table is kept by one control loop: whoever changes what is
+// served asks for a reload with Sync, which returns once a table at least as
+// new as the store's routing state is live. Tables carry the store's routes
+// version, so an older table never replaces a newer one.
 package edge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxBodySize  = 100 << 20
+	DefaultBodyTimeout  = 5 * time.Minute
+	DefaultWriteTimeout = 30 * time.Second
 )
 
 // Runtime serves a request with a deployment's app.
@@ -26,102 +36,240 @@ type Runtime interface {
 	ServeHTTP(w http.ResponseWriter, r *http.Request, app workers.App)
 }
 
+// Config wires a Router.
+type Config struct {
+	Store   *store.Store
+	Runtime Runtime
+	// App says how a READY deployment runs (its process env is opened from
+	// the deployment's sealed env); deployments are immutable, so it is
+	// asked once per deployment.
+	App    func(*store.Deployment, store.DeploymentSandbox) (workers.App, error)
+	Logger *slog.Logger
+
+	MaxBodySize  int64         // larger request bodies get 413; 0 -> DefaultMaxBodySize
+	BodyTimeout  time.Duration // the whole request body must arrive within it; 0 -> DefaultBodyTimeout
+	WriteTimeout time.Duration // a client that takes no response data for this long is cut off; 0 -> DefaultWriteTimeout
+	SpillDir     string        // large request bodies are buffered in unlinked files here; "" -> os.TempDir()
+}
+
 // route is where one hostname leads.
 type route struct {
-	app     *workers.App // nil: the alias points at no deployment yet
+	kind    string
 	project string
+	app     *workers.App // nil: nothing ready to serve there
 }
 
-// Router maps hostnames to deployments. Its table is rebuilt from the store
-// on every change and swapped atomically, so a request sees either the old
-// or the new routes, never a mix: moving an alias is instant.
+// table is one version of the routes.
+type table struct {
+	version int64
+	routes  map[string]route
+	apps    map[string]*workers.App // by deployment id, carried over to the next table
+}
+
+// Router maps hostnames to deployments.
 type Router struct {
-	store   *store.Store
-	secrets *secrets.Box
-	runtime Runtime
-	logger  *slog.Logger
-	routes  atomic.Pointer[map[string]route]
+	cfg   Config
+	table atomic.Pointer[table]
+	wake  chan struct{} // a pending reload request; one is enough for any number of them
+	done  chan struct{} // closed when Run returns
+
+	mu      sync.Mutex
+	loaded  chan struct{} // closed and replaced after every reload attempt
+	lastErr error         // of the last reload attempt
 }
 
-// New returns a Router with an empty table; call Reload to fill it.
-func New(st *store.Store, box *secrets.Box, rt Runtime, logger *slog.Logger) *Router {
-	r := &Router{store: st, secrets: box, runtime: rt, logger: logger}
-	empty := map[string]route{}
-	r.routes.Store(&empty)
+var errStopped = errors.New("the edge has stopped")
+
+// New returns a Router with an empty table; Run keeps it current.
+func New(cfg Config) *Router {
+	if cfg.MaxBodySize <= 0 {
+		cfg.MaxBodySize = DefaultMaxBodySize
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Router{cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), loaded: make(chan struct{})}
+	r.table.Store(&table{routes: map[string]route{}, apps: map[string]*workers.App{}})
+	r.wake <- struct{}{}
 	return r
 }
 
-// Reload rebuilds the routing table from the store.
-func (r *Router) Reload(ctx context.Context) error {
-	ready, err := r.store.ReadyDeployments(ctx)
-	if err != nil {
-		return err
+// Server returns the HTTP server of the edge. Its WriteTimeout only bounds
+// the time to read a request's head and body; each write to the client gets
+// Config.WriteTimeout anew, and none applies while the app works.
+func (r *Router) Server() *http.Server {
+	return &http.Server{
+		Handler:           r,
+		ReadHeaderTimeout: 30 * time.Second,
+		WriteTimeout:      r.cfg.BodyTimeout + r.cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
 	}
-	projects, err := r.store.ListProjects(ctx)
-	if err != nil {
-		return err
-	}
-	names := map[string]string{}
-	for _, p := range projects {
-		names[p.ID] = p.Name
-	}
-	sandboxes, err := r.store.DeploymentSandboxes(ctx)
-	if err != nil {
-		return err
-	}
-	table := map[string]route{}
-	byID := map[string]route{}
-	for _, d := range ready {
-		frozen, err := deploy.OpenEnv(r.secrets, d)
-		if err != nil {
-			r.logger.Error("cannot open a deployment's env; it will not be served", "deployment", d.ID, "error", err)
-			continue
+}
+
+// Run reloads the table whenever asked, until ctx is done. A failed reload
+// is retried a second later.
+func (r *Router) Run(ctx context.Context) {
+	defer close(r.done)
+	retry := time.NewTimer(0)
+	retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wake:
+		case <-retry.C:
 		}
-		venv := filepath.Dir(filepath.Dir(d.Python))
-		confined := sandboxes[d.ID]
-		rt := route{project: names[d.ProjectID], app: &workers.App{
-			ID:         d.ID,
-			Dir:        d.AppDir,
-			Python:     d.Python,
-			Entrypoint: d.Entrypoint,
-			Kind:       d.Kind,
-			Env:        builder.ProcessEnv(frozen, venv),
-			Root:       filepath.Dir(venv),
-			Identity:   sandbox.Identity{UID: confined.UID, GID: confined.UID},
-			Limits:     deploy.InstanceLimits(confined.Limits),
-		}}
-		table[d.Hostname] = rt
-		byID[d.ID] = rt
+		err := r.reload(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Error("reload routes; retrying in a second", "error", err)
+			retry.Reset(time.Second)
+		}
+		r.mu.Lock()
+		r.lastErr = err
+		close(r.loaded)
+		r.loaded = make(chan struct{})
+		r.mu.Unlock()
 	}
-	aliases, err := r.store.ListAliases(ctx)
+}
+
+// Sync returns once the live table is at least as new as the store's routing
+// state when it was called: what was committed before is served. It returns
+// the error of a failed reload rather than wait for the retry.
+func (r *Router) Sync(ctx context.Context) error {
+	want, err := r.cfg.Store.RoutesVersion(ctx)
 	if err != nil {
 		return err
 	}
-	for _, a := range aliases {
-		rt, ok := byID[a.DeploymentID]
-		if !ok {
-			rt = route{project: names[a.ProjectID]}
+	for {
+		r.mu.Lock()
+		loaded := r.loaded
+		r.mu.Unlock()
+		if r.table.Load().version >= want {
+			return nil
 		}
-		table[a.Hostname] = rt
+		select {
+		case r.wake <- struct{}{}:
+		default: // a reload is pending already; it will read a version >= want
+		}
+		select {
+		case <-loaded:
+		case <-r.done:
+			return errStopped
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.mu.Lock()
+		err := r.lastErr
+		r.mu.Unlock()
+		if err != nil && r.table.Load().version < want {
+			return fmt.Errorf("reload routes: %w", err)
+		}
 	}
-	r.routes.Store(&table)
+}
+
+// reload reads one snapshot of the routes and makes it live, unless the
+// live table is as new.
+func (r *Router) reload(ctx context.Context) error {
+	snapshot, err := r.cfg.Store.ReadRoutes(ctx)
+	if err != nil {
+		return err
+	}
+	old := r.table.Load()
+	if snapshot.Version <= old.version {
+		return nil
+	}
+	next := &table{version: snapshot.Version, routes: make(map[string]route, len(snapshot.Routes)), apps: map[string]*workers.App{}}
+	for _, rt := range snapshot.Routes {
+		entry := route{kind: rt.Kind, project: rt.ProjectName}
+		if d := rt.Deployment; d != nil {
+			app := next.apps[d.ID]
+			if app == nil {
+				app = old.apps[d.ID]
+			}
+			if app == nil {
+				a, err := r.cfg.App(d, rt.Sandbox)
+				if err != nil {
+					r.cfg.Logger.Error("a deployment cannot run; it will not be served", "deployment", d.ID, "error", err)
+					continue
+				}
+				app = &a
+			}
+			next.apps[d.ID] = app
+			entry.app = app
+		}
+		next.routes[rt.Hostname] = entry
+	}
+	r.table.Store(next)
 	return nil
 }
 
 // ServeHTTP routes one request.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	w.Header().Set(workers.RequestIDHeader, workers.NewRequestID())
 	host := strings.ToLower(req.Host)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(host, ".")
-	rt, ok := (*r.routes.Load())[host]
+	rt, ok := r.table.Load().routes[host]
 	switch {
 	case !ok:
 		http.Error(w, fmt.Sprintf("ferry: no deployment or domain is named %q on this engine", host), http.StatusNotFound)
-	case rt.app == nil:
+		return
+	case rt.app == nil && rt.kind == store.HostProduction:
 		http.Error(w, fmt.Sprintf("ferry: project %q has no ready production deployment yet", rt.project), http.StatusNotFound)
-	default:
-		r.runtime.ServeHTTP(w, req, *rt.app)
+		return
+	case rt.app == nil:
+		http.Error(w, fmt.Sprintf("ferry: the deployment at %q is not ready", host), http.StatusNotFound)
+		return
 	}
+
+	rc := http.NewResponseController(w)
+	// A response gets no deadline while the app works; each write then
+	// gets WriteTimeout, and so does the final flush after we return.
+	_ = rc.SetWriteDeadline(time.Time{})
+	defer func() { _ = rc.SetWriteDeadline(time.Now().Add(r.cfg.WriteTimeout)) }()
+
+	body, status := r.bufferBody(req, rc)
+	if status != 0 {
+		http.Error(w, "ferry: "+http.StatusText(status)+bodyAdvice(status, r.cfg.MaxBodySize), status)
+		return
+	}
+	defer body.Close()
+	r.cfg.Runtime.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, timeout: r.cfg.WriteTimeout}, req, *rt.app)
 }
+
+func bodyAdvice(status int, limit int64) string {
+	switch status {
+	case http.StatusRequestEntityTooLarge:
+		return fmt.Sprintf(": the request body is larger than this engine's limit of %d bytes", limit)
+	case http.StatusRequestTimeout:
+		return ": the request body did not arrive in time"
+	}
+	return ""
+}
+
+// deadlineWriter gives each write to the client the timeout to complete, so
+// a client that stops reading is cut off and the app's worker connection is
+// released, instead of waiting on the client for as long as it likes.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	if err := w.rc.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
+		return 0, err
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController (Flush) reach the connection.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

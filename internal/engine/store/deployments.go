@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -63,8 +64,13 @@ func scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
 	return &d, nil
 }
 
-func (s *Store) queryDeployments(ctx context.Context, where string, args ...any) ([]*Deployment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE `+where+` ORDER BY created_at DESC, id`, args...)
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryDeployments(ctx context.Context, q queryer, where string, args ...any) ([]*Deployment, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE `+where+` ORDER BY created_at DESC, id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +86,9 @@ func (s *Store) queryDeployments(ctx context.Context, where string, args ...any)
 	return out, rows.Err()
 }
 
-// EnqueueDeployment inserts d as QUEUED, unless maxQueued deployments are
-// already waiting: then it inserts nothing and returns ErrQueueFull.
+// EnqueueDeployment inserts d as QUEUED and claims its hostname, unless
+// maxQueued deployments are already waiting: then it inserts nothing and
+// returns ErrQueueFull. ErrNotFound when its project is gone.
 func (s *Store) EnqueueDeployment(ctx context.Context, d *Deployment, maxQueued int) error {
 	d.CreatedAt = now()
 	d.State = "QUEUED"
@@ -96,10 +103,15 @@ func (s *Store) EnqueueDeployment(ctx context.Context, d *Deployment, maxQueued 
 		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL)`,
 			d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
 			d.AppDir, d.Python, d.Entrypoint, d.Kind, d.ErrorMessage, d.CreatedAt, d.ReadyAt)
-		if isUniqueViolation(err) {
-			return ErrConflict
+		if err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+			return ErrNotFound
 		}
-		return err
+		if err != nil {
+			return hostnameTaken(err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id) VALUES (?, ?, 'deployment', ?)`,
+			d.Hostname, d.ProjectID, d.ID)
+		return hostnameTaken(err)
 	})
 }
 
@@ -110,12 +122,7 @@ func (s *Store) GetDeployment(ctx context.Context, id string) (*Deployment, erro
 
 // ListDeployments returns a project's deployments, newest first.
 func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*Deployment, error) {
-	return s.queryDeployments(ctx, `project_id = ?`, projectID)
-}
-
-// ReadyDeployments returns every deployment that can serve.
-func (s *Store) ReadyDeployments(ctx context.Context) ([]*Deployment, error) {
-	return s.queryDeployments(ctx, `state = 'READY'`)
+	return queryDeployments(ctx, s.db, `project_id = ?`, projectID)
 }
 
 // ClaimDeployment claims the oldest deployment waiting to be built (QUEUED,
@@ -219,56 +226,32 @@ func (s *Store) MarkReady(ctx context.Context, d *Deployment, moveProduction boo
 		d.State = "READY"
 		d.LeaseUntil = nil
 		if moveProduction {
-			_, err = tx.ExecContext(ctx, `UPDATE aliases SET deployment_id = ? WHERE project_id = ? AND production = 1`, d.ID, d.ProjectID)
+			_, err = tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = ? WHERE project_id = ? AND kind = 'production'`, d.ID, d.ProjectID)
 		}
 		return err
 	})
 }
 
-// DeleteDeployment deletes a deployment; aliases pointing at it point at nothing.
+// DeleteDeployment deletes a deployment with its hostname. Production
+// aliases that served it fall back to the project's newest other READY
+// production deployment, or to nothing, in the same transaction.
 func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM deployments WHERE id = ?`, id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
-// Alias is a hostname and the deployment it serves, if any.
-type Alias struct {
-	Hostname     string
-	ProjectID    string
-	DeploymentID string // "" when it points at nothing yet
-	Production   bool
-}
-
-// ListAliases returns every alias.
-func (s *Store) ListAliases(ctx context.Context) ([]Alias, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT hostname, project_id, COALESCE(deployment_id, ''), production FROM aliases`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Alias
-	for rows.Next() {
-		var a Alias
-		if err := rows.Scan(&a.Hostname, &a.ProjectID, &a.DeploymentID, &a.Production); err != nil {
-			return nil, err
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = (
+				SELECT d.id FROM deployments d
+				WHERE d.project_id = hostnames.project_id AND d.target = 'production' AND d.state = 'READY' AND d.id <> ?
+				ORDER BY d.ready_at DESC, d.created_at DESC LIMIT 1)
+			WHERE kind = 'production' AND deployment_id = ?`, id, id)
+		if err != nil {
+			return err
 		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// ProductionDeploymentID returns the deployment the project's production alias serves, or "".
-func (s *Store) ProductionDeploymentID(ctx context.Context, projectID string) (string, error) {
-	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(deployment_id, '') FROM aliases WHERE project_id = ? AND production = 1 LIMIT 1`, projectID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return id, err
+		res, err := tx.ExecContext(ctx, `DELETE FROM deployments WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }

@@ -45,7 +45,7 @@ func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// CreateProject inserts p and its production alias hostname.
+// CreateProject inserts p and claims its production hostname.
 func (s *Store) CreateProject(ctx context.Context, p *Project, productionHost string) error {
 	p.CreatedAt = now()
 	p.UpdatedAt = p.CreatedAt
@@ -58,12 +58,9 @@ func (s *Store) CreateProject(ctx context.Context, p *Project, productionHost st
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO aliases (hostname, project_id, deployment_id, production) VALUES (?, ?, NULL, 1)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id) VALUES (?, ?, 'production', NULL)`,
 			productionHost, p.ID)
-		if isUniqueViolation(err) {
-			return ErrConflict
-		}
-		return err
+		return hostnameTaken(err)
 	})
 }
 
@@ -91,9 +88,10 @@ func (s *Store) ListProjects(ctx context.Context) ([]*Project, error) {
 	return out, rows.Err()
 }
 
-// UpdateProject replaces a project's settings. A rename moves its
-// production alias to newProductionHost.
-func (s *Store) UpdateProject(ctx context.Context, p *Project, oldProductionHost, newProductionHost string) error {
+// UpdateProject replaces a project's settings and moves its production
+// alias to productionHost, in one transaction: concurrent renames leave the
+// name and the alias of the same one.
+func (s *Store) UpdateProject(ctx context.Context, p *Project, productionHost string) error {
 	p.UpdatedAt = now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, framework = ?, root_directory = ?, install_command = ?, build_command = ?, updated_at = ? WHERE id = ?`,
@@ -107,25 +105,51 @@ func (s *Store) UpdateProject(ctx context.Context, p *Project, oldProductionHost
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		if oldProductionHost != newProductionHost {
-			_, err = tx.ExecContext(ctx, `UPDATE aliases SET hostname = ? WHERE hostname = ? AND project_id = ?`,
-				newProductionHost, oldProductionHost, p.ID)
-			if isUniqueViolation(err) {
-				return ErrConflict
-			}
+		res, err = tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND kind = 'production'`, productionHost, p.ID)
+		if err != nil {
+			return hostnameTaken(err)
 		}
-		return err
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		// A project whose alias lost a collision in the migration to one namespace gets it back.
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id) VALUES (?, ?, 'production', NULL)`, productionHost, p.ID)
+		return hostnameTaken(err)
 	})
 }
 
-// DeleteProject deletes a project; its env vars, deployments and aliases go with it.
-func (s *Store) DeleteProject(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, id)
+// DeleteProject deletes a project; its env vars, deployments and hostnames
+// go with it. It returns the ids of the deployments deleted, listed in the
+// same transaction.
+func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) {
+	var deleted []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM deployments WHERE project_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var d string
+			if err := rows.Scan(&d); err != nil {
+				rows.Close()
+				return err
+			}
+			deleted = append(deleted, d)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return deleted, nil
 }

@@ -88,9 +88,9 @@ func (s *Store) SetDeploymentSandbox(ctx context.Context, deploymentID string, s
 	return err
 }
 
-// DeploymentSandboxes returns the sandbox of every deployment that has one, by deployment id.
-func (s *Store) DeploymentSandboxes(ctx context.Context) (map[string]DeploymentSandbox, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT deployment_id, uid, limits FROM deployment_sandboxes`)
+// deploymentSandboxes returns the sandbox of every deployment that has one, by deployment id.
+func deploymentSandboxes(ctx context.Context, q queryer) (map[string]DeploymentSandbox, error) {
+	rows, err := q.QueryContext(ctx, `SELECT deployment_id, uid, limits FROM deployment_sandboxes`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,5 @@
 // Package store keeps the engine's state in an embedded SQLite database:
-// projects, env vars, deployments and aliases. Secret values arrive here
+// projects, env vars, deployments and the hostnames that route to them. Secret values arrive here
 // already sealed; the store never sees them in the clear.
 package store
 
@@ -18,6 +18,10 @@ var ErrNotFound = errors.New("not found")
 
 // ErrConflict is returned when a unique name or key would be duplicated.
 var ErrConflict = errors.New("conflict")
+
+// ErrHostnameTaken is the conflict of a hostname already in use, by another
+// project's alias or by a deployment's own host.
+var ErrHostnameTaken = fmt.Errorf("%w: the hostname is in use", ErrConflict)
 
 // Store is the engine's database.
 type Store struct {
@@ -116,6 +120,43 @@ var migrations = []string{
 	`ALTER TABLE deployments ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE deployments ADD COLUMN lease_until INTEGER;
 	CREATE INDEX deployments_queue ON deployments(state, created_at);`,
+	// One namespace of hostnames: a deployment's own host and a project's
+	// production alias (later custom domains and branch URLs) can never name
+	// the same host. routes_version counts changes to what the edge serves,
+	// kept by triggers so that no writer can forget it. Where an old alias
+	// collided with a deployment's host, the deployment (whose URL is
+	// immutable) keeps it.
+	`CREATE TABLE hostnames (
+		hostname TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL CHECK (kind IN ('deployment', 'production')),
+		deployment_id TEXT REFERENCES deployments(id) ON DELETE CASCADE,
+		CHECK (kind <> 'deployment' OR deployment_id IS NOT NULL)
+	);
+	CREATE INDEX hostnames_project ON hostnames(project_id, kind);
+	CREATE INDEX hostnames_deployment ON hostnames(deployment_id);
+	INSERT INTO hostnames (hostname, project_id, kind, deployment_id)
+		SELECT hostname, project_id, 'deployment', id FROM deployments;
+	INSERT OR IGNORE INTO hostnames (hostname, project_id, kind, deployment_id)
+		SELECT hostname, project_id, 'production', deployment_id FROM aliases;
+	DROP TABLE aliases;
+	CREATE TABLE routes_version (
+		singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+		version INTEGER NOT NULL
+	);
+	INSERT INTO routes_version (singleton, version) VALUES (1, 1);
+	CREATE TRIGGER hostnames_inserted AFTER INSERT ON hostnames
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER hostnames_updated AFTER UPDATE ON hostnames
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER hostnames_deleted AFTER DELETE ON hostnames
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER deployments_ready AFTER UPDATE OF state ON deployments
+		WHEN (OLD.state = 'READY') <> (NEW.state = 'READY')
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER projects_renamed AFTER UPDATE OF name ON projects
+		WHEN OLD.name <> NEW.name
+		BEGIN UPDATE routes_version SET version = version + 1; END;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -94,8 +94,10 @@ func TestDeleteProjectCascades(t *testing.T) {
 	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
 		t.Fatalf("production alias at %q, want d1", id)
 	}
-	if err := s.DeleteProject(ctx, "p1"); err != nil {
-		t.Fatal(err)
+	before, _ := s.RoutesVersion(ctx)
+	deleted, err := s.DeleteProject(ctx, "p1")
+	if err != nil || len(deleted) != 1 || deleted[0] != "d1" {
+		t.Fatalf("DeleteProject = %v, %v; want [d1]", deleted, err)
 	}
 	if _, err := s.GetDeployment(ctx, "d1"); !errors.Is(err, ErrNotFound) {
 		t.Fatal("deployment survived its project")
@@ -103,7 +105,7 @@ func TestDeleteProjectCascades(t *testing.T) {
 	if vars, _ := s.ListEnvVars(ctx, "p1"); len(vars) != 0 {
 		t.Fatal("env vars survived their project")
 	}
-	if aliases, _ := s.ListAliases(ctx); len(aliases) != 0 {
-		t.Fatal("aliases survived their project")
+	if routes, _ := s.ReadRoutes(ctx); len(routes.Routes) != 0 || routes.Version <= before {
+		t.Fatalf("hostnames survived their project (%+v) or the routes version stayed at %d", routes.Routes, before)
 	}
 }

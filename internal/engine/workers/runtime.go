@@ -10,6 +10,8 @@ package workers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,12 +73,16 @@ type Manager struct {
 
 	mu          sync.RWMutex
 	deployments map[string]*deployment
+	removed     map[string]bool // deleted deployments: never started again
 	closed      bool
 
 	stopReaper chan struct{}
 }
 
-var errShuttingDown = errors.New("the runtime is shutting down")
+var (
+	errShuttingDown = errors.New("the runtime is shutting down")
+	errRemoved      = errors.New("the deployment was deleted")
+)
 
 // New returns a Manager; it starts nothing until a request arrives.
 func New(cfg Config) *Manager {
@@ -101,6 +107,7 @@ func New(cfg Config) *Manager {
 		log:           logger.With("component", "runtime"),
 		bootstrapPath: filepath.Join(cfg.RunDir, bootstrapFileName),
 		deployments:   map[string]*deployment{},
+		removed:       map[string]bool{},
 		stopReaper:    make(chan struct{}),
 	}
 	go m.reapIdle()
@@ -134,7 +141,7 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody) (sent, ok bool) {
 	d, err := m.acquire(r.Context(), app)
 	if err != nil {
-		writeAcquireError(w, r, err)
+		m.writeAcquireError(w, r, app, err)
 		return false, false
 	}
 	defer d.release() // also when forward panics to abort a broken response
@@ -177,6 +184,10 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 			m.mu.Unlock()
 			return nil, errShuttingDown
 		}
+		if m.removed[app.ID] {
+			m.mu.Unlock()
+			return nil, errRemoved
+		}
 		d = m.deployments[app.ID]
 		if d == nil {
 			d = m.newDeployment(app)
@@ -199,14 +210,30 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 	return d, nil
 }
 
-func writeAcquireError(w http.ResponseWriter, r *http.Request, err error) {
+// writeAcquireError answers a request whose app could not be started. What the app printed may hold
+// secrets (a traceback with a database URL), so the client gets a generic answer with the request id;
+// the reason goes to the engine log and, with the id, to the deployment's log beside the app's output.
+func (m *Manager) writeAcquireError(w http.ResponseWriter, r *http.Request, app App, err error) {
 	switch {
 	case r.Context().Err() != nil:
 		// The client is gone: nobody to answer.
 	case errors.Is(err, errShuttingDown):
 		writeProblem(w, http.StatusServiceUnavailable, "the engine is shutting down")
+	case errors.Is(err, errRemoved):
+		writeProblem(w, http.StatusNotFound, "this deployment has been deleted")
 	default:
-		writeProblem(w, http.StatusBadGateway, err.Error()) // a *startError, which says what to look at
+		reason := err.Error()
+		var startErr *startError
+		if errors.As(err, &startErr) {
+			reason = startErr.reason
+		}
+		id := requestID(w)
+		m.log.Error("app failed to start", "deployment", app.ID, "request_id", id, "reason", reason)
+		if log, err := openLog(m.cfg.LogDir, app.ID); err == nil {
+			fmt.Fprintf(log, "ferry: request %s: the app failed to start: %s\n", id, reason)
+			log.Close()
+		}
+		writeProblem(w, http.StatusBadGateway, "the app failed to start; its owner can find the reason in the deployment's log")
 	}
 }
 
@@ -396,12 +423,34 @@ func isHopByHop(key string) bool {
 	return false
 }
 
+// RequestIDHeader carries the id of a request in its response, so that an error a user reports can be
+// found in the logs.
+const RequestIDHeader = "X-Ferry-Id"
+
+// NewRequestID returns a random request id.
+func NewRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// requestID is the id the edge gave the response, or a new one.
+func requestID(w http.ResponseWriter) string {
+	id := w.Header().Get(RequestIDHeader)
+	if id == "" {
+		id = NewRequestID()
+		w.Header().Set(RequestIDHeader, id)
+	}
+	return id
+}
+
 func writeProblem(w http.ResponseWriter, status int, message string) {
+	id := requestID(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	io.WriteString(w, "ferry: "+message+"\n")
+	_, _ = io.WriteString(w, "ferry: "+message+" (request "+id+")\n")
 }
 
 // Stop stops a deployment's processes (deployment deleted); no-op if not running.
@@ -419,6 +468,15 @@ func (m *Manager) Stop(id string) {
 	defer cancel()
 	d.terminate(ctx)
 	d.log.Info("deployment stopped")
+}
+
+// Remove stops a deleted deployment's processes for good: a request routed to it just before the delete
+// is refused rather than starting it again in a directory that is being removed.
+func (m *Manager) Remove(id string) {
+	m.mu.Lock()
+	m.removed[id] = true
+	m.mu.Unlock()
+	m.Stop(id)
 }
 
 // Running returns the ids of deployments with live processes, sorted.

@@ -431,15 +431,7 @@ func TestImportErrorAnswers502AndRetries(t *testing.T) {
 	dir := writeApp(t, map[string]string{"app.py": "import module_that_does_not_exist_xyz\n"})
 	h := newHarness(t, Config{}, App{Dir: dir})
 
-	resp, body := h.get(t, "/")
-	if resp.StatusCode != http.StatusBadGateway {
-		t.Fatalf("status %d, want 502: %s", resp.StatusCode, body)
-	}
-	for _, want := range []string{"failed to start", "module_that_does_not_exist_xyz"} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("502 body lacks %q:\n%s", want, body)
-		}
-	}
+	h.expectStartFailure(t, "module_that_does_not_exist_xyz")
 	if running := h.manager.Running(); len(running) != 0 {
 		t.Errorf("Running() = %v after a failed start", running)
 	}
@@ -454,10 +446,7 @@ func TestImportErrorAnswers502AndRetries(t *testing.T) {
 func TestMissingAttributeAnswers502(t *testing.T) {
 	requirePython(t)
 	h := newHarness(t, Config{}, App{Dir: writeApp(t, map[string]string{"app.py": "x = 1\n"}), Entrypoint: "app:application"})
-	resp, body := h.get(t, "/")
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "has no attribute 'application'") {
-		t.Fatalf("got %d:\n%s", resp.StatusCode, body)
-	}
+	h.expectStartFailure(t, "has no attribute 'application'")
 }
 
 func TestAppExceptionAnswers500WithTracebackInLog(t *testing.T) {
@@ -572,6 +561,19 @@ func TestStopKillsTheProcessGroup(t *testing.T) {
 
 	if again := h.info(t, "/").PPID; again == parent {
 		t.Errorf("served by the stopped parent %d", parent)
+	}
+}
+
+func TestRemovedDeploymentIsNotStartedAgain(t *testing.T) {
+	requirePython(t)
+	h := newHarness(t, Config{}, App{Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp})})
+	h.info(t, "/")
+	h.manager.Remove(h.app.ID)
+	if resp, body := h.get(t, "/"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("request to a removed deployment: %d %s", resp.StatusCode, body)
+	}
+	if running := h.manager.Running(); len(running) != 0 {
+		t.Errorf("Running() = %v after Remove", running)
 	}
 }
 
@@ -858,10 +860,7 @@ async def app(scope, receive, send):
         await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
 `
 	h := newHarness(t, Config{}, App{Kind: kindASGI, Dir: writeApp(t, map[string]string{"app.py": app})})
-	resp, body := h.get(t, "/")
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "database unreachable") {
-		t.Fatalf("%d:\n%s", resp.StatusCode, body)
-	}
+	h.expectStartFailure(t, "database unreachable")
 }
 
 func TestFastAPIApp(t *testing.T) {
@@ -1113,10 +1112,7 @@ class handler(BaseHTTPRequestHandler):
 func TestHandlerKindWithoutAHandlerClassAnswers502(t *testing.T) {
 	requirePython(t)
 	h := newHarness(t, Config{}, App{Kind: kindHandler, Entrypoint: "app:app", Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp})})
-	resp, body := h.get(t, "/")
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "'app:app' is not a subclass of http.server.BaseHTTPRequestHandler") {
-		t.Fatalf("%d:\n%s", resp.StatusCode, body)
-	}
+	h.expectStartFailure(t, "'app:app' is not a subclass of http.server.BaseHTTPRequestHandler")
 }
 
 func TestWorkersServeConcurrently(t *testing.T) {
@@ -1150,19 +1146,32 @@ def app(environ, start_response):
 func TestBadAppConfigurationAnswers502(t *testing.T) {
 	requirePython(t)
 	h := newHarness(t, Config{}, App{Dir: t.TempDir(), Kind: "cgi"})
-	resp, body := h.get(t, "/")
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), `unknown app kind "cgi"`) {
-		t.Fatalf("%d: %s", resp.StatusCode, body)
-	}
+	h.expectStartFailure(t, `unknown app kind "cgi"`)
 }
 
-func TestStartFailureShowsTheAppOutput(t *testing.T) {
+func TestStartFailureLogsTheAppOutput(t *testing.T) {
 	requirePython(t)
 	h := newHarness(t, Config{}, App{Dir: writeApp(t, map[string]string{"app.py": "print('hello from import')\nraise SystemExit(7)\n"})})
+	h.expectStartFailure(t, "hello from import", "exit status 1")
+}
+
+// expectStartFailure requests / from an app that cannot start: the client gets a generic 502 with
+// the request id, the deployment's log says why.
+func (h *harness) expectStartFailure(t *testing.T, inLog ...string) {
+	t.Helper()
 	resp, body := h.get(t, "/")
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "hello from import") ||
-		!strings.Contains(string(body), "exit status 1") {
+	id := resp.Header.Get(RequestIDHeader)
+	if resp.StatusCode != http.StatusBadGateway || id == "" || !strings.Contains(string(body), "(request "+id+")") {
 		t.Fatalf("%d:\n%s", resp.StatusCode, body)
+	}
+	appLog, _ := os.ReadFile(logPath(h.logDir, h.app.ID))
+	for _, want := range append(inLog, "request "+id+": the app failed to start") {
+		if strings.Contains(string(body), want) {
+			t.Errorf("502 body shows %q:\n%s", want, body)
+		}
+		if !strings.Contains(string(appLog), want) {
+			t.Errorf("deployment log lacks %q:\n%s", want, appLog)
+		}
 	}
 }
 

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func createProject(t *testing.T, s *Store, id, name string) {
+	t.Helper()
+	if err := s.CreateProject(context.Background(), &Project{ID: id, Name: name, Framework: "auto", RootDirectory: "."}, name+".localhost"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// claimBuild claims d, the only deployment waiting, as a build worker would.
+func claimBuild(t *testing.T, s *Store, d *Deployment) {
+	t.Helper()
+	claimed, err := s.ClaimDeployment(context.Background(), "test", time.Now().Add(time.Hour))
+	if err != nil || claimed == nil || claimed.ID != d.ID {
+		t.Fatalf("claim %s: %v, %v", d.ID, claimed, err)
+	}
+	d.ClaimedBy = claimed.ClaimedBy
+}
+
+func readyDeployment(t *testing.T, s *Store, projectID, id, host string) *Deployment {
+	t.Helper()
+	ctx := context.Background()
+	d := &Deployment{ID: id, ProjectID: projectID, Target: "production", State: "QUEUED", Hostname: host, Files: []byte("[]"), SealedEnv: []byte("x")}
+	if err := s.EnqueueDeployment(ctx, d, 1000); err != nil {
+		t.Fatal(err)
+	}
+	claimBuild(t, s, d)
+	if err := s.MarkReady(ctx, d, true); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestHostnamesAreOneNamespace(t *testing.T) {
+	s, ctx := openTest(t), context.Background()
+	createProject(t, s, "p1", "shop")
+	readyDeployment(t, s, "p1", "d1", "shop-abc.localhost")
+	before, _ := s.RoutesVersion(ctx)
+
+	// A project named after another's deployment host must not take it over.
+	err := s.CreateProject(ctx, &Project{ID: "p2", Name: "shop-abc", Framework: "auto", RootDirectory: "."}, "shop-abc.localhost")
+	if !errors.Is(err, ErrHostnameTaken) || !errors.Is(err, ErrConflict) {
+		t.Fatalf("create over a deployment host: %v, want ErrHostnameTaken", err)
+	}
+	if _, err := s.GetProject(ctx, "p2"); !errors.Is(err, ErrNotFound) {
+		t.Fatal("the refused project was stored")
+	}
+	// Nor by a rename.
+	createProject(t, s, "p3", "other")
+	p3, _ := s.GetProject(ctx, "p3")
+	p3.Name = "shop-abc"
+	if err := s.UpdateProject(ctx, p3, "shop-abc.localhost"); !errors.Is(err, ErrHostnameTaken) {
+		t.Fatalf("rename over a deployment host: %v, want ErrHostnameTaken", err)
+	}
+	if p, _ := s.GetProject(ctx, "p3"); p.Name != "other" {
+		t.Fatalf("refused rename changed the name to %q", p.Name)
+	}
+	routes, err := s.ReadRoutes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if routes.Version <= before {
+		t.Fatalf("routes version %d did not go up from %d", routes.Version, before)
+	}
+	got := map[string]string{}
+	for _, r := range routes.Routes {
+		id := ""
+		if r.Deployment != nil {
+			id = r.Deployment.ID
+		}
+		got[r.Hostname] = r.Kind + ":" + r.ProjectName + ":" + id
+	}
+	want := map[string]string{
+		"shop.localhost":     "production:shop:d1",
+		"shop-abc.localhost": "deployment:shop:d1",
+		"other.localhost":    "production:other:",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("routes %v, want %v", got, want)
+	}
+	for host, w := range want {
+		if got[host] != w {
+			t.Errorf("route %s = %q, want %q", host, got[host], w)
+		}
+	}
+}
+
+func TestRenameMovesTheProductionHost(t *testing.T) {
+	s, ctx := openTest(t), context.Background()
+	createProject(t, s, "p1", "old")
+	readyDeployment(t, s, "p1", "d1", "old-abc.localhost")
+	p, _ := s.GetProject(ctx, "p1")
+	p.Name = "new"
+	if err := s.UpdateProject(ctx, p, "new.localhost"); err != nil {
+		t.Fatal(err)
+	}
+	routes, _ := s.ReadRoutes(ctx)
+	hosts := map[string]bool{}
+	for _, r := range routes.Routes {
+		hosts[r.Hostname] = true
+	}
+	if !hosts["new.localhost"] || hosts["old.localhost"] || !hosts["old-abc.localhost"] {
+		t.Fatalf("hosts after rename: %v", hosts)
+	}
+	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
+		t.Fatalf("production at %q after rename, want d1", id)
+	}
+	gone := &Project{ID: "nope", Name: "x", Framework: "auto", RootDirectory: "."}
+	if err := s.UpdateProject(ctx, gone, "x.localhost"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of a missing project: %v", err)
+	}
+}
+
+func TestDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T) {
+	s, ctx := openTest(t), context.Background()
+	createProject(t, s, "p1", "app")
+	readyDeployment(t, s, "p1", "d1", "app-d1.localhost")
+	readyDeployment(t, s, "p1", "d2", "app-d2.localhost")
+	preview := &Deployment{ID: "d3", ProjectID: "p1", Target: "preview", State: "QUEUED", Hostname: "app-d3.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+	if err := s.EnqueueDeployment(ctx, preview, 1000); err != nil {
+		t.Fatal(err)
+	}
+	claimBuild(t, s, preview)
+	if err := s.MarkReady(ctx, preview, false); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d2" {
+		t.Fatalf("production at %q, want d2", id)
+	}
+	if err := s.DeleteDeployment(ctx, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
+		t.Fatalf("production at %q after deleting d2, want the previous production d1", id)
+	}
+	if err := s.DeleteDeployment(ctx, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "" {
+		t.Fatalf("production at %q with no production deployment left (a preview must not take it)", id)
+	}
+	if err := s.DeleteDeployment(ctx, "d1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	routes, _ := s.ReadRoutes(ctx)
+	for _, r := range routes.Routes {
+		if r.Hostname == "app-d1.localhost" || r.Hostname == "app-d2.localhost" {
+			t.Errorf("host of a deleted deployment still routed: %s", r.Hostname)
+		}
+	}
+}
+
+// A database of the first schema keeps its projects, deployments and
+// aliases when it moves to one namespace of hostnames.
+func TestMigrationToOneHostnameNamespaceKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ferry.db")
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		migrations[0],
+		`PRAGMA user_version = 1`,
+		`INSERT INTO projects VALUES ('p1', 'shop', 'auto', '.', NULL, NULL, '2026-01-01', '2026-01-01')`,
+		`INSERT INTO deployments (id, project_id, target, state, hostname, source_digest, files, sealed_env, created_at)
+			VALUES ('d1', 'p1', 'production', 'READY', 'shop-abc.localhost', 'x', '[]', 'x', '2026-01-01')`,
+		`INSERT INTO aliases VALUES ('shop.localhost', 'p1', 'd1', 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
+		t.Fatalf("production alias at %q after the migration, want d1", id)
+	}
+	routes, err := s.ReadRoutes(ctx)
+	if err != nil || len(routes.Routes) != 2 {
+		t.Fatalf("routes after the migration: %+v, %v", routes, err)
+	}
+}
