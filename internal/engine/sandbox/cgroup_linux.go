@@ -251,7 +251,8 @@ func (cg *cgroup) releaseThread(tid int) error {
 		return nil
 	}
 	for _, dir := range cg.tree.home {
-		if err := cg.write(dir, "tasks", strconv.Itoa(tid)); err != nil {
+		// ESRCH: the thread is gone already (a short command), and with it from the cgroup.
+		if err := cg.write(dir, "tasks", strconv.Itoa(tid)); err != nil && !errors.Is(err, unix.ESRCH) {
 			return err
 		}
 	}
@@ -268,7 +269,7 @@ func (cg *cgroup) oomKills() int {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	scanner := bufio.NewScanner(f)
 	for scanner.Scan() {
 		name, value, _ := strings.Cut(scanner.Text(), " ")

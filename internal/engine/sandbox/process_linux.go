@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -19,8 +21,10 @@ func (s *Sandbox) configure(cmd *exec.Cmd, spec Spec, cg *cgroup) error {
 	if s == nil {
 		return nil
 	}
-	if err := withRlimits(cmd, spec.Limits, cg); err != nil {
-		return err
+	if !s.directRlimits {
+		if err := withRlimits(cmd, spec.Limits, cg); err != nil {
+			return err
+		}
 	}
 	switch s.mode {
 	case ModeUIDs:
@@ -58,6 +62,12 @@ func (s *Sandbox) run(p *Process, spec Spec, started chan<- error) {
 	if err == nil {
 		err = p.cmd.Start()
 	}
+	if err == nil && s != nil && s.directRlimits {
+		if err = setRlimits(p.cmd.Process.Pid, spec.Limits, p.cgroup); err != nil {
+			_ = signalGroup(p.cmd.Process.Pid, os.Kill)
+			_ = p.cmd.Wait()
+		}
+	}
 	started <- err
 	if err != nil {
 		return
@@ -89,32 +99,80 @@ func (s *Sandbox) confineThread(spec Spec, cg *cgroup) error {
 	return s.landlock.restrictThread(spec)
 }
 
-// withRlimits makes cmd run through prlimit(1), which sets the limits that cgroups do not (or,
-// without cgroups, cannot) give, then execs the command; its children inherit them. The engine
-// cannot set them itself: prlimit(2) on a process of another uid takes CAP_SYS_RESOURCE, and
-// rlimits set before the fork would be the whole engine's.
+// rlimit is one resource limit a sandbox sets.
+type rlimit struct {
+	resource int
+	flag     string // prlimit(1)'s name for it
+	value    uint64
+}
+
+// rlimits are the limits that cgroups do not (or, without cgroups, cannot) give; children
+// inherit them.
+func rlimits(l Limits, cg *cgroup) []rlimit {
+	out := []rlimit{{unix.RLIMIT_CORE, "core", 0}}
+	add := func(resource int, flag string, value int64) {
+		if value > 0 {
+			out = append(out, rlimit{resource, flag, uint64(value)})
+		}
+	}
+	add(unix.RLIMIT_NOFILE, "nofile", l.OpenFiles)
+	add(unix.RLIMIT_NPROC, "nproc", l.Processes)
+	add(unix.RLIMIT_FSIZE, "fsize", l.FileMB<<20)
+	if (cg == nil || !cg.limitsMemory) && l.MemoryMB > 0 {
+		// Address space is a blunt stand-in for memory, so it gets headroom for thread stacks
+		// and mappings that are reserved but never used.
+		add(unix.RLIMIT_AS, "as", (l.MemoryMB+512)<<20)
+	}
+	return out
+}
+
+// setRlimits sets the limits on the started process, before it can have started much: an
+// exec that the engine's interpreter or shell has barely begun. Cgroups, where the engine has
+// them, hold memory and processes from the first instruction.
+func setRlimits(pid int, l Limits, cg *cgroup) error {
+	for _, r := range rlimits(l, cg) {
+		lim := unix.Rlimit{Cur: r.value, Max: r.value}
+		if err := unix.Prlimit(pid, r.resource, &lim, nil); err != nil {
+			return fmt.Errorf("set the sandbox's %s limit: %w", r.flag, err)
+		}
+	}
+	return nil
+}
+
+// withRlimits makes cmd run through prlimit(1), which sets the limits on itself and then execs
+// the command: for an engine that may not set them on a process of another uid (prlimit(2)
+// takes CAP_SYS_RESOURCE then), since rlimits set before the fork would be the whole engine's.
 func withRlimits(cmd *exec.Cmd, l Limits, cg *cgroup) error {
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		return errors.New("the sandbox needs prlimit (util-linux) to set resource limits: install util-linux")
 	}
-	args := []string{prlimit, "--core=0"}
-	add := func(flag string, value int64) {
-		if value > 0 {
-			args = append(args, fmt.Sprintf("--%s=%d", flag, value))
-		}
-	}
-	add("nofile", l.OpenFiles)
-	add("nproc", l.Processes)
-	add("fsize", l.FileMB<<20)
-	if (cg == nil || !cg.limitsMemory) && l.MemoryMB > 0 {
-		// Address space is a blunt stand-in for memory, so it gets headroom for thread stacks
-		// and mappings that are reserved but never used.
-		add("as", (l.MemoryMB+512)<<20)
+	args := []string{prlimit}
+	for _, r := range rlimits(l, cg) {
+		args = append(args, fmt.Sprintf("--%s=%d", r.flag, r.value))
 	}
 	cmd.Args = append(append(args, "--", cmd.Path), cmd.Args[1:]...)
 	cmd.Path = prlimit
 	return nil
+}
+
+// canSetRlimitsDirectly reports whether the engine may set rlimits on its sandboxes' processes:
+// they are of its own uid, or it has CAP_SYS_RESOURCE.
+func canSetRlimitsDirectly(mode Mode) bool {
+	if mode != ModeUIDs {
+		return true
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:\t"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && caps&(1<<unix.CAP_SYS_RESOURCE) != 0
+		}
+	}
+	return false
 }
 
 func signalGroup(pid int, sig os.Signal) error {

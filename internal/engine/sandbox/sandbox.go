@@ -99,8 +99,11 @@ type Sandbox struct {
 	lastUID  int
 	landlock landlockSupport
 	cgroups  *cgroupTree // nil when the engine may not create cgroups
-	started  atomic.Uint64
-	log      *slog.Logger
+	// directRlimits: the engine sets rlimits on a started process itself, rather than through
+	// a prlimit(1) exec in front of the command.
+	directRlimits bool
+	started       atomic.Uint64
+	log           *slog.Logger
 }
 
 // New checks what this kernel and user allow and returns a Sandbox of cfg.Mode, or of the
@@ -145,6 +148,7 @@ func New(cfg Config) (*Sandbox, error) {
 	if cfg.Name != "" {
 		s.cgroups = openCgroupTree(cfg.Name, logger)
 	}
+	s.directRlimits = canSetRlimitsDirectly(s.mode)
 	return s, nil
 }
 
@@ -276,9 +280,9 @@ func (s *Sandbox) Start(cmd *exec.Cmd, spec Spec) (*Process, error) {
 // InterpreterPaths are the directories a Python interpreter needs to read beyond the system's:
 // the installation it resolves to (a pyenv or Homebrew Python lives outside /usr).
 func InterpreterPaths(python string) []string {
-	real, err := filepath.EvalSymlinks(python)
+	resolved, err := filepath.EvalSymlinks(python)
 	if err != nil {
 		return nil
 	}
-	return []string{filepath.Dir(filepath.Dir(real))}
+	return []string{filepath.Dir(filepath.Dir(resolved))}
 }

@@ -3,36 +3,63 @@ package workers
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
-// sandboxes are what the benchmarks compare: no sandbox, and the user-namespace sandbox (PID
-// namespace, Landlock, cgroups or rlimits with the default project limits), which any user
-// can have; the uid of ModeUIDs adds nothing per request.
-func sandboxes(b *testing.B) []struct {
+// benchSandbox is one way of running the app that the benchmarks compare.
+type benchSandbox struct {
 	name    string
 	sandbox *sandbox.Sandbox
-} {
-	out := []struct {
-		name    string
-		sandbox *sandbox.Sandbox
-	}{{"sandbox=none", nil}}
-	sb, err := sandbox.New(sandbox.Config{Mode: sandbox.ModeUserNS, Name: "bench"})
-	if err != nil {
-		b.Logf("no sandbox to compare with: %v", err)
-		return out
-	}
-	b.Cleanup(sb.Close)
-	return append(out, struct {
-		name    string
-		sandbox *sandbox.Sandbox
-	}{"sandbox=" + string(sb.Mode()), sb})
 }
 
-// benchLimits are the default limits of a project.
-var benchLimits = sandbox.Limits{MemoryMB: 2048, CPU: 1, Processes: 256, OpenFiles: 4096}
+// sandboxes are what the benchmarks compare: no sandbox, the user-namespace sandbox (PID
+// namespace, Landlock, cgroups or rlimits with the default project limits), which any user can
+// have, and, as root, the per-project uids that an engine run as root uses.
+func sandboxes(b *testing.B) []benchSandbox {
+	out := []benchSandbox{{"sandbox=none", nil}}
+	for _, mode := range []sandbox.Mode{sandbox.ModeUserNS, sandbox.ModeUIDs} {
+		sb, err := sandbox.New(sandbox.Config{Mode: mode, Name: "bench-" + string(mode)})
+		if err != nil {
+			b.Logf("no sandbox mode %s to compare with: %v", mode, err)
+			continue
+		}
+		b.Cleanup(sb.Close)
+		out = append(out, benchSandbox{"sandbox=" + string(mode), sb})
+	}
+	return out
+}
+
+// benchHarness serves source in sb; with a uid of its own, the app and run directories are made
+// reachable for it, as the engine makes its data dir.
+func benchHarness(b *testing.B, sb *sandbox.Sandbox, source string) *harness {
+	dir := writeApp(b, map[string]string{"app.py": source})
+	app := App{Dir: dir, Limits: benchLimits}
+	if sb.SeparateIdentities() {
+		first, _ := sb.UIDRange()
+		app.Identity = sandbox.Identity{UID: first, GID: first}
+		for _, d := range []string{filepath.Dir(dir), dir} {
+			if err := os.Chmod(d, 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	h := newHarness(b, Config{Sandbox: sb}, app)
+	if sb.SeparateIdentities() {
+		if err := os.Chmod(h.manager.cfg.RunDir, 0o711); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return h
+}
+
+// benchLimits are the default limits of a project, but for CPU: every core, as the app has
+// without a sandbox, so that the comparison measures the sandbox's cost and not its quota.
+var benchLimits = sandbox.Limits{MemoryMB: 2048, CPU: float64(runtime.NumCPU()), Processes: 256, OpenFiles: 4096}
 
 const flaskHelloApp = `
 from flask import Flask
@@ -50,8 +77,7 @@ func BenchmarkFlaskHello(b *testing.B) {
 	requirePython(b, "flask")
 	for _, sb := range sandboxes(b) {
 		b.Run(sb.name, func(b *testing.B) {
-			h := newHarness(b, Config{Sandbox: sb.sandbox}, App{Dir: writeApp(b, map[string]string{"app.py": flaskHelloApp}), Limits: benchLimits})
-			benchmarkHello(b, h)
+			benchmarkHello(b, benchHarness(b, sb.sandbox, flaskHelloApp))
 		})
 	}
 }
@@ -70,8 +96,12 @@ func benchmarkHello(b *testing.B, h *harness) {
 				b.Error(err)
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			_, err = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if err != nil {
+				b.Error(err)
+				return
+			}
 			if resp.StatusCode != http.StatusOK {
 				b.Errorf("status %d", resp.StatusCode)
 				return
@@ -96,7 +126,7 @@ func BenchmarkColdStart(b *testing.B) {
 			}
 			for _, sb := range sandboxes(b) {
 				b.Run(sb.name, func(b *testing.B) {
-					h := newHarness(b, Config{Sandbox: sb.sandbox}, App{Dir: writeApp(b, map[string]string{"app.py": app.source}), Limits: benchLimits})
+					h := benchHarness(b, sb.sandbox, app.source)
 					for b.Loop() {
 						b.StopTimer()
 						h.manager.Stop(h.app.ID)
