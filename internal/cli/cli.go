@@ -50,7 +50,7 @@ func Run(args []string) int {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		_, _ = fmt.Fprint(stderr, usage) // nowhere left to report a failed write
 		return 2
 	}
 	var err error
@@ -62,18 +62,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "stop":
 		err = stop(args[1:], stdout)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "ferry", version.String())
+		_, err = fmt.Fprintln(stdout, "ferry", version.String())
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		_, err = fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "ferry: unknown command %q\n\n%s", args[0], usage)
+		_, _ = fmt.Fprintf(stderr, "ferry: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "ferry:", err)
+		_, _ = fmt.Fprintln(stderr, "ferry:", err)
 		return 1
 	}
 	return 0
@@ -263,8 +263,8 @@ func stop(args []string, stdout io.Writer) error {
 	ctx := context.Background()
 	e, err := launcher.Find(ctx, *dataDir)
 	if errors.Is(err, launcher.ErrNotRunning) {
-		fmt.Fprintln(stdout, "no engine is running on", *dataDir)
-		return nil
+		_, err := fmt.Fprintln(stdout, "no engine is running on", *dataDir)
+		return err
 	}
 	if err != nil {
 		return err
@@ -278,9 +278,9 @@ func stop(args []string, stdout io.Writer) error {
 	}
 	// The engine releases its socket when it has stopped.
 	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(e.SocketPath); err != nil {
-			fmt.Fprintf(stdout, "stopped the engine of %s (pid %d)\n", e.Health.DataDir, e.Health.PID)
-			return nil
+		if _, err := os.Stat(e.SocketPath); errors.Is(err, os.ErrNotExist) {
+			_, err := fmt.Fprintf(stdout, "stopped the engine of %s (pid %d)\n", e.Health.DataDir, e.Health.PID)
+			return err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

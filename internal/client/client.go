@@ -211,7 +211,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end or abandoned; nothing to report
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return decodeError(resp)

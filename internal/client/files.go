@@ -179,7 +179,7 @@ func hashFile(name string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
@@ -202,7 +202,7 @@ func SourceDigest(files []api.File) string {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
 	h := sha256.New()
 	for _, f := range sorted {
-		fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
+		_, _ = fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -128,7 +128,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if !locked {
 		return fmt.Errorf("%w (%s): stop it first (ferry stop --data-dir %s), or use another data dir", ErrLocked, dataDir, dataDir)
 	}
-	defer lock.Unlock()
+	defer func() {
+		if err := lock.Unlock(); err != nil {
+			log.Warn("unlocking the data dir", "error", err)
+		}
+	}()
 
 	mode, err := sandbox.ParseMode(cfg.SandboxMode)
 	if err != nil {
@@ -155,7 +159,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the metadata store", "error", err)
+		}
+	}()
 	box, err := openSecrets(ctx, filepath.Join(dataDir, KeyName), filepath.Join(dataDir, DBName), st)
 	if err != nil {
 		return err
@@ -169,7 +177,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("serve apps on %s: %w (set http_address / FERRY_HTTP_ADDRESS to a free address)", cfg.HTTPAddress, err)
 	}
-	defer edgeListener.Close()
+	defer func() { _ = edgeListener.Close() }() // for the early returns; the server closes it once serving
 	_, port, _ := net.SplitHostPort(edgeListener.Addr().String())
 	appURL := func(host string) string {
 		if port == "80" {
@@ -238,7 +246,7 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 
 	socketPath := filepath.Join(dataDir, SocketName)
-	os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock
+	_ = os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock (if it stays, Listen says so)
 	socketListener, err := net.Listen("unix", socketPath)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", socketPath, err)
@@ -246,7 +254,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.Chmod(socketPath, 0o600); err != nil {
 		return err
 	}
-	defer os.Remove(socketPath)
+	defer func() { _ = os.Remove(socketPath) }() // usually gone already: closing the listener unlinks it
 	socketListener = jail.GuardListener(socketListener)
 
 	servers := []*http.Server{
@@ -300,11 +308,15 @@ func Run(ctx context.Context, cfg Config) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, srv := range servers {
-		srv.Shutdown(shutdownCtx)
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("stopping a server: connections were cut", "error", err)
+		}
 	}
 	wg.Wait()
 	deployments.Wait()
-	rt.Shutdown(shutdownCtx)
+	if err := rt.Shutdown(shutdownCtx); err != nil {
+		log.Warn("stopping the apps", "error", err)
+	}
 	log.Info("engine stopped")
 	return runErr
 }

@@ -170,7 +170,7 @@ func clientKey(remoteAddr string) string {
 func writeAuthError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "{\"code\":%q,\"message\":%q}\n", code, message)
+	_, _ = fmt.Fprintf(w, "{\"code\":%q,\"message\":%q}\n", code, message) // a failed write means the client has gone
 }
 
 // exposedWithoutTLS reports whether an API listener is reachable from other

@@ -86,7 +86,8 @@ func Ensure(ctx context.Context, opts Options) (*Engine, error) {
 	if _, err := lock.TryLockContext(lockCtx, 50*time.Millisecond); err != nil {
 		return nil, fmt.Errorf("wait for another process starting the engine of %s: %w", dataDir, err)
 	}
-	defer lock.Unlock()
+	// Failing to unlock should not fail a start that worked: the lock goes with the process at the latest.
+	defer func() { _ = lock.Unlock() }()
 	if e, err := probe(ctx, socket, opts.Version); e != nil || err != nil {
 		return e, err
 	}
@@ -136,7 +137,7 @@ func start(ctx context.Context, dataDir, socket string, opts Options) (*Engine, 
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }() // the engine writes through its own descriptor
 	offset, _ := logFile.Seek(0, 2)
 
 	cmd := exec.Command(exe, args...)

@@ -75,10 +75,14 @@ func (r *deploymentResource) Metadata(_ context.Context, req resource.MetadataRe
 }
 
 func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	timeoutsAttr := timeouts.Attributes(ctx, timeouts.Opts{
+	timeoutsAttr, ok := timeouts.Attributes(ctx, timeouts.Opts{
 		Create:            true,
 		CreateDescription: "How long to wait for the build to finish, such as `\"30m\"`. Defaults to `15m`.",
 	}).(schema.SingleNestedAttribute)
+	if !ok {
+		resp.Diagnostics.AddError("Internal error in the provider", "The timeouts block of ferry_deployment is not a single nested attribute. Please report this to the provider's developers.")
+		return
+	}
 	timeoutsAttr.MarkdownDescription = "Operation timeouts."
 
 	resp.Schema = schema.Schema{

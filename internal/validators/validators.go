@@ -75,7 +75,7 @@ func checkProjectName(name string) string {
 		return fmt.Sprintf("The project name %q has two hyphens in a row; use single hyphens. %s", name, rule)
 	}
 	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
 			hint := ""
 			if lower := strings.ToLower(name); lower != name && checkProjectName(lower) == "" {
 				hint = fmt.Sprintf(" Did you mean %q?", lower)

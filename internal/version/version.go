@@ -28,7 +28,7 @@ var fingerprint = sync.OnceValue(func() string {
 	if err != nil {
 		return Version
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return Version

@@ -14,21 +14,21 @@ func DefaultMaxLimits() api.Limits {
 }
 
 // validateLimits refuses limits outside [minimum, the engine's maximum].
-func validateLimits(l *api.Limits, max api.Limits) error {
+func validateLimits(l *api.Limits, maxima api.Limits) error {
 	if l == nil {
 		return nil
 	}
 	switch {
-	case l.MemoryMB != 0 && (l.MemoryMB < api.MinMemoryMB || l.MemoryMB > max.MemoryMB):
-		return badRequest("limits.memory_mb", "memory_mb %d is out of range: give %d to %d (MB)", l.MemoryMB, api.MinMemoryMB, max.MemoryMB)
-	case l.CPU != 0 && (l.CPU < api.MinCPU || l.CPU > max.CPU):
-		return badRequest("limits.cpu", "cpu %g is out of range: give %g to %g (cores)", l.CPU, api.MinCPU, max.CPU)
-	case l.Processes != 0 && (l.Processes < api.MinProcesses || l.Processes > max.Processes):
-		return badRequest("limits.processes", "processes %d is out of range: give %d to %d", l.Processes, api.MinProcesses, max.Processes)
-	case l.OpenFiles != 0 && (l.OpenFiles < api.MinOpenFiles || l.OpenFiles > max.OpenFiles):
-		return badRequest("limits.open_files", "open_files %d is out of range: give %d to %d", l.OpenFiles, api.MinOpenFiles, max.OpenFiles)
-	case l.BuildMinutes != 0 && (l.BuildMinutes < api.MinBuildMinutes || l.BuildMinutes > max.BuildMinutes):
-		return badRequest("limits.build_minutes", "build_minutes %d is out of range: give %d to %d (the engine's --build-timeout)", l.BuildMinutes, api.MinBuildMinutes, max.BuildMinutes)
+	case l.MemoryMB != 0 && (l.MemoryMB < api.MinMemoryMB || l.MemoryMB > maxima.MemoryMB):
+		return badRequest("limits.memory_mb", "memory_mb %d is out of range: give %d to %d (MB)", l.MemoryMB, api.MinMemoryMB, maxima.MemoryMB)
+	case l.CPU != 0 && (l.CPU < api.MinCPU || l.CPU > maxima.CPU):
+		return badRequest("limits.cpu", "cpu %g is out of range: give %g to %g (cores)", l.CPU, api.MinCPU, maxima.CPU)
+	case l.Processes != 0 && (l.Processes < api.MinProcesses || l.Processes > maxima.Processes):
+		return badRequest("limits.processes", "processes %d is out of range: give %d to %d", l.Processes, api.MinProcesses, maxima.Processes)
+	case l.OpenFiles != 0 && (l.OpenFiles < api.MinOpenFiles || l.OpenFiles > maxima.OpenFiles):
+		return badRequest("limits.open_files", "open_files %d is out of range: give %d to %d", l.OpenFiles, api.MinOpenFiles, maxima.OpenFiles)
+	case l.BuildMinutes != 0 && (l.BuildMinutes < api.MinBuildMinutes || l.BuildMinutes > maxima.BuildMinutes):
+		return badRequest("limits.build_minutes", "build_minutes %d is out of range: give %d to %d (the engine's --build-timeout)", l.BuildMinutes, api.MinBuildMinutes, maxima.BuildMinutes)
 	}
 	return nil
 }

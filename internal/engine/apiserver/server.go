@@ -97,9 +97,16 @@ func (s *Server) handle(method, pattern string, h handlerFunc) {
 			w.WriteHeader(status)
 			return
 		}
+		// Encoded before the status is sent, so that a value that cannot be
+		// encoded is an internal error rather than an empty success.
+		data, err := json.Marshal(body)
+		if err != nil {
+			s.writeFailure(w, r, fmt.Errorf("encoding the answer to %s %s: %w", r.Method, r.URL.Path, err))
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(body)
+		_, _ = w.Write(append(data, '\n')) // a failed write means the client has gone
 	})
 }
 
@@ -148,7 +155,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 func writeError(w http.ResponseWriter, status int, e *api.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(e)
+	_ = json.NewEncoder(w).Encode(e) // an api.Error always encodes; a failed write means the client has gone
 }
 
 // decode reads a JSON body strictly: unknown fields are refused, so that a

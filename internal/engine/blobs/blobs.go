@@ -77,10 +77,11 @@ func (s *Store) Put(digest string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	// Gone once renamed into place; otherwise a best-effort cleanup.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the copy error is the one to report
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -102,13 +103,13 @@ func (s *Store) CopyTo(digest, path string, mode fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }() // read-only
 	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
 	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
+		_ = dst.Close() // the copy error is the one to report
 		return err
 	}
 	return dst.Close()

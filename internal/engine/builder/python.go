@@ -67,7 +67,7 @@ func (b *builder) runHelper(ctx context.Context, answer any, command string, arg
 	// The helper creates the file: it runs as the project's user, which may not write the engine's.
 	b.commands++
 	resultPath := filepath.Join(b.venvDir, fmt.Sprintf(".ferry-build-%d.json", b.commands))
-	defer os.Remove(resultPath)
+	defer func() { _ = os.Remove(resultPath) }() // best effort: absent if the helper ended early
 
 	helperArgs := append([]string{"-c", helperSource, command, resultPath}, args...)
 	if err := b.run(ctx, b.appDir, b.venvPython, helperArgs...); err != nil {

@@ -34,7 +34,7 @@ func (r *Router) bufferBody(req *http.Request, rc *http.ResponseController) (io.
 	if err != nil {
 		return nil, r.readFailure(err)
 	}
-	var buffered io.ReadCloser = io.NopCloser(bytes.NewReader(inMemory.Bytes()))
+	buffered := io.NopCloser(bytes.NewReader(inMemory.Bytes()))
 	if n == memoryBodyLimit {
 		file, err := r.spill(inMemory.Bytes(), src)
 		if err != nil {
@@ -42,12 +42,12 @@ func (r *Router) bufferBody(req *http.Request, rc *http.ResponseController) (io.
 		}
 		info, err := file.Stat()
 		if err != nil {
-			file.Close()
+			_ = file.Close() // unlinked: closing frees it
 			return nil, r.readFailure(err)
 		}
 		n = info.Size()
 		if n > limit {
-			file.Close()
+			_ = file.Close() // unlinked: closing frees it
 			return nil, http.StatusRequestEntityTooLarge
 		}
 		buffered = file
@@ -66,19 +66,19 @@ func (r *Router) spill(head []byte, src io.Reader) (*os.File, error) {
 		return nil, err
 	}
 	if err := os.Remove(file.Name()); err != nil {
-		file.Close()
+		_ = file.Close() // unlinked: closing frees it
 		return nil, err
 	}
 	if _, err := file.Write(head); err != nil {
-		file.Close()
+		_ = file.Close() // unlinked: closing frees it
 		return nil, err
 	}
 	if _, err := io.Copy(file, src); err != nil {
-		file.Close()
+		_ = file.Close() // unlinked: closing frees it
 		return nil, err
 	}
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		file.Close()
+		_ = file.Close() // unlinked: closing frees it
 		return nil, err
 	}
 	return file, nil

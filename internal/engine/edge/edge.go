@@ -241,7 +241,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "ferry: "+http.StatusText(status)+bodyAdvice(status, r.cfg.MaxBodySize), status)
 		return
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }() // in memory, or an unlinked file only read
 	r.cfg.Runtime.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, timeout: r.cfg.WriteTimeout}, req, *rt.app)
 }
 

@@ -74,7 +74,7 @@ func (l landlockSupport) restrictThread(spec Spec) error {
 	if err != nil {
 		return fmt.Errorf("create the Landlock ruleset: %w", err)
 	}
-	defer unix.Close(ruleset)
+	defer func() { _ = unix.Close(ruleset) }() // only read by the kernel; restrict_self has taken it in
 	add := func(path string, access uint64, required bool) error {
 		fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -83,7 +83,7 @@ func (l landlockSupport) restrictThread(spec Spec) error {
 			}
 			return fmt.Errorf("sandbox path %s: %w", path, err)
 		}
-		defer unix.Close(fd)
+		defer func() { _ = unix.Close(fd) }() // an O_PATH descriptor
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
 			return fmt.Errorf("sandbox path %s: %w", path, err)

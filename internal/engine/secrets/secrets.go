@@ -65,12 +65,23 @@ func CreateKey(path string) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create key file %s: %w", path, err)
 	}
+	// Nothing is sealed with the key yet: on failure leave no partial key
+	// file behind, which the next start would take for a damaged one.
+	fail := func(err error) (*Box, error) {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("write key file %s: %w", path, err)
+	}
 	if _, err := f.Write(key); err != nil {
-		f.Close()
-		return nil, err
+		return fail(err)
+	}
+	// On disk before anything is sealed with it.
+	if err := f.Sync(); err != nil {
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, err
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("write key file %s: %w", path, err)
 	}
 	return New(key)
 }

@@ -74,7 +74,7 @@ func queryDeployments(ctx context.Context, q queryer, where string, args ...any)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
 	var out []*Deployment
 	for rows.Next() {
 		d, err := scanDeployment(rows)

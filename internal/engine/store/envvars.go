@@ -62,7 +62,7 @@ func checkNoDuplicate(ctx context.Context, tx *sql.Tx, v *EnvVar) error {
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
 	for rows.Next() {
 		other, err := scanEnvVar(rows)
 		if err != nil {
@@ -124,7 +124,7 @@ func (s *Store) ListEnvVars(ctx context.Context, projectID string) ([]*EnvVar, e
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
 	var out []*EnvVar
 	for rows.Next() {
 		v, err := scanEnvVar(rows)

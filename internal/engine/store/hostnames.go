@@ -68,7 +68,7 @@ func (s *Store) ReadRoutes(ctx context.Context) (*Routes, error) {
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
 		for rows.Next() {
 			var r Route
 			var deploymentID string

@@ -76,7 +76,7 @@ func (s *Store) ListProjects(ctx context.Context) ([]*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
 	var out []*Project
 	for rows.Next() {
 		p, err := scanProject(rows)
@@ -131,7 +131,7 @@ func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) 
 		for rows.Next() {
 			var d string
 			if err := rows.Scan(&d); err != nil {
-				rows.Close()
+				_ = rows.Close() // the scan error is the one to report
 				return err
 			}
 			deleted = append(deleted, d)

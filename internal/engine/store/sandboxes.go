@@ -94,7 +94,7 @@ func deploymentSandboxes(ctx context.Context, q queryer) (map[string]DeploymentS
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
 	out := map[string]DeploymentSandbox{}
 	for rows.Next() {
 		var id, raw string

@@ -40,7 +40,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		_ = db.Close() // the migration error is the one to report
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	return s, nil
@@ -173,12 +173,10 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
+			return rollback(tx, fmt.Errorf("migration %d: %w", i+1, err))
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-			tx.Rollback()
-			return err
+			return rollback(tx, err)
 		}
 		if err := tx.Commit(); err != nil {
 			return err
@@ -194,10 +192,19 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
+		return rollback(tx, err)
 	}
 	return tx.Commit()
+}
+
+// rollback rolls tx back after err and returns err, joined with the
+// rollback's own failure if any: the one connection may then be unusable,
+// which the caller should hear of.
+func rollback(tx *sql.Tx, err error) error {
+	if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+		return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
+	}
+	return err
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -97,8 +98,13 @@ func dialWorker(w *workerConns) (*backendConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	unixConn, ok := conn.(*net.UnixConn)
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("dial %s: a %T, not a unix socket connection", w.socketPath, conn)
+	}
 	return &backendConn{
-		conn:   conn.(*net.UnixConn),
+		conn:   unixConn,
 		reader: bufio.NewReaderSize(conn, 32<<10),
 		worker: w,
 	}, nil
@@ -121,11 +127,12 @@ func (p *pool) put(c *backendConn, reusable bool) {
 		w.idle = nil
 	}
 	p.mu.Unlock()
+	// Closing a connection we are done with has nothing to report.
 	if c != nil {
-		c.conn.Close()
+		_ = c.conn.Close()
 	}
 	for _, idle := range stale {
-		idle.conn.Close()
+		_ = idle.conn.Close()
 	}
 	<-p.slots
 }
@@ -141,7 +148,7 @@ func (p *pool) close() {
 	close(p.stopped)
 	for _, w := range p.workers {
 		for _, c := range w.idle {
-			c.conn.Close()
+			_ = c.conn.Close() // idle: nothing in flight to lose
 		}
 		w.idle = nil
 	}

@@ -176,7 +176,7 @@ func (d *deployment) launch() error {
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }() // ours is only for Stat; the process writes through its own descriptor
 	logInfo, err := logFile.Stat()
 	if err != nil {
 		return err
@@ -185,9 +185,9 @@ func (d *deployment) launch() error {
 	if err != nil {
 		return err
 	}
-	defer appEnd.Close()
+	defer func() { _ = appEnd.Close() }() // the process has its copy once started
 	control, err := net.FileConn(engineEnd)
-	engineEnd.Close()
+	_ = engineEnd.Close() // control holds a duplicate
 	if err != nil {
 		return err
 	}
@@ -216,12 +216,12 @@ func (d *deployment) launch() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stopping {
-		control.Close()
+		_ = control.Close() // never used
 		return errDeploymentStopped
 	}
 	proc, err := d.m.cfg.Sandbox.Start(cmd, spec)
 	if err != nil {
-		control.Close()
+		_ = control.Close() // never used; the start error is the one to report
 		return err
 	}
 	d.proc = proc
@@ -288,9 +288,9 @@ func (m *Manager) ensureBootstrap() error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone once renamed; otherwise a best-effort cleanup
 	if _, err := tmp.Write(bootstrapSource); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write error is the one to report
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -325,9 +325,10 @@ func openLog(dir, id string) (*os.File, error) {
 
 // awaitReady waits for the bootstrap's "ready" line on the control socket.
 func (d *deployment) awaitReady() error {
-	d.control.SetReadDeadline(time.Now().Add(readyTimeout))
+	// A deadline fails to set only on a closed socket, whose read then fails.
+	_ = d.control.SetReadDeadline(time.Now().Add(readyTimeout))
 	line, err := bufio.NewReader(d.control).ReadString('\n')
-	d.control.SetReadDeadline(time.Time{})
+	_ = d.control.SetReadDeadline(time.Time{})
 	if err == nil && line == "ready\n" {
 		return nil
 	}
@@ -362,7 +363,7 @@ func (d *deployment) watch() {
 	d.m.forget(d)
 	d.pool.close()
 	d.proc.Kill() // workers, and anything the app started, go too
-	d.control.Close()
+	_ = d.control.Close()
 	if err := os.RemoveAll(d.runDir); err != nil {
 		d.log.Warn("could not remove an instance's directory", "error", err)
 	}
@@ -429,7 +430,7 @@ func logTail(dir, id string, offset int64) string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	info, err := f.Stat()
 	if err != nil {
 		return ""

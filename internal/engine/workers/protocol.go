@@ -79,8 +79,9 @@ type frameHeader struct {
 	length int
 }
 
-func appendFrameHeader(b []byte, typ, flags byte, count int, length int) []byte {
-	b = append(b, typ, flags)
+// appendFrameHeader appends a frame header with no flags; appendRequest sets a HEAD's in place.
+func appendFrameHeader(b []byte, typ byte, count int, length int) []byte {
+	b = append(b, typ, 0)
 	b = binary.BigEndian.AppendUint16(b, uint16(count))
 	return binary.BigEndian.AppendUint32(b, uint32(length))
 }
@@ -122,7 +123,7 @@ func (h *headBuilder) pair(key, value string) {
 // the whole body with its END. hasBody false marks a request without a body at all.
 func appendRequest(b []byte, r *http.Request, kind string, hasBody bool, body []byte) ([]byte, error) {
 	start := len(b)
-	h := headBuilder{buf: appendFrameHeader(b, frameHead, 0, 0, 0)}
+	h := headBuilder{buf: appendFrameHeader(b, frameHead, 0, 0)}
 	switch kind {
 	case kindASGI:
 		addASGIFields(&h, r)
@@ -157,10 +158,10 @@ func appendRequest(b []byte, r *http.Request, kind string, hasBody bool, body []
 	b = h.buf
 	if body != nil {
 		if len(body) > 0 {
-			b = appendFrameHeader(b, frameBody, 0, 0, len(body))
+			b = appendFrameHeader(b, frameBody, 0, len(body))
 			b = append(b, body...)
 		}
-		b = appendFrameHeader(b, frameEnd, 0, 0, 0)
+		b = appendFrameHeader(b, frameEnd, 0, 0)
 	}
 	return b, nil
 }
@@ -385,7 +386,7 @@ func readResponseHead(r *bufio.Reader, head *responseHead) error {
 		if payload, err = r.Peek(h.length); err != nil {
 			return err
 		}
-		defer r.Discard(h.length)
+		defer func() { _, _ = r.Discard(h.length) }() // peeked, so buffered: it cannot fail
 	} else {
 		payload = make([]byte, h.length)
 		if _, err := io.ReadFull(r, payload); err != nil {
@@ -423,7 +424,7 @@ func copyFrame(w io.Writer, r *bufio.Reader, n int) (readErr, writeErr error) {
 		if writeErr == nil {
 			_, writeErr = w.Write(chunk)
 		}
-		r.Discard(len(chunk))
+		_, _ = r.Discard(len(chunk)) // peeked, so buffered: it cannot fail
 		n -= len(chunk)
 	}
 	return nil, writeErr
@@ -435,13 +436,13 @@ func streamBody(w io.Writer, body io.Reader) (readErr, writeErr error) {
 	for {
 		n, err := body.Read(buf[frameHeaderSize:])
 		if n > 0 {
-			appendFrameHeader(buf[:0], frameBody, 0, 0, n)
+			appendFrameHeader(buf[:0], frameBody, 0, n)
 			if _, werr := w.Write(buf[:frameHeaderSize+n]); werr != nil {
 				return nil, werr
 			}
 		}
 		if err == io.EOF {
-			_, werr := w.Write(appendFrameHeader(buf[:0], frameEnd, 0, 0, 0))
+			_, werr := w.Write(appendFrameHeader(buf[:0], frameEnd, 0, 0))
 			return nil, werr
 		}
 		if err != nil {

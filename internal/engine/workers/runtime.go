@@ -229,9 +229,13 @@ func (m *Manager) writeAcquireError(w http.ResponseWriter, r *http.Request, app 
 		}
 		id := requestID(w)
 		m.log.Error("app failed to start", "deployment", app.ID, "request_id", id, "reason", reason)
-		if log, err := openLog(m.cfg.LogDir, app.ID); err == nil {
-			fmt.Fprintf(log, "ferry: request %s: the app failed to start: %s\n", id, reason)
-			log.Close()
+		log, err := openLog(m.cfg.LogDir, app.ID)
+		if err == nil {
+			_, err = fmt.Fprintf(log, "ferry: request %s: the app failed to start: %s\n", id, reason)
+			err = errors.Join(err, log.Close())
+		}
+		if err != nil {
+			m.log.Warn("could not write the failure to the deployment's log", "deployment", app.ID, "error", err)
 		}
 		writeProblem(w, http.StatusBadGateway, "the app failed to start; its owner can find the reason in the deployment's log")
 	}
@@ -317,9 +321,10 @@ func (d *deployment) reportFailure(w http.ResponseWriter, r *http.Request, ex ex
 
 // exchange sends r on c and copies the response to w.
 func (d *deployment) exchange(w http.ResponseWriter, r *http.Request, c *backendConn, body requestBody) exchangeResult {
-	c.conn.SetDeadline(time.Now().Add(d.m.cfg.MaxDuration))
+	// A deadline fails to set only on a closed connection, whose I/O then fails.
+	_ = c.conn.SetDeadline(time.Now().Add(d.m.cfg.MaxDuration))
 	stopWatching := context.AfterFunc(r.Context(), func() {
-		c.conn.SetDeadline(time.Unix(1, 0)) // the client is gone: unblock the worker I/O below
+		_ = c.conn.SetDeadline(time.Unix(1, 0)) // the client is gone: unblock the worker I/O below
 	})
 	ex := d.send(w, r, c, body)
 	if !stopWatching() {
@@ -343,7 +348,7 @@ func (d *deployment) send(w http.ResponseWriter, r *http.Request, c *backendConn
 		go func() {
 			readErr, writeErr := streamBody(c.conn, r.Body)
 			if readErr != nil {
-				c.conn.Close() // the worker cannot be told the body broke off; it sees EOF instead
+				_ = c.conn.Close() // the worker cannot be told the body broke off; it sees EOF instead
 			}
 			bodyDone <- errors.Join(readErr, writeErr)
 		}()
@@ -357,8 +362,10 @@ func (d *deployment) send(w http.ResponseWriter, r *http.Request, c *backendConn
 		default:
 			// The app answered without reading the whole body: drop the connection rather than send the
 			// rest; the writer stops at its next write.
-			c.conn.Close()
-			<-bodyDone
+			_ = c.conn.Close()
+			if err := <-bodyDone; err != nil { // expected: its connection is closed
+				d.log.Debug("request body cut off: the app answered without reading all of it", "error", err)
+			}
 			ex.reusable = false
 		}
 	}
@@ -403,7 +410,7 @@ func (d *deployment) copyResponse(w http.ResponseWriter, c *backendConn) exchang
 				if flusher == nil {
 					flusher = http.NewResponseController(w)
 				}
-				flusher.Flush()
+				_ = flusher.Flush() // a client that has gone shows at the next write
 			}
 		case frameEnd:
 			return exchangeResult{reusable: true, responseStarted: true}

@@ -32,7 +32,11 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		defer os.RemoveAll(tmp)
+		defer func() {
+			if err := os.RemoveAll(tmp); err != nil {
+				log.Print(err)
+			}
+		}()
 		*runDir = tmp
 	}
 	manager := workers.New(workers.Config{
@@ -57,8 +61,12 @@ func main() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		server.Shutdown(shutdownCtx)
-		manager.Shutdown(shutdownCtx)
+		if err := server.Shutdown(shutdownCtx); err != nil {
+			log.Print("server shutdown: ", err)
+		}
+		if err := manager.Shutdown(shutdownCtx); err != nil {
+			log.Print("workers shutdown: ", err)
+		}
 	}()
 	if err := server.ListenAndServe(); err != http.ErrServerClosed {
 		log.Fatal(err)
