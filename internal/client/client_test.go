@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -215,12 +214,7 @@ func TestHealthRefusesOtherAPIVersion(t *testing.T) {
 // only after the first attempts, which fail to dial: a POST may be retried
 // then, since the engine cannot have seen it.
 func TestUnixSocketDialAndPostRetryBeforeSending(t *testing.T) {
-	dir, err := os.MkdirTemp("", "ferry")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	socket := filepath.Join(dir, "engine.sock")
+	socket := filepath.Join(t.TempDir(), "engine.sock")
 
 	var hosts []string
 	var mu sync.Mutex
@@ -230,7 +224,7 @@ func TestUnixSocketDialAndPostRetryBeforeSending(t *testing.T) {
 		mu.Unlock()
 		writeJSON(w, 201, api.Project{ID: "p1", Name: "hello"})
 	})}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	go func() {
 		time.Sleep(30 * time.Millisecond)
 		l, err := net.Listen("unix", socket)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -40,17 +39,30 @@ func startEngine(t *testing.T, options ...func(*engine.Config)) (*client.Client,
 // startEngineWithDataDir is startEngine for tests that look into the data dir.
 func startEngineWithDataDir(t *testing.T, options ...func(*engine.Config)) (c *client.Client, httpAddress, dataDir string) {
 	t.Helper()
-	dataDir, err := os.MkdirTemp("", "ferry-engine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dataDir) })
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	httpAddress = l.Addr().String()
-	l.Close()
+	dataDir = shortDataDir(t)
+	httpAddress = freeAddress(t)
 	c, stop := runEngine(t, dataDir, httpAddress, options...)
 	t.Cleanup(stop)
 	return c, httpAddress, dataDir
+}
+
+// shortDataDir returns a new data dir for an engine, removed after the test
+// (once the engine has stopped). Not t.TempDir(): apps running as uids of
+// their own must pass through the data dir's parents, and t.TempDir()'s
+// parent is 0700; and its longer path eats into the 107 bytes a unix socket
+// path may have.
+func shortDataDir(t *testing.T) string {
+	t.Helper()
+	dataDir, err := os.MkdirTemp("", "ferry-engine") //nolint:usetesting // see above: t.TempDir() is not enterable by the apps' uids
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dataDir); err != nil {
+			t.Error(err)
+		}
+	})
+	return dataDir
 }
 
 // runEngine runs an engine on dataDir until stop is called; options adjust its Config.
@@ -108,7 +120,7 @@ func get(t *testing.T, httpAddress, rawURL string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
@@ -117,9 +129,19 @@ func writeApp(t *testing.T, version string) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := "import os\nfrom flask import Flask\napp = Flask(__name__)\n\n@app.get('/')\ndef index():\n    return f\"v" + version + " {os.environ['GREETING']} {os.environ['VERCEL_ENV']}\"\n"
-	os.WriteFile(filepath.Join(dir, "app.py"), []byte(src), 0o644)
-	os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("flask\n"), 0o644)
+	writeFile(t, filepath.Join(dir, "app.py"), src)
+	writeFile(t, filepath.Join(dir, "requirements.txt"), "flask\n")
 	return dir
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func deploy(t *testing.T, c *client.Client, projectID, dir string) *api.Deployment {
@@ -163,7 +185,9 @@ func TestDeployServeAndReplace(t *testing.T) {
 
 	// A changed env reaches new deployments only.
 	vars, _ := c.ListEnvVars(ctx, p.ID, false)
-	c.UpdateEnvVar(ctx, p.ID, vars[0].ID, api.EnvVarRequest{Key: "GREETING", Value: "hello", Targets: []string{"production"}})
+	if _, err := c.UpdateEnvVar(ctx, p.ID, vars[0].ID, api.EnvVarRequest{Key: "GREETING", Value: "hello", Targets: []string{"production"}}); err != nil {
+		t.Fatal(err)
+	}
 	v2 := deploy(t, c, p.ID, writeApp(t, "2"))
 	if status, body := get(t, addr, p.ProductionURL); status != 200 || body != "v2 hello production" {
 		t.Errorf("production after v2: %d %q", status, body)
@@ -188,7 +212,7 @@ func TestFailedBuildReportsLogTail(t *testing.T) {
 	ctx := context.Background()
 	p, _ := c.CreateProject(ctx, api.ProjectRequest{Name: "broken"})
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "README.md"), []byte("no app here\n"), 0o644)
+	writeFile(t, filepath.Join(dir, "README.md"), "no app here\n")
 	d := deploy(t, c, p.ID, dir)
 	if d.State != api.StateError || !strings.Contains(d.ErrorMessage, "app.py") {
 		t.Fatalf("want ERROR naming the files looked for, got %s %q", d.State, d.ErrorMessage)
@@ -200,16 +224,8 @@ func TestFailedBuildReportsLogTail(t *testing.T) {
 }
 
 func TestTCPAPIRequiresToken(t *testing.T) {
-	dataDir, err := os.MkdirTemp("", "ferry-engine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dataDir)
-	free := func() string {
-		l, _ := net.Listen("tcp", "127.0.0.1:0")
-		defer l.Close()
-		return l.Addr().String()
-	}
+	dataDir := shortDataDir(t)
+	free := func() string { return freeAddress(t) }
 	apiAddress := free()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -217,7 +233,12 @@ func TestTCPAPIRequiresToken(t *testing.T) {
 		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: free(), APIAddress: apiAddress, Token: "t0ken",
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("engine: %v", err)
+		}
+	}()
 
 	good, _ := client.New(client.Config{Endpoint: "http://" + apiAddress, Token: "t0ken"})
 	var health *api.Health
@@ -229,7 +250,7 @@ func TestTCPAPIRequiresToken(t *testing.T) {
 		t.Fatal("engine not reachable over TCP with the token")
 	}
 	bad, _ := client.New(client.Config{Endpoint: "http://" + apiAddress, Token: "wrong", RetryMax: 1})
-	_, err = bad.ListProjects(ctx)
+	_, err := bad.ListProjects(ctx)
 	var apiErr *client.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("wrong token: %v, want 401", err)
@@ -260,14 +281,8 @@ func TestSecondEngineOnADataDirIsRefused(t *testing.T) {
 
 func TestRestartKeepsServingAndResumesBuilds(t *testing.T) {
 	needFlask(t)
-	dataDir, err := os.MkdirTemp("", "ferry-engine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dataDir)
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
+	dataDir := shortDataDir(t)
+	addr := freeAddress(t)
 	ctx := context.Background()
 
 	c, stop := runEngine(t, dataDir, addr)
@@ -275,7 +290,9 @@ func TestRestartKeepsServingAndResumesBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.CreateEnvVar(ctx, p.ID, api.EnvVarRequest{Key: "GREETING", Value: "hi", Targets: []string{"production"}})
+	if _, err := c.CreateEnvVar(ctx, p.ID, api.EnvVarRequest{Key: "GREETING", Value: "hi", Targets: []string{"production"}}); err != nil {
+		t.Fatal(err)
+	}
 	v1 := deploy(t, c, p.ID, writeApp(t, "1"))
 	// Accepted but not yet built when the engine stops.
 	v2, err := c.Deploy(ctx, p.ID, writeApp(t, "2"), true)
@@ -312,10 +329,10 @@ func TestDeployFastAPI(t *testing.T) {
 	}
 	dir := t.TempDir()
 	src := "import os\nfrom fastapi import FastAPI\napp = FastAPI()\n\n@app.get('/items/{item}')\nasync def item(item: str, q: str = ''):\n    return {'item': item, 'q': q, 'env': os.environ['VERCEL_ENV']}\n"
-	os.WriteFile(filepath.Join(dir, "main.py"), []byte(src), 0o644)
+	writeFile(t, filepath.Join(dir, "main.py"), src)
 	// Debian's fastapi declares a starlette older than the one installed:
 	// pip would refuse this offline, the satisfied-requirements check must not.
-	os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("fastapi\nuvicorn\n"), 0o644)
+	writeFile(t, filepath.Join(dir, "requirements.txt"), "fastapi\nuvicorn\n")
 	d, err := c.Deploy(ctx, p.ID, dir, false)
 	if err != nil {
 		t.Fatal(err)
@@ -369,8 +386,7 @@ class handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"received " + data)
 `
-	os.MkdirAll(filepath.Join(dir, "api"), 0o755)
-	os.WriteFile(filepath.Join(dir, "api", "index.py"), []byte(src), 0o644)
+	writeFile(t, filepath.Join(dir, "api", "index.py"), src)
 	d := deploy(t, c, p.ID, dir)
 	if d.State != api.StateReady || d.Entrypoint != "api.index:handler" {
 		t.Fatalf("build: %s %q, entrypoint %q", d.State, d.ErrorMessage, d.Entrypoint)
@@ -391,7 +407,7 @@ class handler(BaseHTTPRequestHandler):
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		data, _ := io.ReadAll(resp.Body)
 		return resp, string(data)
 	}

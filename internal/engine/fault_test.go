@@ -37,7 +37,7 @@ func engineProcess(t *testing.T, dataDir, httpAddress, logPath string) (*exec.Cm
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }() // the engine writes through its own descriptor
 	cmd := exec.Command(os.Args[0], "serve", "--data-dir", dataDir, "--http-address", httpAddress, "--python", python)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -87,11 +87,7 @@ func (b *buildProgress) count(step string) int {
 // An engine killed with SIGKILL in the middle of a build resumes that build
 // when it starts again: the deployment ends READY, built to the end once.
 func TestKilledEngineResumesTheBuildOnce(t *testing.T) {
-	dataDir, err := os.MkdirTemp("", "ferry-engine") // short: the socket path is limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dataDir) })
+	dataDir := shortDataDir(t)
 	addr := freeAddress(t)
 	work := t.TempDir()
 	logPath := filepath.Join(work, "engine.log")
@@ -166,6 +162,6 @@ func freeAddress(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // only to find a free port
 	return l.Addr().String()
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,14 +20,8 @@ import (
 // one env var, and a free address to serve apps on.
 func dataDirWithSecret(t *testing.T) (dataDir, httpAddress string) {
 	t.Helper()
-	dataDir, err := os.MkdirTemp("", "ferry-engine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dataDir) })
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	httpAddress = l.Addr().String()
-	l.Close()
+	dataDir = shortDataDir(t)
+	httpAddress = freeAddress(t)
 	c, stop := runEngine(t, dataDir, httpAddress)
 	ctx := context.Background()
 	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "keyed"})
@@ -117,11 +110,7 @@ func TestWrongKeyRefusesToStart(t *testing.T) {
 }
 
 func TestMissingKeyWithNothingSealedIsCreated(t *testing.T) {
-	dataDir, err := os.MkdirTemp("", "ferry-engine") // short: a unix socket path has a small limit
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dataDir)
+	dataDir := shortDataDir(t)
 	if err := runOnce(dataDir, "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func testHostileAppAndBuild(t *testing.T, mode string) {
 	if err := canary.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { canary.Process.Kill(); canary.Wait() })
+	t.Cleanup(func() { _ = canary.Process.Kill(); _ = canary.Wait() }) // killed: Wait reports just that
 
 	// Another project, with a secret, running.
 	victim, err := c.CreateProject(ctx, api.ProjectRequest{Name: "victim"})
@@ -184,14 +184,17 @@ func testHostileAppAndBuild(t *testing.T, mode string) {
 				t.Errorf("the %s step appended to another deployment's app.py", step)
 			}
 		}
-		filepath.WalkDir(dataDir, func(path string, e fs.DirEntry, err error) error {
+		err = filepath.WalkDir(dataDir, func(path string, e fs.DirEntry, err error) error {
 			if err == nil && !e.IsDir() && strings.HasPrefix(e.Name(), "stolen-key-") {
 				if content, _ := os.ReadFile(path); bytes.Contains(content, key) {
 					t.Errorf("a build step copied the engine's secret.key to %s", path)
 				}
 			}
-			return nil
+			return nil // the engine changes the tree as we walk: skip what went away
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if left := waitUntilNoneTagged(5*time.Second, buildTag); len(left) > 0 {
 			t.Errorf("processes the build started (setsid, nohup) outlived it:\n%s", strings.Join(left, "\n"))
 		}
@@ -367,17 +370,8 @@ func TestSandboxEngineKilledMidBuild(t *testing.T) {
 }
 
 func testEngineKilledMidBuild(t *testing.T, mode string) {
-	dataDir, err := os.MkdirTemp("", "ferry-engine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dataDir) })
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	dataDir := shortDataDir(t)
+	addr := freeAddress(t)
 	tag := sleepTag()
 	t.Cleanup(func() { killTagged(tag) })
 
@@ -389,8 +383,9 @@ func testEngineKilledMidBuild(t *testing.T, mode string) {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	// The engine is killed (it may have gone already): its exit status says only that.
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 
 	ctx := context.Background()
 	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName)})
@@ -442,7 +437,9 @@ func testEngineKilledMidBuild(t *testing.T, mode string) {
 	if running := sleeps(); running < 3 {
 		t.Fatalf("the hostile build did not start its 3 sleeps (%d running: %q); engine output:\n%s", running, tagged(tag), output.String())
 	}
-	cmd.Process.Kill()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
 	<-exited
 	if left := waitUntilNoneTagged(5*time.Second, tag); len(left) > 0 {
 		t.Errorf("after kill -9 of the engine mid-build, processes of the build are still running:\n%s", strings.Join(left, "\n"))
@@ -479,19 +476,20 @@ func mustSetEnv(t *testing.T, c *client.Client, projectID string, vars map[strin
 func deploymentFile(t *testing.T, dataDir, deploymentID, name string) string {
 	t.Helper()
 	var found string
-	filepath.WalkDir(dataDir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if e.IsDir() && e.Name() == "venv" {
+	err := filepath.WalkDir(dataDir, func(path string, e fs.DirEntry, err error) error {
+		// An error: the engine changes the tree as we walk; skip what went away.
+		if err == nil && e.IsDir() && e.Name() == "venv" {
 			return filepath.SkipDir
 		}
-		if !e.IsDir() && e.Name() == name && slices.Contains(strings.Split(path, string(filepath.Separator)), deploymentID) &&
+		if err == nil && !e.IsDir() && e.Name() == name && slices.Contains(strings.Split(path, string(filepath.Separator)), deploymentID) &&
 			(found == "" || len(path) < len(found)) {
 			found = path
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if found == "" {
 		t.Fatalf("no %s of deployment %s under %s", name, deploymentID, dataDir)
 	}
@@ -506,15 +504,18 @@ func deploymentLogs(t *testing.T, c *client.Client, dataDir, deploymentID string
 	if log, err := c.DeploymentLog(context.Background(), deploymentID); err == nil {
 		all.WriteString(log)
 	}
-	filepath.WalkDir(dataDir, func(path string, e fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dataDir, func(path string, e fs.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && strings.HasSuffix(path, ".log") && strings.Contains(path, deploymentID) {
 			if content, err := os.ReadFile(path); err == nil {
 				all.WriteString("\n")
 				all.Write(content)
 			}
 		}
-		return nil
+		return nil // the engine changes the tree as we walk: skip what went away
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return all.String()
 }
 
@@ -585,8 +586,11 @@ func measureLatency(t *testing.T, addr, rawURL string, n int, until time.Time) [
 		if err != nil {
 			t.Fatalf("GET %s: %v", rawURL, err)
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_, err = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			t.Fatalf("GET %s: %v", rawURL, err)
+		}
 		took = append(took, time.Since(began))
 		if resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %d", rawURL, resp.StatusCode)
@@ -613,8 +617,10 @@ func dialListener(port int, want string) bool {
 	if err != nil {
 		return false
 	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	defer func() { _ = conn.Close() }()
+	if err := conn.SetReadDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return false
+	}
 	line, _ := bufio.NewReader(conn).ReadString('\n')
 	return strings.Contains(line, want)
 }
@@ -671,7 +677,7 @@ func killTagged(tags ...string) {
 		for _, p := range tagged(tag) {
 			var pid int
 			if _, err := fmt.Sscanf(p, "pid %d:", &pid); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
+				_ = syscall.Kill(pid, syscall.SIGKILL) // best effort: it may have exited already
 			}
 		}
 	}

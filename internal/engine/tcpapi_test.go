@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -33,16 +31,8 @@ func (b *syncLog) String() string {
 }
 
 func TestTCPAPILogsItsAddressAndThrottlesWrongTokens(t *testing.T) {
-	dataDir, err := os.MkdirTemp("", "ferry-engine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dataDir)
-	free := func() string {
-		l, _ := net.Listen("tcp", "127.0.0.1:0")
-		defer l.Close()
-		return l.Addr().String()
-	}
+	dataDir := shortDataDir(t)
+	free := func() string { return freeAddress(t) }
 	apiAddress := free()
 	logs := &syncLog{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -51,7 +41,12 @@ func TestTCPAPILogsItsAddressAndThrottlesWrongTokens(t *testing.T) {
 		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: free(), APIAddress: apiAddress, Token: "t0ken-of-the-test",
 			Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	}()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("engine: %v", err)
+		}
+	}()
 
 	get := func(token string) *http.Response {
 		req, _ := http.NewRequest("GET", "http://"+apiAddress+"/v1/health", nil)
@@ -60,7 +55,7 @@ func TestTCPAPILogsItsAddressAndThrottlesWrongTokens(t *testing.T) {
 		if err != nil {
 			return nil
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // only the status is wanted
 		return resp
 	}
 	for i := 0; ; i++ {

@@ -65,7 +65,9 @@ func TestTokenGuardChecksTheWholeToken(t *testing.T) {
 	for _, header := range []string{"", "Bearer ", "Bearer " + testToken[:5], "Bearer " + testToken + "x", "bearer " + testToken, testToken, "Bearer " + strings.Repeat("x", 4096)} {
 		w := send(g, "10.0.0.2:5000", header)
 		var e api.Error
-		json.Unmarshal(w.Body.Bytes(), &e)
+		if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+			t.Errorf("Authorization %.20q: %v in %q", header, err, w.Body.Bytes())
+		}
 		if w.Code != 401 || e.Code != api.CodeUnauthorized {
 			t.Errorf("Authorization %.20q: %d %+v", header, w.Code, e)
 		}
@@ -85,7 +87,7 @@ func TestTokenGuardThrottlesWrongTokensPerAddress(t *testing.T) {
 		t.Fatalf("past the burst: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}
 	var e api.Error
-	if json.Unmarshal(w.Body.Bytes(), &e); e.Code != api.CodeRateLimited || !strings.Contains(e.Message, "wait 1 s") {
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Code != api.CodeRateLimited || !strings.Contains(e.Message, "wait 1 s") {
 		t.Errorf("429 body %+v", e)
 	}
 	// While throttled, even the right token is not looked at...

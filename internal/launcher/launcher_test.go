@@ -30,17 +30,23 @@ func freeAddress(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // only to find a free port
 	return l.Addr().String()
 }
 
 func shortDataDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "ferry-launch")
+	// Not t.TempDir(): apps running as uids of their own must pass through
+	// the data dir's parents, and t.TempDir()'s parent is 0700.
+	dir, err := os.MkdirTemp("", "ferry-launch") //nolint:usetesting // t.TempDir() is not enterable by the apps' uids
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+	})
 	return dir
 }
 
@@ -50,7 +56,9 @@ func stopEngine(t *testing.T, e *launcher.Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Shutdown(context.Background())
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
 	for i := 0; i < 200; i++ {
 		if _, err := os.Stat(e.SocketPath); err != nil {
 			return
@@ -122,7 +130,7 @@ func TestEngineThatCannotStartSaysWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	defer func() { _ = busy.Close() }()
 	_, err = launcher.Ensure(context.Background(), launcher.Options{DataDir: shortDataDir(t), HTTPAddress: busy.Addr().String(), Version: version.String()})
 	if err == nil || !strings.Contains(err.Error(), "http_address") {
 		t.Fatalf("want the engine's own reason (address in use, set http_address), got %v", err)

@@ -40,8 +40,10 @@ func startEngine(t *testing.T) *testEngine {
 		t.Skip("acceptance test: set TF_ACC=1 to run it")
 	}
 	// Not t.TempDir(): its long paths would push the engine's socket past
-	// the 107-byte limit of unix socket paths.
-	dataDir, err := os.MkdirTemp("", "ferry")
+	// the 107-byte limit of unix socket paths, apps running as uids of their
+	// own could not pass through its 0700 parent, and it would be removed
+	// when a failed test keeps it for its engine.log.
+	dataDir, err := os.MkdirTemp("", "ferry") //nolint:usetesting // see above: kept on failure, enterable by the apps' uids
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,9 @@ func startEngine(t *testing.T) *testEngine {
 		Version:     version.String(),
 	})
 	if err != nil {
-		os.RemoveAll(dataDir)
+		if err := os.RemoveAll(dataDir); err != nil {
+			t.Error(err)
+		}
 		t.Fatalf("starting the engine: %v", err)
 	}
 	if e.client, err = client.New(client.Config{Endpoint: "unix://" + eng.SocketPath, UserAgent: "ferry-acceptance-test"}); err != nil {
@@ -89,7 +93,9 @@ func (e *testEngine) stop(t *testing.T, socket string) {
 		t.Logf("engine data dir kept: %s (see engine.log)", e.dataDir)
 		return
 	}
-	os.RemoveAll(e.dataDir)
+	if err := os.RemoveAll(e.dataDir); err != nil {
+		t.Error(err)
+	}
 }
 
 // config prefixes a configuration with a provider block for this engine.
@@ -110,8 +116,12 @@ func freePort(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	defer func() { _ = l.Close() }() // only to find a free port
+	_, port, err := net.SplitHostPort(l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
 
 // randomName is a project name no other test uses.
@@ -152,7 +162,7 @@ func getOnce(c *http.Client, rawURL string) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
 }

@@ -75,8 +75,17 @@ func TestCheckRootDirectory(t *testing.T) {
 	}
 }
 
+func envValueCheck(t *testing.T) func(string) string {
+	t.Helper()
+	v, ok := EnvValue().(stringCheck)
+	if !ok {
+		t.Fatalf("EnvValue() is a %T", EnvValue())
+	}
+	return v.check
+}
+
 func TestEnvValueLimit(t *testing.T) {
-	check := EnvValue().(stringCheck).check
+	check := envValueCheck(t)
 	if p := check(strings.Repeat("x", MaxEnvValueBytes)); p != "" {
 		t.Error(p)
 	}
@@ -86,7 +95,7 @@ func TestEnvValueLimit(t *testing.T) {
 }
 
 func TestEnvNUL(t *testing.T) {
-	value := EnvValue().(stringCheck).check
+	value := envValueCheck(t)
 	if p := value("s3c\x00ret"); !strings.Contains(p, "NUL byte") || strings.Contains(p, "s3c") {
 		t.Errorf("value with NUL: %q", p)
 	}

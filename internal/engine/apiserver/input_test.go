@@ -62,7 +62,11 @@ func newInputServer(t *testing.T, limits deploy.Limits) *inputServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.store.Close() })
+	t.Cleanup(func() {
+		if err := s.store.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	box, err := secrets.LoadOrCreateKey(filepath.Join(s.dir, "secret.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -101,19 +105,26 @@ func (s *inputServer) assertNothingLeft(t *testing.T, projectID string) {
 func (s *inputServer) blobCount(t *testing.T) int {
 	t.Helper()
 	n := 0
-	filepath.WalkDir(filepath.Join(s.dir, "blobs"), func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+	err := filepath.WalkDir(filepath.Join(s.dir, "blobs"), func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
 			n++
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 
-func (s *inputServer) project(t *testing.T, name string) api.Project {
+// project creates the project "hello".
+func (s *inputServer) project(t *testing.T) api.Project {
 	t.Helper()
 	var p api.Project
-	if status, e := call(t, s.srv, "POST", "/v1/projects", api.ProjectRequest{Name: name}, &p); status != 201 {
+	if status, e := call(t, s.srv, "POST", "/v1/projects", api.ProjectRequest{Name: "hello"}, &p); status != 201 {
 		t.Fatalf("create project: %d %+v", status, e)
 	}
 	return p
@@ -133,7 +144,7 @@ func withPath(f api.File, p string) api.File { f.Path = p; return f }
 
 func TestBadFileListsAreRefusedWhole(t *testing.T) {
 	s := newInputServer(t, deploy.Limits{})
-	p := s.project(t, "hello")
+	p := s.project(t)
 	app := s.upload(t, []byte("app = None\n"))
 	long := strings.Repeat("x", 256)
 	for name, tc := range map[string]struct {
@@ -169,7 +180,7 @@ func TestBadFileListsAreRefusedWhole(t *testing.T) {
 func TestDeploymentQuotas(t *testing.T) {
 	const limit = 1 << 20
 	s := newInputServer(t, deploy.Limits{MaxBytes: limit, MaxFiles: 5})
-	p := s.project(t, "hello")
+	p := s.project(t)
 	big := s.upload(t, bytes.Repeat([]byte("x"), 200<<10)) // 200 KiB
 	blobsBefore := s.blobCount(t)
 
@@ -185,7 +196,9 @@ func TestDeploymentQuotas(t *testing.T) {
 	if err := s.store.DeleteDeployment(context.Background(), mustOnlyDeployment(t, s, p.ID)); err != nil {
 		t.Fatal(err)
 	}
-	os.RemoveAll(filepath.Join(s.dir, "deployments"))
+	if err := os.RemoveAll(filepath.Join(s.dir, "deployments")); err != nil {
+		t.Fatal(err)
+	}
 
 	files = append(files, withPath(big, "copy5.bin"))
 	status, e := call(t, s.srv, "POST", "/v1/deployments", api.DeploymentRequest{ProjectID: p.ID, Files: files}, nil)
@@ -196,7 +209,7 @@ func TestDeploymentQuotas(t *testing.T) {
 
 	// Counted by the stored sizes: a client that declares 0 bytes is still refused.
 	s2 := newInputServer(t, deploy.Limits{MaxBytes: limit})
-	p2 := s2.project(t, "hello")
+	p2 := s2.project(t)
 	big2 := s2.upload(t, bytes.Repeat([]byte("x"), 200<<10))
 	files = nil
 	for i := range 10 {
@@ -267,7 +280,7 @@ func TestJSONBodies(t *testing.T) {
 
 func TestEnvVarNUL(t *testing.T) {
 	s := newInputServer(t, deploy.Limits{})
-	p := s.project(t, "hello")
+	p := s.project(t)
 	for name, tc := range map[string]struct {
 		req   api.EnvVarRequest
 		field string
@@ -299,7 +312,7 @@ func TestEnvVarNUL(t *testing.T) {
 
 func TestValueDigestIsKeyed(t *testing.T) {
 	s := newInputServer(t, deploy.Limits{})
-	s.project(t, "hello")
+	s.project(t)
 	var a, b api.EnvVar
 	call(t, s.srv, "POST", "/v1/projects/hello/env", api.EnvVarRequest{Key: "A", Value: "s3cret", Targets: []string{"production"}}, &a)
 	call(t, s.srv, "POST", "/v1/projects/hello/env", api.EnvVarRequest{Key: "B", Value: "s3cret", Targets: []string{"production"}}, &b)
@@ -312,7 +325,7 @@ func TestValueDigestIsKeyed(t *testing.T) {
 	}
 	// Another engine (another key) gives another digest of the same value.
 	other := newInputServer(t, deploy.Limits{})
-	other.project(t, "hello")
+	other.project(t)
 	var c api.EnvVar
 	call(t, other.srv, "POST", "/v1/projects/hello/env", api.EnvVarRequest{Key: "A", Value: "s3cret", Targets: []string{"production"}}, &c)
 	if c.ValueDigest == a.ValueDigest {
@@ -346,13 +359,15 @@ func TestUploadLimitsAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(conn, "PUT /v1/files/%s HTTP/1.1\r\nHost: engine\r\nContent-Length: %d\r\n\r\n%s", d, maxFileSize+1, content)
+	if _, err := fmt.Fprintf(conn, "PUT /v1/files/%s HTTP/1.1\r\nHost: engine\r\nContent-Length: %d\r\n\r\n%s", d, maxFileSize+1, content); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	conn.Close()
+	_ = conn.Close() // done with it
 	if resp.StatusCode != 413 || !strings.Contains(string(body), "per file") {
 		t.Errorf("declared oversize upload: %d %s", resp.StatusCode, body)
 	}

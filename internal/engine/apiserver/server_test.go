@@ -33,7 +33,11 @@ func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
 	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -62,11 +66,13 @@ func call(t *testing.T, srv *httptest.Server, method, path string, body any, out
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var apiErr api.Error
 	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		json.Unmarshal(data, &apiErr)
+		if err := json.Unmarshal(data, &apiErr); err != nil {
+			t.Fatalf("%s %s: decode the error %q: %v", method, path, data, err)
+		}
 	} else if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
 			t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
@@ -91,7 +97,7 @@ func TestProjectValidation(t *testing.T) {
 	if status != 400 || e.Field != "root_directory" {
 		t.Errorf("root ../up: %d %+v", status, e)
 	}
-	status, _ = call(t, srv, "POST", "/v1/projects", []byte(`{"name":"ok","nmae":"x"}`), nil)
+	status, _ = call(t, srv, "POST", "/v1/projects", []byte(`{"name":"ok","nam":"x"}`), nil)
 	if status != 400 {
 		t.Errorf("unknown field accepted: %d", status)
 	}
@@ -152,10 +158,10 @@ func TestEnvVars(t *testing.T) {
 	if bytes.Contains(stored.SealedValue, []byte("s3cret")) {
 		t.Error("value stored in the clear")
 	}
-	var clear api.EnvVar
-	call(t, srv, "GET", "/v1/projects/hello/env/"+v.ID+"?decrypt=true", nil, &clear)
-	if clear.Value != "s3cret" {
-		t.Errorf("decrypted value %q", clear.Value)
+	var decrypted api.EnvVar
+	call(t, srv, "GET", "/v1/projects/hello/env/"+v.ID+"?decrypt=true", nil, &decrypted)
+	if decrypted.Value != "s3cret" {
+		t.Errorf("decrypted value %q", decrypted.Value)
 	}
 
 	status, e = call(t, srv, "POST", "/v1/projects/hello/env", api.EnvVarRequest{Key: "API_KEY", Value: "other", Targets: []string{"production"}}, nil)

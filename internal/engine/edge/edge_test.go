@@ -45,7 +45,7 @@ func (rt *oneWorkerRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request, ap
 		}
 		return
 	}
-	fmt.Fprintf(w, "%s %d %d", app.ID, len(body), r.ContentLength)
+	_, _ = fmt.Fprintf(w, "%s %d %d", app.ID, len(body), r.ContentLength) // a client gone is the test's to see
 }
 
 type testEdge struct {
@@ -62,7 +62,11 @@ func newTestEdge(t *testing.T, cfg Config) *testEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	cfg.Store = st
 	if cfg.Runtime == nil {
 		cfg.Runtime = &oneWorkerRuntime{worker: make(chan struct{}, 1)}
@@ -123,8 +127,10 @@ func (e *testEdge) sync(t *testing.T) {
 	}
 }
 
-func (e *testEdge) request(t *testing.T, method, host, path string, body io.Reader) (int, string) {
+// request sends a request for / on host.
+func (e *testEdge) request(t *testing.T, method, host string, body io.Reader) (int, string) {
 	t.Helper()
+	const path = "/"
 	req, err := http.NewRequest(method, e.url+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +141,7 @@ func (e *testEdge) request(t *testing.T, method, host, path string, body io.Read
 	if err != nil {
 		t.Fatalf("%s %s%s: %v", method, host, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.Header.Get(workers.RequestIDHeader) == "" {
 		t.Errorf("%s %s%s: no %s in the response", method, host, path, workers.RequestIDHeader)
@@ -169,7 +175,7 @@ func TestHosts(t *testing.T) {
 		{"deployment not built yet", "empty-q1.localhost", 404, "is not ready"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := e.request(t, "GET", tc.host, "/", nil)
+			status, body := e.request(t, "GET", tc.host, nil)
 			if status != tc.status || !strings.Contains(body, tc.body) {
 				t.Errorf("%d %q, want %d with %q", status, body, tc.status, tc.body)
 			}
@@ -210,7 +216,7 @@ func TestSyncServesEveryCommittedChange(t *testing.T) {
 				e.deployment(t, name, name, id, "production", "READY")
 				e.sync(t)
 				for _, host := range []string{name + ".localhost", name + "-" + id + ".localhost"} {
-					if status, body := e.request(t, "GET", host, "/", nil); status != 200 || !strings.HasPrefix(body, id+" ") {
+					if status, body := e.request(t, "GET", host, nil); status != 200 || !strings.HasPrefix(body, id+" ") {
 						t.Errorf("%s right after Sync: %d %q", host, status, body)
 					}
 				}
@@ -249,7 +255,7 @@ func TestRequestBodies(t *testing.T) {
 		{"chunked over the limit", chunked{bytes.NewReader(make([]byte, 5<<20))}, 413, "limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := e.request(t, "POST", "shop.localhost", "/", tc.body)
+			status, body := e.request(t, "POST", "shop.localhost", tc.body)
 			if status != tc.status || !strings.Contains(body, tc.want) {
 				t.Errorf("%d %q, want %d with %q", status, body, tc.status, tc.want)
 			}
@@ -276,8 +282,10 @@ func TestSlowBodiesDoNotHoldTheApp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: shop.localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+		defer func() { _ = c.Close() }()
+		if _, err := fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: shop.localhost\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
 		slow = append(slow, c)
 	}
 	stop := make(chan struct{})
@@ -298,20 +306,22 @@ func TestSlowBodiesDoNotHoldTheApp(t *testing.T) {
 	}
 	for i := range 5 {
 		start := time.Now()
-		status, body := e.request(t, "POST", "shop.localhost", "/", strings.NewReader("quick"))
+		status, body := e.request(t, "POST", "shop.localhost", strings.NewReader("quick"))
 		// Well below the client's 10 s timeout, which a stalled app would reach.
 		if status != 200 || body != "d1 5 5" || time.Since(start) > 5*time.Second {
 			t.Errorf("request %d beside slow uploads: %d %q after %s", i, status, body, time.Since(start))
 		}
 	}
 	for _, c := range slow {
-		c.SetReadDeadline(time.Now().Add(bodyTimeout + 5*time.Second))
+		if err := c.SetReadDeadline(time.Now().Add(bodyTimeout + 5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			t.Errorf("slow upload: %v", err)
 			continue
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusRequestTimeout {
 			t.Errorf("slow upload answered %d, want 408", resp.StatusCode)
 		}
@@ -335,13 +345,21 @@ func TestSlowReadersDoNotHoldTheApp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		c.(*net.TCPConn).SetReadBuffer(4 << 10)
-		fmt.Fprintf(c, "GET /large HTTP/1.1\r\nHost: shop.localhost\r\n\r\n")
+		defer func() { _ = c.Close() }()
+		tcp, ok := c.(*net.TCPConn)
+		if !ok {
+			t.Fatalf("dialed a %T", c)
+		}
+		if err := tcp.SetReadBuffer(4 << 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Fprintf(c, "GET /large HTTP/1.1\r\nHost: shop.localhost\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	time.Sleep(100 * time.Millisecond) // let them take the worker in turn
 	start := time.Now()
-	status, body := e.request(t, "GET", "shop.localhost", "/", nil)
+	status, body := e.request(t, "GET", "shop.localhost", nil)
 	if status != 200 || body != "d1 0 0" {
 		t.Fatalf("beside clients that do not read: %d %q", status, body)
 	}

@@ -41,10 +41,17 @@ func TestFilesOutsideTheSandboxAreOutOfReach(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			secretDir := t.TempDir()
 			secret := filepath.Join(secretDir, "secret.key")
-			os.WriteFile(secret, []byte("k"), 0o644)
+			if err := os.WriteFile(secret, []byte("k"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			work := t.TempDir()
-			os.Chmod(work, 0o777)
-			os.Chmod(filepath.Dir(work), 0o755) // the test's temp root, so that a project uid can pass
+			if err := os.Chmod(work, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			// The test's temp root, so that a project uid can pass.
+			if err := os.Chmod(filepath.Dir(work), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			out, err := runIn(t, mode, Spec{Name: "files", Writable: []string{work}},
 				"cat "+secret+" && echo LEAKED; echo ok > "+work+"/w && echo WROTE; echo x > "+secretDir+"/x && echo PLANTED; ls /proc/1 >/dev/null 2>&1 && echo PROC; true")
 			if err != nil {

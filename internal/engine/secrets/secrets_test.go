@@ -47,7 +47,9 @@ func TestOpenWithOtherKeyFails(t *testing.T) {
 
 func TestDamagedKeyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "secret.key")
-	os.WriteFile(path, []byte("short"), 0o600)
+	if err := os.WriteFile(path, []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("accepted a damaged key file")
 	}

@@ -26,10 +26,11 @@ func claimBuild(t *testing.T, s *Store, d *Deployment) {
 	d.ClaimedBy = claimed.ClaimedBy
 }
 
-func readyDeployment(t *testing.T, s *Store, projectID, id, host string) *Deployment {
+// readyDeployment makes a READY production deployment of project p1.
+func readyDeployment(t *testing.T, s *Store, id, host string) {
 	t.Helper()
 	ctx := context.Background()
-	d := &Deployment{ID: id, ProjectID: projectID, Target: "production", State: "QUEUED", Hostname: host, Files: []byte("[]"), SealedEnv: []byte("x")}
+	d := &Deployment{ID: id, ProjectID: "p1", Target: "production", State: "QUEUED", Hostname: host, Files: []byte("[]"), SealedEnv: []byte("x")}
 	if err := s.EnqueueDeployment(ctx, d, 1000); err != nil {
 		t.Fatal(err)
 	}
@@ -37,13 +38,12 @@ func readyDeployment(t *testing.T, s *Store, projectID, id, host string) *Deploy
 	if err := s.MarkReady(ctx, d, true); err != nil {
 		t.Fatal(err)
 	}
-	return d
 }
 
 func TestHostnamesAreOneNamespace(t *testing.T) {
 	s, ctx := openTest(t), context.Background()
 	createProject(t, s, "p1", "shop")
-	readyDeployment(t, s, "p1", "d1", "shop-abc.localhost")
+	readyDeployment(t, s, "d1", "shop-abc.localhost")
 	before, _ := s.RoutesVersion(ctx)
 
 	// A project named after another's deployment host must not take it over.
@@ -97,7 +97,7 @@ func TestHostnamesAreOneNamespace(t *testing.T) {
 func TestRenameMovesTheProductionHost(t *testing.T) {
 	s, ctx := openTest(t), context.Background()
 	createProject(t, s, "p1", "old")
-	readyDeployment(t, s, "p1", "d1", "old-abc.localhost")
+	readyDeployment(t, s, "d1", "old-abc.localhost")
 	p, _ := s.GetProject(ctx, "p1")
 	p.Name = "new"
 	if err := s.UpdateProject(ctx, p, "new.localhost"); err != nil {
@@ -123,8 +123,8 @@ func TestRenameMovesTheProductionHost(t *testing.T) {
 func TestDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T) {
 	s, ctx := openTest(t), context.Background()
 	createProject(t, s, "p1", "app")
-	readyDeployment(t, s, "p1", "d1", "app-d1.localhost")
-	readyDeployment(t, s, "p1", "d2", "app-d2.localhost")
+	readyDeployment(t, s, "d1", "app-d1.localhost")
+	readyDeployment(t, s, "d2", "app-d2.localhost")
 	preview := &Deployment{ID: "d3", ProjectID: "p1", Target: "preview", State: "QUEUED", Hostname: "app-d3.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
 	if err := s.EnqueueDeployment(ctx, preview, 1000); err != nil {
 		t.Fatal(err)
@@ -180,12 +180,18 @@ func TestMigrationToOneHostnameNamespaceKeepsData(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
 		t.Fatalf("production alias at %q after the migration, want d1", id)
 	}

@@ -13,13 +13,13 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-func queueDeployment(t *testing.T, s *Store, projectID, id string) *Deployment {
+// queueDeployment queues a preview deployment of project p1.
+func queueDeployment(t *testing.T, s *Store, id string) {
 	t.Helper()
-	d := &Deployment{ID: id, ProjectID: projectID, Target: "preview", Hostname: id + ".localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+	d := &Deployment{ID: id, ProjectID: "p1", Target: "preview", Hostname: id + ".localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
 	if err := s.EnqueueDeployment(context.Background(), d, 1000); err != nil {
 		t.Fatal(err)
 	}
-	return d
 }
 
 func TestQueueFullInsertsNothing(t *testing.T) {
@@ -71,7 +71,7 @@ func TestClaimIsAtomic(t *testing.T) {
 	}
 	const rows = 40
 	for i := range rows {
-		queueDeployment(t, nodes[0], "p1", fmt.Sprintf("d%02d", i))
+		queueDeployment(t, nodes[0], fmt.Sprintf("d%02d", i))
 	}
 
 	var mu sync.Mutex
@@ -118,7 +118,7 @@ func TestLeaseLapsesAndMovesToAnotherNode(t *testing.T) {
 	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
-	queueDeployment(t, s, "p1", "d1")
+	queueDeployment(t, s, "d1")
 	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(50*time.Millisecond))
 	if err != nil || d == nil || d.ID != "d1" {
 		t.Fatalf("claim: %v %v", d, err)
@@ -154,8 +154,8 @@ func TestReleaseNodeClaimsRequeuesOnlyThatNode(t *testing.T) {
 	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
-	queueDeployment(t, s, "p1", "d1")
-	queueDeployment(t, s, "p1", "d2")
+	queueDeployment(t, s, "d1")
+	queueDeployment(t, s, "d2")
 	a, _ := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Hour))
 	b, _ := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Hour))
 	if a == nil || b == nil {
@@ -179,7 +179,7 @@ func TestCancelDeployment(t *testing.T) {
 	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
-	queueDeployment(t, s, "p1", "d1")
+	queueDeployment(t, s, "d1")
 	d, now, err := s.CancelDeployment(ctx, "d1")
 	if err != nil || !now || d.State != "CANCELED" {
 		t.Fatalf("cancel: %+v %v %v", d, now, err)

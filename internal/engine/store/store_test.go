@@ -14,7 +14,11 @@ func openTest(t *testing.T) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return s
 }
 
@@ -28,12 +32,18 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	s, err = Open(ctx, path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if _, err := s.GetProject(ctx, "hello"); err != nil {
 		t.Fatalf("project lost across reopen: %v", err)
 	}
@@ -55,7 +65,9 @@ func TestProjectNameIsUnique(t *testing.T) {
 
 func TestEnvVarDuplicateKeyAndTarget(t *testing.T) {
 	s, ctx := openTest(t), context.Background()
-	s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost")
+	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.CreateEnvVar(ctx, &EnvVar{ID: "e1", ProjectID: "p1", Key: "A", SealedValue: []byte("x"), Targets: []string{"production", "preview"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +90,12 @@ func TestEnvVarDuplicateKeyAndTarget(t *testing.T) {
 
 func TestDeleteProjectCascades(t *testing.T) {
 	s, ctx := openTest(t), context.Background()
-	s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost")
-	s.CreateEnvVar(ctx, &EnvVar{ID: "e1", ProjectID: "p1", Key: "A", SealedValue: []byte("x"), Targets: []string{"production"}})
+	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateEnvVar(ctx, &EnvVar{ID: "e1", ProjectID: "p1", Key: "A", SealedValue: []byte("x"), Targets: []string{"production"}}); err != nil {
+		t.Fatal(err)
+	}
 	d := &Deployment{ID: "d1", ProjectID: "p1", Target: "production", State: "QUEUED", Hostname: "hello-d1.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
 	if err := s.EnqueueDeployment(ctx, d, 10); err != nil {
 		t.Fatal(err)

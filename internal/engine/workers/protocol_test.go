@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -121,10 +122,14 @@ func TestSmallBodyTravelsWithTheHead(t *testing.T) {
 	}
 	reader := bufio.NewReader(bytes.NewReader(frame))
 	head, _ := readFrameHeader(reader)
-	reader.Discard(head.length)
+	if _, err := reader.Discard(head.length); err != nil {
+		t.Fatal(err)
+	}
 	body, _ := readFrameHeader(reader)
 	payload := make([]byte, body.length)
-	reader.Read(payload)
+	if _, err := io.ReadFull(reader, payload); err != nil {
+		t.Fatal(err)
+	}
 	end, err := readFrameHeader(reader)
 	if body.typ != frameBody || string(payload) != "hello" || end.typ != frameEnd || err != nil {
 		t.Fatalf("body %+v %q, end %+v %v", body, payload, end, err)
@@ -133,7 +138,7 @@ func TestSmallBodyTravelsWithTheHead(t *testing.T) {
 
 func TestResponseHeadDecoding(t *testing.T) {
 	frame := func(count int, payload string) *bufio.Reader {
-		b := appendFrameHeader(nil, frameResponse, 0, count, len(payload))
+		b := appendFrameHeader(nil, frameResponse, count, len(payload))
 		return bufio.NewReader(bytes.NewReader(append(b, payload...)))
 	}
 	var head responseHead

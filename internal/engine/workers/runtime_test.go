@@ -120,7 +120,9 @@ func writeApp(t testing.TB, files map[string]string) string {
 // newHarness serves app (with defaults filled in) through a new Manager behind an httptest server.
 func newHarness(t testing.TB, cfg Config, app App) *harness {
 	t.Helper()
-	runDir, err := os.MkdirTemp("", "ferry-rt-") // short: socket paths must fit in 107 bytes
+	// Not t.TempDir(): socket paths must fit in 107 bytes, and the engine-death helper runs with a
+	// TMPDIR that is a t.TempDir() already.
+	runDir, err := os.MkdirTemp("", "ferry-rt-") //nolint:usetesting // t.TempDir() is too long for socket paths here
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +153,9 @@ func newHarness(t testing.TB, cfg Config, app App) *harness {
 		if err := m.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
-		os.RemoveAll(runDir)
+		if err := os.RemoveAll(runDir); err != nil {
+			t.Error(err)
+		}
 	})
 	return h
 }
@@ -169,7 +173,7 @@ func (h *harness) do(t testing.TB, method, path string, body io.Reader, header h
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("%s %s: reading body: %v", method, path, err)
@@ -369,9 +373,11 @@ func TestWSGIRequestBodies(t *testing.T) {
 	pr, pw := io.Pipe()
 	go func() {
 		for i := 0; i < len(large); i += 100_000 {
-			pw.Write(large[i:min(i+100_000, len(large))])
+			if _, err := pw.Write(large[i:min(i+100_000, len(large))]); err != nil {
+				return // the request gave up reading; its answer tells why
+			}
 		}
-		pw.Close()
+		_ = pw.Close() // a PipeWriter's Close is always nil
 	}()
 	resp, body := h.do(t, http.MethodPost, "/body", pr, nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, large) {
@@ -474,7 +480,7 @@ func TestFailureAfterResponseStartedCutsTheConnection(t *testing.T) {
 	// head or in the body; it must never see a complete response.
 	resp, err := h.server.Client().Get(h.server.URL + "/fail-midway")
 	if err == nil {
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		body, err := io.ReadAll(resp.Body)
 		if err == nil {
 			t.Fatalf("read a complete body %q from a response the app failed to finish", body)
@@ -492,7 +498,7 @@ func TestStreamedResponseIsNotBuffered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	first := make([]byte, len("first;"))
 	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "first;" {
 		t.Fatalf("first chunk: %q, %v", first, err)
@@ -1059,9 +1065,12 @@ func TestHandlerClassRequestBodies(t *testing.T) {
 	// A chunked body reaches the handler with the Content-Length it needs to read it.
 	pr, pw := io.Pipe()
 	go func() {
-		pw.Write(large[:100_000])
-		pw.Write(large[100_000:250_000])
-		pw.Close()
+		for _, chunk := range [][]byte{large[:100_000], large[100_000:250_000]} {
+			if _, err := pw.Write(chunk); err != nil {
+				return // the request gave up reading; its answer tells why
+			}
+		}
+		_ = pw.Close() // a PipeWriter's Close is always nil
 	}()
 	if resp, body := h.do(t, http.MethodPost, "/echo", pr, nil); resp.StatusCode != http.StatusOK || !bytes.Equal(body, large[:250_000]) {
 		t.Errorf("chunked POST: status %d, %d bytes back", resp.StatusCode, len(body))
@@ -1220,7 +1229,7 @@ func TestEngineDeathTakesTheAppDown(t *testing.T) {
 	if err := helper.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer helper.Process.Kill()
+	defer func() { _ = helper.Process.Kill() }() // killed below unless the test failed first
 	var parent int
 	scanner := bufio.NewScanner(stdout)
 	for scanner.Scan() {
@@ -1235,8 +1244,10 @@ func TestEngineDeathTakesTheAppDown(t *testing.T) {
 	if len(members) != 3 {
 		t.Fatalf("process group %d has %v, want the parent and 2 workers", parent, members)
 	}
-	helper.Process.Kill()
-	helper.Wait()
+	if err := helper.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = helper.Wait() // killed: its exit status says only that
 	eventually(t, "the app's processes exit after the engine's death", func() bool {
 		return !slices.ContainsFunc(members, processAlive)
 	})
