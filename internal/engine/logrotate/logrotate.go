@@ -38,7 +38,7 @@ func Rotate(path string, limit int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer live.Close()
+	defer func() { _ = live.Close() }() // read and cut only: nothing to flush
 	info, err := live.Stat()
 	if err != nil {
 		return false, err
@@ -66,7 +66,7 @@ func Rotate(path string, limit int64) (bool, error) {
 		return false, err
 	}
 	if _, err := io.Copy(older, io.NewSectionReader(live, copied, 1<<62)); err != nil {
-		older.Close()
+		_ = older.Close()
 		return false, fmt.Errorf("copy %s to %s: %w", path, rotated, err)
 	}
 	if err := older.Close(); err != nil {
@@ -85,13 +85,13 @@ func copyToNew(path string, r io.Reader, perm fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone already once renamed
 	if _, err := io.Copy(tmp, r); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("copy to %s: %w", path, err)
 	}
 	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {

@@ -65,7 +65,7 @@ func TestRotateUnderRunningWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer out.Close()
+	defer func() { _ = out.Close() }()
 	var written atomic.Int64
 	stop := make(chan struct{})
 	done := make(chan error, 1)

@@ -13,7 +13,7 @@ func (s *Store) ReferencedDigests(ctx context.Context) (map[string]bool, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // rows.Err reports what matters
 	referenced := map[string]bool{}
 	for rows.Next() {
 		var id string
