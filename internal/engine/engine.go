@@ -280,6 +280,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	var wg sync.WaitGroup
+	wg.Go(func() { keepHouse(runCtx, log, st, blobStore, dataDir) })
 	serveErr := make(chan error, len(servers))
 	for i, srv := range servers {
 		wg.Add(1)

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
+	"time"
 )
 
 var digestPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -25,6 +27,8 @@ var ErrDigestMismatch = errors.New("content does not match its digest")
 // Store is a directory of blobs named by digest.
 type Store struct {
 	dir string
+	// Orders Has against Collect's deletions: see Collect.
+	mu sync.RWMutex
 }
 
 // Open returns the store rooted at dir, creating it.
@@ -39,12 +43,20 @@ func (s *Store) path(digest string) string {
 	return filepath.Join(s.dir, digest[:2], digest)
 }
 
-// Has reports whether the blob is stored.
+// Has reports whether the blob is stored, and marks it as just used so that
+// Collect keeps it for a grace period: long enough for the deployment that
+// asked to be created and to reference it.
 func (s *Store) Has(digest string) bool {
 	if !ValidDigest(digest) {
 		return false
 	}
-	_, err := os.Stat(s.path(digest))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	now := time.Now()
+	err := os.Chtimes(s.path(digest), now, now)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		_, err = os.Stat(s.path(digest))
+	}
 	return err == nil
 }
 
@@ -73,7 +85,7 @@ func (s *Store) Put(digest string, r io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".upload-*")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), uploadPrefix+"*")
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
@@ -484,6 +485,12 @@ func (m *Manager) Remove(id string) {
 	m.removed[id] = true
 	m.mu.Unlock()
 	m.Stop(id)
+	// The log and its rotated generation go with the deployment.
+	for _, path := range []string{logPath(m.cfg.LogDir, id), logPath(m.cfg.LogDir, id) + logrotate.RotatedSuffix} {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			m.log.Warn("could not remove a deleted deployment's log", "deployment", id, "error", err)
+		}
+	}
 }
 
 // Running returns the ids of deployments with live processes, sorted.

@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// ReferencedDigests returns the digest of every file that some deployment
+// lists, whatever its state: the blobs that must be kept.
+func (s *Store) ReferencedDigests(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, files FROM deployments`)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }() // rows.Err reports what matters
+	referenced := map[string]bool{}
+	for rows.Next() {
+		var id string
+		var files []byte
+		if err := rows.Scan(&id, &files); err != nil {
+			return nil, err
+		}
+		var list []struct {
+			Digest string `json:"digest"`
+		}
+		if err := json.Unmarshal(files, &list); err != nil {
+			// Keeping every blob is safe; deleting on a misread list is not.
+			return nil, fmt.Errorf("read the file list of deployment %s: %w", id, err)
+		}
+		for _, f := range list {
+			referenced[f.Digest] = true
+		}
+	}
+	return referenced, rows.Err()
+}
