@@ -26,7 +26,11 @@ func TestCollectBlobsKeepsWhatDeploymentsList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	blobStore, err := blobs.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func Rotate(path string, limit int64) (bool, error) {
 	// be block-aligned and must leave the end of the file in place.
 	block := int64(4096)
 	if st, ok := info.Sys().(*unix.Stat_t); ok && st.Blksize > 0 {
-		block = int64(st.Blksize)
+		block = int64(st.Blksize) //nolint:unconvert // Blksize is an int32 on arm64
 	}
 	copied := (info.Size() - 1) / block * block
 	if err := copyToNew(rotated, io.NewSectionReader(live, 0, copied), info.Mode().Perm()); err != nil {
