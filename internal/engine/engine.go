@@ -85,8 +85,53 @@ type Config struct {
 // ErrLocked means another engine owns the data dir.
 var ErrLocked = errors.New("another engine is already running on this data dir")
 
+// Engine is a running engine: Start brings it up, Shutdown takes it down.
+type Engine struct {
+	log         *slog.Logger
+	stop        context.CancelFunc // ends the engine's life: Shutdown, the API's shutdown, or a failed server
+	done        <-chan struct{}
+	servers     []*http.Server
+	wg          sync.WaitGroup // the servers and the housekeeping
+	serveErr    chan error
+	deployments *deploy.Service
+	runtime     *workers.Manager
+	closers     []func() // what Start acquired, in order; released in reverse
+	shutdown    sync.Once
+	shutdownErr error
+}
+
+// onClose registers release to run when the engine shuts down, or when Start fails after this.
+func (e *Engine) onClose(release func()) { e.closers = append(e.closers, release) }
+
+func (e *Engine) releaseAll() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.closers = nil
+}
+
 // Run runs the engine until ctx is done or a client asks it to stop.
 func Run(ctx context.Context, cfg Config) error {
+	e, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-e.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return e.Shutdown(shutdownCtx)
+}
+
+// Done is closed when the engine stops serving: Shutdown was called, a client asked it to stop
+// (the API's shutdown), or one of its servers failed.
+func (e *Engine) Done() <-chan struct{} { return e.done }
+
+// Start brings up an engine on cfg.DataDir and returns once it serves. A failure half-way releases
+// everything started until then. ctx bounds the start only, not the engine's life.
+func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if cfg.HTTPAddress == "" {
 		cfg.HTTPAddress = DefaultHTTPAddress
 	}
@@ -100,43 +145,51 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.BuildWorkers < 0 || cfg.BuildTimeout < 0 || cfg.MaxQueuedBuilds < 0 {
-		return errors.New("build workers, build timeout and max queued builds cannot be negative (leave them 0 for the defaults)")
+		return nil, errors.New("build workers, build timeout and max queued builds cannot be negative (leave them 0 for the defaults)")
 	}
 	if cfg.NodeID == "" {
 		host, err := os.Hostname()
 		if err != nil {
-			return fmt.Errorf("name this node for its build claims (set a node id): %w", err)
+			return nil, fmt.Errorf("name this node for its build claims (set a node id): %w", err)
 		}
 		cfg.NodeID = host
 	}
 	if cfg.APIAddress != "" && cfg.Token == "" {
-		return errors.New("an API address on TCP needs a token: set FERRY_TOKEN (or --token-file) so that only its holders can reach the API")
+		return nil, errors.New("an API address on TCP needs a token: set FERRY_TOKEN (or --token-file) so that only its holders can reach the API")
 	}
 	log := cfg.Logger
+	runCtx, stop := context.WithCancel(context.Background())
+	e := &Engine{log: log, stop: stop, done: runCtx.Done()}
+	e.onClose(stop)
+	defer func() {
+		if err != nil {
+			e.releaseAll()
+		}
+	}()
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	lock := flock.New(filepath.Join(dataDir, LockName))
 	locked, err := lock.TryLock()
 	if err != nil {
-		return fmt.Errorf("lock data dir: %w", err)
+		return nil, fmt.Errorf("lock data dir: %w", err)
 	}
 	if !locked {
-		return fmt.Errorf("%w (%s): stop it first (ferry stop --data-dir %s), or use another data dir", ErrLocked, dataDir, dataDir)
+		return nil, fmt.Errorf("%w (%s): stop it first (ferry stop --data-dir %s), or use another data dir", ErrLocked, dataDir, dataDir)
 	}
-	defer func() {
+	e.onClose(func() {
 		if err := lock.Unlock(); err != nil {
 			log.Warn("unlocking the data dir", "error", err)
 		}
-	}()
+	})
 
 	mode, err := sandbox.ParseMode(cfg.SandboxMode)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	nameSum := sha256.Sum256([]byte(dataDir))
 	jail, err := sandbox.New(sandbox.Config{
@@ -144,40 +197,40 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: hex.EncodeToString(nameSum[:6]), Logger: log,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer jail.Close()
+	e.onClose(jail.Close)
 	if err := prepareDataDir(dataDir, jail.SeparateIdentities()); err != nil {
-		return err
+		return nil, err
 	}
 
 	// SQLite gives its journal files the database's mode: create it the engine's alone.
 	if err := createPrivate(filepath.Join(dataDir, DBName)); err != nil {
-		return err
+		return nil, err
 	}
 	st, err := store.Open(ctx, filepath.Join(dataDir, DBName))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
+	e.onClose(func() {
 		if err := st.Close(); err != nil {
 			log.Error("closing the metadata store", "error", err)
 		}
-	}()
+	})
 	box, err := openSecrets(ctx, filepath.Join(dataDir, KeyName), filepath.Join(dataDir, DBName), st)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	blobStore, err := blobs.Open(filepath.Join(dataDir, "blobs"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	edgeListener, err := net.Listen("tcp", cfg.HTTPAddress)
 	if err != nil {
-		return fmt.Errorf("serve apps on %s: %w (set http_address / FERRY_HTTP_ADDRESS to a free address)", cfg.HTTPAddress, err)
+		return nil, fmt.Errorf("serve apps on %s: %w (set http_address / FERRY_HTTP_ADDRESS to a free address)", cfg.HTTPAddress, err)
 	}
-	defer func() { _ = edgeListener.Close() }() // for the early returns; the server closes it once serving
+	e.onClose(func() { _ = edgeListener.Close() }) // for a failed start; the server closes it once serving
 	_, port, _ := net.SplitHostPort(edgeListener.Addr().String())
 	appURL := func(host string) string {
 		if port == "80" {
@@ -192,8 +245,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Sandbox: jail,
 		Logger:  log,
 	})
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
+	e.runtime = rt
+	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
 	router := edge.New(edge.Config{
 		Store:       st,
 		Runtime:     rt,
@@ -204,7 +257,7 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	go router.Run(runCtx)
 	if err := router.Sync(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	deployments := deploy.New(deploy.Config{
 		Store:           st,
@@ -249,12 +302,15 @@ func Run(ctx context.Context, cfg Config) error {
 	_ = os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock (if it stays, Listen says so)
 	socketListener, err := net.Listen("unix", socketPath)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", socketPath, err)
+		return nil, fmt.Errorf("listen on %s: %w", socketPath, err)
 	}
+	e.onClose(func() {
+		_ = socketListener.Close() // for a failed start; the server closes it once serving
+		_ = os.Remove(socketPath)  // usually gone already: closing the listener unlinks it
+	})
 	if err := os.Chmod(socketPath, 0o600); err != nil {
-		return err
+		return nil, err
 	}
-	defer func() { _ = os.Remove(socketPath) }() // usually gone already: closing the listener unlinks it
 	socketListener = jail.GuardListener(socketListener)
 
 	servers := []*http.Server{
@@ -265,8 +321,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.APIAddress != "" {
 		tcp, err := net.Listen("tcp", cfg.APIAddress)
 		if err != nil {
-			return fmt.Errorf("listen for the API on %s: %w", cfg.APIAddress, err)
+			return nil, fmt.Errorf("listen for the API on %s: %w", cfg.APIAddress, err)
 		}
+		e.onClose(func() { _ = tcp.Close() }) // for a failed start; the server closes it once serving
 		servers = append(servers, &http.Server{Handler: newTokenGuard(cfg.Token, apiHandler, log), ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, tcp)
 		log.Info("API listening on TCP", "address", tcp.Addr().String(), "tls", cfg.TLSCert != "")
@@ -277,15 +334,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	if err := deployments.Start(runCtx); err != nil {
-		return err
+		return nil, err
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { keepHouse(runCtx, log, st, blobStore, dataDir) })
-	serveErr := make(chan error, len(servers))
+	e.deployments = deployments
+	e.servers = servers
+	e.wg.Go(func() { keepHouse(runCtx, log, st, blobStore, dataDir) })
+	e.serveErr = make(chan error, len(servers))
 	for i, srv := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		e.wg.Go(func() {
 			var err error
 			if i == 2 && cfg.TLSCert != "" {
 				err = srv.ServeTLS(listeners[i], cfg.TLSCert, cfg.TLSKey)
@@ -293,33 +349,40 @@ func Run(ctx context.Context, cfg Config) error {
 				err = srv.Serve(listeners[i])
 			}
 			if !errors.Is(err, http.ErrServerClosed) {
-				serveErr <- err
+				e.serveErr <- err
+				stop()
 			}
-		}()
+		})
 	}
 	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "sandbox", jail.Describe())
+	return e, nil
+}
 
-	var runErr error
-	select {
-	case <-runCtx.Done():
-	case runErr = <-serveErr:
-	}
-	log.Info("engine stopping")
-	stop()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			log.Warn("stopping a server: connections were cut", "error", err)
+// Shutdown stops the engine: the servers (requests in progress may finish until ctx ends), the
+// builds (an interrupted one resumes at the next start), the apps, then what Start acquired. It
+// returns the error of a server that failed, if one did. Later calls return the same.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	e.shutdown.Do(func() {
+		e.log.Info("engine stopping")
+		e.stop()
+		for _, srv := range e.servers {
+			if err := srv.Shutdown(ctx); err != nil {
+				e.log.Warn("stopping a server: connections were cut", "error", err)
+			}
 		}
-	}
-	wg.Wait()
-	deployments.Wait()
-	if err := rt.Shutdown(shutdownCtx); err != nil {
-		log.Warn("stopping the apps", "error", err)
-	}
-	log.Info("engine stopped")
-	return runErr
+		e.wg.Wait()
+		e.deployments.Wait()
+		if err := e.runtime.Shutdown(ctx); err != nil {
+			e.log.Warn("stopping the apps", "error", err)
+		}
+		e.releaseAll()
+		select {
+		case e.shutdownErr = <-e.serveErr:
+		default:
+		}
+		e.log.Info("engine stopped")
+	})
+	return e.shutdownErr
 }
 
 // prepareDataDir creates the data dir and its subdirectories. When apps run as uids of their own,

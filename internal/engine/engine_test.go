@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -424,5 +425,58 @@ class handler(BaseHTTPRequestHandler):
 	}
 	if resp, body := send("GET", "/nowhere", "", nil); resp.StatusCode != 404 || !strings.Contains(body, "no route for /nowhere") {
 		t.Errorf("send_error(404): %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestStartFailureReleasesWhatItStarted fails a start after the data dir, the store, the edge and
+// the API socket were taken (the TCP API's address is busy), then starts again on the same data dir.
+func TestStartFailureReleasesWhatItStarted(t *testing.T) {
+	dataDir := shortDataDir(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = busy.Close() }()
+	cfg := engine.Config{DataDir: dataDir, HTTPAddress: "127.0.0.1:0", Python: python, APIAddress: busy.Addr().String(), Token: "t",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := engine.Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "listen for the API") {
+		t.Fatalf("start with a busy API address: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, engine.SocketName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed start left its socket: %v", err)
+	}
+
+	cfg.APIAddress, cfg.Token = "", ""
+	e, err := engine.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("a second start on the same data dir: %v", err)
+	}
+	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Health(context.Background()); err != nil {
+		t.Errorf("health after start: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	select {
+	case <-e.Done():
+	default:
+		t.Error("Done is not closed after Shutdown")
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, engine.SocketName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("shutdown left the socket: %v", err)
+	}
+	// The lock is free again: a third engine can have the data dir.
+	e, err = engine.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start after shutdown: %v", err)
+	}
+	if err := e.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown: %v", err)
 	}
 }
