@@ -250,7 +250,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	router := edge.New(edge.Config{
 		Store:       st,
 		Runtime:     rt,
-		App:         runnable(box),
+		App:         runnable(box, filepath.Join(dataDir, "deployments")),
 		Logger:      log,
 		MaxBodySize: cfg.MaxRequestBody,
 		SpillDir:    filepath.Join(dataDir, "tmp"),
@@ -460,21 +460,23 @@ func buildMinutes(timeout time.Duration) int64 {
 }
 
 // runnable says how the runtime runs a READY deployment.
-func runnable(box *secrets.Box) func(*store.Deployment, store.DeploymentSandbox) (workers.App, error) {
+func runnable(box *secrets.Box, deploymentsDir string) func(*store.Deployment, store.DeploymentSandbox) (workers.App, error) {
 	return func(d *store.Deployment, confined store.DeploymentSandbox) (workers.App, error) {
 		frozen, err := deploy.OpenEnv(box, d)
 		if err != nil {
 			return workers.App{}, err
 		}
-		venv := filepath.Dir(filepath.Dir(d.Python))
+		// The row's paths are relative to the deployment's directory.
+		root := filepath.Join(deploymentsDir, d.ID)
+		python := filepath.Join(root, d.Python)
 		return workers.App{
 			ID:         d.ID,
-			Dir:        d.AppDir,
-			Python:     d.Python,
+			Dir:        filepath.Join(root, d.AppDir),
+			Python:     python,
 			Entrypoint: d.Entrypoint,
 			Kind:       d.Kind,
-			Env:        builder.ProcessEnv(frozen, venv),
-			Root:       filepath.Dir(venv),
+			Env:        builder.ProcessEnv(frozen, filepath.Dir(filepath.Dir(python))),
+			Root:       root,
 			Identity:   sandbox.Identity{UID: confined.UID, GID: confined.UID},
 			Limits:     deploy.InstanceLimits(confined.Limits),
 		}, nil

@@ -495,7 +495,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 		})
 		return
 	}
-	d.AppDir, d.Python, d.Entrypoint, d.Kind = result.AppDir, result.Python, result.Entrypoint, result.Kind
+	d.AppDir, d.Python, d.Entrypoint, d.Kind = result.appDir, result.python, result.Entrypoint, result.Kind
 	// Checking the claim first: a deployment deleted meanwhile has no row to attach a sandbox to.
 	if !s.record(log, "record the deployment's sandbox", func(ctx context.Context) error {
 		if err := s.renewLease(ctx, d.ID); err != nil {
@@ -599,7 +599,8 @@ func (s *Service) keepLease(ctx context.Context, id string, stopBuild context.Ca
 // built is a successful build and how its instances are to be confined.
 type built struct {
 	*builder.Result
-	sandbox store.DeploymentSandbox
+	appDir, python string // relative to the deployment's directory: rows hold no absolute paths
+	sandbox        store.DeploymentSandbox
 }
 
 func (s *Service) build(ctx context.Context, d *store.Deployment) (out *built, err error) {
@@ -694,7 +695,13 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *built, e
 	if err := s.cfg.Sandbox.Seal(srcDir, venvDir); err != nil {
 		return nil, err
 	}
-	return &built{Result: result, sandbox: store.DeploymentSandbox{UID: identity.UID, Limits: EffectiveLimits(setLimits)}}, nil
+	appDir, appErr := filepath.Rel(dir, result.AppDir)
+	python, pythonErr := filepath.Rel(dir, result.Python)
+	if err := errors.Join(appErr, pythonErr); err != nil {
+		return nil, err
+	}
+	return &built{Result: result, appDir: appDir, python: python,
+		sandbox: store.DeploymentSandbox{UID: identity.UID, Limits: EffectiveLimits(setLimits)}}, nil
 }
 
 func (s *Service) writeSource(srcDir string, files []api.File) error {

@@ -29,7 +29,7 @@ type Deployment struct {
 	SourceDigest string
 	Files        []byte
 	SealedEnv    []byte
-	AppDir       string
+	AppDir       string // relative to the deployment's directory, as Python
 	Python       string
 	Entrypoint   string
 	Kind         string

@@ -157,6 +157,12 @@ var migrations = []string{
 	CREATE TRIGGER projects_renamed AFTER UPDATE OF name ON projects
 		WHEN OLD.name <> NEW.name
 		BEGIN UPDATE routes_version SET version = version + 1; END;`,
+	// Deployment rows hold no absolute paths: app_dir and python become relative to the
+	// deployment's own directory (".../<id>/src" -> "src"), so a data dir can move.
+	`UPDATE deployments SET
+		app_dir = substr(app_dir, instr(app_dir, '/' || id || '/') + length(id) + 2),
+		python = substr(python, instr(python, '/' || id || '/') + length(id) + 2)
+	WHERE app_dir LIKE '/%' AND instr(app_dir, '/' || id || '/') > 0 AND instr(python, '/' || id || '/') > 0;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
