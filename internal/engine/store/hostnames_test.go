@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -162,36 +160,12 @@ func TestDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T) {
 // A database of the first schema keeps its projects, deployments and
 // aliases when it moves to one namespace of hostnames.
 func TestMigrationToOneHostnameNamespaceKeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ferry.db")
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		migrations[0],
-		`PRAGMA user_version = 1`,
+	s := openFromFirstSchema(t,
 		`INSERT INTO projects VALUES ('p1', 'shop', 'auto', '.', NULL, NULL, '2026-01-01', '2026-01-01')`,
 		`INSERT INTO deployments (id, project_id, target, state, hostname, source_digest, files, sealed_env, created_at)
 			VALUES ('d1', 'p1', 'production', 'READY', 'shop-abc.localhost', 'x', '[]', 'x', '2026-01-01')`,
-		`INSERT INTO aliases VALUES ('shop.localhost', 'p1', 'd1', 1)`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+		`INSERT INTO aliases VALUES ('shop.localhost', 'p1', 'd1', 1)`)
 	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
 		t.Fatalf("production alias at %q after the migration, want d1", id)
 	}

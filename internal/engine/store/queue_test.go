@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -198,36 +197,11 @@ func TestCancelDeployment(t *testing.T) {
 // A database of the first schema, with a build in progress, keeps its rows,
 // and the build is claimable after the migration.
 func TestMigrationToTheQueueKeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ferry.db")
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
-		migrations[0],
-		`PRAGMA user_version = 1`,
+	s := openFromFirstSchema(t,
 		`INSERT INTO projects VALUES ('p1', 'hello', 'auto', '.', NULL, NULL, '2025-01-01 00:00:00', '2025-01-01 00:00:00')`,
 		`INSERT INTO deployments (id, project_id, target, state, hostname, source_digest, files, sealed_env, created_at)
-			VALUES ('d1', 'p1', 'preview', 'BUILDING', 'hello-d1.localhost', 'x', '[]', x'00', '2025-01-01 00:00:00')`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+			VALUES ('d1', 'p1', 'preview', 'BUILDING', 'hello-d1.localhost', 'x', '[]', x'00', '2025-01-01 00:00:00')`)
 	var version int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) {
 		t.Fatalf("user_version %d, %v; want %d", version, err, len(migrations))
