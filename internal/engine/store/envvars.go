@@ -39,45 +39,44 @@ func (e *DuplicateEnvError) Error() string {
 
 func (e *DuplicateEnvError) Unwrap() error { return ErrConflict }
 
-const envColumns = `id, project_id, key, sealed_value, value_digest, targets, git_branch, comment, created_at, updated_at`
+const envColumns = `id, project_id, key, sealed_value, value_digest, git_branch, comment, created_at, updated_at`
+
+// envSelect reads env vars with their targets, joined here and split by scanEnvVar.
+const envSelect = `SELECT ` + envColumns + `, (SELECT group_concat(target) FROM env_var_targets t WHERE t.env_var_id = env_vars.id) FROM env_vars`
 
 func scanEnvVar(row interface{ Scan(...any) error }) (*EnvVar, error) {
 	var v EnvVar
-	var targets string
-	err := row.Scan(&v.ID, &v.ProjectID, &v.Key, &v.SealedValue, &v.ValueDigest, &targets, &v.GitBranch, &v.Comment, &v.CreatedAt, &v.UpdatedAt)
+	var targets sql.NullString
+	err := row.Scan(&v.ID, &v.ProjectID, &v.Key, &v.SealedValue, &v.ValueDigest, &v.GitBranch, &v.Comment, &v.CreatedAt, &v.UpdatedAt, &targets)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	v.Targets = strings.Split(targets, ",")
+	if targets.String != "" {
+		v.Targets = strings.Split(targets.String, ",")
+		slices.Sort(v.Targets)
+	}
 	return &v, nil
 }
 
-// checkNoDuplicate refuses v when another var of the project has the same
-// key, an overlapping target and the same git branch.
-func checkNoDuplicate(ctx context.Context, tx *sql.Tx, v *EnvVar) error {
-	rows, err := tx.QueryContext(ctx, `SELECT `+envColumns+` FROM env_vars WHERE project_id = ? AND key = ? AND id != ?`, v.ProjectID, v.Key, v.ID)
-	if err != nil {
+// setTargets gives v its target rows; the database refuses a key already set for one of them.
+func setTargets(ctx context.Context, tx *sql.Tx, v *EnvVar) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM env_var_targets WHERE env_var_id = ?`, v.ID); err != nil {
 		return err
 	}
-	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	for rows.Next() {
-		other, err := scanEnvVar(rows)
+	for _, target := range v.Targets {
+		_, err := tx.ExecContext(ctx, `INSERT INTO env_var_targets (env_var_id, project_id, key, git_branch, target) VALUES (?, ?, ?, ?, ?)`,
+			v.ID, v.ProjectID, v.Key, v.GitBranch, target)
+		if isUniqueViolation(err) {
+			return &DuplicateEnvError{Key: v.Key, Target: target, GitBranch: v.GitBranch}
+		}
 		if err != nil {
 			return err
 		}
-		if other.GitBranch != v.GitBranch {
-			continue
-		}
-		for _, t := range v.Targets {
-			if slices.Contains(other.Targets, t) {
-				return &DuplicateEnvError{Key: v.Key, Target: t, GitBranch: v.GitBranch}
-			}
-		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // CreateEnvVar inserts v unless it duplicates a key for one of its targets.
@@ -85,12 +84,12 @@ func (s *Store) CreateEnvVar(ctx context.Context, v *EnvVar) error {
 	v.CreatedAt = now()
 	v.UpdatedAt = v.CreatedAt
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkNoDuplicate(ctx, tx, v); err != nil {
+		_, err := tx.ExecContext(ctx, `INSERT INTO env_vars (`+envColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			v.ID, v.ProjectID, v.Key, v.SealedValue, v.ValueDigest, v.GitBranch, v.Comment, v.CreatedAt, v.UpdatedAt)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO env_vars (`+envColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			v.ID, v.ProjectID, v.Key, v.SealedValue, v.ValueDigest, strings.Join(v.Targets, ","), v.GitBranch, v.Comment, v.CreatedAt, v.UpdatedAt)
-		return err
+		return setTargets(ctx, tx, v)
 	})
 }
 
@@ -98,29 +97,26 @@ func (s *Store) CreateEnvVar(ctx context.Context, v *EnvVar) error {
 func (s *Store) UpdateEnvVar(ctx context.Context, v *EnvVar) error {
 	v.UpdatedAt = now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := checkNoDuplicate(ctx, tx, v); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE env_vars SET key = ?, sealed_value = ?, value_digest = ?, targets = ?, git_branch = ?, comment = ?, updated_at = ? WHERE id = ? AND project_id = ?`,
-			v.Key, v.SealedValue, v.ValueDigest, strings.Join(v.Targets, ","), v.GitBranch, v.Comment, v.UpdatedAt, v.ID, v.ProjectID)
+		res, err := tx.ExecContext(ctx, `UPDATE env_vars SET key = ?, sealed_value = ?, value_digest = ?, git_branch = ?, comment = ?, updated_at = ? WHERE id = ? AND project_id = ?`,
+			v.Key, v.SealedValue, v.ValueDigest, v.GitBranch, v.Comment, v.UpdatedAt, v.ID, v.ProjectID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return nil
+		return setTargets(ctx, tx, v)
 	})
 }
 
 // GetEnvVar returns one var of a project.
 func (s *Store) GetEnvVar(ctx context.Context, projectID, id string) (*EnvVar, error) {
-	return scanEnvVar(s.db.QueryRowContext(ctx, `SELECT `+envColumns+` FROM env_vars WHERE id = ? AND project_id = ?`, id, projectID))
+	return scanEnvVar(s.db.QueryRowContext(ctx, envSelect+` WHERE id = ? AND project_id = ?`, id, projectID))
 }
 
 // ListEnvVars returns a project's vars by key.
 func (s *Store) ListEnvVars(ctx context.Context, projectID string) ([]*EnvVar, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+envColumns+` FROM env_vars WHERE project_id = ? ORDER BY key, created_at`, projectID)
+	rows, err := s.db.QueryContext(ctx, envSelect+` WHERE project_id = ? ORDER BY key, created_at`, projectID)
 	if err != nil {
 		return nil, err
 	}

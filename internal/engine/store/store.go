@@ -163,6 +163,22 @@ var migrations = []string{
 		app_dir = substr(app_dir, instr(app_dir, '/' || id || '/') + length(id) + 2),
 		python = substr(python, instr(python, '/' || id || '/') + length(id) + 2)
 	WHERE app_dir LIKE '/%' AND instr(app_dir, '/' || id || '/') > 0 AND instr(python, '/' || id || '/') > 0;`,
+	// An env var's targets are rows, so that the database itself refuses a key set twice for
+	// one target (and branch). key and git_branch are repeated here for that constraint.
+	`CREATE TABLE env_var_targets (
+		env_var_id TEXT NOT NULL REFERENCES env_vars(id) ON DELETE CASCADE,
+		project_id TEXT NOT NULL,
+		key TEXT NOT NULL,
+		git_branch TEXT NOT NULL,
+		target TEXT NOT NULL,
+		PRIMARY KEY (env_var_id, target),
+		UNIQUE (project_id, key, git_branch, target)
+	);
+	INSERT OR IGNORE INTO env_var_targets (env_var_id, project_id, key, git_branch, target)
+		SELECT id, project_id, key, git_branch, 'production' FROM env_vars WHERE ',' || targets || ',' LIKE '%,production,%'
+		UNION ALL SELECT id, project_id, key, git_branch, 'preview' FROM env_vars WHERE ',' || targets || ',' LIKE '%,preview,%'
+		UNION ALL SELECT id, project_id, key, git_branch, 'development' FROM env_vars WHERE ',' || targets || ',' LIKE '%,development,%';
+	ALTER TABLE env_vars DROP COLUMN targets;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

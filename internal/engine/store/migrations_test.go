@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 )
@@ -51,5 +52,34 @@ func TestMigrationMakesDeploymentPathsRelative(t *testing.T) {
 	}
 	if d.AppDir != "src/api" || d.Python != "venv/bin/python" {
 		t.Errorf("paths after the migration: app_dir %q, python %q; want src/api, venv/bin/python", d.AppDir, d.Python)
+	}
+}
+
+// TestMigrationMakesEnvTargetsRows opens a database of the first schema whose env var lists its
+// targets in one column; afterwards they are rows, and the database refuses a duplicate.
+func TestMigrationMakesEnvTargetsRows(t *testing.T) {
+	s := openFromFirstSchema(t,
+		`INSERT INTO projects VALUES ('p1', 'hello', 'auto', '.', NULL, NULL, '2025-01-01 00:00:00', '2025-01-01 00:00:00')`,
+		`INSERT INTO env_vars (id, project_id, key, sealed_value, value_digest, targets, created_at, updated_at)
+			VALUES ('env_1', 'p1', 'API_KEY', x'00', '', 'production,preview', '2025-01-01 00:00:00', '2025-01-01 00:00:00')`)
+	ctx := context.Background()
+	v, err := s.GetEnvVar(ctx, "p1", "env_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Targets) != 2 || v.Targets[0] != "preview" || v.Targets[1] != "production" {
+		t.Errorf("targets after the migration: %v", v.Targets)
+	}
+	again := &EnvVar{ID: "env_2", ProjectID: "p1", Key: "API_KEY", SealedValue: []byte{0}, Targets: []string{"development", "preview"}}
+	var dup *DuplicateEnvError
+	if err := s.CreateEnvVar(ctx, again); !errors.As(err, &dup) || dup.Target != "preview" {
+		t.Fatalf("a second API_KEY for preview: %v", err)
+	}
+	if _, err := s.GetEnvVar(ctx, "p1", "env_2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the refused var was stored: %v", err)
+	}
+	again.Targets = []string{"development"}
+	if err := s.CreateEnvVar(ctx, again); err != nil {
+		t.Errorf("API_KEY for development only: %v", err)
 	}
 }
