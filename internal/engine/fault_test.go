@@ -29,16 +29,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// engineProcess runs `serve` on dataDir in a child process and waits until
-// it answers; its output goes to logPath.
-func engineProcess(t *testing.T, dataDir, httpAddress, logPath string) (*exec.Cmd, *client.Client) {
+// engineProcess runs `serve` on dataDir in a child process, with serveArgs
+// after the usual ones, and waits until it answers; its output goes to logPath.
+func engineProcess(t *testing.T, dataDir, httpAddress, logPath string, serveArgs ...string) (*exec.Cmd, *client.Client) {
 	t.Helper()
 	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = logFile.Close() }() // the engine writes through its own descriptor
-	cmd := exec.Command(os.Args[0], "serve", "--data-dir", dataDir, "--http-address", httpAddress, "--python", python)
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data-dir", dataDir, "--http-address", httpAddress, "--python", python}, serveArgs...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

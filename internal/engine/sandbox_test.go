@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -375,34 +374,13 @@ func testEngineKilledMidBuild(t *testing.T, mode string) {
 	tag := sleepTag()
 	t.Cleanup(func() { killTagged(tag) })
 
-	var output bytes.Buffer
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSandboxEngineProcess$")
-	cmd.Env = append(os.Environ(), "FERRY_TEST_ENGINE_DATA_DIR="+dataDir, "FERRY_TEST_ENGINE_HTTP="+addr, "FERRY_TEST_ENGINE_SANDBOX="+mode)
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	logPath := filepath.Join(t.TempDir(), "engine.log")
+	cmd, c := engineProcess(t, dataDir, addr, logPath, "--sandbox", mode)
+	engineOutput := func() string {
+		out, _ := os.ReadFile(logPath)
+		return string(out)
 	}
-	exited := make(chan struct{})
-	// The engine is killed (it may have gone already): its exit status says only that.
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
-
 	ctx := context.Background()
-	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	healthy := false
-	for deadline := time.Now().Add(10 * time.Second); !healthy && time.Now().Before(deadline); {
-		if _, err := c.Health(ctx); err == nil {
-			healthy = true
-		} else {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	if !healthy {
-		t.Fatalf("the engine process did not become healthy:\n%s", output.String())
-	}
 	p, err := c.CreateProject(ctx, hostileProject("killed", "true", "sh hostile_build.sh build block"))
 	if err != nil {
 		t.Fatal(err)
@@ -435,29 +413,14 @@ func testEngineKilledMidBuild(t *testing.T, mode string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if running := sleeps(); running < 3 {
-		t.Fatalf("the hostile build did not start its 3 sleeps (%d running: %q); engine output:\n%s", running, tagged(tag), output.String())
+		t.Fatalf("the hostile build did not start its 3 sleeps (%d running: %q); engine output:\n%s", running, tagged(tag), engineOutput())
 	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-exited
+	_ = cmd.Wait() // killed: its exit status says only that
 	if left := waitUntilNoneTagged(5*time.Second, tag); len(left) > 0 {
 		t.Errorf("after kill -9 of the engine mid-build, processes of the build are still running:\n%s", strings.Join(left, "\n"))
-	}
-}
-
-// TestSandboxEngineProcess is not a test: TestSandboxEngineKilledMidBuild runs it in a process of its
-// own, to have an engine it can kill -9.
-func TestSandboxEngineProcess(t *testing.T) {
-	dataDir := os.Getenv("FERRY_TEST_ENGINE_DATA_DIR")
-	if dataDir == "" {
-		t.Skip("helper of TestSandboxEngineKilledMidBuild: runs an engine in a process of its own")
-	}
-	cfg := engine.Config{DataDir: dataDir, HTTPAddress: os.Getenv("FERRY_TEST_ENGINE_HTTP"), Python: python,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-	withSandboxMode(os.Getenv("FERRY_TEST_ENGINE_SANDBOX"))(&cfg)
-	if err := engine.Run(context.Background(), cfg); err != nil {
-		t.Fatal(err)
 	}
 }
 
