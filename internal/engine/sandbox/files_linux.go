@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 )
 
-// HandOver gives the trees at paths to a project's identity, for its build to write in
-// (ModeUIDs; otherwise the engine's own uid builds and nothing changes).
+// HandOver gives the trees at paths to a project's identity, for its build or instance to write
+// in (ModeUIDs; otherwise the engine's own uid runs them and nothing changes).
 func (s *Sandbox) HandOver(id Identity, paths ...string) error {
 	if !s.SeparateIdentities() {
 		return nil
@@ -21,7 +21,7 @@ func (s *Sandbox) HandOver(id Identity, paths ...string) error {
 			return os.Lchown(path, id.UID, id.GID)
 		})
 		if err != nil {
-			return fmt.Errorf("hand the build directory to the project's user: %w", err)
+			return fmt.Errorf("hand %s to the project's user: %w", root, err)
 		}
 	}
 	return nil

@@ -252,15 +252,7 @@ func (d *deployment) makeRunDir(tmpDir string) error {
 	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
 		return err
 	}
-	if d.m.cfg.Sandbox.SeparateIdentities() {
-		id := d.app.Identity
-		for _, dir := range []string{d.runDir, tmpDir} {
-			if err := os.Chown(dir, id.UID, id.GID); err != nil {
-				return fmt.Errorf("give the instance its directory: %w", err)
-			}
-		}
-	}
-	return nil
+	return d.m.cfg.Sandbox.HandOver(d.app.Identity, d.runDir)
 }
 
 func hasKey(env []string, key string) bool {
