@@ -435,20 +435,7 @@ func createPrivate(path string) error {
 // maxLimits fills the maximums the engine was not given; a build's deadline is the engine's.
 func maxLimits(set api.Limits, buildMinutes int64) api.Limits {
 	set.BuildMinutes = buildMinutes
-	def := apiserver.DefaultMaxLimits()
-	if set.MemoryMB == 0 {
-		set.MemoryMB = def.MemoryMB
-	}
-	if set.CPU == 0 {
-		set.CPU = def.CPU
-	}
-	if set.Processes == 0 {
-		set.Processes = def.Processes
-	}
-	if set.OpenFiles == 0 {
-		set.OpenFiles = def.OpenFiles
-	}
-	return set
+	return deploy.FillLimits(set, apiserver.DefaultMaxLimits())
 }
 
 // buildMinutes is the engine's build deadline in whole minutes, the most a project may set.

@@ -33,26 +33,29 @@ func (l BuildLimits) withDefaults() BuildLimits {
 
 // EffectiveLimits fills what a project did not set with the defaults.
 func EffectiveLimits(set *api.Limits) api.Limits {
-	l := api.Limits{MemoryMB: api.DefaultMemoryMB, CPU: api.DefaultCPU, Processes: api.DefaultProcesses, OpenFiles: api.DefaultOpenFiles, BuildMinutes: api.DefaultBuildMinutes}
+	defaults := api.Limits{MemoryMB: api.DefaultMemoryMB, CPU: api.DefaultCPU, Processes: api.DefaultProcesses,
+		OpenFiles: api.DefaultOpenFiles, BuildMinutes: api.DefaultBuildMinutes}
 	if set == nil {
-		return l
+		return defaults
 	}
-	if set.MemoryMB != 0 {
-		l.MemoryMB = set.MemoryMB
+	return FillLimits(*set, defaults)
+}
+
+// FillLimits gives every zero field of set the value of that field in defaults.
+func FillLimits(set, defaults api.Limits) api.Limits {
+	fill := func(field *int64, value int64) {
+		if *field == 0 {
+			*field = value
+		}
 	}
-	if set.CPU != 0 {
-		l.CPU = set.CPU
+	fill(&set.MemoryMB, defaults.MemoryMB)
+	fill(&set.Processes, defaults.Processes)
+	fill(&set.OpenFiles, defaults.OpenFiles)
+	fill(&set.BuildMinutes, defaults.BuildMinutes)
+	if set.CPU == 0 {
+		set.CPU = defaults.CPU
 	}
-	if set.Processes != 0 {
-		l.Processes = set.Processes
-	}
-	if set.OpenFiles != 0 {
-		l.OpenFiles = set.OpenFiles
-	}
-	if set.BuildMinutes != 0 {
-		l.BuildMinutes = set.BuildMinutes
-	}
-	return l
+	return set
 }
 
 // InstanceLimits are the sandbox limits of a deployment's instances.
