@@ -125,25 +125,17 @@ func New(cfg Config) (*Sandbox, error) {
 		return nil, err
 	}
 	root := os.Geteuid() == 0
-	if s.mode == "" {
-		switch {
-		case root:
-			s.mode = ModeUIDs
-		case userNamespacesWork():
-			s.mode = ModeUserNS
-		default:
-			s.mode = ModeLandlock
-		}
-	}
-	switch s.mode {
-	case ModeUIDs:
-		if !root {
-			return nil, errors.New("sandbox mode uids needs the engine to run as root: run it as root, or use sandbox mode auto")
-		}
-	case ModeUserNS:
-		if !userNamespacesWork() {
-			return nil, errors.New("sandbox mode userns needs user namespaces, which this kernel refuses (see sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone): enable them, or use sandbox mode landlock")
-		}
+	switch {
+	case s.mode == "" && root:
+		s.mode = ModeUIDs
+	case s.mode == "" && userNamespacesWork():
+		s.mode = ModeUserNS
+	case s.mode == "":
+		s.mode = ModeLandlock
+	case s.mode == ModeUIDs && !root:
+		return nil, errors.New("sandbox mode uids needs the engine to run as root: run it as root, or use sandbox mode auto")
+	case s.mode == ModeUserNS && !userNamespacesWork():
+		return nil, errors.New("sandbox mode userns needs user namespaces, which this kernel refuses (see sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone): enable them, or use sandbox mode landlock")
 	}
 	if cfg.Name != "" {
 		s.cgroups = openCgroupTree(cfg.Name, logger)
