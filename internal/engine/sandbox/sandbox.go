@@ -188,9 +188,6 @@ type Process struct {
 	killOnce sync.Once
 }
 
-// Pid is the process's id as the engine sees it.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
 // Done is closed when the command has exited and been reaped; then Err says how it ended.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
