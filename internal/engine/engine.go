@@ -29,6 +29,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -208,7 +209,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err := createPrivate(filepath.Join(dataDir, DBName)); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, filepath.Join(dataDir, DBName))
+	st, err := sqlite.Open(ctx, filepath.Join(dataDir, DBName))
 	if err != nil {
 		return nil, err
 	}
@@ -446,26 +447,33 @@ func buildMinutes(timeout time.Duration) int64 {
 	return max(int64(timeout/time.Minute), api.MinBuildMinutes)
 }
 
-// runnable says how the runtime runs a READY deployment.
-func runnable(box *secrets.Box, deploymentsDir string) func(*store.Deployment, store.DeploymentSandbox) (workers.App, error) {
-	return func(d *store.Deployment, confined store.DeploymentSandbox) (workers.App, error) {
+// runnable says how the runtime runs a READY deployment, from its run spec.
+func runnable(box *secrets.Box, deploymentsDir string) func(*store.Deployment) (workers.App, error) {
+	return func(d *store.Deployment) (workers.App, error) {
+		if d.Run == nil {
+			return workers.App{}, fmt.Errorf("deployment %s has no run spec", d.ID)
+		}
+		run := d.Run
+		if err := run.Validate(); err != nil {
+			return workers.App{}, err
+		}
 		frozen, err := deploy.OpenEnv(box, d)
 		if err != nil {
 			return workers.App{}, err
 		}
-		// The row's paths are relative to the deployment's directory.
+		// The spec's paths are relative to the deployment's directory.
 		root := filepath.Join(deploymentsDir, d.ID)
-		python := filepath.Join(root, d.Python)
+		python := filepath.Join(root, run.Python)
 		return workers.App{
 			ID:         d.ID,
-			Dir:        filepath.Join(root, d.AppDir),
+			Dir:        filepath.Join(root, run.AppDir),
 			Python:     python,
-			Entrypoint: d.Entrypoint,
-			Kind:       d.Kind,
+			Entrypoint: run.Entrypoint,
+			Kind:       run.Kind,
 			Env:        builder.ProcessEnv(frozen, filepath.Dir(filepath.Dir(python))),
 			Root:       root,
-			Identity:   sandbox.Identity{UID: confined.UID, GID: confined.UID},
-			Limits:     deploy.InstanceLimits(confined.Limits),
+			Identity:   sandbox.Identity{UID: run.UID, GID: run.UID},
+			Limits:     deploy.InstanceLimits(run.Limits),
 		}, nil
 	}
 }

@@ -28,7 +28,7 @@ const (
 )
 
 // keepHouse collects unused blobs and caps the logs until ctx ends.
-func keepHouse(ctx context.Context, log *slog.Logger, st *store.Store, blobStore *blobs.Store, dataDir string) {
+func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore *blobs.Store, dataDir string) {
 	log = log.With("component", "housekeeping")
 	collect := time.NewTimer(firstCollection)
 	defer collect.Stop()
@@ -49,7 +49,7 @@ func keepHouse(ctx context.Context, log *slog.Logger, st *store.Store, blobStore
 
 // collectBlobs deletes the blobs that no deployment lists and that have not
 // been used for grace.
-func collectBlobs(ctx context.Context, log *slog.Logger, st *store.Store, blobStore *blobs.Store, grace time.Duration) {
+func collectBlobs(ctx context.Context, log *slog.Logger, st store.Store, blobStore *blobs.Store, grace time.Duration) {
 	began := time.Now()
 	// Listed before the cutoff is taken: a deployment created after the
 	// listing used its blobs after the cutoff, so they are kept.

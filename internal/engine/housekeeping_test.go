@@ -15,6 +15,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
 
 // A deleted deployment's blobs go once the grace period is over; a live
@@ -22,7 +23,7 @@ import (
 func TestCollectBlobsKeepsWhatDeploymentsList(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, DBName))
+	st, err := sqlite.Open(ctx, filepath.Join(dir, DBName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // store holds nothing sealed. A missing or wrong key next to sealed values
 // is an error: a new key would start an engine that reports healthy while
 // every env var and every deployment's env is unreadable.
-func openSecrets(ctx context.Context, keyPath, dbPath string, st *store.Store) (*secrets.Box, error) {
+func openSecrets(ctx context.Context, keyPath, dbPath string, st store.Store) (*secrets.Box, error) {
 	sample, err := st.SealedSample(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", dbPath, err)

@@ -71,11 +71,15 @@ func (b uploadBody) Read(p []byte) (int, error) {
 }
 
 func (s *Server) toAPIDeployment(d *store.Deployment) *api.Deployment {
-	return &api.Deployment{
+	out := &api.Deployment{
 		ID: d.ID, ProjectID: d.ProjectID, Target: d.Target, State: d.State,
 		URL: s.cfg.URL(d.Hostname), Hostname: d.Hostname, SourceDigest: d.SourceDigest,
-		Entrypoint: d.Entrypoint, ErrorMessage: d.ErrorMessage, CreatedAt: d.CreatedAt, ReadyAt: d.ReadyAt,
+		ErrorMessage: d.ErrorMessage, CreatedAt: d.CreatedAt, ReadyAt: d.ReadyAt,
 	}
+	if d.Run != nil {
+		out.Entrypoint = d.Run.Entrypoint
+	}
+	return out
 }
 
 func (s *Server) createDeployment(r *http.Request) (int, any, error) {

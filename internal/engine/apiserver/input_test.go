@@ -23,6 +23,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -47,7 +48,7 @@ func (b *lockedBuffer) String() string {
 // that prove a refused request left nothing behind.
 type inputServer struct {
 	srv    *httptest.Server
-	store  *store.Store
+	store  store.Store
 	blobs  *blobs.Store
 	dir    string
 	log    *lockedBuffer
@@ -58,7 +59,7 @@ func newInputServer(t *testing.T, limits deploy.Limits) *inputServer {
 	t.Helper()
 	s := &inputServer{dir: t.TempDir(), log: &lockedBuffer{}, limits: limits}
 	var err error
-	s.store, err = store.Open(context.Background(), filepath.Join(s.dir, "ferry.db"))
+	s.store, err = sqlite.Open(context.Background(), filepath.Join(s.dir, "ferry.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ const maxFileSize = 256 << 20
 
 // Config wires a Server.
 type Config struct {
-	Store    *store.Store
+	Store    store.Store
 	Blobs    *blobs.Store
 	Secrets  *secrets.Box
 	Deploy   *deploy.Service

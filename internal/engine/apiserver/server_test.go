@@ -19,6 +19,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
 
 // newTestServer returns an API server over a real store whose build queue is
@@ -26,10 +27,10 @@ import (
 // noRoutes stands in for an edge: these tests serve no apps.
 func noRoutes(context.Context) error { return nil }
 
-func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
+func newTestServer(t *testing.T) (*httptest.Server, store.Store) {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "ferry.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ferry.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

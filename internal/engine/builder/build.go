@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
@@ -41,21 +42,12 @@ type Result struct {
 	AppDir     string // absolute dir the app runs in (SrcDir/RootDirectory)
 	Python     string // the venv's interpreter
 	Entrypoint string // "module:attribute", e.g. "app:app", "api.index:app", "api.index:handler"
-	Kind       string // KindWSGI | KindASGI | KindHandler
-	Framework  string // detected: FrameworkFlask | FrameworkFastAPI | FrameworkOther
+	Kind       string // a runspec kind; runspec.KindHandler is always FrameworkOther
+	Framework  string // detected: api.FrameworkFlask, api.FrameworkFastAPI or FrameworkOther
 }
 
-// Values of Spec.Framework, Result.Framework and Result.Kind.
-const (
-	FrameworkAuto    = "auto"
-	FrameworkFlask   = "flask"
-	FrameworkFastAPI = "fastapi"
-	FrameworkOther   = "other"
-
-	KindWSGI    = "wsgi"
-	KindASGI    = "asgi"
-	KindHandler = "handler" // a BaseHTTPRequestHandler subclass named `handler`, always FrameworkOther
-)
+// FrameworkOther is the detected framework of an app that is neither Flask nor FastAPI.
+const FrameworkOther = "other"
 
 // Values of Error.Step.
 const (
@@ -155,9 +147,9 @@ func (b *builder) runStep(ctx context.Context, name, title string, run func(cont
 
 func (b *builder) checkSettings(context.Context) error {
 	switch b.spec.Framework {
-	case "", FrameworkAuto, FrameworkFlask, FrameworkFastAPI:
+	case "", api.FrameworkAuto, api.FrameworkFlask, api.FrameworkFastAPI:
 	default:
-		return failure("unknown framework %q: use %q, %q or %q", b.spec.Framework, FrameworkAuto, FrameworkFlask, FrameworkFastAPI)
+		return failure("unknown framework %q: use %q, %q or %q", b.spec.Framework, api.FrameworkAuto, api.FrameworkFlask, api.FrameworkFastAPI)
 	}
 	appDir, err := resolveRootDirectory(b.spec.SrcDir, b.spec.RootDirectory)
 	if err != nil {

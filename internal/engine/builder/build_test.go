@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
 // systemPython is the interpreter that sees Debian's Flask, FastAPI and pip.
@@ -48,7 +51,7 @@ func newSpec(t testing.TB, files map[string]string) (Spec, *bytes.Buffer) {
 	return Spec{
 		SrcDir:    src,
 		VenvDir:   filepath.Join(dir, "venv"),
-		Framework: FrameworkAuto,
+		Framework: api.FrameworkAuto,
 		Python:    systemPython,
 		Log:       log,
 	}, log
@@ -112,7 +115,7 @@ func TestFlaskAppInAppPy(t *testing.T) {
 	spec, log := newSpec(t, map[string]string{"app.py": flaskHello})
 	result := mustBuild(t, spec, log)
 
-	want := Result{AppDir: spec.SrcDir, Python: filepath.Join(spec.VenvDir, "bin", "python"), Entrypoint: "app:app", Kind: KindWSGI, Framework: FrameworkFlask}
+	want := Result{AppDir: spec.SrcDir, Python: filepath.Join(spec.VenvDir, "bin", "python"), Entrypoint: "app:app", Kind: runspec.KindWSGI, Framework: api.FrameworkFlask}
 	if *result != want {
 		t.Errorf("result = %+v, want %+v", *result, want)
 	}
@@ -131,7 +134,7 @@ def application(environ, start_response):
     return [b"hello"]
 `})
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "index:application" || result.Kind != KindWSGI || result.Framework != FrameworkOther {
+	if result.Entrypoint != "index:application" || result.Kind != runspec.KindWSGI || result.Framework != FrameworkOther {
 		t.Errorf("result = %+v, want index:application, wsgi, other", result)
 	}
 }
@@ -144,7 +147,7 @@ func TestAPIIndexAfterFilesWithoutApp(t *testing.T) {
 		"api/index.py": flaskHello,
 	})
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "api.index:app" || result.Framework != FrameworkFlask {
+	if result.Entrypoint != "api.index:app" || result.Framework != api.FrameworkFlask {
 		t.Errorf("result = %+v, want api.index:app (flask)", result)
 	}
 }
@@ -163,9 +166,9 @@ func TestFastAPIAppIsASGI(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "fastapi")
 	spec, log := newSpec(t, map[string]string{"main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n"})
-	spec.Framework = FrameworkFastAPI
+	spec.Framework = api.FrameworkFastAPI
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "main:app" || result.Kind != KindASGI || result.Framework != FrameworkFastAPI {
+	if result.Entrypoint != "main:app" || result.Kind != runspec.KindASGI || result.Framework != api.FrameworkFastAPI {
 		t.Errorf("result = %+v, want main:app, asgi, fastapi", result)
 	}
 }
@@ -182,7 +185,7 @@ if True:
     app = App()
 `})
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "asgi:app" || result.Kind != KindASGI || result.Framework != FrameworkOther {
+	if result.Entrypoint != "asgi:app" || result.Kind != runspec.KindASGI || result.Framework != FrameworkOther {
 		t.Errorf("result = %+v, want asgi:app, asgi, other", result)
 	}
 }
@@ -205,7 +208,7 @@ func TestHandlerClassInAPIIndex(t *testing.T) {
 		"api/index.py": handlerHello,
 	})
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "api.index:handler" || result.Kind != KindHandler || result.Framework != FrameworkOther {
+	if result.Entrypoint != "api.index:handler" || result.Kind != runspec.KindHandler || result.Framework != FrameworkOther {
 		t.Errorf("result = %+v, want api.index:handler, handler, other", result)
 	}
 }
@@ -225,7 +228,7 @@ def app(environ, start_response):
 		"api/index.py": wsgiAndHandler,
 	})
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "api.index:app" || result.Kind != KindWSGI {
+	if result.Entrypoint != "api.index:app" || result.Kind != runspec.KindWSGI {
 		t.Errorf("result = %+v, want api.index:app (wsgi)", result)
 	}
 }
@@ -247,7 +250,7 @@ func TestHandlerWithFrameworkSetting(t *testing.T) {
 	t.Parallel()
 	requirePython(t)
 	spec, log := newSpec(t, map[string]string{"api/index.py": handlerHello})
-	spec.Framework = FrameworkFlask
+	spec.Framework = api.FrameworkFlask
 	err := mustFail(t, spec, log, StepEntrypoint)
 	assertContains(t, "message", err.Message, `framework is "flask"`, "api/index.py defines a BaseHTTPRequestHandler class `handler`", `set framework to "auto"`)
 }
@@ -516,7 +519,7 @@ func TestFrameworkMismatch(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "flask")
 	spec, log := newSpec(t, map[string]string{"app.py": flaskHello})
-	spec.Framework = FrameworkFastAPI
+	spec.Framework = api.FrameworkFastAPI
 	err := mustFail(t, spec, log, StepEntrypoint)
 	assertContains(t, "message", err.Message, `framework is "fastapi"`, "is a flask app", `set framework to "flask"`)
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
 // entrypointCandidates are the files that may hold the app, relative to the
@@ -50,9 +53,9 @@ func (b *builder) findEntrypoint(ctx context.Context) (*Result, error) {
 		return nil, b.entrypointFailure(answer)
 	}
 
-	if requested := b.spec.Framework; requested == FrameworkFlask || requested == FrameworkFastAPI {
+	if requested := b.spec.Framework; requested == api.FrameworkFlask || requested == api.FrameworkFastAPI {
 		switch {
-		case answer.Kind == KindHandler:
+		case answer.Kind == runspec.KindHandler:
 			return nil, failure("the project's framework is %q, but %s defines a BaseHTTPRequestHandler class `handler`, not a %s app: set framework to \"auto\"", requested, answer.File, requested)
 		case answer.Framework == requested:
 		case answer.Framework == FrameworkOther:

@@ -24,6 +24,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -53,7 +54,7 @@ const (
 
 // Config wires a Service. Zero values of the queue's settings mean their defaults.
 type Config struct {
-	Store          *store.Store
+	Store          store.Store
 	Blobs          *blobs.Store
 	Secrets        *secrets.Box
 	Hosts          Hosts
@@ -495,16 +496,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 		})
 		return
 	}
-	d.AppDir, d.Python, d.Entrypoint, d.Kind = result.appDir, result.python, result.Entrypoint, result.Kind
-	// Checking the claim first: a deployment deleted meanwhile has no row to attach a sandbox to.
-	if !s.record(log, "record the deployment's sandbox", func(ctx context.Context) error {
-		if err := s.renewLease(ctx, d.ID); err != nil {
-			return err
-		}
-		return s.cfg.Store.SetDeploymentSandbox(ctx, d.ID, result.sandbox)
-	}) {
-		return
-	}
+	d.Run = result
 	if s.record(log, "mark the deployment ready", func(ctx context.Context) error {
 		return s.cfg.Store.MarkReady(ctx, d, d.Target == api.TargetProduction)
 	}) {
@@ -596,14 +588,8 @@ func (s *Service) keepLease(ctx context.Context, id string, stopBuild context.Ca
 	return done
 }
 
-// built is a successful build and how its instances are to be confined.
-type built struct {
-	*builder.Result
-	appDir, python string // relative to the deployment's directory: rows hold no absolute paths
-	sandbox        store.DeploymentSandbox
-}
-
-func (s *Service) build(ctx context.Context, d *store.Deployment) (out *built, err error) {
+// build builds d and returns its run spec.
+func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.Spec, err error) {
 	project, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
 	if err != nil {
 		return nil, fmt.Errorf("read the project: %w", err)
@@ -700,8 +686,9 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *built, e
 	if err := errors.Join(appErr, pythonErr); err != nil {
 		return nil, err
 	}
-	return &built{Result: result, appDir: appDir, python: python,
-		sandbox: store.DeploymentSandbox{UID: identity.UID, Limits: EffectiveLimits(setLimits)}}, nil
+	// Relative to the deployment's directory: rows hold no absolute paths.
+	return &runspec.Spec{AppDir: appDir, Python: python, Entrypoint: result.Entrypoint, Kind: result.Kind,
+		UID: identity.UID, Limits: EffectiveLimits(setLimits)}, nil
 }
 
 func (s *Service) writeSource(srcDir string, files []api.File) error {

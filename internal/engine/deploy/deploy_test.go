@@ -17,11 +17,12 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
 
 // newService returns a running Service over a fresh data dir, its settings
 // changed by configure if given.
-func newService(t *testing.T, configure ...func(*Config)) (*Service, *store.Store, *blobs.Store) {
+func newService(t *testing.T, configure ...func(*Config)) (*Service, store.Store, *blobs.Store) {
 	t.Helper()
 	svc, st, bl := newStoppedService(t, configure...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -33,10 +34,10 @@ func newService(t *testing.T, configure ...func(*Config)) (*Service, *store.Stor
 }
 
 // newStoppedService is newService without workers: deployments stay queued.
-func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, *store.Store, *blobs.Store) {
+func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, store.Store, *blobs.Store) {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "ferry.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ferry.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func upload(t *testing.T, bl *blobs.Store, content string) api.File {
 	return api.File{Digest: d, Size: int64(len(content)), Mode: 0o644}
 }
 
-func waitState(t *testing.T, st *store.Store, id string, want ...string) *store.Deployment {
+func waitState(t *testing.T, st store.Store, id string, want ...string) *store.Deployment {
 	t.Helper()
 	for i := 0; i < 600; i++ {
 		d, err := st.GetDeployment(context.Background(), id)

@@ -21,7 +21,7 @@ const wsgiApp = "def app(environ, start_response):\n    start_response('200 OK',
 
 // createProject stores a project that skips the install step and runs
 // buildCommand as its build.
-func createProject(t *testing.T, st *store.Store, name, buildCommand string) string {
+func createProject(t *testing.T, st store.Store, name, buildCommand string) string {
 	t.Helper()
 	skip := "true"
 	id := "prj_" + name

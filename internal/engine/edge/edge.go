@@ -38,12 +38,12 @@ type Runtime interface {
 
 // Config wires a Router.
 type Config struct {
-	Store   *store.Store
+	Store   store.Store
 	Runtime Runtime
 	// App says how a READY deployment runs (its process env is opened from
 	// the deployment's sealed env); deployments are immutable, so it is
 	// asked once per deployment.
-	App    func(*store.Deployment, store.DeploymentSandbox) (workers.App, error)
+	App    func(*store.Deployment) (workers.App, error)
 	Logger *slog.Logger
 
 	MaxBodySize  int64         // larger request bodies get 413; 0 -> DefaultMaxBodySize
@@ -193,7 +193,7 @@ func (r *Router) reload(ctx context.Context) error {
 				app = old.apps[d.ID]
 			}
 			if app == nil {
-				a, err := r.cfg.App(d, rt.Sandbox)
+				a, err := r.cfg.App(d)
 				if err != nil {
 					r.cfg.Logger.Error("a deployment cannot run; it will not be served", "deployment", d.ID, "error", err)
 					continue

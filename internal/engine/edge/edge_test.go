@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 )
 
@@ -50,7 +52,7 @@ func (rt *oneWorkerRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request, ap
 
 type testEdge struct {
 	router *Router
-	store  *store.Store
+	store  store.Store
 	url    string
 
 	building sync.Mutex // one deployment at a time between enqueue and claim, so each claims its own
@@ -58,7 +60,7 @@ type testEdge struct {
 
 func newTestEdge(t *testing.T, cfg Config) *testEdge {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +73,7 @@ func newTestEdge(t *testing.T, cfg Config) *testEdge {
 	if cfg.Runtime == nil {
 		cfg.Runtime = &oneWorkerRuntime{worker: make(chan struct{}, 1)}
 	}
-	cfg.App = func(d *store.Deployment, _ store.DeploymentSandbox) (workers.App, error) {
+	cfg.App = func(d *store.Deployment) (workers.App, error) {
 		return workers.App{ID: d.ID}, nil
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -113,6 +115,7 @@ func (e *testEdge) deployment(t *testing.T, projectID, projectName, id, target, 
 		t.Fatalf("claim %s: %v, %v", id, claimed, err)
 	}
 	d.ClaimedBy = claimed.ClaimedBy
+	d.Run = &runspec.Spec{AppDir: ".", Python: "python", Entrypoint: "app:app", Kind: runspec.KindWSGI}
 	if state == "READY" {
 		if err := e.store.MarkReady(ctx, d, target == "production"); err != nil {
 			t.Fatal(err)

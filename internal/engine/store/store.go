@@ -1,16 +1,19 @@
-// Package store keeps the engine's state in an embedded SQLite database:
-// projects, env vars, deployments and the hostnames that route to them. Secret values arrive here
-// already sealed; the store never sees them in the clear.
+// Package store defines the engine's metadata store: projects, env vars, deployments, the build
+// queue and the hostnames that route to deployments. Implementations live in packages of their
+// own (sqlite, the embedded default); storetest holds the conformance suite every one passes.
+// Uniqueness (names, hostnames, a key per target) is kept by the database's constraints, and
+// driver errors are mapped to the errors below inside each implementation. Secret values arrive
+// already sealed: a store never sees them in the clear.
 package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
 // ErrNotFound is returned when a row does not exist.
@@ -23,210 +26,213 @@ var ErrConflict = errors.New("conflict")
 // project's alias or by a deployment's own host.
 var ErrHostnameTaken = fmt.Errorf("%w: the hostname is in use", ErrConflict)
 
-// Store is the engine's database.
-type Store struct {
-	db *sql.DB
+// ErrQueueFull is returned when a deployment would exceed the number of
+// builds allowed to wait.
+var ErrQueueFull = errors.New("the build queue is full")
+
+// ErrNotClaimed is returned when a build's row is no longer claimed by the
+// caller: it was deleted, canceled, or its lease ran out and another worker
+// took it.
+var ErrNotClaimed = errors.New("the build is no longer claimed by this worker")
+
+// ErrUIDsExhausted means every uid of the sandbox range has been given to a project.
+var ErrUIDsExhausted = errors.New("every uid of the sandbox range is taken")
+
+// Store is everything the engine keeps. Each part is its own interface, so
+// that a package can ask for only what it uses.
+type Store interface {
+	Projects
+	EnvVars
+	Deployments
+	BuildQueue
+	RouteSource
+	Keeping
+	Close() error
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
-	// One writer at a time is what SQLite allows; one connection avoids
-	// SQLITE_BUSY between our own goroutines.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
-	if err := s.migrate(ctx); err != nil {
-		_ = db.Close() // the migration error is the one to report
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
-	}
-	return s, nil
+// Projects keeps projects, with the production hostname each one claims.
+type Projects interface {
+	// CreateProject inserts p and claims its production hostname:
+	// ErrConflict for a name in use, ErrHostnameTaken for a host in use.
+	CreateProject(ctx context.Context, p *Project, productionHost string) error
+	// GetProject finds a project by id or by name.
+	GetProject(ctx context.Context, idOrName string) (*Project, error)
+	// ListProjects returns every project, by name.
+	ListProjects(ctx context.Context) ([]*Project, error)
+	// UpdateProject replaces a project's settings and moves its production
+	// hostname to productionHost, in one transaction.
+	UpdateProject(ctx context.Context, p *Project, productionHost string) error
+	// DeleteProject deletes a project with its env vars, deployments and
+	// hostnames, and returns the ids of the deployments deleted.
+	DeleteProject(ctx context.Context, id string) ([]string, error)
+	// ProjectLimits returns the limits set on a project; nil when none are.
+	ProjectLimits(ctx context.Context, projectID string) (*api.Limits, error)
+	// SetProjectLimits sets (or, with nil, clears) a project's limits.
+	SetProjectLimits(ctx context.Context, projectID string, l *api.Limits) error
+	// ProjectUID returns the uid a project's builds and instances run as,
+	// allocating the next one of [first, last] on first use. Uids are never
+	// reused, even after the project is deleted; ErrUIDsExhausted when none is left.
+	ProjectUID(ctx context.Context, projectID string, first, last int) (int, error)
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
-
-// migrations are applied in order; PRAGMA user_version records how many ran.
-// Never edit one that has shipped: append a new one.
-var migrations = []string{
-	`CREATE TABLE projects (
-		id TEXT PRIMARY KEY,
-		name TEXT NOT NULL UNIQUE,
-		framework TEXT NOT NULL,
-		root_directory TEXT NOT NULL,
-		install_command TEXT,
-		build_command TEXT,
-		created_at TIMESTAMP NOT NULL,
-		updated_at TIMESTAMP NOT NULL
-	);
-	CREATE TABLE env_vars (
-		id TEXT PRIMARY KEY,
-		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-		key TEXT NOT NULL,
-		sealed_value BLOB NOT NULL,
-		value_digest TEXT NOT NULL,
-		targets TEXT NOT NULL,
-		git_branch TEXT NOT NULL DEFAULT '',
-		comment TEXT NOT NULL DEFAULT '',
-		created_at TIMESTAMP NOT NULL,
-		updated_at TIMESTAMP NOT NULL
-	);
-	CREATE INDEX env_vars_project ON env_vars(project_id, key);
-	CREATE TABLE deployments (
-		id TEXT PRIMARY KEY,
-		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-		target TEXT NOT NULL,
-		state TEXT NOT NULL,
-		hostname TEXT NOT NULL UNIQUE,
-		source_digest TEXT NOT NULL,
-		files TEXT NOT NULL,
-		sealed_env BLOB NOT NULL,
-		app_dir TEXT NOT NULL DEFAULT '',
-		python TEXT NOT NULL DEFAULT '',
-		entrypoint TEXT NOT NULL DEFAULT '',
-		kind TEXT NOT NULL DEFAULT '',
-		error_message TEXT NOT NULL DEFAULT '',
-		created_at TIMESTAMP NOT NULL,
-		ready_at TIMESTAMP
-	);
-	CREATE INDEX deployments_project ON deployments(project_id, created_at);
-	CREATE TABLE aliases (
-		hostname TEXT PRIMARY KEY,
-		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-		deployment_id TEXT REFERENCES deployments(id) ON DELETE SET NULL,
-		production INTEGER NOT NULL
-	);`,
-	// Sandboxes: a project's uid is never given to another project, even after it is deleted,
-	// so nothing a deleted project left behind can be reached by a new one.
-	`CREATE TABLE project_sandboxes (
-		project_id TEXT PRIMARY KEY,
-		uid INTEGER NOT NULL UNIQUE
-	);
-	CREATE TABLE project_limits (
-		project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-		limits TEXT NOT NULL
-	);
-	CREATE TABLE deployment_sandboxes (
-		deployment_id TEXT PRIMARY KEY REFERENCES deployments(id) ON DELETE CASCADE,
-		uid INTEGER NOT NULL,
-		limits TEXT NOT NULL
-	);`,
-	// The store is the build queue: a worker claims a QUEUED row by setting
-	// claimed_by (its node) and lease_until (unix milliseconds), and renews
-	// the lease while it builds; a row whose lease ran out is claimed again.
-	`ALTER TABLE deployments ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
-	ALTER TABLE deployments ADD COLUMN lease_until INTEGER;
-	CREATE INDEX deployments_queue ON deployments(state, created_at);`,
-	// One namespace of hostnames: a deployment's own host and a project's
-	// production alias (later custom domains and branch URLs) can never name
-	// the same host. routes_version counts changes to what the edge serves,
-	// kept by triggers so that no writer can forget it. Where an old alias
-	// collided with a deployment's host, the deployment (whose URL is
-	// immutable) keeps it.
-	`CREATE TABLE hostnames (
-		hostname TEXT PRIMARY KEY,
-		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-		kind TEXT NOT NULL CHECK (kind IN ('deployment', 'production')),
-		deployment_id TEXT REFERENCES deployments(id) ON DELETE CASCADE,
-		CHECK (kind <> 'deployment' OR deployment_id IS NOT NULL)
-	);
-	CREATE INDEX hostnames_project ON hostnames(project_id, kind);
-	CREATE INDEX hostnames_deployment ON hostnames(deployment_id);
-	INSERT INTO hostnames (hostname, project_id, kind, deployment_id)
-		SELECT hostname, project_id, 'deployment', id FROM deployments;
-	INSERT OR IGNORE INTO hostnames (hostname, project_id, kind, deployment_id)
-		SELECT hostname, project_id, 'production', deployment_id FROM aliases;
-	DROP TABLE aliases;
-	CREATE TABLE routes_version (
-		singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-		version INTEGER NOT NULL
-	);
-	INSERT INTO routes_version (singleton, version) VALUES (1, 1);
-	CREATE TRIGGER hostnames_inserted AFTER INSERT ON hostnames
-		BEGIN UPDATE routes_version SET version = version + 1; END;
-	CREATE TRIGGER hostnames_updated AFTER UPDATE ON hostnames
-		BEGIN UPDATE routes_version SET version = version + 1; END;
-	CREATE TRIGGER hostnames_deleted AFTER DELETE ON hostnames
-		BEGIN UPDATE routes_version SET version = version + 1; END;
-	CREATE TRIGGER deployments_ready AFTER UPDATE OF state ON deployments
-		WHEN (OLD.state = 'READY') <> (NEW.state = 'READY')
-		BEGIN UPDATE routes_version SET version = version + 1; END;
-	CREATE TRIGGER projects_renamed AFTER UPDATE OF name ON projects
-		WHEN OLD.name <> NEW.name
-		BEGIN UPDATE routes_version SET version = version + 1; END;`,
-	// Deployment rows hold no absolute paths: app_dir and python become relative to the
-	// deployment's own directory (".../<id>/src" -> "src"), so a data dir can move.
-	`UPDATE deployments SET
-		app_dir = substr(app_dir, instr(app_dir, '/' || id || '/') + length(id) + 2),
-		python = substr(python, instr(python, '/' || id || '/') + length(id) + 2)
-	WHERE app_dir LIKE '/%' AND instr(app_dir, '/' || id || '/') > 0 AND instr(python, '/' || id || '/') > 0;`,
-	// An env var's targets are rows, so that the database itself refuses a key set twice for
-	// one target (and branch). key and git_branch are repeated here for that constraint.
-	`CREATE TABLE env_var_targets (
-		env_var_id TEXT NOT NULL REFERENCES env_vars(id) ON DELETE CASCADE,
-		project_id TEXT NOT NULL,
-		key TEXT NOT NULL,
-		git_branch TEXT NOT NULL,
-		target TEXT NOT NULL,
-		PRIMARY KEY (env_var_id, target),
-		UNIQUE (project_id, key, git_branch, target)
-	);
-	INSERT OR IGNORE INTO env_var_targets (env_var_id, project_id, key, git_branch, target)
-		SELECT id, project_id, key, git_branch, 'production' FROM env_vars WHERE ',' || targets || ',' LIKE '%,production,%'
-		UNION ALL SELECT id, project_id, key, git_branch, 'preview' FROM env_vars WHERE ',' || targets || ',' LIKE '%,preview,%'
-		UNION ALL SELECT id, project_id, key, git_branch, 'development' FROM env_vars WHERE ',' || targets || ',' LIKE '%,development,%';
-	ALTER TABLE env_vars DROP COLUMN targets;`,
+// EnvVars keeps a project's env vars. A key is set at most once per target
+// (and git branch): a second one is a *DuplicateEnvError.
+type EnvVars interface {
+	CreateEnvVar(ctx context.Context, v *EnvVar) error
+	// UpdateEnvVar replaces v's key, value, targets, branch and comment.
+	UpdateEnvVar(ctx context.Context, v *EnvVar) error
+	GetEnvVar(ctx context.Context, projectID, id string) (*EnvVar, error)
+	// ListEnvVars returns a project's vars by key.
+	ListEnvVars(ctx context.Context, projectID string) ([]*EnvVar, error)
+	DeleteEnvVar(ctx context.Context, projectID, id string) error
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	var applied int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&applied); err != nil {
-		return err
-	}
-	if applied > len(migrations) {
-		return fmt.Errorf("the database is at schema %d but this engine knows %d: it was written by a newer ferry; run that version", applied, len(migrations))
-	}
-	for i := applied; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return rollback(tx, fmt.Errorf("migration %d: %w", i+1, err))
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-			return rollback(tx, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
+// Deployments keeps deployments and moves production between them.
+type Deployments interface {
+	// EnqueueDeployment inserts d as QUEUED and claims its hostname, unless
+	// maxQueued deployments are already waiting: then it inserts nothing and
+	// returns ErrQueueFull. ErrNotFound when its project is gone.
+	EnqueueDeployment(ctx context.Context, d *Deployment, maxQueued int) error
+	GetDeployment(ctx context.Context, id string) (*Deployment, error)
+	// ListDeployments returns a project's deployments, newest first.
+	ListDeployments(ctx context.Context, projectID string) ([]*Deployment, error)
+	// MarkReady records a successful build with its run spec (d.Run), if
+	// d.ClaimedBy still holds its claim (else ErrNotClaimed), and, when
+	// moveProduction, moves the project's production hostnames to it in the
+	// same transaction, so traffic switches at once.
+	MarkReady(ctx context.Context, d *Deployment, moveProduction bool) error
+	// CancelDeployment marks a queued or building deployment CANCELED. It
+	// returns the deployment as it is afterwards, and whether it was canceled
+	// now (false: it had already finished).
+	CancelDeployment(ctx context.Context, id string) (*Deployment, bool, error)
+	// DeleteDeployment deletes a deployment with its hostname. Production
+	// hostnames that served it fall back to the project's newest other READY
+	// production deployment, or to nothing, in the same transaction.
+	DeleteDeployment(ctx context.Context, id string) error
+	// ProductionDeploymentID returns the deployment the project's production
+	// hostname serves, or "".
+	ProductionDeploymentID(ctx context.Context, projectID string) (string, error)
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return rollback(tx, err)
-	}
-	return tx.Commit()
+// BuildQueue is the queue of builds: QUEUED deployments, claimed by a node
+// for a lease it renews while it builds.
+type BuildQueue interface {
+	// ClaimDeployment claims the oldest deployment waiting to be built
+	// (QUEUED, or BUILDING under a lease that ran out) for node until
+	// leaseUntil, marks it BUILDING and returns it; nil when none is waiting.
+	// Two workers (or nodes) never claim the same row.
+	ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time) (*Deployment, error)
+	// RenewLease extends node's claim, or returns ErrNotClaimed.
+	RenewLease(ctx context.Context, id, node string, leaseUntil time.Time) error
+	// ReleaseDeployment puts a build node holds back in the queue.
+	ReleaseDeployment(ctx context.Context, id, node string) error
+	// ReleaseNodeClaims puts every build node holds back in the queue and
+	// returns how many: node restarted, so they need not wait for their leases.
+	ReleaseNodeClaims(ctx context.Context, node string) (int64, error)
+	// FailBuild ends a build that did not succeed (ERROR, or CANCELED) with
+	// its message, if node still holds the claim (else ErrNotClaimed).
+	FailBuild(ctx context.Context, id, node, state, errorMessage string) error
 }
 
-// rollback rolls tx back after err and returns err, joined with the
-// rollback's own failure if any: the one connection may then be unusable,
-// which the caller should hear of.
-func rollback(tx *sql.Tx, err error) error {
-	if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-		return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
-	}
-	return err
+// RouteSource is what the edge reads.
+type RouteSource interface {
+	// RoutesVersion returns the version of what is served now; it goes up
+	// with every change to it.
+	RoutesVersion(ctx context.Context) (int64, error)
+	// ReadRoutes returns every hostname with what it serves, as of one version.
+	ReadRoutes(ctx context.Context) (*Routes, error)
 }
 
-func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+// Keeping is what the engine's housekeeping and key checks read and fix.
+type Keeping interface {
+	// ReferencedDigests returns the digest of every file some deployment
+	// lists, whatever its state: the blobs that must be kept.
+	ReferencedDigests(ctx context.Context) (map[string]bool, error)
+	// SealedSample returns one value sealed with the engine's key, or nil
+	// when none is stored: enough to tell whether a key belongs to this store.
+	SealedSample(ctx context.Context) ([]byte, error)
+	// ForgetUnkeyedDigests blanks value digests that do not start with
+	// keyedPrefix: plain hashes of a value would let a copy of the store be
+	// used to guess values offline.
+	ForgetUnkeyedDigests(ctx context.Context, keyedPrefix string) error
+}
+
+// Project is a stored project.
+type Project struct {
+	ID             string
+	Name           string
+	Framework      string
+	RootDirectory  string
+	InstallCommand *string
+	BuildCommand   *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// EnvVar is a stored env var; its value is sealed.
+type EnvVar struct {
+	ID          string
+	ProjectID   string
+	Key         string
+	SealedValue []byte
+	ValueDigest string
+	Targets     []string // sorted
+	GitBranch   string
+	Comment     string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// DuplicateEnvError says which existing var an env var would clash with.
+type DuplicateEnvError struct {
+	Key, Target, GitBranch string
+}
+
+func (e *DuplicateEnvError) Error() string {
+	where := e.Target
+	if e.GitBranch != "" {
+		where += " (git branch " + e.GitBranch + ")"
+	}
+	return fmt.Sprintf("%s is already set for %s", e.Key, where)
+}
+
+func (e *DuplicateEnvError) Unwrap() error { return ErrConflict }
+
+// Deployment is a stored deployment. Files is the JSON file list; SealedEnv
+// the frozen env, sealed.
+type Deployment struct {
+	ID           string
+	ProjectID    string
+	Target       string
+	State        string
+	Hostname     string
+	SourceDigest string
+	Files        []byte
+	SealedEnv    []byte
+	Run          *runspec.Spec // how it runs; set when it is READY
+	ErrorMessage string
+	CreatedAt    time.Time
+	ReadyAt      *time.Time
+	ClaimedBy    string     // the node building it, while BUILDING
+	LeaseUntil   *time.Time // when that claim lapses unless renewed
+}
+
+// Kinds of hostnames.
+const (
+	HostDeployment = "deployment" // a deployment's own host; never moves
+	HostProduction = "production" // a project's production alias; moves on promote, rename and delete
+)
+
+// Route is one hostname and what it serves.
+type Route struct {
+	Hostname    string
+	Kind        string
+	ProjectName string
+	Deployment  *Deployment // the READY deployment it serves; nil when there is none
+}
+
+// Routes is everything the edge serves, as of one version of the store.
+type Routes struct {
+	Version int64 // goes up with every change to what is served
+	Routes  []Route
+}

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
@@ -158,8 +159,8 @@ func (d *deployment) start() {
 func (d *deployment) launch() error {
 	app, cfg := d.app, d.m.cfg
 	switch {
-	case app.Kind != kindWSGI && app.Kind != kindASGI && app.Kind != kindHandler:
-		return fmt.Errorf("unknown app kind %q (want %q, %q or %q)", app.Kind, kindWSGI, kindASGI, kindHandler)
+	case app.Kind != runspec.KindWSGI && app.Kind != runspec.KindASGI && app.Kind != runspec.KindHandler:
+		return fmt.Errorf("unknown app kind %q (want %q, %q or %q)", app.Kind, runspec.KindWSGI, runspec.KindASGI, runspec.KindHandler)
 	case app.Python == "":
 		return errors.New("no Python interpreter configured")
 	case len(d.socketPaths[0]) > maxSocketPath:

@@ -45,6 +45,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
 const (
@@ -125,9 +127,9 @@ func appendRequest(b []byte, r *http.Request, kind string, hasBody bool, body []
 	start := len(b)
 	h := headBuilder{buf: appendFrameHeader(b, frameHead, 0, 0)}
 	switch kind {
-	case kindASGI:
+	case runspec.KindASGI:
 		addASGIFields(&h, r)
-	case kindHandler:
+	case runspec.KindHandler:
 		addHandlerFields(&h, r)
 	default:
 		addWSGIFields(&h, r)
@@ -139,7 +141,7 @@ func appendRequest(b []byte, r *http.Request, kind string, hasBody bool, body []
 	if h.strings > 0xffff {
 		return b, errInvalidRequest
 	}
-	if kind == kindHandler {
+	if kind == runspec.KindHandler {
 		var ok bool
 		if h.buf, ok = appendHandlerHead(h.buf, r); !ok {
 			return b, errInvalidRequest

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
 // wsgiEnviron decodes a HEAD frame the way bootstrap.py does for WSGI.
@@ -32,7 +34,7 @@ func TestWSGIHeadEncoding(t *testing.T) {
 	r.Header["X_Forwarded_For"] = []string{"spoofed"}
 	r.Header["X-Forwarded-For"] = []string{"1.2.3.4"}
 	r.Header["Proxy"] = []string{"http://evil"}
-	frame, err := appendRequest(nil, r, kindWSGI, false, nil)
+	frame, err := appendRequest(nil, r, runspec.KindWSGI, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func TestHeadWithNULIsRefused(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header["X-Bad"] = []string{"a\x00b"}
 	r.RemoteAddr = "1.2.3.4\x00:5" // the only string field of a handler head that can come from outside
-	for _, kind := range []string{kindWSGI, kindASGI, kindHandler} {
+	for _, kind := range []string{runspec.KindWSGI, runspec.KindASGI, runspec.KindHandler} {
 		if _, err := appendRequest(nil, r, kind, false, nil); !errors.Is(err, errInvalidRequest) {
 			t.Errorf("%s: err = %v, want errInvalidRequest", kind, err)
 		}
@@ -77,7 +79,7 @@ func TestHandlerHead(t *testing.T) {
 	r.Header["Content-Length"] = []string{"5"}
 	r.Header["Connection"] = []string{"keep-alive"}
 	r.Header["Keep-Alive"] = []string{"timeout=5"}
-	frame, err := appendRequest(nil, r, kindHandler, true, nil)
+	frame, err := appendRequest(nil, r, runspec.KindHandler, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestHandlerHead(t *testing.T) {
 
 	r = httptest.NewRequest("GET", "/", nil)
 	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.0", 1, 0
-	if frame, err = appendRequest(nil, r, kindHandler, false, nil); err != nil || !bytes.Contains(frame, []byte("GET / HTTP/1.0\r\n")) {
+	if frame, err = appendRequest(nil, r, runspec.KindHandler, false, nil); err != nil || !bytes.Contains(frame, []byte("GET / HTTP/1.0\r\n")) {
 		t.Errorf("HTTP/1.0 request head: %q, %v", frame, err)
 	}
 	if frame[1] != flagNoBody {
@@ -108,7 +110,7 @@ func TestHandlerHead(t *testing.T) {
 	for name, value := range map[string]string{"X-Injected": "a\r\nX-Admin: yes", "X-Bare-LF": "a\nb"} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header[name] = []string{value}
-		if _, err := appendRequest(nil, r, kindHandler, false, nil); !errors.Is(err, errInvalidRequest) {
+		if _, err := appendRequest(nil, r, runspec.KindHandler, false, nil); !errors.Is(err, errInvalidRequest) {
 			t.Errorf("%s: %q: err = %v, want errInvalidRequest", name, value, err)
 		}
 	}
@@ -116,7 +118,7 @@ func TestHandlerHead(t *testing.T) {
 
 func TestSmallBodyTravelsWithTheHead(t *testing.T) {
 	r := httptest.NewRequest("POST", "/", strings.NewReader("hello"))
-	frame, err := appendRequest(nil, r, kindWSGI, true, []byte("hello"))
+	frame, err := appendRequest(nil, r, runspec.KindWSGI, true, []byte("hello"))
 	if err != nil {
 		t.Fatal(err)
 	}

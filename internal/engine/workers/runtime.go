@@ -30,10 +30,6 @@ import (
 )
 
 const (
-	kindWSGI    = "wsgi"
-	kindASGI    = "asgi"
-	kindHandler = "handler"
-
 	defaultWorkers     = 2
 	defaultThreads     = 4
 	defaultIdleTimeout = 15 * time.Minute

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
 const systemPython = "/usr/bin/python3"
@@ -138,7 +140,7 @@ func newHarness(t testing.TB, cfg Config, app App) *harness {
 		app.Entrypoint = "app:app"
 	}
 	if app.Kind == "" {
-		app.Kind = kindWSGI
+		app.Kind = runspec.KindWSGI
 	}
 	app.Env = append(app.Env, "PATH=/usr/bin:/bin")
 	m := New(cfg)
@@ -779,7 +781,7 @@ func TestASGIApp(t *testing.T) {
 	requirePython(t)
 	marker := filepath.Join(t.TempDir(), "shutdown")
 	h := newHarness(t, Config{}, App{
-		Kind: kindASGI,
+		Kind: runspec.KindASGI,
 		Dir:  writeApp(t, map[string]string{"app.py": plainASGIApp}),
 		Env:  []string{"SHUTDOWN_MARKER=" + marker, "SECRET_VALUE=v"},
 	})
@@ -851,7 +853,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"fine"})
 `
-	h := newHarness(t, Config{}, App{Kind: kindASGI, Dir: writeApp(t, map[string]string{"app.py": app})})
+	h := newHarness(t, Config{}, App{Kind: runspec.KindASGI, Dir: writeApp(t, map[string]string{"app.py": app})})
 	if resp, body := h.get(t, "/"); resp.StatusCode != 200 || string(body) != "fine" {
 		t.Fatalf("%d %q", resp.StatusCode, body)
 	}
@@ -865,7 +867,7 @@ async def app(scope, receive, send):
         await receive()
         await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
 `
-	h := newHarness(t, Config{}, App{Kind: kindASGI, Dir: writeApp(t, map[string]string{"app.py": app})})
+	h := newHarness(t, Config{}, App{Kind: runspec.KindASGI, Dir: writeApp(t, map[string]string{"app.py": app})})
 	h.expectStartFailure(t, "database unreachable")
 }
 
@@ -890,7 +892,7 @@ async def echo(request: Request):
     body = await request.body()
     return {"size": len(body), "type": request.headers.get("content-type")}
 `
-	h := newHarness(t, Config{}, App{Kind: kindASGI, Dir: writeApp(t, map[string]string{"main.py": app}), Entrypoint: "main:app"})
+	h := newHarness(t, Config{}, App{Kind: runspec.KindASGI, Dir: writeApp(t, map[string]string{"main.py": app}), Entrypoint: "main:app"})
 
 	resp, body := h.get(t, "/items/a%20b?q=x")
 	if resp.StatusCode != 200 || string(body) != `{"item_id":"a b","q":"x","ready":true}` {
@@ -967,7 +969,7 @@ class handler(BaseHTTPRequestHandler):
 func TestHandlerClass(t *testing.T) {
 	requirePython(t)
 	h := newHarness(t, Config{}, App{
-		Kind:       kindHandler,
+		Kind:       runspec.KindHandler,
 		Entrypoint: "index:handler",
 		Dir:        writeApp(t, map[string]string{"index.py": plainHandlerApp}),
 		Env:        []string{"SECRET_VALUE=v"},
@@ -1049,7 +1051,7 @@ func TestHandlerClass(t *testing.T) {
 func TestHandlerClassRequestBodies(t *testing.T) {
 	requirePython(t)
 	h := newHarness(t, Config{}, App{
-		Kind:       kindHandler,
+		Kind:       runspec.KindHandler,
 		Entrypoint: "index:handler",
 		Dir:        writeApp(t, map[string]string{"index.py": plainHandlerApp}),
 	})
@@ -1112,7 +1114,7 @@ class handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(self.greeting)
 `
-	h := newHarness(t, Config{}, App{Kind: kindHandler, Entrypoint: "app:handler", Dir: writeApp(t, map[string]string{"app.py": app})})
+	h := newHarness(t, Config{}, App{Kind: runspec.KindHandler, Entrypoint: "app:handler", Dir: writeApp(t, map[string]string{"app.py": app})})
 	if resp, body := h.get(t, "/"); resp.StatusCode != 200 || string(body) != "set up and finished" {
 		t.Errorf("%d %q", resp.StatusCode, body)
 	}
@@ -1120,7 +1122,7 @@ class handler(BaseHTTPRequestHandler):
 
 func TestHandlerKindWithoutAHandlerClassAnswers502(t *testing.T) {
 	requirePython(t)
-	h := newHarness(t, Config{}, App{Kind: kindHandler, Entrypoint: "app:app", Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp})})
+	h := newHarness(t, Config{}, App{Kind: runspec.KindHandler, Entrypoint: "app:app", Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp})})
 	h.expectStartFailure(t, "'app:app' is not a subclass of http.server.BaseHTTPRequestHandler")
 }
 

@@ -1,37 +1,18 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"strings"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-// Kinds of hostnames.
-const (
-	HostDeployment = "deployment" // a deployment's own host; never moves
-	HostProduction = "production" // a project's production alias; moves on promote, rename and delete
-)
-
-// Route is one hostname and what it serves.
-type Route struct {
-	Hostname    string
-	Kind        string
-	ProjectName string
-	Deployment  *Deployment       // the READY deployment it serves; nil when there is none
-	Sandbox     DeploymentSandbox // how Deployment's instances are confined
-}
-
-// Routes is everything the edge serves, as of one version of the store.
-type Routes struct {
-	Version int64 // goes up with every change to what is served
-	Routes  []Route
-}
-
-// hostnameTaken maps a unique violation on a hostname to ErrHostnameTaken.
+// hostnameTaken maps a unique violation on a hostname to store.ErrHostnameTaken.
 func hostnameTaken(err error) error {
 	if isUniqueViolation(err) && (strings.Contains(err.Error(), "hostnames.hostname") || strings.Contains(err.Error(), "deployments.hostname")) {
-		return ErrHostnameTaken
+		return store.ErrHostnameTaken
 	}
 	return err
 }
@@ -45,8 +26,8 @@ func (s *Store) RoutesVersion(ctx context.Context) (int64, error) {
 
 // ReadRoutes returns every hostname with what it serves, read in one
 // transaction so that the result is one consistent version.
-func (s *Store) ReadRoutes(ctx context.Context) (*Routes, error) {
-	out := &Routes{}
+func (s *Store) ReadRoutes(ctx context.Context) (*store.Routes, error) {
+	out := &store.Routes{}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT version FROM routes_version`).Scan(&out.Version); err != nil {
 			return err
@@ -55,11 +36,7 @@ func (s *Store) ReadRoutes(ctx context.Context) (*Routes, error) {
 		if err != nil {
 			return err
 		}
-		sandboxes, err := deploymentSandboxes(ctx, tx)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*Deployment, len(ready))
+		byID := make(map[string]*store.Deployment, len(ready))
 		for _, d := range ready {
 			byID[d.ID] = d
 		}
@@ -70,13 +47,12 @@ func (s *Store) ReadRoutes(ctx context.Context) (*Routes, error) {
 		}
 		defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
 		for rows.Next() {
-			var r Route
+			var r store.Route
 			var deploymentID string
 			if err := rows.Scan(&r.Hostname, &r.Kind, &r.ProjectName, &deploymentID); err != nil {
 				return err
 			}
 			r.Deployment = byID[deploymentID]
-			r.Sandbox = sandboxes[deploymentID]
 			out.Routes = append(out.Routes, r)
 		}
 		return rows.Err()

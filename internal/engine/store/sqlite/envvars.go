@@ -1,55 +1,26 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
-
-// EnvVar is a stored env var; its value is sealed.
-type EnvVar struct {
-	ID          string
-	ProjectID   string
-	Key         string
-	SealedValue []byte
-	ValueDigest string
-	Targets     []string
-	GitBranch   string
-	Comment     string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-}
-
-// DuplicateEnvError says which existing var an env var would clash with.
-type DuplicateEnvError struct {
-	Key, Target, GitBranch string
-}
-
-func (e *DuplicateEnvError) Error() string {
-	where := e.Target
-	if e.GitBranch != "" {
-		where += " (git branch " + e.GitBranch + ")"
-	}
-	return fmt.Sprintf("%s is already set for %s", e.Key, where)
-}
-
-func (e *DuplicateEnvError) Unwrap() error { return ErrConflict }
 
 const envColumns = `id, project_id, key, sealed_value, value_digest, git_branch, comment, created_at, updated_at`
 
 // envSelect reads env vars with their targets, joined here and split by scanEnvVar.
 const envSelect = `SELECT ` + envColumns + `, (SELECT group_concat(target) FROM env_var_targets t WHERE t.env_var_id = env_vars.id) FROM env_vars`
 
-func scanEnvVar(row interface{ Scan(...any) error }) (*EnvVar, error) {
-	var v EnvVar
+func scanEnvVar(row interface{ Scan(...any) error }) (*store.EnvVar, error) {
+	var v store.EnvVar
 	var targets sql.NullString
 	err := row.Scan(&v.ID, &v.ProjectID, &v.Key, &v.SealedValue, &v.ValueDigest, &v.GitBranch, &v.Comment, &v.CreatedAt, &v.UpdatedAt, &targets)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
@@ -62,7 +33,7 @@ func scanEnvVar(row interface{ Scan(...any) error }) (*EnvVar, error) {
 }
 
 // setTargets gives v its target rows; the database refuses a key already set for one of them.
-func setTargets(ctx context.Context, tx *sql.Tx, v *EnvVar) error {
+func setTargets(ctx context.Context, tx *sql.Tx, v *store.EnvVar) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM env_var_targets WHERE env_var_id = ?`, v.ID); err != nil {
 		return err
 	}
@@ -70,7 +41,7 @@ func setTargets(ctx context.Context, tx *sql.Tx, v *EnvVar) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO env_var_targets (env_var_id, project_id, key, git_branch, target) VALUES (?, ?, ?, ?, ?)`,
 			v.ID, v.ProjectID, v.Key, v.GitBranch, target)
 		if isUniqueViolation(err) {
-			return &DuplicateEnvError{Key: v.Key, Target: target, GitBranch: v.GitBranch}
+			return &store.DuplicateEnvError{Key: v.Key, Target: target, GitBranch: v.GitBranch}
 		}
 		if err != nil {
 			return err
@@ -80,7 +51,7 @@ func setTargets(ctx context.Context, tx *sql.Tx, v *EnvVar) error {
 }
 
 // CreateEnvVar inserts v unless it duplicates a key for one of its targets.
-func (s *Store) CreateEnvVar(ctx context.Context, v *EnvVar) error {
+func (s *Store) CreateEnvVar(ctx context.Context, v *store.EnvVar) error {
 	v.CreatedAt = now()
 	v.UpdatedAt = v.CreatedAt
 	return s.inTx(ctx, func(tx *sql.Tx) error {
@@ -94,7 +65,7 @@ func (s *Store) CreateEnvVar(ctx context.Context, v *EnvVar) error {
 }
 
 // UpdateEnvVar replaces v's key, value, targets, branch and comment.
-func (s *Store) UpdateEnvVar(ctx context.Context, v *EnvVar) error {
+func (s *Store) UpdateEnvVar(ctx context.Context, v *store.EnvVar) error {
 	v.UpdatedAt = now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE env_vars SET key = ?, sealed_value = ?, value_digest = ?, git_branch = ?, comment = ?, updated_at = ? WHERE id = ? AND project_id = ?`,
@@ -103,25 +74,25 @@ func (s *Store) UpdateEnvVar(ctx context.Context, v *EnvVar) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		return setTargets(ctx, tx, v)
 	})
 }
 
 // GetEnvVar returns one var of a project.
-func (s *Store) GetEnvVar(ctx context.Context, projectID, id string) (*EnvVar, error) {
+func (s *Store) GetEnvVar(ctx context.Context, projectID, id string) (*store.EnvVar, error) {
 	return scanEnvVar(s.db.QueryRowContext(ctx, envSelect+` WHERE id = ? AND project_id = ?`, id, projectID))
 }
 
 // ListEnvVars returns a project's vars by key.
-func (s *Store) ListEnvVars(ctx context.Context, projectID string) ([]*EnvVar, error) {
+func (s *Store) ListEnvVars(ctx context.Context, projectID string) ([]*store.EnvVar, error) {
 	rows, err := s.db.QueryContext(ctx, envSelect+` WHERE project_id = ? ORDER BY key, created_at`, projectID)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	var out []*EnvVar
+	var out []*store.EnvVar
 	for rows.Next() {
 		v, err := scanEnvVar(rows)
 		if err != nil {
@@ -139,7 +110,7 @@ func (s *Store) DeleteEnvVar(ctx context.Context, projectID, id string) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	return nil
 }

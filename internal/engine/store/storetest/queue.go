@@ -1,42 +1,41 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
 // queueDeployment queues a preview deployment of project p1.
-func queueDeployment(t *testing.T, s *Store, id string) {
+func queueDeployment(t *testing.T, s store.Store, id string) {
 	t.Helper()
-	d := &Deployment{ID: id, ProjectID: "p1", Target: "preview", Hostname: id + ".localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+	d := &store.Deployment{ID: id, ProjectID: "p1", Target: "preview", Hostname: id + ".localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
 	if err := s.EnqueueDeployment(context.Background(), d, 1000); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestQueueFullInsertsNothing(t *testing.T) {
-	s, ctx := openTest(t), context.Background()
-	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+func testQueueFullInsertsNothing(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
+	ctx := context.Background()
+	if err := s.CreateProject(ctx, &store.Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		d := &Deployment{ID: fmt.Sprint("d", i), ProjectID: "p1", Target: "preview", Hostname: fmt.Sprint("h", i), Files: []byte("[]"), SealedEnv: []byte("x")}
+		d := &store.Deployment{ID: fmt.Sprint("d", i), ProjectID: "p1", Target: "preview", Hostname: fmt.Sprint("h", i), Files: []byte("[]"), SealedEnv: []byte("x")}
 		if err := s.EnqueueDeployment(ctx, d, 2); err != nil {
 			t.Fatal(err)
 		}
 	}
-	refused := &Deployment{ID: "d2", ProjectID: "p1", Target: "preview", Hostname: "h2", Files: []byte("[]"), SealedEnv: []byte("x")}
-	if err := s.EnqueueDeployment(ctx, refused, 2); !errors.Is(err, ErrQueueFull) {
+	refused := &store.Deployment{ID: "d2", ProjectID: "p1", Target: "preview", Hostname: "h2", Files: []byte("[]"), SealedEnv: []byte("x")}
+	if err := s.EnqueueDeployment(ctx, refused, 2); !errors.Is(err, store.ErrQueueFull) {
 		t.Fatalf("third deployment with a limit of 2: %v, want ErrQueueFull", err)
 	}
-	if _, err := s.GetDeployment(ctx, "d2"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetDeployment(ctx, "d2"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the refused deployment was stored: %v", err)
 	}
 	// A claimed build no longer waits: there is room again.
@@ -49,23 +48,10 @@ func TestQueueFullInsertsNothing(t *testing.T) {
 }
 
 // Two nodes on one database, four claimers each, claim every row exactly once.
-func TestClaimIsAtomic(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ferry.db")
+func testClaimIsAtomic(t *testing.T, s store.Store, another func(*testing.T) store.Store) {
 	ctx := context.Background()
-	nodes := make([]*Store, 2)
-	for i := range nodes {
-		s, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Error(err)
-			}
-		})
-		nodes[i] = s
-	}
-	if err := nodes[0].CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+	nodes := []store.Store{s, another(t)}
+	if err := nodes[0].CreateProject(ctx, &store.Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
 	const rows = 40
@@ -112,9 +98,9 @@ func TestClaimIsAtomic(t *testing.T) {
 	}
 }
 
-func TestLeaseLapsesAndMovesToAnotherNode(t *testing.T) {
-	s, ctx := openTest(t), context.Background()
-	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+func testLeaseLapsesAndMovesToAnotherNode(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
+	ctx := context.Background()
+	if err := s.CreateProject(ctx, &store.Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
 	queueDeployment(t, s, "d1")
@@ -125,7 +111,7 @@ func TestLeaseLapsesAndMovesToAnotherNode(t *testing.T) {
 	if other, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute)); err != nil || other != nil {
 		t.Fatalf("a row under a live lease was claimed again: %v %v", other, err)
 	}
-	if err := s.RenewLease(ctx, "d1", "node-b", time.Now().Add(time.Minute)); !errors.Is(err, ErrNotClaimed) {
+	if err := s.RenewLease(ctx, "d1", "node-b", time.Now().Add(time.Minute)); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("renewal by a node without the claim: %v", err)
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -134,13 +120,14 @@ func TestLeaseLapsesAndMovesToAnotherNode(t *testing.T) {
 		t.Fatalf("claim after the lease lapsed: %+v %v", taken, err)
 	}
 	// node-a finds out at its next renewal, and cannot record an outcome.
-	if err := s.RenewLease(ctx, "d1", "node-a", time.Now().Add(time.Minute)); !errors.Is(err, ErrNotClaimed) {
+	if err := s.RenewLease(ctx, "d1", "node-a", time.Now().Add(time.Minute)); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("renewal by the former holder: %v", err)
 	}
-	if err := s.FailBuild(ctx, "d1", "node-a", "ERROR", "late"); !errors.Is(err, ErrNotClaimed) {
+	if err := s.FailBuild(ctx, "d1", "node-a", "ERROR", "late"); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("outcome by the former holder: %v", err)
 	}
-	if err := s.MarkReady(ctx, d, false); !errors.Is(err, ErrNotClaimed) {
+	d.Run, taken.Run = &testRun, &testRun
+	if err := s.MarkReady(ctx, d, false); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("ready by the former holder: %v", err)
 	}
 	if err := s.MarkReady(ctx, taken, false); err != nil {
@@ -148,9 +135,9 @@ func TestLeaseLapsesAndMovesToAnotherNode(t *testing.T) {
 	}
 }
 
-func TestReleaseNodeClaimsRequeuesOnlyThatNode(t *testing.T) {
-	s, ctx := openTest(t), context.Background()
-	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+func testReleaseNodeClaimsRequeuesOnlyThatNode(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
+	ctx := context.Background()
+	if err := s.CreateProject(ctx, &store.Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
 	queueDeployment(t, s, "d1")
@@ -173,9 +160,9 @@ func TestReleaseNodeClaimsRequeuesOnlyThatNode(t *testing.T) {
 	}
 }
 
-func TestCancelDeployment(t *testing.T) {
-	s, ctx := openTest(t), context.Background()
-	if err := s.CreateProject(ctx, &Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+func testCancelDeployment(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
+	ctx := context.Background()
+	if err := s.CreateProject(ctx, &store.Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
 	queueDeployment(t, s, "d1")
@@ -189,28 +176,10 @@ func TestCancelDeployment(t *testing.T) {
 	if _, now, err := s.CancelDeployment(ctx, "d1"); err != nil || now {
 		t.Fatalf("second cancel: %v %v", now, err)
 	}
-	if _, _, err := s.CancelDeployment(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.CancelDeployment(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("cancel of a missing deployment: %v", err)
 	}
 }
 
 // A database of the first schema, with a build in progress, keeps its rows,
 // and the build is claimable after the migration.
-func TestMigrationToTheQueueKeepsData(t *testing.T) {
-	ctx := context.Background()
-	s := openFromFirstSchema(t,
-		`INSERT INTO projects VALUES ('p1', 'hello', 'auto', '.', NULL, NULL, '2025-01-01 00:00:00', '2025-01-01 00:00:00')`,
-		`INSERT INTO deployments (id, project_id, target, state, hostname, source_digest, files, sealed_env, created_at)
-			VALUES ('d1', 'p1', 'preview', 'BUILDING', 'hello-d1.localhost', 'x', '[]', x'00', '2025-01-01 00:00:00')`)
-	var version int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) {
-		t.Fatalf("user_version %d, %v; want %d", version, err, len(migrations))
-	}
-	if _, err := s.GetProject(ctx, "hello"); err != nil {
-		t.Fatalf("project lost: %v", err)
-	}
-	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute))
-	if err != nil || d == nil || d.ID != "d1" {
-		t.Fatalf("the build of the old engine is not resumed: %+v %v", d, err)
-	}
-}

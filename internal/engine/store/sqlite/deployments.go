@@ -1,61 +1,41 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-// ErrQueueFull is returned when a deployment would exceed the number of
-// builds allowed to wait.
-var ErrQueueFull = errors.New("the build queue is full")
+const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, run_spec, error_message, created_at, ready_at, claimed_by, lease_until`
 
-// ErrNotClaimed is returned when a build's row is no longer claimed by the
-// caller: it was deleted, canceled, or its lease ran out and another worker
-// took it.
-var ErrNotClaimed = errors.New("the build is no longer claimed by this worker")
-
-// Deployment is a stored deployment. Files is the JSON file list; SealedEnv
-// the frozen env, sealed.
-type Deployment struct {
-	ID           string
-	ProjectID    string
-	Target       string
-	State        string
-	Hostname     string
-	SourceDigest string
-	Files        []byte
-	SealedEnv    []byte
-	AppDir       string // relative to the deployment's directory, as Python
-	Python       string
-	Entrypoint   string
-	Kind         string
-	ErrorMessage string
-	CreatedAt    time.Time
-	ReadyAt      *time.Time
-	ClaimedBy    string     // the node building it, while BUILDING
-	LeaseUntil   *time.Time // when that claim lapses unless renewed
-}
-
-const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, app_dir, python, entrypoint, kind, error_message, created_at, ready_at, claimed_by, lease_until`
-
-func scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
-	var d Deployment
+func scanDeployment(row interface{ Scan(...any) error }) (*store.Deployment, error) {
+	var d store.Deployment
 	var readyAt sql.NullTime
 	var leaseUntil sql.NullInt64
+	var run sql.NullString
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Target, &d.State, &d.Hostname, &d.SourceDigest, &d.Files, &d.SealedEnv,
-		&d.AppDir, &d.Python, &d.Entrypoint, &d.Kind, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil)
+		&run, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	if readyAt.Valid {
 		d.ReadyAt = &readyAt.Time
+	}
+	if run.Valid {
+		d.Run = &runspec.Spec{}
+		if err := json.Unmarshal([]byte(run.String), d.Run); err != nil {
+			return nil, fmt.Errorf("deployment %s: read its run spec: %w", d.ID, err)
+		}
 	}
 	if leaseUntil.Valid {
 		t := time.UnixMilli(leaseUntil.Int64).UTC()
@@ -69,13 +49,13 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func queryDeployments(ctx context.Context, q queryer, where string, args ...any) ([]*Deployment, error) {
+func queryDeployments(ctx context.Context, q queryer, where string, args ...any) ([]*store.Deployment, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE `+where+` ORDER BY created_at DESC, id`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	var out []*Deployment
+	var out []*store.Deployment
 	for rows.Next() {
 		d, err := scanDeployment(rows)
 		if err != nil {
@@ -88,8 +68,8 @@ func queryDeployments(ctx context.Context, q queryer, where string, args ...any)
 
 // EnqueueDeployment inserts d as QUEUED and claims its hostname, unless
 // maxQueued deployments are already waiting: then it inserts nothing and
-// returns ErrQueueFull. ErrNotFound when its project is gone.
-func (s *Store) EnqueueDeployment(ctx context.Context, d *Deployment, maxQueued int) error {
+// returns store.ErrQueueFull. store.ErrNotFound when its project is gone.
+func (s *Store) EnqueueDeployment(ctx context.Context, d *store.Deployment, maxQueued int) error {
 	d.CreatedAt = now()
 	d.State = "QUEUED"
 	return s.inTx(ctx, func(tx *sql.Tx) error {
@@ -98,13 +78,13 @@ func (s *Store) EnqueueDeployment(ctx context.Context, d *Deployment, maxQueued 
 			return err
 		}
 		if queued >= maxQueued {
-			return fmt.Errorf("%w: %d deployments are waiting to be built", ErrQueueFull, queued)
+			return fmt.Errorf("%w: %d deployments are waiting to be built", store.ErrQueueFull, queued)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, '', NULL)`,
 			d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
-			d.AppDir, d.Python, d.Entrypoint, d.Kind, d.ErrorMessage, d.CreatedAt, d.ReadyAt)
+			d.ErrorMessage, d.CreatedAt)
 		if err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		if err != nil {
 			return hostnameTaken(err)
@@ -116,12 +96,12 @@ func (s *Store) EnqueueDeployment(ctx context.Context, d *Deployment, maxQueued 
 }
 
 // GetDeployment returns a deployment by id.
-func (s *Store) GetDeployment(ctx context.Context, id string) (*Deployment, error) {
+func (s *Store) GetDeployment(ctx context.Context, id string) (*store.Deployment, error) {
 	return scanDeployment(s.db.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE id = ?`, id))
 }
 
 // ListDeployments returns a project's deployments, newest first.
-func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*Deployment, error) {
+func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*store.Deployment, error) {
 	return queryDeployments(ctx, s.db, `project_id = ?`, projectID)
 }
 
@@ -129,7 +109,7 @@ func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*Deplo
 // or BUILDING under a lease that ran out) for node until leaseUntil, marks it
 // BUILDING and returns it; nil when none is waiting. The claim is one UPDATE,
 // so two workers (or nodes) never claim the same row.
-func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time) (*Deployment, error) {
+func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time) (*store.Deployment, error) {
 	nowMilli := time.Now().UnixMilli()
 	// The outer WHERE repeats the condition so that the statement stays
 	// correct on a database whose subquery can see a row another claim is
@@ -139,14 +119,14 @@ func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil tim
 			ORDER BY created_at, id LIMIT 1)
 		AND (state = 'QUEUED' OR (state = 'BUILDING' AND COALESCE(lease_until, 0) < ?))
 		RETURNING `+deploymentColumns, node, leaseUntil.UnixMilli(), nowMilli, nowMilli))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	return d, err
 }
 
 // RenewLease extends node's claim on a building deployment, or returns
-// ErrNotClaimed when node no longer holds it.
+// store.ErrNotClaimed when node no longer holds it.
 func (s *Store) RenewLease(ctx context.Context, id, node string, leaseUntil time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
 		leaseUntil.UnixMilli(), id, node)
@@ -183,7 +163,7 @@ func (s *Store) FailBuild(ctx context.Context, id, node, state, errorMessage str
 // CancelDeployment marks a queued or building deployment CANCELED. It
 // returns the deployment as it is afterwards, and whether it was canceled
 // now (false: it had already finished).
-func (s *Store) CancelDeployment(ctx context.Context, id string) (*Deployment, bool, error) {
+func (s *Store) CancelDeployment(ctx context.Context, id string) (*store.Deployment, bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = 'CANCELED', lease_until = NULL WHERE id = ? AND state IN ('QUEUED', 'BUILDING')`, id)
 	if err != nil {
 		return nil, false, err
@@ -205,20 +185,27 @@ func claimedRow(res sql.Result, err error) error {
 		return err
 	}
 	if n == 0 {
-		return ErrNotClaimed
+		return store.ErrNotClaimed
 	}
 	return nil
 }
 
 // MarkReady records a successful build, if d.ClaimedBy still holds its
-// claim (else ErrNotClaimed), and, for a production deployment, moves the
+// claim (else store.ErrNotClaimed), and, for a production deployment, moves the
 // project's production aliases to it in the same transaction, so traffic
 // switches at once.
-func (s *Store) MarkReady(ctx context.Context, d *Deployment, moveProduction bool) error {
+func (s *Store) MarkReady(ctx context.Context, d *store.Deployment, moveProduction bool) error {
+	if d.Run == nil {
+		return fmt.Errorf("deployment %s: ready without a run spec", d.ID)
+	}
+	run, err := json.Marshal(d.Run)
+	if err != nil {
+		return err
+	}
 	t := now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deployments SET state = 'READY', app_dir = ?, python = ?, entrypoint = ?, kind = ?, error_message = '', ready_at = ?, lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
-			d.AppDir, d.Python, d.Entrypoint, d.Kind, t, d.ID, d.ClaimedBy)
+		res, err := tx.ExecContext(ctx, `UPDATE deployments SET state = 'READY', run_spec = ?, error_message = '', ready_at = ?, lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
+			string(run), t, d.ID, d.ClaimedBy)
 		if err := claimedRow(res, err); err != nil {
 			return err
 		}
@@ -250,7 +237,7 @@ func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		return nil
 	})

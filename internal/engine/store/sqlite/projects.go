@@ -1,33 +1,22 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"strings"
-	"time"
-)
 
-// Project is a stored project.
-type Project struct {
-	ID             string
-	Name           string
-	Framework      string
-	RootDirectory  string
-	InstallCommand *string
-	BuildCommand   *string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
 
 const projectColumns = `id, name, framework, root_directory, install_command, build_command, created_at, updated_at`
 
-func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
-	var p Project
+func scanProject(row interface{ Scan(...any) error }) (*store.Project, error) {
+	var p store.Project
 	var install, build sql.NullString
 	err := row.Scan(&p.ID, &p.Name, &p.Framework, &p.RootDirectory, &install, &build, &p.CreatedAt, &p.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
@@ -46,14 +35,14 @@ func isUniqueViolation(err error) bool {
 }
 
 // CreateProject inserts p and claims its production hostname.
-func (s *Store) CreateProject(ctx context.Context, p *Project, productionHost string) error {
+func (s *Store) CreateProject(ctx context.Context, p *store.Project, productionHost string) error {
 	p.CreatedAt = now()
 	p.UpdatedAt = p.CreatedAt
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.CreatedAt, p.UpdatedAt)
 		if isUniqueViolation(err) {
-			return ErrConflict
+			return store.ErrConflict
 		}
 		if err != nil {
 			return err
@@ -65,19 +54,19 @@ func (s *Store) CreateProject(ctx context.Context, p *Project, productionHost st
 }
 
 // GetProject finds a project by id or by name.
-func (s *Store) GetProject(ctx context.Context, idOrName string) (*Project, error) {
+func (s *Store) GetProject(ctx context.Context, idOrName string) (*store.Project, error) {
 	return scanProject(s.db.QueryRowContext(ctx,
 		`SELECT `+projectColumns+` FROM projects WHERE id = ? OR name = ?`, idOrName, idOrName))
 }
 
 // ListProjects returns every project, by name.
-func (s *Store) ListProjects(ctx context.Context) ([]*Project, error) {
+func (s *Store) ListProjects(ctx context.Context) ([]*store.Project, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+projectColumns+` FROM projects ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	var out []*Project
+	var out []*store.Project
 	for rows.Next() {
 		p, err := scanProject(rows)
 		if err != nil {
@@ -91,19 +80,19 @@ func (s *Store) ListProjects(ctx context.Context) ([]*Project, error) {
 // UpdateProject replaces a project's settings and moves its production
 // alias to productionHost, in one transaction: concurrent renames leave the
 // name and the alias of the same one.
-func (s *Store) UpdateProject(ctx context.Context, p *Project, productionHost string) error {
+func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionHost string) error {
 	p.UpdatedAt = now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, framework = ?, root_directory = ?, install_command = ?, build_command = ?, updated_at = ? WHERE id = ?`,
 			p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.UpdatedAt, p.ID)
 		if isUniqueViolation(err) {
-			return ErrConflict
+			return store.ErrConflict
 		}
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND kind = 'production'`, productionHost, p.ID)
 		if err != nil {
@@ -144,7 +133,7 @@ func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) 
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		return nil
 	})

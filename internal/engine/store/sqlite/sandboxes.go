@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,10 +8,8 @@ import (
 	"fmt"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
-
-// ErrUIDsExhausted means every uid of the sandbox range has been given to a project.
-var ErrUIDsExhausted = errors.New("every uid of the sandbox range is taken")
 
 // ProjectUID returns the uid a project's builds and instances run as, allocating the next one
 // of [first, last] on first use. Uids are handed out in order and never reused.
@@ -31,7 +29,7 @@ func (s *Store) ProjectUID(ctx context.Context, projectID string, first, last in
 			uid = int(highest.Int64) + 1
 		}
 		if uid > last {
-			return fmt.Errorf("%w (%d-%d): give the engine a wider range", ErrUIDsExhausted, first, last)
+			return fmt.Errorf("%w (%d-%d): give the engine a wider range", store.ErrUIDsExhausted, first, last)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO project_sandboxes (project_id, uid) VALUES (?, ?)`, projectID, uid)
 		return err
@@ -69,43 +67,4 @@ func (s *Store) SetProjectLimits(ctx context.Context, projectID string, l *api.L
 	_, err = s.db.ExecContext(ctx, `INSERT INTO project_limits (project_id, limits) VALUES (?, ?)
 		ON CONFLICT (project_id) DO UPDATE SET limits = excluded.limits`, projectID, string(raw))
 	return err
-}
-
-// DeploymentSandbox is how a built deployment's instances are confined, frozen at build time.
-type DeploymentSandbox struct {
-	UID    int
-	Limits api.Limits
-}
-
-// SetDeploymentSandbox records how a deployment's instances run.
-func (s *Store) SetDeploymentSandbox(ctx context.Context, deploymentID string, sb DeploymentSandbox) error {
-	raw, err := json.Marshal(sb.Limits)
-	if err != nil {
-		return err
-	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO deployment_sandboxes (deployment_id, uid, limits) VALUES (?, ?, ?)
-		ON CONFLICT (deployment_id) DO UPDATE SET uid = excluded.uid, limits = excluded.limits`, deploymentID, sb.UID, string(raw))
-	return err
-}
-
-// deploymentSandboxes returns the sandbox of every deployment that has one, by deployment id.
-func deploymentSandboxes(ctx context.Context, q queryer) (map[string]DeploymentSandbox, error) {
-	rows, err := q.QueryContext(ctx, `SELECT deployment_id, uid, limits FROM deployment_sandboxes`)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	out := map[string]DeploymentSandbox{}
-	for rows.Next() {
-		var id, raw string
-		var sb DeploymentSandbox
-		if err := rows.Scan(&id, &sb.UID, &raw); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(raw), &sb.Limits); err != nil {
-			return nil, fmt.Errorf("deployment %s limits: %w", id, err)
-		}
-		out[id] = sb
-	}
-	return out, rows.Err()
 }

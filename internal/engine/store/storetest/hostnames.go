@@ -1,62 +1,32 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
 	"testing"
-	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-func createProject(t *testing.T, s *Store, id, name string) {
-	t.Helper()
-	if err := s.CreateProject(context.Background(), &Project{ID: id, Name: name, Framework: "auto", RootDirectory: "."}, name+".localhost"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// claimBuild claims d, the only deployment waiting, as a build worker would.
-func claimBuild(t *testing.T, s *Store, d *Deployment) {
-	t.Helper()
-	claimed, err := s.ClaimDeployment(context.Background(), "test", time.Now().Add(time.Hour))
-	if err != nil || claimed == nil || claimed.ID != d.ID {
-		t.Fatalf("claim %s: %v, %v", d.ID, claimed, err)
-	}
-	d.ClaimedBy = claimed.ClaimedBy
-}
-
-// readyDeployment makes a READY production deployment of project p1.
-func readyDeployment(t *testing.T, s *Store, id, host string) {
-	t.Helper()
+func testHostnamesAreOneNamespace(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
 	ctx := context.Background()
-	d := &Deployment{ID: id, ProjectID: "p1", Target: "production", State: "QUEUED", Hostname: host, Files: []byte("[]"), SealedEnv: []byte("x")}
-	if err := s.EnqueueDeployment(ctx, d, 1000); err != nil {
-		t.Fatal(err)
-	}
-	claimBuild(t, s, d)
-	if err := s.MarkReady(ctx, d, true); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestHostnamesAreOneNamespace(t *testing.T) {
-	s, ctx := openTest(t), context.Background()
 	createProject(t, s, "p1", "shop")
 	readyDeployment(t, s, "d1", "shop-abc.localhost")
 	before, _ := s.RoutesVersion(ctx)
 
 	// A project named after another's deployment host must not take it over.
-	err := s.CreateProject(ctx, &Project{ID: "p2", Name: "shop-abc", Framework: "auto", RootDirectory: "."}, "shop-abc.localhost")
-	if !errors.Is(err, ErrHostnameTaken) || !errors.Is(err, ErrConflict) {
+	err := s.CreateProject(ctx, &store.Project{ID: "p2", Name: "shop-abc", Framework: "auto", RootDirectory: "."}, "shop-abc.localhost")
+	if !errors.Is(err, store.ErrHostnameTaken) || !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("create over a deployment host: %v, want ErrHostnameTaken", err)
 	}
-	if _, err := s.GetProject(ctx, "p2"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetProject(ctx, "p2"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatal("the refused project was stored")
 	}
 	// Nor by a rename.
 	createProject(t, s, "p3", "other")
 	p3, _ := s.GetProject(ctx, "p3")
 	p3.Name = "shop-abc"
-	if err := s.UpdateProject(ctx, p3, "shop-abc.localhost"); !errors.Is(err, ErrHostnameTaken) {
+	if err := s.UpdateProject(ctx, p3, "shop-abc.localhost"); !errors.Is(err, store.ErrHostnameTaken) {
 		t.Fatalf("rename over a deployment host: %v, want ErrHostnameTaken", err)
 	}
 	if p, _ := s.GetProject(ctx, "p3"); p.Name != "other" {
@@ -92,8 +62,8 @@ func TestHostnamesAreOneNamespace(t *testing.T) {
 	}
 }
 
-func TestRenameMovesTheProductionHost(t *testing.T) {
-	s, ctx := openTest(t), context.Background()
+func testRenameMovesTheProductionHost(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
+	ctx := context.Background()
 	createProject(t, s, "p1", "old")
 	readyDeployment(t, s, "d1", "old-abc.localhost")
 	p, _ := s.GetProject(ctx, "p1")
@@ -112,18 +82,18 @@ func TestRenameMovesTheProductionHost(t *testing.T) {
 	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
 		t.Fatalf("production at %q after rename, want d1", id)
 	}
-	gone := &Project{ID: "nope", Name: "x", Framework: "auto", RootDirectory: "."}
-	if err := s.UpdateProject(ctx, gone, "x.localhost"); !errors.Is(err, ErrNotFound) {
+	gone := &store.Project{ID: "nope", Name: "x", Framework: "auto", RootDirectory: "."}
+	if err := s.UpdateProject(ctx, gone, "x.localhost"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update of a missing project: %v", err)
 	}
 }
 
-func TestDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T) {
-	s, ctx := openTest(t), context.Background()
+func testDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
+	ctx := context.Background()
 	createProject(t, s, "p1", "app")
 	readyDeployment(t, s, "d1", "app-d1.localhost")
 	readyDeployment(t, s, "d2", "app-d2.localhost")
-	preview := &Deployment{ID: "d3", ProjectID: "p1", Target: "preview", State: "QUEUED", Hostname: "app-d3.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+	preview := &store.Deployment{ID: "d3", ProjectID: "p1", Target: "preview", State: "QUEUED", Hostname: "app-d3.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
 	if err := s.EnqueueDeployment(ctx, preview, 1000); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +116,7 @@ func TestDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T) {
 	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "" {
 		t.Fatalf("production at %q with no production deployment left (a preview must not take it)", id)
 	}
-	if err := s.DeleteDeployment(ctx, "d1"); !errors.Is(err, ErrNotFound) {
+	if err := s.DeleteDeployment(ctx, "d1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 	routes, _ := s.ReadRoutes(ctx)
@@ -159,18 +129,3 @@ func TestDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T) {
 
 // A database of the first schema keeps its projects, deployments and
 // aliases when it moves to one namespace of hostnames.
-func TestMigrationToOneHostnameNamespaceKeepsData(t *testing.T) {
-	ctx := context.Background()
-	s := openFromFirstSchema(t,
-		`INSERT INTO projects VALUES ('p1', 'shop', 'auto', '.', NULL, NULL, '2026-01-01', '2026-01-01')`,
-		`INSERT INTO deployments (id, project_id, target, state, hostname, source_digest, files, sealed_env, created_at)
-			VALUES ('d1', 'p1', 'production', 'READY', 'shop-abc.localhost', 'x', '[]', 'x', '2026-01-01')`,
-		`INSERT INTO aliases VALUES ('shop.localhost', 'p1', 'd1', 1)`)
-	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {
-		t.Fatalf("production alias at %q after the migration, want d1", id)
-	}
-	routes, err := s.ReadRoutes(ctx)
-	if err != nil || len(routes.Routes) != 2 {
-		t.Fatalf("routes after the migration: %+v, %v", routes, err)
-	}
-}
