@@ -22,7 +22,8 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
+
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
@@ -222,7 +223,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err != nil {
 		return nil, err
 	}
-	blobStore, err := blobs.Open(filepath.Join(dataDir, "blobs"))
+	blobStore, err := localfs.Open(filepath.Join(dataDir, "blobs"))
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +449,7 @@ func buildMinutes(timeout time.Duration) int64 {
 }
 
 // runnable says how the runtime runs a READY deployment, from its run spec.
-func runnable(box *secrets.Box, deploymentsDir string) func(*store.Deployment) (workers.App, error) {
+func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployment) (workers.App, error) {
 	return func(d *store.Deployment) (workers.App, error) {
 		if d.Run == nil {
 			return workers.App{}, fmt.Errorf("deployment %s has no run spec", d.ID)
@@ -457,7 +458,7 @@ func runnable(box *secrets.Box, deploymentsDir string) func(*store.Deployment) (
 		if err := run.Validate(); err != nil {
 			return workers.App{}, err
 		}
-		frozen, err := deploy.OpenEnv(box, d)
+		frozen, err := deploy.OpenEnv(context.Background(), keeper, d)
 		if err != nil {
 			return workers.App{}, err
 		}

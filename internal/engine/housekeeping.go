@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -28,7 +28,7 @@ const (
 )
 
 // keepHouse collects unused blobs and caps the logs until ctx ends.
-func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore *blobs.Store, dataDir string) {
+func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore artifacts.Store, dataDir string) {
 	log = log.With("component", "housekeeping")
 	collect := time.NewTimer(firstCollection)
 	defer collect.Stop()
@@ -49,7 +49,7 @@ func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore 
 
 // collectBlobs deletes the blobs that no deployment lists and that have not
 // been used for grace.
-func collectBlobs(ctx context.Context, log *slog.Logger, st store.Store, blobStore *blobs.Store, grace time.Duration) {
+func collectBlobs(ctx context.Context, log *slog.Logger, st store.Store, blobStore artifacts.Store, grace time.Duration) {
 	began := time.Now()
 	// Listed before the cutoff is taken: a deployment created after the
 	// listing used its blobs after the cutoff, so they are kept.
@@ -58,7 +58,7 @@ func collectBlobs(ctx context.Context, log *slog.Logger, st store.Store, blobSto
 		log.Error("blob collection skipped: cannot list the blobs deployments use", "error", err)
 		return
 	}
-	done, err := blobStore.Collect(ctx, referenced, time.Now().Add(-grace))
+	done, err := blobStore.Sweep(ctx, referenced, time.Now().Add(-grace))
 	if err != nil && ctx.Err() == nil {
 		log.Error("blob collection stopped", "error", err, "deleted", done.Deleted, "freed_bytes", done.FreedBytes)
 		return

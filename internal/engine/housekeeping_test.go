@@ -3,8 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -13,7 +11,9 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/artifactstest"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
@@ -32,22 +32,14 @@ func TestCollectBlobsKeepsWhatDeploymentsList(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	blobStore, err := blobs.Open(filepath.Join(dir, "blobs"))
+	blobStore, err := localfs.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.CreateProject(ctx, &store.Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
 		t.Fatal(err)
 	}
-	stored := func(content string) string {
-		sum := sha256.Sum256([]byte(content))
-		digest := hex.EncodeToString(sum[:])
-		if err := blobStore.Put(digest, bytes.NewReader([]byte(content))); err != nil {
-			t.Fatal(err)
-		}
-		return digest
-	}
-	kept, dropped := stored("print('kept')"), stored("print('dropped')")
+	kept, dropped := artifactstest.Write(t, blobStore, "print('kept')"), artifactstest.Write(t, blobStore, "print('dropped')")
 	for id, digest := range map[string]string{"d1": kept, "d2": dropped} {
 		files, _ := json.Marshal([]api.File{{Path: "app.py", Digest: digest, Size: 13, Mode: 0o644}})
 		d := &store.Deployment{ID: id, ProjectID: "p1", Target: "preview", State: "QUEUED", Hostname: "hello-" + id + ".localhost", Files: files, SealedEnv: []byte("x")}
@@ -61,14 +53,14 @@ func TestCollectBlobsKeepsWhatDeploymentsList(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 
 	collectBlobs(ctx, log, st, blobStore, time.Hour)
-	if !blobStore.Has(dropped) {
+	if !artifactstest.Stored(t, blobStore, dropped) {
 		t.Fatal("a blob within its grace period was deleted")
 	}
 	collectBlobs(ctx, log, st, blobStore, -time.Minute) // as if the grace period were over
-	if !blobStore.Has(kept) {
+	if !artifactstest.Stored(t, blobStore, kept) {
 		t.Fatal("a blob a deployment lists was deleted")
 	}
-	if blobStore.Has(dropped) {
+	if artifactstest.Stored(t, blobStore, dropped) {
 		t.Fatal("the deleted deployment's blob was kept")
 	}
 }

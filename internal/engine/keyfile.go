@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -15,15 +16,15 @@ import (
 // store holds nothing sealed. A missing or wrong key next to sealed values
 // is an error: a new key would start an engine that reports healthy while
 // every env var and every deployment's env is unreadable.
-func openSecrets(ctx context.Context, keyPath, dbPath string, st store.Store) (*secrets.Box, error) {
+func openSecrets(ctx context.Context, keyPath, dbPath string, st store.Store) (secrets.Keeper, error) {
 	sample, err := st.SealedSample(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", dbPath, err)
 	}
-	box, err := secrets.LoadKey(keyPath)
+	box, err := keyfile.LoadKey(keyPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && sample == nil:
-		box, err = secrets.CreateKey(keyPath)
+		box, err = keyfile.CreateKey(keyPath)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("the key file %s is missing, but %s holds values encrypted with it (env vars and deployments' environments); "+
 			"the engine does not make a new key, since those values could never be read again. Restore %s from a backup of this data dir and start "+
@@ -34,7 +35,7 @@ func openSecrets(ctx context.Context, keyPath, dbPath string, st store.Store) (*
 		return nil, err
 	}
 	if sample != nil {
-		if _, err := box.Open(sample); err != nil {
+		if _, err := box.Open(ctx, sample); err != nil {
 			return nil, fmt.Errorf("the key file %s does not match %s: the values encrypted in it (env vars and deployments' environments) "+
 				"cannot be decrypted with this key. Put back the key file that belongs to this data dir (from a backup) and start the engine again",
 				keyPath, dbPath)

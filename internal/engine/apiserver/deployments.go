@@ -8,26 +8,35 @@ import (
 	"os"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
 func (s *Server) hasFile(r *http.Request) (int, any, error) {
-	if s.cfg.Blobs.Has(r.PathValue("digest")) {
-		return http.StatusOK, nil, nil
+	d := r.PathValue("digest")
+	if !artifacts.ValidDigest(d) {
+		return http.StatusNotFound, nil, nil
 	}
-	return http.StatusNotFound, nil, nil
+	_, err := s.cfg.Blobs.Keep(r.Context(), d)
+	switch {
+	case err == nil:
+		return http.StatusOK, nil, nil
+	case errors.Is(err, artifacts.ErrNotFound):
+		return http.StatusNotFound, nil, nil
+	}
+	return 0, nil, err
 }
 
 func (s *Server) putFile(r *http.Request) (int, any, error) {
 	d := r.PathValue("digest")
-	if !blobs.ValidDigest(d) {
+	if !artifacts.ValidDigest(d) {
 		return 0, nil, badRequest("digest", "%q is not a sha256 digest: name each file by the lowercase hex sha256 of its content", d)
 	}
 	if r.ContentLength > maxFileSize {
 		return 0, nil, fileTooLarge(r.ContentLength)
 	}
-	err := s.cfg.Blobs.Put(d, uploadBody{http.MaxBytesReader(nil, r.Body, maxFileSize)})
+	err := s.cfg.Blobs.Write(r.Context(), d, uploadBody{http.MaxBytesReader(nil, r.Body, maxFileSize)})
 	var readErr uploadReadError
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -37,7 +46,7 @@ func (s *Server) putFile(r *http.Request) (int, any, error) {
 		return 0, nil, fileTooLarge(-1)
 	case errors.As(err, &readErr):
 		return 0, nil, badRequest("", "reading the upload failed (%v): upload the file again", readErr.err)
-	case errors.Is(err, blobs.ErrDigestMismatch):
+	case errors.Is(err, artifacts.ErrDigestMismatch):
 		return 0, nil, badRequest("digest", "%v", err)
 	}
 	// Anything else failed on the engine's side (a full disk, say): a 5xx,

@@ -1,7 +1,9 @@
 package apiserver
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -49,19 +51,37 @@ func validateEnvVar(req *api.EnvVarRequest) error {
 // toAPIEnvVar reports the value's digest computed from the sealed value
 // itself, not the stored one: rows written before digests were keyed hold a
 // plain sha256, which must never reach a client.
-func (s *Server) toAPIEnvVar(v *store.EnvVar, decrypt bool) (*api.EnvVar, error) {
-	plain, err := s.cfg.Secrets.Open(v.SealedValue)
+func (s *Server) toAPIEnvVar(ctx context.Context, v *store.EnvVar, decrypt bool) (*api.EnvVar, error) {
+	plain, err := s.cfg.Secrets.Open(ctx, v.SealedValue)
+	if err != nil {
+		return nil, err
+	}
+	digest, err := s.cfg.Secrets.Digest(ctx, plain)
 	if err != nil {
 		return nil, err
 	}
 	out := &api.EnvVar{
-		ID: v.ID, ProjectID: v.ProjectID, Key: v.Key, ValueDigest: s.cfg.Secrets.Digest(plain), Targets: v.Targets,
+		ID: v.ID, ProjectID: v.ProjectID, Key: v.Key, ValueDigest: digest, Targets: v.Targets,
 		GitBranch: v.GitBranch, Comment: v.Comment, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 	if decrypt {
 		out.Value = string(plain)
 	}
 	return out, nil
+}
+
+// seal gives v value, sealed, with its digest.
+func (s *Server) seal(ctx context.Context, v *store.EnvVar, value string) error {
+	sealed, err := s.cfg.Secrets.Seal(ctx, []byte(value))
+	if err != nil {
+		return fmt.Errorf("seal the value of %s: %w", v.Key, err)
+	}
+	digest, err := s.cfg.Secrets.Digest(ctx, []byte(value))
+	if err != nil {
+		return fmt.Errorf("digest the value of %s: %w", v.Key, err)
+	}
+	v.SealedValue, v.ValueDigest = sealed, digest
+	return nil
 }
 
 func conflictOrErr(err error) error {
@@ -87,14 +107,16 @@ func (s *Server) createEnvVar(r *http.Request) (int, any, error) {
 	}
 	v := &store.EnvVar{
 		ID: deploy.NewID("env"), ProjectID: p.ID, Key: req.Key,
-		SealedValue: s.cfg.Secrets.Seal([]byte(req.Value)), ValueDigest: s.cfg.Secrets.Digest([]byte(req.Value)),
 		Targets: req.Targets, GitBranch: req.GitBranch, Comment: req.Comment,
+	}
+	if err := s.seal(r.Context(), v, req.Value); err != nil {
+		return 0, nil, err
 	}
 	if err := s.cfg.Store.CreateEnvVar(r.Context(), v); err != nil {
 		return 0, nil, conflictOrErr(err)
 	}
 	s.cfg.Logger.Info("env var created", "project", p.Name, "key", v.Key, "targets", v.Targets)
-	out, err := s.toAPIEnvVar(v, false)
+	out, err := s.toAPIEnvVar(r.Context(), v, false)
 	return http.StatusCreated, out, err
 }
 
@@ -115,7 +137,7 @@ func (s *Server) getEnvVar(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := s.toAPIEnvVar(v, boolQuery(r, "decrypt"))
+	out, err := s.toAPIEnvVar(r.Context(), v, boolQuery(r, "decrypt"))
 	return http.StatusOK, out, err
 }
 
@@ -130,7 +152,7 @@ func (s *Server) listEnvVars(r *http.Request) (int, any, error) {
 	}
 	list := api.EnvVarList{EnvVars: []api.EnvVar{}}
 	for _, v := range vars {
-		out, err := s.toAPIEnvVar(v, boolQuery(r, "decrypt"))
+		out, err := s.toAPIEnvVar(r.Context(), v, boolQuery(r, "decrypt"))
 		if err != nil {
 			return 0, nil, err
 		}
@@ -152,12 +174,14 @@ func (s *Server) updateEnvVar(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	v.Key, v.Targets, v.GitBranch, v.Comment = req.Key, req.Targets, req.GitBranch, req.Comment
-	v.SealedValue, v.ValueDigest = s.cfg.Secrets.Seal([]byte(req.Value)), s.cfg.Secrets.Digest([]byte(req.Value))
+	if err := s.seal(r.Context(), v, req.Value); err != nil {
+		return 0, nil, err
+	}
 	if err := s.cfg.Store.UpdateEnvVar(r.Context(), v); err != nil {
 		return 0, nil, conflictOrErr(err)
 	}
 	s.cfg.Logger.Info("env var updated", "project", p.Name, "key", v.Key, "targets", v.Targets)
-	out, err := s.toAPIEnvVar(v, false)
+	out, err := s.toAPIEnvVar(r.Context(), v, false)
 	return http.StatusOK, out, err
 }
 

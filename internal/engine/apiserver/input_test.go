@@ -19,9 +19,11 @@ import (
 	"testing"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
@@ -49,7 +51,7 @@ func (b *lockedBuffer) String() string {
 type inputServer struct {
 	srv    *httptest.Server
 	store  store.Store
-	blobs  *blobs.Store
+	blobs  artifacts.Store
 	dir    string
 	log    *lockedBuffer
 	limits deploy.Limits
@@ -68,11 +70,11 @@ func newInputServer(t *testing.T, limits deploy.Limits) *inputServer {
 			t.Error(err)
 		}
 	})
-	box, err := secrets.LoadOrCreateKey(filepath.Join(s.dir, "secret.key"))
+	box, err := keyfile.LoadOrCreateKey(filepath.Join(s.dir, "secret.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.blobs, err = blobs.Open(filepath.Join(s.dir, "blobs"))
+	s.blobs, err = localfs.Open(filepath.Join(s.dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}

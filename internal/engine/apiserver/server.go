@@ -13,7 +13,8 @@ import (
 	"strings"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -28,8 +29,8 @@ const maxFileSize = 256 << 20
 // Config wires a Server.
 type Config struct {
 	Store    store.Store
-	Blobs    *blobs.Store
-	Secrets  *secrets.Box
+	Blobs    artifacts.Store
+	Secrets  secrets.Keeper
 	Deploy   *deploy.Service
 	Hosts    deploy.Hosts
 	URL      func(host string) string // full URL of an app host

@@ -15,9 +15,10 @@ import (
 	"testing"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
@@ -39,8 +40,8 @@ func newTestServer(t *testing.T) (*httptest.Server, store.Store) {
 			t.Error(err)
 		}
 	})
-	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
-	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
+	box, _ := keyfile.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
+	bl, _ := localfs.Open(filepath.Join(dir, "blobs"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := deploy.New(deploy.Config{Store: st, Blobs: bl, Secrets: box, Hosts: deploy.Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
 		SyncRoutes: noRoutes, StopRuntime: func(string) {}, Logger: logger})

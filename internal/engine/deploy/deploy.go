@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -21,7 +22,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
@@ -55,8 +56,8 @@ const (
 // Config wires a Service. Zero values of the queue's settings mean their defaults.
 type Config struct {
 	Store          store.Store
-	Blobs          *blobs.Store
-	Secrets        *secrets.Box
+	Blobs          artifacts.Store
+	Secrets        secrets.Keeper
 	Hosts          Hosts
 	DeploymentsDir string // each deployment gets DeploymentsDir/<id>
 	Python         string // base interpreter of builds
@@ -151,19 +152,11 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if err != nil {
 		return nil, err
 	}
-	var missing []string
-	seen := map[string]bool{}
-	for _, f := range files {
-		if !seen[f.Digest] && !s.cfg.Blobs.Has(f.Digest) {
-			missing = append(missing, f.Digest)
-		}
-		seen[f.Digest] = true
+	sizes, err := s.keepBlobs(ctx, files)
+	if err != nil {
+		return nil, err
 	}
-	if len(missing) > 0 {
-		return nil, &InputError{Code: api.CodeMissingFiles, Field: "files", Missing: missing,
-			Message: fmt.Sprintf("%d file(s) of the deployment have not been uploaded: PUT each to %s, then create the deployment again", len(missing), api.PathFiles)}
-	}
-	if err := s.checkStoredSize(files); err != nil {
+	if err := checkStoredSize(files, sizes, s.cfg.Limits); err != nil {
 		return nil, err
 	}
 
@@ -175,6 +168,10 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	frozen, err := s.frozenEnv(ctx, project, id, target)
 	if err != nil {
 		return nil, err
+	}
+	sealedEnv, err := s.cfg.Secrets.Seal(ctx, frozen)
+	if err != nil {
+		return nil, fmt.Errorf("seal the deployment's environment: %w", err)
 	}
 	fileList, err := json.Marshal(files)
 	if err != nil {
@@ -188,7 +185,7 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		Hostname:     s.cfg.Hosts.DeploymentHost(project.Name, id),
 		SourceDigest: SourceDigest(files),
 		Files:        fileList,
-		SealedEnv:    s.cfg.Secrets.Seal(frozen),
+		SealedEnv:    sealedEnv,
 	}
 	err = s.cfg.Store.EnqueueDeployment(ctx, d, s.cfg.MaxQueuedBuilds)
 	if errors.Is(err, store.ErrQueueFull) {
@@ -228,7 +225,7 @@ func checkFiles(files []api.File, limits Limits) ([]api.File, error) {
 		if problem := pathProblem(f.Path); problem != "" {
 			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: problem}
 		}
-		if !blobs.ValidDigest(f.Digest) {
+		if !artifacts.ValidDigest(f.Digest) {
 			return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("file %q has digest %q, not a lowercase hex sha256", f.Path, f.Digest)}
 		}
 		if i > 0 && out[i-1].Path == f.Path {
@@ -304,17 +301,39 @@ func tooLarge(total int64, limits Limits) *InputError {
 		what, limits.MaxBytes, limits.MaxBytes>>20)}
 }
 
+// keepBlobs finds the blob of every file, marking it used so that it outlives
+// the creation of the deployment, and returns their sizes by digest. Blobs not
+// uploaded are one input error that lists them all.
+func (s *Service) keepBlobs(ctx context.Context, files []api.File) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	var missing []string
+	for _, f := range files {
+		if _, seen := sizes[f.Digest]; seen {
+			continue
+		}
+		size, err := s.cfg.Blobs.Keep(ctx, f.Digest)
+		switch {
+		case errors.Is(err, artifacts.ErrNotFound):
+			missing = append(missing, f.Digest)
+		case err != nil:
+			return nil, fmt.Errorf("look up blob %s: %w", f.Digest, err)
+		}
+		sizes[f.Digest] = size
+	}
+	if len(missing) > 0 {
+		return nil, &InputError{Code: api.CodeMissingFiles, Field: "files", Missing: missing,
+			Message: fmt.Sprintf("%d file(s) of the deployment have not been uploaded: PUT each to %s, then create the deployment again", len(missing), api.PathFiles)}
+	}
+	return sizes, nil
+}
+
 // checkStoredSize sums the sizes of the stored blobs, a blob listed n times
 // counting n times, since each is written out n times.
-func (s *Service) checkStoredSize(files []api.File) error {
-	limits := s.cfg.Limits.withDefaults()
+func checkStoredSize(files []api.File, sizes map[string]int64, configured Limits) error {
+	limits := configured.withDefaults()
 	var total int64
 	for _, f := range files {
-		size, err := s.cfg.Blobs.Size(f.Digest)
-		if err != nil {
-			return fmt.Errorf("size of blob %s: %w", f.Digest, err)
-		}
-		total += size
+		total += sizes[f.Digest]
 		if total > limits.MaxBytes {
 			return tooLarge(total, limits)
 		}
@@ -339,7 +358,7 @@ func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, tar
 	}
 	vars := make([]envvars.Var, 0, len(stored))
 	for _, v := range stored {
-		value, err := s.cfg.Secrets.Open(v.SealedValue)
+		value, err := s.cfg.Secrets.Open(ctx, v.SealedValue)
 		if err != nil {
 			return nil, fmt.Errorf("env var %s: %w", v.Key, err)
 		}
@@ -357,8 +376,8 @@ func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, tar
 }
 
 // OpenEnv returns a deployment's frozen env.
-func OpenEnv(box *secrets.Box, d *store.Deployment) ([]string, error) {
-	plain, err := box.Open(d.SealedEnv)
+func OpenEnv(ctx context.Context, keeper secrets.Keeper, d *store.Deployment) ([]string, error) {
+	plain, err := keeper.Open(ctx, d.SealedEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -635,12 +654,12 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 	if _, err := fmt.Fprintf(logFile, "ferry: writing %d source files\n", len(files)); err != nil {
 		return nil, fmt.Errorf("write the build log: %w", err)
 	}
-	if err := s.writeSource(srcDir, files); err != nil {
+	if err := s.writeSource(ctx, srcDir, files); err != nil {
 		// The deployment's error message says it as well.
 		_, _ = fmt.Fprintf(logFile, "ferry: %v\n", err)
 		return nil, err
 	}
-	frozen, err := OpenEnv(s.cfg.Secrets, d)
+	frozen, err := OpenEnv(ctx, s.cfg.Secrets, d)
 	if err != nil {
 		return nil, fmt.Errorf("open the frozen env: %w", err)
 	}
@@ -691,7 +710,7 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 		UID: identity.UID, Limits: EffectiveLimits(setLimits)}, nil
 }
 
-func (s *Service) writeSource(srcDir string, files []api.File) error {
+func (s *Service) writeSource(ctx context.Context, srcDir string, files []api.File) error {
 	for _, f := range files {
 		dst := filepath.Join(srcDir, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -701,11 +720,29 @@ func (s *Service) writeSource(srcDir string, files []api.File) error {
 		if f.Mode&0o111 != 0 {
 			mode = 0o755
 		}
-		if err := s.cfg.Blobs.CopyTo(f.Digest, dst, mode); err != nil {
+		if err := s.copyBlob(ctx, f.Digest, dst, mode); err != nil {
 			return fmt.Errorf("write %s: %w", f.Path, err)
 		}
 	}
 	return nil
+}
+
+// copyBlob writes a blob's content to a new file at path.
+func (s *Service) copyBlob(ctx context.Context, digest, path string, mode fs.FileMode) error {
+	src, err := s.cfg.Blobs.Open(ctx, digest)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = src.Close() }() // read-only
+	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		_ = dst.Close() // the copy error is the one to report
+		return err
+	}
+	return dst.Close()
 }
 
 // Delete removes a deployment: its build is canceled, its processes

@@ -14,15 +14,17 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
 
 // newService returns a running Service over a fresh data dir, its settings
 // changed by configure if given.
-func newService(t *testing.T, configure ...func(*Config)) (*Service, store.Store, *blobs.Store) {
+func newService(t *testing.T, configure ...func(*Config)) (*Service, store.Store, artifacts.Store) {
 	t.Helper()
 	svc, st, bl := newStoppedService(t, configure...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,7 +36,7 @@ func newService(t *testing.T, configure ...func(*Config)) (*Service, store.Store
 }
 
 // newStoppedService is newService without workers: deployments stay queued.
-func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, store.Store, *blobs.Store) {
+func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, store.Store, artifacts.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ferry.db"))
@@ -46,8 +48,8 @@ func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, stor
 			t.Error(err)
 		}
 	})
-	box, _ := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
-	bl, _ := blobs.Open(filepath.Join(dir, "blobs"))
+	box, _ := keyfile.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
+	bl, _ := localfs.Open(filepath.Join(dir, "blobs"))
 	cfg := Config{Store: st, Blobs: bl, Secrets: box, Hosts: Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
 		Python: "/usr/bin/python3", SyncRoutes: func(context.Context) error { return nil }, StopRuntime: func(string) {}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NodeID: "test-node"}
@@ -57,11 +59,11 @@ func newStoppedService(t *testing.T, configure ...func(*Config)) (*Service, stor
 	return New(cfg), st, bl
 }
 
-func upload(t *testing.T, bl *blobs.Store, content string) api.File {
+func upload(t *testing.T, bl artifacts.Store, content string) api.File {
 	t.Helper()
 	sum := sha256.Sum256([]byte(content))
 	d := hex.EncodeToString(sum[:])
-	if err := bl.Put(d, strings.NewReader(content)); err != nil {
+	if err := bl.Write(context.Background(), d, strings.NewReader(content)); err != nil {
 		t.Fatal(err)
 	}
 	return api.File{Digest: d, Size: int64(len(content)), Mode: 0o644}

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/blobs"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -32,7 +33,7 @@ func createProject(t *testing.T, st store.Store, name, buildCommand string) stri
 	return id
 }
 
-func deployApp(t *testing.T, svc *Service, bl *blobs.Store, projectID string) *store.Deployment {
+func deployApp(t *testing.T, svc *Service, bl artifacts.Store, projectID string) *store.Deployment {
 	t.Helper()
 	f := upload(t, bl, wsgiApp)
 	f.Path = "app.py"

@@ -1,4 +1,4 @@
-package blobs
+package localfs
 
 import (
 	"context"
@@ -8,30 +8,18 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 )
 
 // uploadPrefix names Put's temporary files.
 const uploadPrefix = ".upload-"
 
-// Collected counts what one Collect did.
-type Collected struct {
-	Deleted    int   // unreferenced blobs and stale uploads removed
-	FreedBytes int64 // their size
-	Young      int   // unreferenced blobs kept because they were used after the cutoff
-}
-
-// Collect deletes the blobs that referenced does not name and that nobody
-// has stored or asked for (Has) since cutoff, and the temporary files of
-// uploads that stopped before cutoff.
-//
-// A deployment created meanwhile keeps its blobs: creating one calls Has on
-// each of its blobs, which marks them used, before it stores the deployment
-// that references them. So list referenced before calling Collect, with a
-// cutoff well before the call (a grace period). Each deletion checks the
-// mark again under the lock that Has takes: Has either marks a blob that is
-// then kept, or finds it gone and has it uploaded again.
-func (s *Store) Collect(ctx context.Context, referenced map[string]bool, cutoff time.Time) (Collected, error) {
-	var done Collected
+// Sweep implements artifacts.Store. Each deletion checks the blob's
+// modification time again under the lock that Keep takes: Keep either marks
+// a blob that is then spared, or finds it gone.
+func (s *Store) Sweep(ctx context.Context, keep map[string]bool, cutoff time.Time) (artifacts.Swept, error) {
+	var done artifacts.Swept
 	shards, err := os.ReadDir(s.dir)
 	if err != nil {
 		return done, err
@@ -49,8 +37,8 @@ func (s *Store) Collect(ctx context.Context, referenced map[string]bool, cutoff 
 				return done, err
 			}
 			name := entry.Name()
-			isBlob := ValidDigest(name)
-			if (isBlob && referenced[name]) || (!isBlob && !strings.HasPrefix(name, uploadPrefix)) {
+			isBlob := artifacts.ValidDigest(name)
+			if (isBlob && keep[name]) || (!isBlob && !strings.HasPrefix(name, uploadPrefix)) {
 				continue
 			}
 			freed, deleted, err := s.deleteUnusedSince(filepath.Join(s.dir, shard.Name(), name), cutoff)
@@ -70,7 +58,7 @@ func (s *Store) Collect(ctx context.Context, referenced map[string]bool, cutoff 
 }
 
 // deleteUnusedSince removes the file at path unless it was modified (or,
-// for a blob, marked by Has) after cutoff.
+// for a blob, kept) after cutoff.
 func (s *Store) deleteUnusedSince(path string, cutoff time.Time) (freed int64, deleted bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
