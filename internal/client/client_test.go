@@ -289,7 +289,7 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 400, api.Error{Code: api.CodeMissingFiles, Message: "upload these", Missing: missing})
 			return
 		}
-		d := &api.Deployment{ID: "d1", ProjectID: req.ProjectID, State: api.StateQueued, SourceDigest: SourceDigest(req.Files)}
+		d := &api.Deployment{ID: "d1", ProjectID: req.ProjectID, State: api.StateQueued, SourceDigest: api.SourceDigest(req.Files)}
 		f.deployments[d.ID] = d
 		writeJSON(w, 201, d)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/deployments/"):
@@ -337,8 +337,8 @@ func TestDeployUploadsMissingFilesThenWaits(t *testing.T) {
 		}
 	}
 	files, _ := CollectFiles(dir)
-	if d.SourceDigest != SourceDigest(files) {
-		t.Errorf("engine saw digest %s, want %s", d.SourceDigest, SourceDigest(files))
+	if d.SourceDigest != api.SourceDigest(files) {
+		t.Errorf("engine saw digest %s, want %s", d.SourceDigest, api.SourceDigest(files))
 	}
 
 	d, err = c.WaitDeployment(ctx, d.ID, time.Millisecond)

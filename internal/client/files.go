@@ -193,16 +193,3 @@ func within(root, p string) bool {
 	rel, err := filepath.Rel(root, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
-
-// SourceDigest is the digest of a file list: the hex sha256 over the lines
-// "path\x00mode\x00digest\n" (mode in octal, e.g. 644), sorted by path. Two
-// trees with the same files, contents and modes have the same digest.
-func SourceDigest(files []api.File) string {
-	sorted := append([]api.File(nil), files...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
-	h := sha256.New()
-	for _, f := range sorted {
-		_, _ = fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}

@@ -127,7 +127,7 @@ func TestSourceDigest(t *testing.T) {
 		{Path: "a.py", Digest: "aa", Mode: 0o755},
 	}
 	want := sha([]byte("a.py\x00755\x00aa\nb.py\x00644\x00bb\n"))
-	if got := SourceDigest(files); got != want {
+	if got := api.SourceDigest(files); got != want {
 		t.Errorf("SourceDigest = %s, want %s", got, want)
 	}
 	if files[0].Path != "b.py" {
@@ -135,7 +135,7 @@ func TestSourceDigest(t *testing.T) {
 	}
 	changed := append([]api.File(nil), files...)
 	changed[0].Mode = 0o755
-	if SourceDigest(changed) == want {
+	if api.SourceDigest(changed) == want {
 		t.Error("a mode change must change the digest")
 	}
 
@@ -144,12 +144,12 @@ func TestSourceDigest(t *testing.T) {
 	f1, _ := CollectFiles(dir)
 	writeFile(t, dir, "__pycache__/app.pyc", "cache", 0o644)
 	f2, _ := CollectFiles(dir)
-	if SourceDigest(f1) != SourceDigest(f2) {
+	if api.SourceDigest(f1) != api.SourceDigest(f2) {
 		t.Error("a skipped file changed the digest")
 	}
 	writeFile(t, dir, "app.py", "v2", 0o644)
 	f3, _ := CollectFiles(dir)
-	if SourceDigest(f1) == SourceDigest(f3) {
+	if api.SourceDigest(f1) == api.SourceDigest(f3) {
 		t.Error("an edit did not change the digest")
 	}
 }

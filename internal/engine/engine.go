@@ -44,11 +44,10 @@ const (
 
 // Files of a data dir.
 const (
-	SocketName = "engine.sock"
-	LockName   = "engine.lock"
-	KeyName    = "secret.key"
-	DBName     = "ferry.db"
-	LogName    = "engine.log"
+	LockName = "engine.lock"
+	KeyName  = "secret.key"
+	DBName   = "ferry.db"
+	LogName  = "engine.log"
 )
 
 // Config is what `serve` was asked to run.
@@ -300,7 +299,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		SyncRoutes: router.Sync,
 	})
 
-	socketPath := filepath.Join(dataDir, SocketName)
+	socketPath := filepath.Join(dataDir, api.SocketName)
 	_ = os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock (if it stays, Listen says so)
 	socketListener, err := net.Listen("unix", socketPath)
 	if err != nil {

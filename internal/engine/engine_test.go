@@ -90,7 +90,7 @@ func runEngine(t *testing.T, dataDir, httpAddress string, options ...func(*engin
 			t.Error("engine did not stop")
 		}
 	}
-	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName)})
+	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, api.SocketName)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +442,7 @@ func TestStartFailureReleasesWhatItStarted(t *testing.T) {
 	if _, err := engine.Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "listen for the API") {
 		t.Fatalf("start with a busy API address: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, engine.SocketName)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dataDir, api.SocketName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the failed start left its socket: %v", err)
 	}
 
@@ -451,7 +451,7 @@ func TestStartFailureReleasesWhatItStarted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a second start on the same data dir: %v", err)
 	}
-	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName)})
+	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, api.SocketName)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +468,7 @@ func TestStartFailureReleasesWhatItStarted(t *testing.T) {
 	default:
 		t.Error("Done is not closed after Shutdown")
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, engine.SocketName)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dataDir, api.SocketName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("shutdown left the socket: %v", err)
 	}
 	// The lock is free again: a third engine can have the data dir.

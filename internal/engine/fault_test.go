@@ -17,7 +17,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 )
 
 // TestMain lets the test binary be an engine process ("serve"), which a
@@ -49,7 +48,7 @@ func engineProcess(t *testing.T, dataDir, httpAddress, logPath string, serveArgs
 			_ = cmd.Wait()
 		}
 	})
-	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName), RetryMax: 1})
+	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, api.SocketName), RetryMax: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

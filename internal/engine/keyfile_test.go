@@ -45,7 +45,7 @@ func runOnce(dataDir, httpAddress string) error {
 		done <- engine.Run(ctx, engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}()
-	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, engine.SocketName), RetryMax: 1})
+	c, err := client.New(client.Config{Endpoint: "unix://" + filepath.Join(dataDir, api.SocketName), RetryMax: 1})
 	if err != nil {
 		return err
 	}

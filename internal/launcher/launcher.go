@@ -22,7 +22,6 @@ import (
 
 // Names in a data dir, shared with the engine.
 const (
-	socketName     = "engine.sock"
 	launchLockName = "launch.lock"
 	logName        = "engine.log"
 )
@@ -75,7 +74,7 @@ func Ensure(ctx context.Context, opts Options) (*Engine, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", dataDir, err)
 	}
-	socket := filepath.Join(dataDir, socketName)
+	socket := filepath.Join(dataDir, api.SocketName)
 	if e, err := probe(ctx, socket, opts.Version); e != nil || err != nil {
 		return e, err
 	}
@@ -201,7 +200,7 @@ func Find(ctx context.Context, dataDir string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := probe(ctx, filepath.Join(abs, socketName), "")
+	e, err := probe(ctx, filepath.Join(abs, api.SocketName), "")
 	if err != nil {
 		return nil, err
 	}

@@ -192,7 +192,7 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		addSourceError(&resp.Diagnostics, srcPath.ValueString(), err)
 		return
 	}
-	sourceDigest := client.SourceDigest(files)
+	sourceDigest := api.SourceDigest(files)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("source_digest"), sourceDigest)...)
 
 	if req.State.Raw.IsNull() {
@@ -239,7 +239,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 		addSourceError(&resp.Diagnostics, dir, err)
 		return
 	}
-	sourceDigest := client.SourceDigest(files)
+	sourceDigest := api.SourceDigest(files)
 	if !plan.SourceDigest.IsUnknown() && plan.SourceDigest.ValueString() != sourceDigest {
 		resp.Diagnostics.AddAttributeError(path.Root("source").AtName("path"), "Source changed since plan",
 			fmt.Sprintf("The files in %s changed between plan and apply, so this apply would not deploy what was planned. "+

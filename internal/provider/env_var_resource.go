@@ -94,7 +94,7 @@ func (r *envVarResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"key": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Name of the variable, such as `API_KEY`: a letter or underscore, then letters, digits and " +
-					"underscores. Names starting with `" + strings.Join(validators.ReservedEnvPrefixes, "` or `") +
+					"underscores. Names starting with `" + strings.Join(api.ReservedEnvPrefixes, "` or `") +
 					"` (in any letter case) are reserved for the variables ferry sets in every deployment, and so are `PATH`, " +
 					"`VIRTUAL_ENV`, `PYTHONHOME`, `VERCEL` and `FERRY`.",
 				Validators: []validator.String{validators.EnvKey()},

@@ -64,7 +64,7 @@ func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				MarkdownDescription: fmt.Sprintf("Unique name of the project. It is part of every host name the project's apps are served on "+
 					"(`<name>.localhost` for production, `<name>-<id>.localhost` for each deployment), so it must be a DNS label: "+
 					"1 to %d lowercase letters, digits and hyphens, not starting or ending with a hyphen. "+
-					"Renaming a project updates it in place and moves its URLs.", validators.MaxProjectNameLength),
+					"Renaming a project updates it in place and moves its URLs.", api.MaxProjectNameLength),
 				Validators: []validator.String{validators.ProjectName()},
 			},
 			"framework": schema.StringAttribute{

@@ -3,55 +3,9 @@ package validators
 import (
 	"strings"
 	"testing"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
-
-func TestCheckProjectName(t *testing.T) {
-	for _, ok := range []string{"a", "hello", "my-flask-app", "app2", "0", strings.Repeat("a", 52)} {
-		if p := checkProjectName(ok); p != "" {
-			t.Errorf("%q: %s", ok, p)
-		}
-	}
-	for name, want := range map[string]string{
-		"":                      "empty",
-		"-app":                  "hyphen",
-		"app-":                  "hyphen",
-		"my--app":               "two hyphens in a row",
-		"My-App":                `Did you mean "my-app"?`,
-		"my_app":                `'_'`,
-		"app.example":           `'.'`,
-		strings.Repeat("a", 53): "53 characters",
-	} {
-		if p := checkProjectName(name); !strings.Contains(p, want) {
-			t.Errorf("%q: %q does not say %q", name, p, want)
-		}
-	}
-}
-
-func TestCheckEnvKey(t *testing.T) {
-	for _, ok := range []string{"A", "_x", "API_KEY", "greeting2", "VERCELX", "FERRYBOAT", "PATHS"} {
-		if p := checkEnvKey(ok); p != "" {
-			t.Errorf("%q: %s", ok, p)
-		}
-	}
-	for key, want := range map[string]string{
-		"":           "not a valid",
-		"1ABC":       "not a valid",
-		"API-KEY":    "not a valid",
-		"A B":        "not a valid",
-		"FERRY_X":    "reserved",
-		"VERCEL_ENV": "reserved",
-		"vercel_env": "reserved",
-		"Ferry_X":    "reserved",
-		"PATH":       "reserved",
-		"path":       "reserved",
-		"VERCEL":     "reserved",
-		"PYTHONHOME": "reserved",
-	} {
-		if p := checkEnvKey(key); !strings.Contains(p, want) {
-			t.Errorf("%q: %q does not say %q", key, p, want)
-		}
-	}
-}
 
 func TestCheckRootDirectory(t *testing.T) {
 	for _, ok := range []string{".", "api", "services/web", ".hidden"} {
@@ -99,7 +53,7 @@ func TestEnvNUL(t *testing.T) {
 	if p := value("s3c\x00ret"); !strings.Contains(p, "NUL byte") || strings.Contains(p, "s3c") {
 		t.Errorf("value with NUL: %q", p)
 	}
-	if p := checkEnvKey("API\x00KEY"); !strings.HasPrefix(p, "The key contains a NUL byte") {
+	if p := api.EnvKeyProblem("API\x00KEY"); !strings.HasPrefix(p, "The key contains a NUL byte") {
 		t.Errorf("key with NUL: %q", p)
 	}
 }

@@ -10,18 +10,14 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
 var validTargets = []string{api.TargetProduction, api.TargetPreview, api.TargetDevelopment}
 
 func validateEnvVar(req *api.EnvVarRequest) error {
-	if problem := api.NULProblem("the key", req.Key); problem != "" {
+	if problem := api.EnvKeyProblem(req.Key); problem != "" {
 		return badRequest("key", "%s", problem)
-	}
-	if err := envvars.ValidateKey(req.Key); err != nil {
-		return badRequest("key", "%v", err)
 	}
 	if problem := api.EnvValueProblem(req.Value); problem != "" {
 		return badRequest("value", "%s: %s", req.Key, problem)

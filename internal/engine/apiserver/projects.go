@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
@@ -13,20 +12,9 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-// MaxProjectNameLength leaves room for "-<9 character id>" within the 63
-// characters of a DNS label.
-const MaxProjectNameLength = 52
-
-var projectNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-
 func validateProject(req *api.ProjectRequest) error {
-	switch {
-	case req.Name == "":
-		return badRequest("name", "project name is empty: give a DNS-safe name such as \"my-app\"")
-	case len(req.Name) > MaxProjectNameLength:
-		return badRequest("name", "project name %q is %d characters long; the limit is %d", req.Name, len(req.Name), MaxProjectNameLength)
-	case !projectNamePattern.MatchString(req.Name) || strings.Contains(req.Name, "--"):
-		return badRequest("name", "project name %q is not DNS-safe: use lowercase letters, digits and single hyphens, starting and ending with a letter or digit (e.g. \"my-app\")", req.Name)
+	if problem := api.ProjectNameProblem(req.Name); problem != "" {
+		return badRequest("name", "%s", problem)
 	}
 	switch req.Framework {
 	case "":

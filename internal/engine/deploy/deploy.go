@@ -5,8 +5,6 @@ package deploy
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,7 +181,7 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		Target:       target,
 		State:        api.StateQueued,
 		Hostname:     s.cfg.Hosts.DeploymentHost(project.Name, id),
-		SourceDigest: SourceDigest(files),
+		SourceDigest: api.SourceDigest(files),
 		Files:        fileList,
 		SealedEnv:    sealedEnv,
 	}
@@ -339,16 +337,6 @@ func checkStoredSize(files []api.File, sizes map[string]int64, configured Limits
 		}
 	}
 	return nil
-}
-
-// SourceDigest names a file list: the sha256 over its sorted
-// "path NUL mode NUL digest" lines.
-func SourceDigest(files []api.File) string {
-	h := sha256.New()
-	for _, f := range files {
-		_, _ = fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest) // a hash never fails to write
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, target string) ([]byte, error) {

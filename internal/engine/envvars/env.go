@@ -4,11 +4,8 @@
 package envvars
 
 import (
-	"fmt"
-	"regexp"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Var is a user variable with its value in the clear.
@@ -28,31 +25,6 @@ type Deployment struct {
 	GitBranch      string // "" when not from git
 	Hostname       string // the deployment's own host
 	ProductionHost string // the project's production host
-}
-
-var keyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// reservedPrefixes are owned by the system variables below.
-var reservedPrefixes = []string{"FERRY_", "VERCEL_"}
-
-// reservedKeys are names the runtime itself must control.
-var reservedKeys = []string{"VERCEL", "FERRY", "PATH", "VIRTUAL_ENV", "PYTHONHOME"}
-
-// ValidateKey says what is wrong with key as a user variable name, or nil.
-func ValidateKey(key string) error {
-	if !keyPattern.MatchString(key) {
-		return fmt.Errorf("env var key %q is invalid: use letters, digits and underscores, not starting with a digit (e.g. DATABASE_URL)", key)
-	}
-	upper := strings.ToUpper(key)
-	for _, p := range reservedPrefixes {
-		if strings.HasPrefix(upper, p) {
-			return fmt.Errorf("env var key %q is reserved: names starting with %s are set by ferry for every deployment; choose another name", key, p)
-		}
-	}
-	if slices.Contains(reservedKeys, upper) {
-		return fmt.Errorf("env var key %q is reserved: ferry sets it itself; choose another name", key)
-	}
-	return nil
 }
 
 // Resolve returns the deployment's environment as sorted KEY=VALUE pairs:

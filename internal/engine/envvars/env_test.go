@@ -6,19 +6,6 @@ import (
 	"testing"
 )
 
-func TestValidateKey(t *testing.T) {
-	for _, ok := range []string{"API_KEY", "_x", "a1"} {
-		if err := ValidateKey(ok); err != nil {
-			t.Errorf("ValidateKey(%q) = %v", ok, err)
-		}
-	}
-	for _, bad := range []string{"", "1ABC", "A-B", "A B", "VERCEL_ENV", "ferry_x", "PATH"} {
-		if err := ValidateKey(bad); err == nil {
-			t.Errorf("ValidateKey(%q) accepted", bad)
-		}
-	}
-}
-
 func TestResolve(t *testing.T) {
 	d := Deployment{ID: "dpl_1", ProjectName: "hello", Target: "preview", GitBranch: "feat", Hostname: "hello-abc.localhost", ProductionHost: "hello.localhost"}
 	vars := []Var{
