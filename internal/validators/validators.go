@@ -72,14 +72,6 @@ func EnvValue() validator.String {
 	}
 }
 
-// capitalize starts an engine message as a sentence.
-func capitalize(message string) string {
-	if message == "" {
-		return message
-	}
-	return strings.ToUpper(message[:1]) + message[1:]
-}
-
 // RootDirectory checks that a project's root directory is "." or a clean
 // relative path inside the source (no "..", no leading "/" or "./", no
 // trailing "/"), in the form the engine stores it.
