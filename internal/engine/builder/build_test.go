@@ -630,6 +630,32 @@ func TestLogTailKeepsTheLastLines(t *testing.T) {
 	}
 }
 
+// A build that prints without end writes MaxLogBytes to its log and a notice, no more, while
+// ferry's narration and the tail of the output still get through.
+func TestLogIsCapped(t *testing.T) {
+	var out bytes.Buffer
+	log := newBuildLog(&out)
+	chunk := []byte(strings.Repeat("z", 1<<20-1) + "\n")
+	for range MaxLogBytes>>20 + 3 {
+		_, _ = log.Write(chunk)
+	}
+	_, _ = log.Write([]byte("the last line\n"))
+	log.printf("build failed")
+	written := out.String()
+	if size := len(written); size < MaxLogBytes || size > MaxLogBytes+1024 {
+		t.Fatalf("the log holds %d bytes, want about %d", size, MaxLogBytes)
+	}
+	if !strings.Contains(written, "the rest is not written to this log") {
+		t.Error("the log does not say it was cut")
+	}
+	if !strings.HasSuffix(written, "ferry: build failed\n") {
+		t.Errorf("ferry's narration after the cap was lost: %q", written[len(written)-200:])
+	}
+	if tail := log.tail(); !strings.Contains(tail, "the last line") {
+		t.Errorf("the tail lost the last output: %q", tail[len(tail)-100:])
+	}
+}
+
 func BenchmarkBuildFlaskHello(b *testing.B) {
 	requirePython(b, "flask")
 	for b.Loop() {
