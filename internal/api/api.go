@@ -15,15 +15,18 @@ const Version = "v1"
 
 // Paths of the engine API. Path parameters are written {name}.
 const (
-	PathHealth        = "/v1/health"
-	PathShutdown      = "/v1/shutdown"
-	PathProjects      = "/v1/projects"
-	PathProject       = "/v1/projects/{project}" // id or name
-	PathEnvVars       = "/v1/projects/{project}/env"
-	PathEnvVar        = "/v1/projects/{project}/env/{env}" // env var id
-	PathFiles         = "/v1/files/{digest}"               // PUT: blob body; HEAD: presence
-	PathDeployments   = "/v1/deployments"                  // POST: create; GET ?project=: list
-	PathDeployment    = "/v1/deployments/{deployment}"
+	PathHealth      = "/v1/health"
+	PathShutdown    = "/v1/shutdown"
+	PathProjects    = "/v1/projects"
+	PathProject     = "/v1/projects/{project}" // id or name
+	PathEnvVars     = "/v1/projects/{project}/env"
+	PathEnvVar      = "/v1/projects/{project}/env/{env}" // env var id
+	PathFiles       = "/v1/files/{digest}"               // PUT: blob body; HEAD: presence
+	PathDeployments = "/v1/deployments"                  // POST: create; GET ?project=: list
+	PathDeployment  = "/v1/deployments/{deployment}"
+	// GET: the build log, as DeploymentLog. With ?follow=1: the log as text/plain, streamed
+	// (chunked) as the build writes it, until the build has ended; ?offset=N skips its first
+	// N bytes, to resume a stream that broke off.
 	PathDeploymentLog = "/v1/deployments/{deployment}/log"
 	// POST: stop a queued or building deployment, which ends CANCELED; answers the deployment.
 	PathDeploymentCancel = "/v1/deployments/{deployment}/cancel"
@@ -193,17 +196,19 @@ const (
 
 // Deployment is an immutable build of a project's source with a frozen env.
 type Deployment struct {
-	ID           string     `json:"id"`
-	ProjectID    string     `json:"project_id"`
-	Target       string     `json:"target"` // production | preview
-	State        string     `json:"state"`
-	URL          string     `json:"url"` // full URL with scheme and port
-	Hostname     string     `json:"hostname"`
-	SourceDigest string     `json:"source_digest"`        // digest of the file list
-	Entrypoint   string     `json:"entrypoint,omitempty"` // module:attribute, once built
-	ErrorMessage string     `json:"error_message,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ReadyAt      *time.Time `json:"ready_at,omitempty"`
+	ID           string `json:"id"`
+	ProjectID    string `json:"project_id"`
+	Target       string `json:"target"` // production | preview
+	State        string `json:"state"`
+	URL          string `json:"url"` // full URL with scheme and port
+	Hostname     string `json:"hostname"`
+	SourceDigest string `json:"source_digest"`        // digest of the file list
+	Entrypoint   string `json:"entrypoint,omitempty"` // module:attribute, once built
+	// PythonVersion is the version of the interpreter it was built with, once built.
+	PythonVersion string     `json:"python_version,omitempty"`
+	ErrorMessage  string     `json:"error_message,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	ReadyAt       *time.Time `json:"ready_at,omitempty"`
 }
 
 // DeploymentRequest creates a deployment (POST PathDeployments). Every file's
@@ -212,6 +217,10 @@ type DeploymentRequest struct {
 	ProjectID  string `json:"project_id"`
 	Files      []File `json:"files"`
 	Production bool   `json:"production"` // target production; the production alias moves here on READY
+	// UseBuildCache nil or true: dependencies installed by an earlier build with the same
+	// interpreter and dependency spec are reused; false installs them anew (and refreshes the
+	// cache), as Vercel's "Redeploy without cache".
+	UseBuildCache *bool `json:"use_build_cache,omitempty"`
 }
 
 // DeploymentList answers GET PathDeployments?project=ID.

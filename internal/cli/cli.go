@@ -30,7 +30,7 @@ import (
 const usage = `ferry deploys Python web apps on a self-hosted engine.
 
 Usage:
-  ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
+  ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--extra-pythons PATH,...] [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
                 run the engine in the foreground
@@ -99,7 +99,8 @@ func serve(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dataDir := dataDirFlag(fs)
 	httpAddress := fs.String("http-address", envOr("FERRY_HTTP_ADDRESS", engine.DefaultHTTPAddress), "where apps are served (FERRY_HTTP_ADDRESS)")
-	python := fs.String("python", envOr("FERRY_PYTHON", engine.DefaultPython), "base Python interpreter of builds (FERRY_PYTHON)")
+	python := fs.String("python", envOr("FERRY_PYTHON", engine.DefaultPython), "default Python interpreter of builds (FERRY_PYTHON)")
+	extraPythons := fs.String("extra-pythons", os.Getenv("FERRY_EXTRA_PYTHONS"), "more interpreters projects may ask for by version, comma-separated; those on PATH and in pyenv are found by themselves (FERRY_EXTRA_PYTHONS)")
 	baseDomain := fs.String("base-domain", envOr("FERRY_BASE_DOMAIN", engine.DefaultBaseDomain), "apps are served as NAME.BASE_DOMAIN (FERRY_BASE_DOMAIN)")
 	apiAddress := fs.String("api-address", os.Getenv("FERRY_API_ADDRESS"), "also serve the API on this TCP address; needs a token (FERRY_API_ADDRESS)")
 	tokenFile := fs.String("token-file", "", "file holding the API token (else FERRY_TOKEN)")
@@ -159,15 +160,16 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
 	return engine.Run(ctx, engine.Config{
-		DataDir:     *dataDir,
-		HTTPAddress: *httpAddress,
-		Python:      *python,
-		BaseDomain:  *baseDomain,
-		APIAddress:  *apiAddress,
-		Token:       token,
-		TLSCert:     *tlsCert,
-		TLSKey:      *tlsKey,
-		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+		DataDir:      *dataDir,
+		HTTPAddress:  *httpAddress,
+		Python:       *python,
+		ExtraPythons: splitList(*extraPythons),
+		BaseDomain:   *baseDomain,
+		APIAddress:   *apiAddress,
+		Token:        token,
+		TLSCert:      *tlsCert,
+		TLSKey:       *tlsKey,
+		Logger:       slog.New(slog.NewTextHandler(stderr, nil)),
 
 		SandboxMode:     *sandboxMode,
 		SandboxFirstUID: firstUID,
@@ -285,4 +287,15 @@ func stop(args []string, stdout io.Writer) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("the engine (pid %d) did not stop within 10s", e.Health.PID)
+}
+
+// splitList reads a comma-separated list, dropping empty entries.
+func splitList(text string) []string {
+	var items []string
+	for _, item := range strings.Split(text, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }

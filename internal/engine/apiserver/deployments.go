@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 
@@ -86,7 +85,7 @@ func (s *Server) toAPIDeployment(d *store.Deployment) *api.Deployment {
 		ErrorMessage: d.ErrorMessage, CreatedAt: d.CreatedAt, ReadyAt: d.ReadyAt,
 	}
 	if d.Run != nil {
-		out.Entrypoint = d.Run.Entrypoint
+		out.Entrypoint, out.PythonVersion = d.Run.Entrypoint, d.Run.PythonVersion
 	}
 	return out
 }
@@ -160,19 +159,4 @@ func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, s.toAPIDeployment(d), nil
-}
-
-func (s *Server) deploymentLog(r *http.Request) (int, any, error) {
-	d, err := s.deployment(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	log, err := os.ReadFile(s.cfg.Deploy.LogPath(d.ID))
-	if errors.Is(err, os.ErrNotExist) {
-		return http.StatusOK, api.DeploymentLog{}, nil
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, api.DeploymentLog{Log: string(log)}, nil
 }

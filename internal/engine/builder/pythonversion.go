@@ -129,7 +129,7 @@ func chooseInterpreter(request *versionRequest, interpreters []Interpreter) (Int
 		return Interpreter{}, failure("no usable Python interpreter was found (known: %s): install Python 3 with its venv module (on Debian: apt-get install python3-venv), or set python in the provider block (or FERRY_PYTHON)",
 			orNone(known))
 	}
-	return Interpreter{}, failure("no Python on this engine satisfies %s. It has: %s. Ask for one of those versions, or install a Python that satisfies it (for example with pyenv) and give it to the engine (ferry serve --python-extra PATH, or put it on its PATH), then deploy again",
+	return Interpreter{}, failure("no Python on this engine satisfies %s. It has: %s. Ask for one of those versions, or install a Python that satisfies it (for example with pyenv) and give it to the engine (ferry serve --extra-pythons PATH, or put it on its PATH), then deploy again",
 		request.source, orNone(known))
 }
 

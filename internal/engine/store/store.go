@@ -210,11 +210,13 @@ type Deployment struct {
 	Files        []byte
 	SealedEnv    []byte
 	Run          *runspec.Spec // how it runs; set when it is READY
-	ErrorMessage string
-	CreatedAt    time.Time
-	ReadyAt      *time.Time
-	ClaimedBy    string     // the node building it, while BUILDING
-	LeaseUntil   *time.Time // when that claim lapses unless renewed
+	// UseBuildCache lets the build reuse installed dependencies; false installs them anew.
+	UseBuildCache bool
+	ErrorMessage  string
+	CreatedAt     time.Time
+	ReadyAt       *time.Time
+	ClaimedBy     string     // the node building it, while BUILDING
+	LeaseUntil    *time.Time // when that claim lapses unless renewed
 }
 
 // Kinds of hostnames.

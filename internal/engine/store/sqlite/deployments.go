@@ -13,7 +13,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, run_spec, error_message, created_at, ready_at, claimed_by, lease_until`
+const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, run_spec, error_message, created_at, ready_at, claimed_by, lease_until, use_build_cache`
 
 func scanDeployment(row interface{ Scan(...any) error }) (*store.Deployment, error) {
 	var d store.Deployment
@@ -21,7 +21,7 @@ func scanDeployment(row interface{ Scan(...any) error }) (*store.Deployment, err
 	var leaseUntil sql.NullInt64
 	var run sql.NullString
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Target, &d.State, &d.Hostname, &d.SourceDigest, &d.Files, &d.SealedEnv,
-		&run, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil)
+		&run, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil, &d.UseBuildCache)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -80,9 +80,9 @@ func (s *Store) EnqueueDeployment(ctx context.Context, d *store.Deployment, maxQ
 		if queued >= maxQueued {
 			return fmt.Errorf("%w: %d deployments are waiting to be built", store.ErrQueueFull, queued)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, '', NULL)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, '', NULL, ?)`,
 			d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
-			d.ErrorMessage, d.CreatedAt)
+			d.ErrorMessage, d.CreatedAt, d.UseBuildCache)
 		if err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
 			return store.ErrNotFound
 		}

@@ -173,6 +173,8 @@ var migrations = []string{
 		UNION ALL SELECT id, project_id, key, git_branch, 'development' FROM env_vars WHERE ',' || targets || ',' LIKE '%,development,%';
 	ALTER TABLE env_vars DROP COLUMN targets;`,
 	runSpecMigration,
+	// A deployment may ask for a clean install instead of the build cache.
+	`ALTER TABLE deployments ADD COLUMN use_build_cache INTEGER NOT NULL DEFAULT 1;`,
 }
 
 // runSpecMigration makes a READY deployment's run spec one JSON document, the build's whole

@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 		{"RenameMovesTheProductionHost", testRenameMovesTheProductionHost},
 		{"DeletingProductionFallsBackToThePreviousReadyOne", testDeletingProductionFallsBackToThePreviousReadyOne},
 		{"RunSpecIsKeptWithTheDeployment", testRunSpecIsKeptWithTheDeployment},
+		{"BuildCacheChoiceIsKept", testBuildCacheChoiceIsKept},
 		{"QueueFullInsertsNothing", testQueueFullInsertsNothing},
 		{"ClaimIsAtomic", testClaimIsAtomic},
 		{"LeaseLapsesAndMovesToAnotherNode", testLeaseLapsesAndMovesToAnotherNode},
