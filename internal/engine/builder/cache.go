@@ -35,6 +35,9 @@ const (
 	cacheRecordName = "ferry-env.json"
 	// cacheMaxUnused is how long a cached environment that no build used is kept.
 	cacheMaxUnused = 30 * 24 * time.Hour
+	// cacheLeftoverAge is when a half-filled environment is surely a dead build's: no build
+	// runs for a day.
+	cacheLeftoverAge = 24 * time.Hour
 )
 
 // cacheRecord describes a cached environment, in the file cacheRecordName at its top.
@@ -130,7 +133,7 @@ func publish(dir, target string) error {
 	if err := os.Rename(dir, target); err == nil || !(errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY)) {
 		return err
 	}
-	old := target + ".old-" + filepath.Base(dir)
+	old := filepath.Join(filepath.Dir(target), ".old-"+filepath.Base(target)+"-"+filepath.Base(dir))
 	if err := os.Rename(target, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -138,8 +141,8 @@ func publish(dir, target string) error {
 	return os.Rename(dir, target)
 }
 
-// pruneCache removes environments no build used for cacheMaxUnused (and leftovers of
-// builds that died), except keep.
+// pruneCache removes the environments no build used for cacheMaxUnused, and what builds that
+// died left for a day, except keep.
 func pruneCache(envs, keep string) {
 	entries, err := os.ReadDir(envs)
 	if err != nil {
@@ -147,10 +150,16 @@ func pruneCache(envs, keep string) {
 	}
 	for _, entry := range entries {
 		info, err := entry.Info()
-		if err != nil || entry.Name() == keep || time.Since(info.ModTime()) < cacheMaxUnused {
+		if err != nil || entry.Name() == keep {
 			continue
 		}
-		_ = os.RemoveAll(filepath.Join(envs, entry.Name())) // best effort: tried again after the next build
+		maxAge := cacheMaxUnused
+		if strings.HasPrefix(entry.Name(), ".") {
+			maxAge = cacheLeftoverAge
+		}
+		if time.Since(info.ModTime()) > maxAge {
+			_ = os.RemoveAll(filepath.Join(envs, entry.Name())) // best effort: tried again after the next build
+		}
 	}
 }
 

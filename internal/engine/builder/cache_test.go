@@ -1,0 +1,127 @@
+package builder
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// offlineWheel is a package pip installs without an index: the requirements point pip at the
+// wheel shipped in the source.
+const offlineRequirements = "--no-index\n--find-links wheels\nferry-testpkg==1.0\n"
+
+const wheelName = "ferry_testpkg-1.0-py3-none-any.whl"
+
+const appOfTheWheel = `import ferry_testpkg
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [ferry_testpkg.VALUE.encode()]
+`
+
+// cachedSpec is a build of an app that needs the offline wheel, with the build cache in cache.
+func cachedSpec(t *testing.T, cache, requirements string) (Spec, *bytes.Buffer) {
+	t.Helper()
+	wheel, err := os.ReadFile(filepath.Join("testdata", "wheels", wheelName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, log := newSpec(t, map[string]string{
+		"app.py":              appOfTheWheel,
+		"requirements.txt":    requirements,
+		"wheels/" + wheelName: string(wheel),
+	})
+	spec.HomeDir = t.TempDir()
+	spec.CacheDir, spec.UseCache = cache, true
+	return spec, log
+}
+
+func TestBuildCacheInstallsOnce(t *testing.T) {
+	t.Parallel()
+	requirePython(t, "pip")
+	cache := t.TempDir()
+
+	first, log := cachedSpec(t, cache, offlineRequirements)
+	mustBuild(t, first, log)
+	assertContains(t, "first build's log", log.String(), "running pip install -r requirements.txt", "installed packages kept in the build cache as")
+
+	second, log := cachedSpec(t, cache, offlineRequirements)
+	result := mustBuild(t, second, log)
+	assertContains(t, "second build's log", log.String(), "requirements.txt is unchanged since an earlier build: reusing its installed packages", "nothing to install")
+	if strings.Contains(log.String(), "running pip install") {
+		t.Errorf("the second build ran pip:\n%s", log)
+	}
+	script, err := os.ReadFile(filepath.Join(second.VenvDir, "bin", "ferry-testpkg"))
+	if err != nil || !bytes.HasPrefix(script, []byte("#!"+result.Python+"\n")) {
+		t.Errorf("the package's script starts %.80q (%v), want the deployment's interpreter %s", script, err, result.Python)
+	}
+	assertSealed(t, filepath.Join(cache, cacheEnvsDir))
+
+	// Another dependency spec is another environment.
+	other, log := cachedSpec(t, cache, offlineRequirements+"# changed\n")
+	mustBuild(t, other, log)
+	assertContains(t, "log of a build with other requirements", log.String(), "running pip install")
+}
+
+func TestBuildCacheOffInstallsAnew(t *testing.T) {
+	t.Parallel()
+	requirePython(t, "pip")
+	cache := t.TempDir()
+	first, log := cachedSpec(t, cache, offlineRequirements)
+	mustBuild(t, first, log)
+
+	clean, log := cachedSpec(t, cache, offlineRequirements)
+	clean.UseCache = false
+	mustBuild(t, clean, log)
+	assertContains(t, "log", log.String(), "the build cache is off for this deployment: installing from scratch", "running pip install")
+
+	// The deployment built first keeps its packages when the cache entry is replaced.
+	if _, err := os.Stat(filepath.Join(first.VenvDir, "bin", "ferry-testpkg")); err != nil {
+		t.Errorf("the first deployment lost its packages: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(cache, cacheEnvsDir))
+	if len(entries) != 1 {
+		t.Errorf("the cache holds %d entries after a replacement, want 1", len(entries))
+	}
+}
+
+func TestFailedInstallLeavesNothingInTheCache(t *testing.T) {
+	t.Parallel()
+	requirePython(t, "pip")
+	cache := t.TempDir()
+	spec, log := cachedSpec(t, cache, "--no-index\n--find-links wheels\nferry-testpkg==2.0\n")
+	err := mustFail(t, spec, log, StepInstall)
+	assertContains(t, "message", err.Message, "pip could not install what requirements.txt needs: ferry-testpkg==2.0 (not installed)")
+	entries, _ := os.ReadDir(filepath.Join(cache, cacheEnvsDir))
+	if len(entries) != 0 {
+		t.Errorf("a failed install left %d entries in the cache", len(entries))
+	}
+}
+
+// assertSealed fails when a file or directory under dir is not the engine's, or is writable by
+// others than the engine.
+func assertSealed(t *testing.T, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
+		if err != nil || path == dir || entry.Type()&fs.ModeSymlink != 0 {
+			return err
+		}
+		info, err := entry.Info()
+		if err != nil {
+			return err
+		}
+		owner := info.Sys().(*syscall.Stat_t).Uid
+		if info.Mode().Perm()&0o022 != 0 || int(owner) != os.Getuid() {
+			t.Errorf("%s in the build cache is writable by others (%s, owner %d)", path, info.Mode(), owner)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
