@@ -310,7 +310,11 @@ func statOf(t *testing.T, path string) *syscall.Stat_t {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info.Sys().(*syscall.Stat_t)
+	stat, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		t.Fatalf("no owner and inode for %s", path)
+	}
+	return stat
 }
 
 func TestUseBuildCacheFalseInstallsAnew(t *testing.T) {

@@ -52,7 +52,7 @@ func startEngineWithDataDir(t *testing.T, options ...func(*engine.Config)) (c *c
 // their own must pass through the data dir's parents, and t.TempDir()'s
 // parent is 0700; and its longer path eats into the 107 bytes a unix socket
 // path may have.
-func shortDataDir(t *testing.T) string {
+func shortDataDir(t testing.TB) string {
 	t.Helper()
 	dataDir, err := os.MkdirTemp("", "ferry-engine") //nolint:usetesting // see above: t.TempDir() is not enterable by the apps' uids
 	if err != nil {
@@ -67,7 +67,7 @@ func shortDataDir(t *testing.T) string {
 }
 
 // runEngine runs an engine on dataDir until stop is called; options adjust its Config.
-func runEngine(t *testing.T, dataDir, httpAddress string, options ...func(*engine.Config)) (c *client.Client, stop func()) {
+func runEngine(t testing.TB, dataDir, httpAddress string, options ...func(*engine.Config)) (c *client.Client, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -48,21 +48,33 @@ type cacheRecord struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// cacheKey names the environment that installing spec with python, over base (the packages
-// python already has), produces. pip's own settings are part of it: they choose the index.
-func cacheKey(python Interpreter, base string, spec *dependencySpec, env []string) string {
-	h := sha256.New()
-	real, _ := filepath.EvalSymlinks(python.Path)
-	fmt.Fprintf(h, "python %s %s\nbase %s\nspec %x\n", real, python.Version, base, spec.digest)
-	var pipSettings []string
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "PIP_") {
-			pipSettings = append(pipSettings, kv)
+// cacheKey names the environment that installing the build's dependency spec with its
+// interpreter produces, over the packages the interpreter already has; "" without a cache.
+// pip's own settings and PYTHONPATH are part of it: they choose the index and what is there.
+func (b *builder) cacheKey() string {
+	if b.spec.CacheDir == "" {
+		return ""
+	}
+	h := sha256.New() // writing to a hash never fails
+	resolved, _ := filepath.EvalSymlinks(b.python.Path)
+	_, _ = fmt.Fprintf(h, "python %s %s\nspec %x\n", resolved, b.python.Version, b.deps.digest)
+	for _, dir := range b.python.sitePackages {
+		entries, _ := os.ReadDir(dir) // a missing site directory holds nothing
+		for _, entry := range entries {
+			if name := entry.Name(); strings.HasSuffix(name, ".dist-info") || strings.HasSuffix(name, ".egg-info") {
+				_, _ = fmt.Fprintf(h, "has %s/%s\n", dir, name)
+			}
 		}
 	}
-	sort.Strings(pipSettings)
-	for _, kv := range pipSettings {
-		fmt.Fprintf(h, "%s\n", kv)
+	var settings []string
+	for _, kv := range b.env {
+		if strings.HasPrefix(kv, "PIP_") || strings.HasPrefix(kv, "PYTHONPATH=") {
+			settings = append(settings, kv)
+		}
+	}
+	sort.Strings(settings)
+	for _, kv := range settings {
+		_, _ = fmt.Fprintf(h, "%s\n", kv)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
@@ -130,7 +142,7 @@ func (b *builder) fillCache(ctx context.Context, key, requirements string) (stri
 
 // publish renames dir to target, replacing what target held.
 func publish(dir, target string) error {
-	if err := os.Rename(dir, target); err == nil || !(errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY)) {
+	if err := os.Rename(dir, target); err == nil || (!errors.Is(err, fs.ErrExist) && !errors.Is(err, syscall.ENOTEMPTY)) {
 		return err
 	}
 	old := filepath.Join(filepath.Dir(target), ".old-"+filepath.Base(target)+"-"+filepath.Base(dir))
@@ -166,7 +178,16 @@ func pruneCache(envs, keep string) {
 // installCached gives the deployment's environment the files of the cached environment
 // cached: hard links when each project runs as its own user, copies otherwise. Scripts that
 // name the cached environment's interpreter are rewritten to name the deployment's.
-func (b *builder) installCached(cached string) (int, error) {
+func (b *builder) installCached(cached string) error {
+	files, err := b.linkCached(cached)
+	if err != nil {
+		return fmt.Errorf("add the cached packages to the deployment: %w", err)
+	}
+	b.log.printf("added %d files of installed packages to the deployment's environment", files)
+	return nil
+}
+
+func (b *builder) linkCached(cached string) (int, error) {
 	data, err := os.ReadFile(filepath.Join(cached, cacheRecordName))
 	var record cacheRecord
 	if err == nil {

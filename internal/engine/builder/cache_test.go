@@ -115,9 +115,9 @@ func assertSealed(t *testing.T, dir string) {
 		if err != nil {
 			return err
 		}
-		owner := info.Sys().(*syscall.Stat_t).Uid
-		if info.Mode().Perm()&0o022 != 0 || int(owner) != os.Getuid() {
-			t.Errorf("%s in the build cache is writable by others (%s, owner %d)", path, info.Mode(), owner)
+		stat, ok := info.Sys().(*syscall.Stat_t)
+		if !ok || info.Mode().Perm()&0o022 != 0 || int(stat.Uid) != os.Getuid() {
+			t.Errorf("%s in the build cache is writable by others (%s, %+v)", path, info.Mode(), info.Sys())
 		}
 		return nil
 	})

@@ -72,10 +72,10 @@ func lockedDependencies(appDir string) (*dependencySpec, error) {
 
 // converted is a spec of requirement lines read from source.
 func converted(source string, lines []string) *dependencySpec {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n", source)
+	h := sha256.New() // writing to a hash never fails
+	_, _ = fmt.Fprintf(h, "%s\n", source)
 	for _, line := range lines {
-		fmt.Fprintf(h, "%s\n", line)
+		_, _ = fmt.Fprintf(h, "%s\n", line)
 	}
 	spec := &dependencySpec{source: source, lines: lines}
 	copy(spec.digest[:], h.Sum(nil))
@@ -84,7 +84,7 @@ func converted(source string, lines []string) *dependencySpec {
 
 // requirementsDigest identifies a requirements file with the files it includes (-r, -c).
 func requirementsDigest(appDir, name string) ([32]byte, error) {
-	h := sha256.New()
+	h := sha256.New() // writing to a hash never fails
 	seen := map[string]bool{}
 	var add func(rel string) error
 	add = func(rel string) error {
@@ -95,14 +95,14 @@ func requirementsDigest(appDir, name string) ([32]byte, error) {
 		seen[clean] = true
 		data, err := readSourceFile(appDir, clean)
 		if errors.Is(err, errAbsent) {
-			fmt.Fprintf(h, "%s absent\n", clean) // pip says what is missing
+			_, _ = fmt.Fprintf(h, "%s absent\n", clean) // pip says what is missing
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(h, "%s %d\n", clean, len(data))
-		h.Write(data)
+		_, _ = fmt.Fprintf(h, "%s %d\n", clean, len(data))
+		_, _ = h.Write(data)
 		for _, included := range includedFiles(data) {
 			// Files outside the root directory are pip's to read, inside the sandbox.
 			if path := filepath.Join(filepath.Dir(clean), included); filepath.IsLocal(path) {

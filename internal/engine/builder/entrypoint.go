@@ -244,7 +244,7 @@ func pythonFiles(dir, rel string, functionsOnly bool) []string {
 	var files []string
 	_ = filepath.WalkDir(dir, func(p string, entry fs.DirEntry, err error) error {
 		if err != nil {
-			return nil // an unreadable folder holds no function
+			return filepath.SkipDir // what cannot be read holds no function
 		}
 		name := entry.Name()
 		hidden := p != dir && (strings.HasPrefix(name, ".") || name == "__pycache__" || name == "node_modules" ||

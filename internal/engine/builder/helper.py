@@ -18,7 +18,6 @@ if sys.path and sys.path[0] == "":
     del sys.path[0]
 
 import ast
-import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -174,15 +173,8 @@ def check_without_packaging(line):
     return {"requirement": line, "ok": True, "installed": version}
 
 
-def installed_digest():
-    """A digest of every distribution this interpreter already has: what pip installs on top of."""
-    names = sorted("%s==%s" % (d.metadata["Name"], d.version) for d in importlib.metadata.distributions())
-    return hashlib.sha256("\n".join(names).encode()).hexdigest()
-
-
 def check_requirements(result_path, requirements_path):
-    result = {"pip": importlib.util.find_spec("pip") is not None, "checked": [], "undecidable": "",
-              "installed": installed_digest()}
+    result = {"pip": importlib.util.find_spec("pip") is not None, "checked": [], "undecidable": ""}
     packaging = load_packaging()
     try:
         for line in requirement_lines(requirements_path, set()):

@@ -13,7 +13,6 @@ type requirementsAnswer struct {
 	PipAvailable bool               `json:"pip"`
 	Checked      []requirementCheck `json:"checked"`
 	Undecidable  string             `json:"undecidable"` // why only pip can decide; "" when every line was checked
-	Installed    string             `json:"installed"`   // a digest of the distributions the interpreter already has
 }
 
 type requirementCheck struct {
@@ -52,6 +51,16 @@ func (b *builder) install(ctx context.Context) error {
 		return err
 	}
 	b.log.printf("dependencies from %s", b.deps.source)
+	key := b.cacheKey()
+	if key != "" && b.spec.UseCache {
+		if cached := b.cachedEnvironment(key); cached != "" {
+			b.log.printf("%s is unchanged since an earlier build: reusing its installed packages (build cache %s), nothing to install", b.deps.source, key)
+			if err := b.installCached(cached); err != nil {
+				return err
+			}
+			return b.installProject(ctx)
+		}
+	}
 
 	// pip resolves the whole dependency tree, and refuses an installed tree
 	// that is inconsistent (Debian's fastapi declares a starlette older than
@@ -86,7 +95,7 @@ func (b *builder) install(ctx context.Context) error {
 		return failure("%s %s, and pip is not available to %s: install pip for it (on Debian: apt-get install python3-pip), or set install_command (\"true\" skips installing)",
 			b.deps.source, need, b.python.Path)
 	}
-	err = b.installRequirements(ctx, requirements, answer.Installed)
+	err = b.installRequirements(ctx, requirements, key)
 	if err != nil {
 		what := fmt.Sprintf("pip could not install %s (%v)", b.deps.source, err)
 		if len(unsatisfied) > 0 {
@@ -97,35 +106,22 @@ func (b *builder) install(ctx context.Context) error {
 	return b.installProject(ctx)
 }
 
-// installRequirements has pip install requirements, through the build cache when the engine
-// has one: a spec already installed there is not installed again.
-func (b *builder) installRequirements(ctx context.Context, requirements, installed string) error {
-	if b.spec.CacheDir == "" {
+// installRequirements has pip install requirements: into the build cache under key, whose
+// files the deployment then gets, or, without a cache (key ""), into the deployment itself.
+func (b *builder) installRequirements(ctx context.Context, requirements, key string) error {
+	if key == "" {
 		b.log.printf("running pip install -r %s", displayRequirements(b.appDir, requirements))
 		return b.run(ctx, b.appDir, b.venvPython, pipInstallArgs(requirements)...)
 	}
-	key := cacheKey(b.python, installed, b.deps, b.env)
-	cached := ""
-	if b.spec.UseCache {
-		cached = b.cachedEnvironment(key)
-	} else {
+	if !b.spec.UseCache {
 		b.log.printf("the build cache is off for this deployment: installing from scratch")
 	}
-	if cached != "" {
-		b.log.printf("%s is unchanged since an earlier build: reusing its installed packages (build cache %s), nothing to install", b.deps.source, key)
-	} else {
-		var err error
-		if cached, err = b.fillCache(ctx, key, requirements); err != nil {
-			return err
-		}
-		b.log.printf("installed packages kept in the build cache as %s", key)
-	}
-	files, err := b.installCached(cached)
+	cached, err := b.fillCache(ctx, key, requirements)
 	if err != nil {
-		return fmt.Errorf("add the cached packages to the deployment: %w", err)
+		return err
 	}
-	b.log.printf("added %d files of installed packages to the deployment's environment", files)
-	return nil
+	b.log.printf("installed packages kept in the build cache as %s", key)
+	return b.installCached(cached)
 }
 
 // requirementsPath is the requirements file pip and the helper read: the project's own, or

@@ -22,6 +22,8 @@ type Interpreter struct {
 	// Unusable says why builds cannot use it ("" when they can), for the messages that list
 	// the interpreters an engine knows.
 	Unusable string
+
+	sitePackages []string // where it finds the packages it has, which a venv of it sees too
 }
 
 func (i Interpreter) String() string {
@@ -42,14 +44,14 @@ func FindInterpreters(configured []string, shared bool) []Interpreter {
 	var found []Interpreter
 	seen := map[string]bool{}
 	add := func(path string) {
-		real, err := filepath.EvalSymlinks(path)
-		if err != nil || seen[real] {
+		resolved, err := filepath.EvalSymlinks(path)
+		if err != nil || seen[resolved] {
 			return
 		}
-		seen[real] = true
-		if i, ok := probeInterpreter(path, real); ok {
+		seen[resolved] = true
+		if i, ok := probeInterpreter(path, resolved); ok {
 			if shared && i.Unusable == "" {
-				i.Unusable = unreachableByOthers(real)
+				i.Unusable = unreachableByOthers(resolved)
 			}
 			found = append(found, i)
 		}
@@ -109,9 +111,9 @@ func discoverInterpreters() []string {
 const probeTimeout = 10 * time.Second
 
 type probeKey struct {
-	real  string
-	size  int64
-	mtime time.Time
+	resolved string
+	size     int64
+	mtime    time.Time
 }
 
 var (
@@ -120,19 +122,21 @@ var (
 )
 
 type probeResult struct {
-	version  string
-	unusable string
-	ok       bool // a Python 3 that answered
+	version      string
+	sitePackages []string
+	unusable     string
+	ok           bool // a Python 3 that answered
 }
 
-// probeInterpreter asks the interpreter at path (really real) its version and whether it can
-// create virtual environments. ok is false for what is not a Python 3 at all.
-func probeInterpreter(path, real string) (Interpreter, bool) {
-	info, err := os.Stat(real)
+// probeInterpreter asks the interpreter at path (resolved, once its links are followed) its
+// version and whether it can create virtual environments. ok is false for what is not a
+// Python 3 at all.
+func probeInterpreter(path, resolved string) (Interpreter, bool) {
+	info, err := os.Stat(resolved)
 	if err != nil || !info.Mode().IsRegular() {
 		return Interpreter{}, false
 	}
-	key := probeKey{real: real, size: info.Size(), mtime: info.ModTime()}
+	key := probeKey{resolved: resolved, size: info.Size(), mtime: info.ModTime()}
 	probesMu.Lock()
 	result, cached := probes[key]
 	probesMu.Unlock()
@@ -142,22 +146,23 @@ func probeInterpreter(path, real string) (Interpreter, bool) {
 		probes[key] = result
 		probesMu.Unlock()
 	}
-	return Interpreter{Path: path, Version: result.version, Unusable: result.unusable}, result.ok
+	return Interpreter{Path: path, Version: result.version, Unusable: result.unusable, sitePackages: result.sitePackages}, result.ok
 }
 
 func runProbe(path string) probeResult {
 	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, "-I", "-c",
-		"import sys; print('%d.%d.%d' % sys.version_info[:3]); import venv")
+		"import site, sys; print('%d.%d.%d' % sys.version_info[:3]); print('\\n'.join(site.getsitepackages())); import venv")
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	out, err := cmd.Output()
-	version := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	version := strings.TrimSpace(lines[0])
 	parsed, parseErr := pep440.Parse(version)
 	if parseErr != nil || !strings.HasPrefix(version, "3.") {
 		return probeResult{}
 	}
-	result := probeResult{version: version, ok: true}
+	result := probeResult{version: version, sitePackages: lines[1:], ok: true}
 	switch {
 	case parsed.LessThan(minimumPython):
 		result.unusable = "older than Python " + minimumPython.String()
@@ -167,17 +172,17 @@ func runProbe(path string) probeResult {
 	return result
 }
 
-// unreachableByOthers says why users other than the owner cannot run the interpreter at real,
-// or "" when they can: every directory above it must let them pass.
-func unreachableByOthers(real string) string {
-	info, err := os.Stat(real)
+// unreachableByOthers says why users other than the owner cannot run the interpreter at
+// resolved, or "" when they can: every directory above it must let them pass.
+func unreachableByOthers(resolved string) string {
+	info, err := os.Stat(resolved)
 	if err != nil {
 		return err.Error()
 	}
 	if info.Mode().Perm()&0o001 == 0 {
 		return "other users may not run it"
 	}
-	for dir := filepath.Dir(real); ; dir = filepath.Dir(dir) {
+	for dir := filepath.Dir(resolved); ; dir = filepath.Dir(dir) {
 		info, err := os.Stat(dir)
 		if err != nil {
 			return err.Error()

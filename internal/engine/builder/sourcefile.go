@@ -22,7 +22,7 @@ func readSourceFile(appDir, rel string) ([]byte, error) {
 	if !filepath.IsLocal(rel) {
 		return nil, failure("%s is not a path inside the root directory: keep the files a build reads inside it", rel)
 	}
-	real, err := filepath.EvalSymlinks(filepath.Join(appDir, rel))
+	resolved, err := filepath.EvalSymlinks(filepath.Join(appDir, rel))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errAbsent
 	}
@@ -33,10 +33,10 @@ func readSourceFile(appDir, rel string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if inside, err := filepath.Rel(realDir, real); err != nil || !filepath.IsLocal(inside) {
+	if inside, err := filepath.Rel(realDir, resolved); err != nil || !filepath.IsLocal(inside) {
 		return nil, failure("%s is a symbolic link that leads outside the root directory: make it a file of the source", rel)
 	}
-	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(resolved, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

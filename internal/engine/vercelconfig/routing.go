@@ -372,7 +372,7 @@ func pathPattern(v value, urlAllowed bool) (string, error) {
 		return "", err
 	}
 	isURL := strings.HasPrefix(pattern, "https://") || strings.HasPrefix(pattern, "http://")
-	if !strings.HasPrefix(pattern, "/") && !(urlAllowed && isURL) {
+	if !strings.HasPrefix(pattern, "/") && (!urlAllowed || !isURL) {
 		return "", v.fail("is %q: a source is a path pattern starting with \"/\", such as \"/blog/:slug\" or \"/(.*)\"", pattern)
 	}
 	if strings.Count(pattern, "(") != strings.Count(pattern, ")") {
