@@ -104,20 +104,17 @@ func at(d *api.Deployment, path string) string {
 	return u.String()
 }
 
-const flaskWithRoutes = `from flask import Flask
+// testApps are the builder's test apps, also deployed here.
+var testApps = filepath.Join("builder", "testdata", "apps")
 
-app = Flask(__name__)
-
-
-@app.get("/")
-def index():
-    return "index"
-
-
-@app.get("/hello")
-def hello():
-    return "hello"
-`
+// flaskWithRoutes is a Flask app that answers "index" at / and "hello" at /hello.
+var flaskWithRoutes = func() string {
+	source, err := os.ReadFile(filepath.Join(testApps, "pyproject-package", "shop", "web.py"))
+	if err != nil {
+		panic(err)
+	}
+	return string(source)
+}()
 
 const handlerNamed = `from http.server import BaseHTTPRequestHandler
 
@@ -134,7 +131,7 @@ func TestVercelAppShapesDeployUnchanged(t *testing.T) {
 	c, addr := startEngine(t)
 	shapes := []struct {
 		name       string
-		files      map[string]string
+		files      map[string]string // nil: the builder's test app of that name
 		entrypoint string
 		gets       map[string]string // path -> body
 	}{
@@ -144,27 +141,12 @@ func TestVercelAppShapesDeployUnchanged(t *testing.T) {
 			"vercel.json":      `{"rewrites": [{"source": "/(.*)", "destination": "/api/index"}]}`,
 		}, "api.index:app", map[string]string{"/": "index", "/hello": "hello"}},
 		{"flask in main.py", map[string]string{"main.py": flaskWithRoutes, "requirements.txt": "Flask>=2\n"}, "main:app", map[string]string{"/hello": "hello"}},
-		{"pyproject package", map[string]string{
-			"pyproject.toml": `[project]
-name = "shop"
-version = "0.1.0"
-dependencies = ["flask"]
-
-[tool.vercel]
-entrypoint = "shop.web:app"
-
-[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-`,
-			"shop/__init__.py": "",
-			"shop/web.py":      flaskWithRoutes,
-		}, "shop.web:app", map[string]string{"/hello": "hello"}},
+		{"pyproject package", nil, "shop.web:app", map[string]string{"/hello": "hello"}},
 		{"project.scripts", map[string]string{
 			"pyproject.toml":    "[project]\nname = \"svc\"\nversion = \"1\"\ndependencies = []\n\n[project.scripts]\napp = \"service.server:app\"\n",
 			"service/server.py": flaskWithRoutes,
 		}, "service.server:app", map[string]string{"/": "index"}},
-		{"django", djangoFiles(), "mysite.wsgi:application", map[string]string{"/": "hello from django"}},
+		{"django", nil, "mysite.wsgi:application", map[string]string{"/": "hello from django"}},
 		{"several api functions", map[string]string{
 			"api/index.py":     "NAME = 'index'\n" + handlerNamed,
 			"api/users.py":     "NAME = 'users'\n" + handlerNamed,
@@ -175,7 +157,11 @@ build-backend = "setuptools.build_meta"
 	for i, shape := range shapes {
 		t.Run(shape.name, func(t *testing.T) {
 			p := newProject(t, c, "shape-"+string(rune('a'+i)))
-			d := deployRequest(t, c, writeTree(t, shape.files), api.DeploymentRequest{ProjectID: p.ID, Production: true})
+			dir := filepath.Join(testApps, strings.ReplaceAll(shape.name, " ", "-"))
+			if shape.files != nil {
+				dir = writeTree(t, shape.files)
+			}
+			d := deployRequest(t, c, dir, api.DeploymentRequest{ProjectID: p.ID, Production: true})
 			if d.State != api.StateReady {
 				log, _ := c.DeploymentLog(context.Background(), d.ID)
 				t.Fatalf("%s: %s\n%s", d.State, d.ErrorMessage, log)
@@ -438,40 +424,5 @@ func TestPythonVersionOfTheProject(t *testing.T) {
 	}
 	if status, body := get(t, addr, at(d, "/v")); status != 200 || body != "3.12 at /v" {
 		t.Errorf("it answers %d %q", status, body)
-	}
-}
-
-func djangoFiles() map[string]string {
-	return map[string]string{
-		"manage.py": `import os
-import sys
-
-if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-    from django.core.management import execute_from_command_line
-    execute_from_command_line(sys.argv)
-`,
-		"mysite/__init__.py": "",
-		"mysite/settings.py": `SECRET_KEY = "not-a-secret"
-DEBUG = False
-ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = ["django.contrib.contenttypes"]
-MIDDLEWARE = []
-ROOT_URLCONF = "mysite.urls"
-WSGI_APPLICATION = "mysite.wsgi.application"
-DATABASES = {}
-`,
-		"mysite/urls.py": `from django.http import HttpResponse
-from django.urls import path
-
-urlpatterns = [path("", lambda request: HttpResponse("hello from django"))]
-`,
-		"mysite/wsgi.py": `import os
-
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-application = get_wsgi_application()
-`,
 	}
 }

@@ -1,6 +1,9 @@
 package builder
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -27,29 +30,13 @@ func TestFlaskInAPIIndexWithARewrite(t *testing.T) {
 func TestPyprojectPackageWithScriptsEntrypoint(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "flask", "setuptools")
-	spec, log := newSpec(t, map[string]string{
-		"pyproject.toml": `[project]
-name = "hello-package"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["flask>=2"]
-
-[project.scripts]
-app = "hello_package.web:app"
-
-[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-`,
-		"hello_package/__init__.py": "",
-		"hello_package/web.py":      flaskHello,
-	})
+	spec, log := newSpec(t, testApp(t, "pyproject-package"))
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "hello_package.web:app" {
-		t.Errorf("entrypoint = %q, want hello_package.web:app", result.Entrypoint)
+	if result.Entrypoint != "shop.web:app" {
+		t.Errorf("entrypoint = %q, want shop.web:app", result.Entrypoint)
 	}
 	assertContains(t, "log", log.String(), "dependencies from pyproject.toml", "every requirement in pyproject.toml is already installed",
-		"installing the project hello-package as a package", "declared by [project.scripts] app in pyproject.toml")
+		"installing the project shop as a package", "declared by [project.scripts] app in pyproject.toml")
 }
 
 func TestToolVercelEntrypointComesFirst(t *testing.T) {
@@ -82,7 +69,7 @@ func TestToolVercelEntrypointThatCannotBeUsed(t *testing.T) {
 func TestDjangoProject(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "django")
-	spec, log := newSpec(t, djangoProject)
+	spec, log := newSpec(t, testApp(t, "django"))
 	result := mustBuild(t, spec, log)
 	if result.Entrypoint != "mysite.wsgi:application" || result.Kind != runspec.KindWSGI || result.Framework != "django" {
 		t.Errorf("result = %+v, want mysite.wsgi:application, wsgi, django", result)
@@ -97,7 +84,7 @@ func TestDjangoProjectInAFolderRunsThere(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "django")
 	files := map[string]string{"README.md": "hi\n"}
-	for name, content := range djangoProject {
+	for name, content := range testApp(t, "django") {
 		files["backend/"+name] = content
 	}
 	spec, log := newSpec(t, files)
@@ -110,10 +97,7 @@ func TestDjangoProjectInAFolderRunsThere(t *testing.T) {
 func TestDjangoWithoutApplicationSetting(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "django")
-	files := map[string]string{}
-	for name, content := range djangoProject {
-		files[name] = content
-	}
+	files := testApp(t, "django")
 	files["mysite/settings.py"] = "SECRET_KEY = 'x'\nINSTALLED_APPS = []\n"
 	spec, log := newSpec(t, files)
 	err := mustFail(t, spec, log, StepEntrypoint)
@@ -197,48 +181,22 @@ func TestFunctionsPatternMustMatchTheApp(t *testing.T) {
 	}
 }
 
-// djangoProject is what django-admin startproject writes, trimmed, with one view.
-var djangoProject = map[string]string{
-	"manage.py": `#!/usr/bin/env python
-import os
-import sys
-
-
-def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-    from django.core.management import execute_from_command_line
-    execute_from_command_line(sys.argv)
-
-
-if __name__ == "__main__":
-    main()
-`,
-	"mysite/__init__.py": "",
-	"mysite/settings.py": `SECRET_KEY = "not-a-secret"
-DEBUG = False
-ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = ["django.contrib.contenttypes"]
-MIDDLEWARE = []
-ROOT_URLCONF = "mysite.urls"
-WSGI_APPLICATION = "mysite.wsgi.application"
-DATABASES = {}
-USE_TZ = True
-`,
-	"mysite/urls.py": `from django.http import HttpResponse
-from django.urls import path
-
-
-def hello(request):
-    return HttpResponse("hello from django")
-
-
-urlpatterns = [path("", hello)]
-`,
-	"mysite/wsgi.py": `import os
-
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-application = get_wsgi_application()
-`,
+// testApp reads the app testdata/apps/name as files (slash path -> content).
+func testApp(t *testing.T, name string) map[string]string {
+	t.Helper()
+	root := filepath.Join("testdata", "apps", name)
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, entry fs.DirEntry, err error) error {
+		if err != nil || entry.IsDir() {
+			return err
+		}
+		content, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(root, path)
+		files[filepath.ToSlash(rel)] = string(content)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

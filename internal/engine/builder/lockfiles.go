@@ -1,12 +1,9 @@
 package builder
 
 import (
-	"errors"
 	"regexp"
 	"sort"
 	"strings"
-
-	"github.com/BurntSushi/toml"
 )
 
 const (
@@ -54,16 +51,9 @@ func (p *uvPackage) isProject() bool {
 // readUVLock is what uv sync would install from uv.lock, as pinned pip requirements with
 // their environment markers; nil without a uv.lock.
 func readUVLock(appDir string) (*dependencySpec, error) {
-	data, err := readSourceFile(appDir, uvLockName)
-	if errors.Is(err, errAbsent) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var lock uvLock
-	if err := toml.Unmarshal(data, &lock); err != nil {
-		return nil, failure("%s could not be read (%s): regenerate it with `uv lock`", uvLockName, strings.TrimPrefix(err.Error(), "toml: "))
+	if found, err := decodeTOMLFile(appDir, uvLockName, &lock, "Regenerate it with `uv lock`"); !found {
+		return nil, err
 	}
 	walk := uvWalk{lock: &lock, markers: map[*uvPackage]map[string]bool{}}
 	for i := range lock.Packages {
@@ -181,16 +171,9 @@ var lockOnlyMarker = regexp.MustCompile(`\b(extras|dependency_groups)\b`)
 
 // readPylock is the packages of a pylock.toml as pinned requirements; nil without one.
 func readPylock(appDir string) (*dependencySpec, error) {
-	data, err := readSourceFile(appDir, pylockName)
-	if errors.Is(err, errAbsent) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var lock pylock
-	if err := toml.Unmarshal(data, &lock); err != nil {
-		return nil, failure("%s could not be read (%s): regenerate it", pylockName, strings.TrimPrefix(err.Error(), "toml: "))
+	if found, err := decodeTOMLFile(appDir, pylockName, &lock, "Regenerate the lock"); !found {
+		return nil, err
 	}
 	lines := make([]string, 0, len(lock.Packages))
 	for _, p := range lock.Packages {

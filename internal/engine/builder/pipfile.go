@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/BurntSushi/toml"
 )
 
 const (
@@ -59,14 +57,12 @@ func loadPipfileLock(appDir string) (*pipfileLock, error) {
 	return &lock, nil
 }
 
+// loadPipfile reads a Pipfile; nil without one.
 func loadPipfile(appDir string) (*pipfile, error) {
-	data, err := readSourceFile(appDir, pipfileName)
-	if err != nil {
-		return nil, err
-	}
 	var p pipfile
-	if err := toml.Unmarshal(data, &p); err != nil {
-		return nil, failure("%s could not be read: %s. Fix it", pipfileName, strings.TrimPrefix(err.Error(), "toml: "))
+	found, err := decodeTOMLFile(appDir, pipfileName, &p, "Fix it")
+	if !found {
+		return nil, err
 	}
 	return &p, nil
 }
@@ -96,10 +92,7 @@ func readPipfileLock(appDir string) (*dependencySpec, error) {
 // readPipfile is the [packages] of a Pipfile; nil without one.
 func readPipfile(appDir string) (*dependencySpec, error) {
 	p, err := loadPipfile(appDir)
-	if errors.Is(err, errAbsent) {
-		return nil, nil
-	}
-	if err != nil {
+	if p == nil {
 		return nil, err
 	}
 	lines := make([]string, 0, len(p.Packages))

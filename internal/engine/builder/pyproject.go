@@ -1,12 +1,9 @@
 package builder
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/BurntSushi/toml"
 )
 
 const pyprojectFile = "pyproject.toml"
@@ -34,21 +31,11 @@ type pyprojectProject struct {
 
 // readPyproject reads dir's pyproject.toml; nil when there is none.
 func readPyproject(dir string) (*pyproject, error) {
-	data, err := readSourceFile(dir, pyprojectFile)
-	if errors.Is(err, errAbsent) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var p pyproject
-	if err := toml.Unmarshal(data, &p); err != nil {
-		var parseErr toml.ParseError
-		if errors.As(err, &parseErr) {
-			return nil, failure("%s is not valid TOML at line %d, column %d: %s. Fix the syntax", pyprojectFile, parseErr.Position.Line, parseErr.Position.Col, parseErr.Message)
-		}
-		return nil, failure("%s could not be read: %s. Fix that value (the keys ferry reads are [project] name, requires-python, dependencies and scripts, and [tool.vercel] entrypoint)",
-			pyprojectFile, strings.TrimPrefix(err.Error(), "toml: "))
+	found, err := decodeTOMLFile(dir, pyprojectFile, &p,
+		"Fix that value (the keys ferry reads are [project] name, requires-python, dependencies and scripts, and [tool.vercel] entrypoint)")
+	if !found {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -49,13 +49,10 @@ func requestedVersion(appDir string, project *pyproject) (*versionRequest, error
 		return nil, err
 	}
 	pipfile, err := loadPipfile(appDir)
-	switch {
-	case err == nil:
-		return minorVersionRequest(pipfile.Requires.PythonVersion, pipfile.Requires.PythonFullVersion, pipfileName), nil
-	case !errors.Is(err, errAbsent):
+	if pipfile == nil {
 		return nil, err
 	}
-	return nil, nil
+	return minorVersionRequest(pipfile.Requires.PythonVersion, pipfile.Requires.PythonFullVersion, pipfileName), nil
 }
 
 // dotPythonVersion reads the first version of a .python-version file, as major.minor.

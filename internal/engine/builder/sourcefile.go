@@ -6,7 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+
+	"github.com/BurntSushi/toml"
 )
 
 // maxConfigFileBytes bounds a configuration or lock file the engine reads itself.
@@ -52,6 +55,26 @@ func readSourceFile(appDir, rel string) ([]byte, error) {
 		return nil, failure("%s is %d bytes, more than the %d MiB ferry reads in a configuration file", rel, info.Size(), maxConfigFileBytes>>20)
 	}
 	return io.ReadAll(io.LimitReader(f, maxConfigFileBytes))
+}
+
+// decodeTOMLFile reads the TOML file name of appDir into out; false when there is none. fix
+// says how to repair a file that does not decode.
+func decodeTOMLFile(appDir, name string, out any, fix string) (bool, error) {
+	data, err := readSourceFile(appDir, name)
+	if errors.Is(err, errAbsent) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := toml.Unmarshal(data, out); err != nil {
+		var parseErr toml.ParseError
+		if errors.As(err, &parseErr) {
+			return false, failure("%s is not valid TOML at line %d, column %d: %s. Fix the syntax", name, parseErr.Position.Line, parseErr.Position.Col, parseErr.Message)
+		}
+		return false, failure("%s could not be read: %s. %s", name, strings.TrimPrefix(err.Error(), "toml: "), fix)
+	}
+	return true, nil
 }
 
 // sourceFileExists reports whether rel is a file of the root directory appDir.

@@ -96,6 +96,32 @@ func (v value) array(maxItems int) ([]any, error) {
 	return items, nil
 }
 
+// eachObject checks that v is an array of at most maxItems objects, each with only allowed
+// keys and every required one, and hands each to read.
+func (v value) eachObject(maxItems int, allowed, required []string, read func(item value, obj map[string]any) error) error {
+	items, err := v.array(maxItems)
+	if err != nil {
+		return err
+	}
+	for i, raw := range items {
+		item := v.item(i, raw)
+		obj, err := item.object()
+		if err == nil {
+			err = item.onlyKeys(obj, allowed...)
+		}
+		if err == nil {
+			err = item.require(obj, required...)
+		}
+		if err == nil {
+			err = read(item, obj)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (v value) text(minLen, maxLen int) (string, error) {
 	s, ok := v.raw.(string)
 	if !ok {

@@ -21,40 +21,27 @@ var cronFields = []struct {
 }
 
 func parseCrons(v value) ([]Cron, error) {
-	items, err := v.array(maxCrons)
-	if err != nil {
-		return nil, err
-	}
-	crons := make([]Cron, len(items))
-	for i, raw := range items {
-		item := v.item(i, raw)
-		obj, err := item.object()
-		if err == nil {
-			err = item.onlyKeys(obj, "path", "schedule")
-		}
-		if err == nil {
-			err = item.require(obj, "path", "schedule")
-		}
-		if err != nil {
-			return nil, err
-		}
-		c := &crons[i]
+	var crons []Cron
+	err := v.eachObject(maxCrons, []string{"path", "schedule"}, []string{"path", "schedule"}, func(item value, obj map[string]any) (err error) {
+		var c Cron
 		path := item.field(obj, "path")
 		if c.Path, err = path.text(1, 512); err != nil {
-			return nil, err
+			return err
 		}
 		if !strings.HasPrefix(c.Path, "/") {
-			return nil, path.fail("is %q: a cron path starts with \"/\", such as \"/api/cron\"", c.Path)
+			return path.fail("is %q: a cron path starts with \"/\", such as \"/api/cron\"", c.Path)
 		}
 		schedule := item.field(obj, "schedule")
 		if c.Schedule, err = schedule.text(9, 256); err != nil {
-			return nil, err
+			return err
 		}
 		if problem := scheduleProblem(c.Schedule); problem != "" {
-			return nil, schedule.fail("is %q: %s. A schedule has five fields, minute hour day-of-month month day-of-week (UTC), such as \"0 5 * * *\"", c.Schedule, problem)
+			return schedule.fail("is %q: %s. A schedule has five fields, minute hour day-of-month month day-of-week (UTC), such as \"0 5 * * *\"", c.Schedule, problem)
 		}
-	}
-	return crons, nil
+		crons = append(crons, c)
+		return nil
+	})
+	return crons, err
 }
 
 // scheduleProblem says what is wrong with a cron expression as Vercel accepts them

@@ -130,51 +130,37 @@ func globPattern(v value, pattern string) error {
 }
 
 func parseBuilds(v value) ([]Build, error) {
-	items, err := v.array(maxBuilds)
-	if err != nil {
-		return nil, err
-	}
-	builds := make([]Build, len(items))
-	for i, raw := range items {
-		item := v.item(i, raw)
-		obj, err := item.object()
-		if err == nil {
-			err = item.onlyKeys(obj, "src", "use", "config")
-		}
-		if err == nil {
-			err = item.require(obj, "use")
-		}
-		if err != nil {
-			return nil, err
-		}
-		b := &builds[i]
+	var builds []Build
+	err := v.eachObject(maxBuilds, []string{"src", "use", "config"}, []string{"use"}, func(item value, obj map[string]any) (err error) {
+		b := Build{Src: "**"}
 		use := item.field(obj, "use")
 		if b.Use, err = use.text(3, 256); err != nil {
-			return nil, err
+			return err
 		}
 		if builder := b.Builder(); builder != PythonBuilder && builder != StaticBuilder {
-			return nil, use.fail("is %q: ferry builds Python apps (%s) and static files (%s) only; remove this build", b.Use, PythonBuilder, StaticBuilder)
+			return use.fail("is %q: ferry builds Python apps (%s) and static files (%s) only; remove this build", b.Use, PythonBuilder, StaticBuilder)
 		}
-		b.Src = "**"
 		if _, ok := obj["src"]; ok {
 			src := item.field(obj, "src")
 			if b.Src, err = src.text(1, maxPatternLength); err != nil {
-				return nil, err
+				return err
 			}
 			b.Src = strings.TrimPrefix(b.Src, "/")
 			if err := globPattern(src, b.Src); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if _, ok := obj["config"]; ok {
 			config := item.field(obj, "config")
 			if _, err := config.object(); err != nil {
-				return nil, err
+				return err
 			}
 			if b.Config, err = json.Marshal(config.raw); err != nil {
-				return nil, config.fail("cannot be stored: %v", err)
+				return config.fail("cannot be stored: %v", err)
 			}
 		}
-	}
-	return builds, nil
+		builds = append(builds, b)
+		return nil
+	})
+	return builds, err
 }

@@ -81,146 +81,99 @@ var routeHandles = []string{"error", "filesystem", "hit", "miss", "resource", "r
 var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 func parseRewrites(v value) ([]Rewrite, error) {
-	items, err := v.array(maxRoutingRules)
-	if err != nil {
-		return nil, err
-	}
-	rewrites := make([]Rewrite, len(items))
-	for i, raw := range items {
-		item := v.item(i, raw)
-		obj, err := item.object()
-		if err == nil {
-			err = item.onlyKeys(obj, "source", "destination", "statusCode", "has", "missing")
-		}
-		if err == nil {
-			err = item.require(obj, "source", "destination")
-		}
-		if err != nil {
-			return nil, err
-		}
-		r := &rewrites[i]
-		if r.Source, err = pathPattern(item.field(obj, "source"), false); err != nil {
-			return nil, err
-		}
-		if r.Destination, err = destination(item.field(obj, "destination")); err != nil {
-			return nil, err
-		}
-		if _, ok := obj["statusCode"]; ok {
-			if r.StatusCode, err = item.field(obj, "statusCode").integer(100, 999, ""); err != nil {
-				return nil, err
+	var rewrites []Rewrite
+	err := v.eachObject(maxRoutingRules, []string{"source", "destination", "statusCode", "has", "missing"}, []string{"source", "destination"},
+		func(item value, obj map[string]any) (err error) {
+			var r Rewrite
+			if r.Source, err = pathPattern(item.field(obj, "source"), false); err != nil {
+				return err
 			}
-		}
-		if r.Has, r.Missing, err = conditions(item, obj); err != nil {
-			return nil, err
-		}
-	}
-	return rewrites, nil
+			if r.Destination, err = destination(item.field(obj, "destination")); err != nil {
+				return err
+			}
+			if _, ok := obj["statusCode"]; ok {
+				if r.StatusCode, err = item.field(obj, "statusCode").integer(100, 999, ""); err != nil {
+					return err
+				}
+			}
+			if r.Has, r.Missing, err = conditions(item, obj); err != nil {
+				return err
+			}
+			rewrites = append(rewrites, r)
+			return nil
+		})
+	return rewrites, err
 }
 
 func parseRedirects(v value) ([]Redirect, error) {
-	items, err := v.array(maxRoutingRules)
-	if err != nil {
-		return nil, err
-	}
-	redirects := make([]Redirect, len(items))
-	for i, raw := range items {
-		item := v.item(i, raw)
-		obj, err := item.object()
-		if err == nil {
-			err = item.onlyKeys(obj, "source", "destination", "permanent", "statusCode", "has", "missing")
-		}
-		if err == nil {
-			err = item.require(obj, "source", "destination")
-		}
-		if err != nil {
-			return nil, err
-		}
-		r := &redirects[i]
-		if r.Source, err = pathPattern(item.field(obj, "source"), true); err != nil {
-			return nil, err
-		}
-		if r.Destination, err = destination(item.field(obj, "destination")); err != nil {
-			return nil, err
-		}
-		_, hasPermanent := obj["permanent"]
-		_, hasStatus := obj["statusCode"]
-		if hasPermanent && hasStatus {
-			return nil, item.fail("sets both permanent and statusCode: use one of them (permanent: true is 308, false is 307)")
-		}
-		if hasPermanent {
-			permanent, err := item.field(obj, "permanent").boolean()
-			if err != nil {
-				return nil, err
+	var redirects []Redirect
+	err := v.eachObject(maxRoutingRules, []string{"source", "destination", "permanent", "statusCode", "has", "missing"}, []string{"source", "destination"},
+		func(item value, obj map[string]any) (err error) {
+			var r Redirect
+			if r.Source, err = pathPattern(item.field(obj, "source"), true); err != nil {
+				return err
 			}
-			r.Permanent = &permanent
-		}
-		if hasStatus {
-			status := item.field(obj, "statusCode")
-			if r.StatusCode, err = status.integer(100, 999, ""); err != nil || !slices.Contains(redirectStatusCodes, r.StatusCode) {
-				return nil, status.fail("must be a redirect status: 301, 302, 303, 307 or 308, not %s", describe(status.raw))
+			if r.Destination, err = destination(item.field(obj, "destination")); err != nil {
+				return err
 			}
-		}
-		if r.Has, r.Missing, err = conditions(item, obj); err != nil {
-			return nil, err
-		}
-	}
-	return redirects, nil
+			_, hasPermanent := obj["permanent"]
+			_, hasStatus := obj["statusCode"]
+			if hasPermanent && hasStatus {
+				return item.fail("sets both permanent and statusCode: use one of them (permanent: true is 308, false is 307)")
+			}
+			if hasPermanent {
+				permanent, err := item.field(obj, "permanent").boolean()
+				if err != nil {
+					return err
+				}
+				r.Permanent = &permanent
+			}
+			if hasStatus {
+				status := item.field(obj, "statusCode")
+				if r.StatusCode, err = status.integer(100, 999, ""); err != nil || !slices.Contains(redirectStatusCodes, r.StatusCode) {
+					return status.fail("must be a redirect status: 301, 302, 303, 307 or 308, not %s", describe(status.raw))
+				}
+			}
+			if r.Has, r.Missing, err = conditions(item, obj); err != nil {
+				return err
+			}
+			redirects = append(redirects, r)
+			return nil
+		})
+	return redirects, err
 }
 
 func parseHeaderRules(v value) ([]HeaderRule, error) {
-	items, err := v.array(maxRoutingRules)
-	if err != nil {
-		return nil, err
-	}
-	rules := make([]HeaderRule, len(items))
-	for i, raw := range items {
-		item := v.item(i, raw)
-		obj, err := item.object()
-		if err == nil {
-			err = item.onlyKeys(obj, "source", "headers", "has", "missing")
-		}
-		if err == nil {
-			err = item.require(obj, "source", "headers")
-		}
-		if err != nil {
-			return nil, err
-		}
-		rule := &rules[i]
-		if rule.Source, err = pathPattern(item.field(obj, "source"), false); err != nil {
-			return nil, err
-		}
-		list := item.field(obj, "headers")
-		headers, err := list.array(maxHeadersPerRule)
-		if err != nil {
-			return nil, err
-		}
-		for j, raw := range headers {
-			entry := list.item(j, raw)
-			pair, err := entry.object()
-			if err == nil {
-				err = entry.onlyKeys(pair, "key", "value")
+	var rules []HeaderRule
+	err := v.eachObject(maxRoutingRules, []string{"source", "headers", "has", "missing"}, []string{"source", "headers"},
+		func(item value, obj map[string]any) (err error) {
+			var rule HeaderRule
+			if rule.Source, err = pathPattern(item.field(obj, "source"), false); err != nil {
+				return err
 			}
-			if err == nil {
-				err = entry.require(pair, "key", "value")
-			}
+			err = item.field(obj, "headers").eachObject(maxHeadersPerRule, []string{"key", "value"}, []string{"key", "value"},
+				func(entry value, pair map[string]any) error {
+					key, err := headerKey(entry.field(pair, "key"), maxPatternLength)
+					if err != nil {
+						return err
+					}
+					value, err := headerValue(entry.field(pair, "value"))
+					if err != nil {
+						return err
+					}
+					rule.Headers = append(rule.Headers, Header{Key: key, Value: value})
+					return nil
+				})
 			if err != nil {
-				return nil, err
+				return err
 			}
-			key, err := headerKey(entry.field(pair, "key"), maxPatternLength)
-			if err != nil {
-				return nil, err
+			if rule.Has, rule.Missing, err = conditions(item, obj); err != nil {
+				return err
 			}
-			value, err := headerValue(entry.field(pair, "value"))
-			if err != nil {
-				return nil, err
-			}
-			rule.Headers = append(rule.Headers, Header{Key: key, Value: value})
-		}
-		if rule.Has, rule.Missing, err = conditions(item, obj); err != nil {
-			return nil, err
-		}
-	}
-	return rules, nil
+			rules = append(rules, rule)
+			return nil
+		})
+	return rules, err
 }
 
 func parseRoutes(v value) ([]Route, error) {
@@ -413,50 +366,37 @@ func conditions(rule value, obj map[string]any) (has, missing []Condition, err e
 }
 
 func conditionList(v value) ([]Condition, error) {
-	items, err := v.array(maxConditions)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Condition, len(items))
-	for i, raw := range items {
-		item := v.item(i, raw)
-		obj, err := item.object()
-		if err == nil {
-			err = item.onlyKeys(obj, "type", "key", "value")
-		}
-		if err == nil {
-			err = item.require(obj, "type")
-		}
-		if err != nil {
-			return nil, err
-		}
-		c := &out[i]
+	var out []Condition
+	err := v.eachObject(maxConditions, []string{"type", "key", "value"}, []string{"type"}, func(item value, obj map[string]any) (err error) {
+		var c Condition
 		kind := item.field(obj, "type")
 		if c.Type, err = kind.text(1, 16); err != nil || !slices.Contains(conditionTypes, c.Type) {
-			return nil, kind.fail("must be one of %s, not %s", strings.Join(conditionTypes, ", "), describe(kind.raw))
+			return kind.fail("must be one of %s, not %s", strings.Join(conditionTypes, ", "), describe(kind.raw))
 		}
 		if c.Type == "host" {
 			if _, ok := obj["key"]; ok {
-				return nil, item.fail("has a key, but a host condition matches the host itself: remove key")
+				return item.fail("has a key, but a host condition matches the host itself: remove key")
 			}
 			if err := item.require(obj, "value"); err != nil {
-				return nil, err
+				return err
 			}
 		} else {
 			if err := item.require(obj, "key"); err != nil {
-				return nil, err
+				return err
 			}
 			if c.Key, err = item.field(obj, "key").text(1, maxConditionTarget); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if _, ok := obj["value"]; ok {
 			if c.Value, err = conditionValue(item.field(obj, "value")); err != nil {
-				return nil, err
+				return err
 			}
 		}
-	}
-	return out, nil
+		out = append(out, c)
+		return nil
+	})
+	return out, err
 }
 
 // conditionValue is a regular expression, or an object of operators such as {"eq": "x"}.
