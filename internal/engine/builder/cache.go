@@ -115,22 +115,30 @@ func (b *builder) fillCache(ctx context.Context, key, requirements string) (stri
 		return "", err
 	}
 	writable := append(b.writable(), building)
-	if err := b.runWritable(ctx, writable, b.appDir, b.python.Path, "-m", "venv", "--system-site-packages", "--without-pip", building); err != nil {
+	if err := b.runWritable(ctx, writable, b.appDir, b.python.Path, venvArgs(building)...); err != nil {
 		return "", failure("%s -m venv could not create an environment in the build cache (%v)", b.python.Path, err)
 	}
 	b.log.printf("running pip install -r %s", displayRequirements(b.appDir, requirements))
 	if err := b.runWritable(ctx, writable, b.appDir, filepath.Join(building, "bin", "python"), pipInstallArgs(requirements)...); err != nil {
 		return "", err
 	}
+	if err := b.spec.Sandbox.Seal(building); err != nil {
+		return "", err
+	}
+	// Written once the environment is the engine's and nothing of the build runs: what the build
+	// may have left at that name is removed, never followed.
+	recordPath := filepath.Join(building, cacheRecordName)
 	record, err := json.Marshal(cacheRecord{BuiltIn: building, Interpreter: b.python.Path, Source: b.deps.source, CreatedAt: time.Now().UTC()})
 	if err == nil {
-		err = os.WriteFile(filepath.Join(building, cacheRecordName), record, 0o644)
+		if err = os.Remove(recordPath); errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
+	}
+	if err == nil {
+		err = writeNewFile(recordPath, record, 0o644)
 	}
 	if err != nil {
 		return "", fmt.Errorf("record the cached environment: %w", err)
-	}
-	if err := b.spec.Sandbox.Seal(building); err != nil {
-		return "", err
 	}
 	published := b.cachedEnvDir(key)
 	if err := publish(building, published); err != nil {
@@ -198,6 +206,10 @@ func (b *builder) linkCached(cached string) (int, error) {
 	}
 	link := b.spec.Sandbox.SeparateIdentities()
 	files := 0
+	// The build's user owns the venv and may have run code in it: the engine writes only in
+	// directories it checked are real ones, never through a symbolic link. Nothing of the build
+	// runs meanwhile (each of its commands is killed whole when it ends).
+	realDirs := map[string]bool{b.venvDir: true}
 	err = filepath.WalkDir(cached, func(path string, entry fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -207,11 +219,17 @@ func (b *builder) linkCached(cached string) (int, error) {
 			return nil
 		}
 		target := filepath.Join(b.venvDir, rel)
-		if _, err := os.Lstat(target); err == nil {
-			return nil // the deployment's own venv made it (bin/python, activate scripts)
+		if !realDirs[filepath.Dir(target)] {
+			return fmt.Errorf("%s is not a directory of the deployment's environment", filepath.Dir(target))
+		}
+		if existing, err := os.Lstat(target); err == nil {
+			// The deployment's own venv made it (lib, bin/python, activate scripts).
+			realDirs[target] = existing.IsDir()
+			return nil
 		}
 		switch {
 		case entry.IsDir():
+			realDirs[target] = true
 			return os.Mkdir(target, 0o755)
 		case entry.Type()&fs.ModeSymlink != 0:
 			dest, err := os.Readlink(path)
@@ -228,7 +246,7 @@ func (b *builder) linkCached(cached string) (int, error) {
 				if err != nil {
 					return err
 				}
-				return os.WriteFile(target, rewritten, 0o755)
+				return writeNewFile(target, rewritten, 0o755)
 			}
 		}
 		if link {
@@ -265,6 +283,20 @@ func rewriteScript(path, builtIn, venvDir string) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.ReplaceAll(data, []byte(builtIn), []byte(venvDir)), nil
+}
+
+// writeNewFile creates the file path with content, failing rather than following or replacing
+// what is there.
+func writeNewFile(path string, content []byte, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		_ = f.Close() // the write error is the one to report
+		return err
+	}
+	return f.Close()
 }
 
 func copyFile(from, to string) error {

@@ -125,3 +125,26 @@ func assertSealed(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// The engine adds cached files to a venv its build's user owns: a link the build planted
+// there must not lead the engine to write elsewhere.
+func TestCachedFilesAreNotWrittenThroughLinks(t *testing.T) {
+	cached, venv, elsewhere := t.TempDir(), t.TempDir(), t.TempDir()
+	writeFiles(t, cached, map[string]string{
+		cacheRecordName: `{"built_in": "/nowhere"}`,
+		"lib/python3.11/site-packages/pkg/__init__.py": "VALUE = 1\n",
+	})
+	if err := os.MkdirAll(filepath.Join(venv, "lib", "python3.11"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(venv, "lib", "python3.11", "site-packages")); err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{venvDir: venv, log: newBuildLog(nil)}
+	if err := b.installCached(cached); err == nil {
+		t.Error("cached files were added through a symbolic link")
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("the engine wrote %d entries where the link led", len(entries))
+	}
+}

@@ -3,7 +3,6 @@ package builder
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -136,7 +135,7 @@ func (b *builder) requirementsPath() (string, error) {
 	}
 	path := filepath.Join(dir, convertedRequirementsName)
 	content := "# converted by ferry from " + b.deps.source + "\n" + strings.Join(b.deps.lines, "\n") + "\n"
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	if err := writeNewFile(path, []byte(content), 0o644); err != nil {
 		return "", fmt.Errorf("write the requirements converted from %s: %w", b.deps.source, err)
 	}
 	return path, nil

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 //go:embed helper.py
@@ -32,10 +34,7 @@ func (b *builder) createEnvironment(ctx context.Context) error {
 	if b.spec.HomeDir != "" {
 		b.env = append(b.env, "HOME="+b.spec.HomeDir, "TMPDIR="+b.spec.HomeDir)
 	}
-	// Without pip the venv takes tens of milliseconds; the base interpreter's
-	// packages (and its pip, run as python -m pip) stay visible through
-	// --system-site-packages.
-	if err := b.run(ctx, b.appDir, python.Path, "-m", "venv", "--system-site-packages", "--without-pip", venvDir); err != nil {
+	if err := b.run(ctx, b.appDir, python.Path, venvArgs(venvDir)...); err != nil {
 		return failure("%s -m venv could not create the Python environment (%v): check that %s is a working Python 3 (on Debian or Ubuntu, install python3-venv)", python.Path, err, python.Path)
 	}
 	b.venvDir = venvDir
@@ -47,15 +46,16 @@ func (b *builder) createEnvironment(ctx context.Context) error {
 // chooseInterpreter picks the interpreter for the version the project asks for, among those
 // the engine knows.
 func (b *builder) chooseInterpreter() (Interpreter, error) {
+	if b.spec.Python == "" {
+		return Interpreter{}, failure("no base Python interpreter is configured: set python in the provider block (or FERRY_PYTHON) to an interpreter such as /usr/bin/python3")
+	}
 	interpreters := b.spec.Interpreters
 	if len(interpreters) == 0 {
-		if b.spec.Python == "" {
-			return Interpreter{}, failure("no base Python interpreter is configured: set python in the provider block (or FERRY_PYTHON) to an interpreter such as /usr/bin/python3")
-		}
 		interpreters = FindInterpreters([]string{b.spec.Python}, b.spec.Sandbox.SeparateIdentities())
-		if len(interpreters) == 0 || interpreters[0].Path != mustLookPath(b.spec.Python) {
-			return Interpreter{}, failure("the Python interpreter %q was not found, or is not a Python 3: install Python 3, or set python in the provider block (or FERRY_PYTHON) to an interpreter that exists", b.spec.Python)
-		}
+	}
+	// The default must be there: silently building with another Python would surprise more.
+	if len(interpreters) == 0 || interpreters[0].Path != mustLookPath(b.spec.Python) {
+		return Interpreter{}, failure("the Python interpreter %q was not found, or is not a Python 3: install Python 3, or set python in the provider block (or FERRY_PYTHON) to an interpreter that exists", b.spec.Python)
 	}
 	request, err := requestedVersion(b.appDir, b.project)
 	if err != nil {
@@ -113,7 +113,7 @@ func (b *builder) runHelperIn(ctx context.Context, dir string, answer any, comma
 	if err := b.run(ctx, dir, b.venvPython, helperArgs...); err != nil {
 		return fmt.Errorf("the Python process ended early (%w)", err)
 	}
-	data, err := os.ReadFile(resultPath)
+	data, err := readOwnFile(resultPath)
 	if err != nil {
 		return err
 	}
@@ -121,4 +121,29 @@ func (b *builder) runHelperIn(ctx context.Context, dir string, answer any, comma
 		return errors.New("the Python process ended without an answer")
 	}
 	return json.Unmarshal(data, answer)
+}
+
+// venvArgs create a virtual environment at dir that sees the interpreter's packages. Isolated
+// (-I), so that a venv.py of the app cannot stand in for the standard library's; without pip,
+// which takes tens of milliseconds instead of seconds: the interpreter's pip serves, as
+// python -m pip.
+func venvArgs(dir string) []string {
+	return []string{"-I", "-m", "venv", "--system-site-packages", "--without-pip", dir}
+}
+
+// maxAnswerBytes bounds a helper's answer.
+const maxAnswerBytes = 16 << 20
+
+// readOwnFile reads a file the build's user wrote, refusing a symbolic link (which would have
+// the engine read a file of its choice) or anything but a regular file.
+func readOwnFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read-only
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(path))
+	}
+	return io.ReadAll(io.LimitReader(f, maxAnswerBytes))
 }
