@@ -370,8 +370,10 @@ func (b *builder) checkFramework(answer inspected) error {
 	case answer.Framework == FrameworkOther:
 		// Wrapped apps (middleware, WsgiToAsgi) are still fine to serve.
 		b.log.printf("the project's framework is %s, but %s is not a %s object: serving it as a %s app", requested, answer.File, requested, strings.ToUpper(answer.Kind))
-	default:
+	case answer.Framework == api.FrameworkFlask || answer.Framework == api.FrameworkFastAPI:
 		return failure("the project's framework is %q, but `%s` in %s is a %s app: set framework to %q or \"auto\"", requested, answer.Attribute, answer.File, answer.Framework, answer.Framework)
+	default:
+		return failure("the project's framework is %q, but `%s` in %s is a %s app: set framework to \"auto\"", requested, answer.Attribute, answer.File, answer.Framework)
 	}
 	return nil
 }

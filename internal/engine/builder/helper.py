@@ -200,7 +200,9 @@ def first_app_name(body):
     for node in body:
         names = []
         if isinstance(node, ast.Assign):
-            names = [n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)]
+            # `app = ...` and `app, other = ...`, not `app.debug = ...`
+            targets = [t for target in node.targets for t in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
         elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name):
             names = [node.target.id]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
