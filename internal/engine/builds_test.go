@@ -15,7 +15,6 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 )
 
 // needModules skips the test unless the engine's Python imports every module.
@@ -180,7 +179,7 @@ func TestVercelAppShapesDeployUnchanged(t *testing.T) {
 
 func TestBadBuildInputsLeaveProductionAlone(t *testing.T) {
 	needFlask(t)
-	c, addr := startEngine(t, func(cfg *engine.Config) { cfg.BuildTimeout = 20 * time.Second })
+	c, addr := startEngine(t)
 	ctx := context.Background()
 	p := newProject(t, c, "steady")
 	good := deployRequest(t, c, writeTree(t, map[string]string{"app.py": flaskWithRoutes}), api.DeploymentRequest{ProjectID: p.ID, Production: true})
@@ -202,8 +201,8 @@ func TestBadBuildInputsLeaveProductionAlone(t *testing.T) {
 			[]string{`no Python on this engine satisfies requires-python = ">=3.99" in pyproject.toml`, "It has: 3."}},
 		{"requirements that fail", map[string]string{"requirements.txt": "flask\nsurely-not-a-real-package-ferry==1.0\n"},
 			[]string{"pip could not install what requirements.txt needs: surely-not-a-real-package-ferry==1.0 (not installed)"}},
-		{"a build past its deadline", map[string]string{"vercel.json": `{"buildCommand": "echo started; sleep 60"}`},
-			[]string{"the build did not finish within 20s, its deadline", "started"}},
+		{"memory above the engine's maximum", map[string]string{"vercel.json": `{"functions": {"app.py": {"memory": 10240}}}`},
+			[]string{"vercel.json's functions ask for memory 10240 MB, more than this engine allows an instance"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			files := map[string]string{"app.py": flaskWithRoutes}
@@ -253,7 +252,8 @@ def app(environ, start_response):
 }
 
 // The build cache is shared by projects that run as different users: the second project's build
-// installs nothing, its deployment holds links to the cached files, which no project can write.
+// installs nothing, its deployment holds links to the cached files, which no project can write;
+// a deployment with use_build_cache = false installs anew.
 func TestBuildCacheIsSharedReadOnlyAcrossProjects(t *testing.T) {
 	needSandboxMode(t, "uids")
 	c, addr, dataDir := startEngineWithDataDir(t, withSandboxMode("uids"))
@@ -288,6 +288,17 @@ func TestBuildCacheIsSharedReadOnlyAcrossProjects(t *testing.T) {
 	if inCache.Uid != uint32(os.Getuid()) || inCache.Mode&0o222 != 0o200 {
 		t.Errorf("the cached module is owned by %d with mode %o: want the engine's, writable by it alone", inCache.Uid, inCache.Mode&0o777)
 	}
+
+	// use_build_cache = false installs anew.
+	off := false
+	clean := deployRequest(t, c, source, api.DeploymentRequest{ProjectID: newProject(t, c, "cache-off").ID, UseBuildCache: &off})
+	log, err = c.DeploymentLog(ctx, clean.ID)
+	if clean.State != api.StateReady || err != nil || !strings.Contains(log, "the build cache is off for this deployment") || !strings.Contains(log, "running pip install") {
+		t.Errorf("a deployment without the build cache: %s %s (%v)\n%s", clean.State, clean.ErrorMessage, err, log)
+	}
+	if status, body := get(t, addr, clean.URL); status != 200 || body != "from the wheel" {
+		t.Errorf("it answers %d %q", status, body)
+	}
 }
 
 func statOf(t *testing.T, path string) *syscall.Stat_t {
@@ -303,33 +314,13 @@ func statOf(t *testing.T, path string) *syscall.Stat_t {
 	return stat
 }
 
-func TestUseBuildCacheFalseInstallsAnew(t *testing.T) {
-	c, addr := startEngine(t)
-	ctx := context.Background()
-	p := newProject(t, c, "clean")
-	source := writeTree(t, wheelFiles(t))
-	deployRequest(t, c, source, api.DeploymentRequest{ProjectID: p.ID})
-	off := false
-	d := deployRequest(t, c, source, api.DeploymentRequest{ProjectID: p.ID, UseBuildCache: &off})
-	if d.State != api.StateReady {
-		t.Fatalf("%s %s", d.State, d.ErrorMessage)
-	}
-	log, err := c.DeploymentLog(ctx, d.ID)
-	if err != nil || !strings.Contains(log, "the build cache is off for this deployment") || !strings.Contains(log, "running pip install") {
-		t.Errorf("a deployment without the build cache did not install anew (%v):\n%s", err, log)
-	}
-	if status, body := get(t, addr, d.URL); status != 200 || body != "from the wheel" {
-		t.Errorf("it answers %d %q", status, body)
-	}
-}
-
 func TestFollowTheBuildLog(t *testing.T) {
 	c, _ := startEngine(t)
 	ctx := context.Background()
 	p := newProject(t, c, "follow")
 	files := map[string]string{
 		"index.py":    "NAME = 'follow'\n" + handlerNamed,
-		"vercel.json": `{"buildCommand": "echo first step; sleep 4; echo second step"}`,
+		"vercel.json": `{"buildCommand": "echo first step; sleep 2; echo second step"}`,
 	}
 	dir := writeTree(t, files)
 	list, err := client.CollectFiles(dir)

@@ -62,31 +62,38 @@ func TestBuildCacheInstallsOnce(t *testing.T) {
 	}
 	assertSealed(t, filepath.Join(cache, cacheEnvsDir))
 
-	// Another dependency spec is another environment.
-	other, log := cachedSpec(t, cache, offlineRequirements+"# changed\n")
-	mustBuild(t, other, log)
-	assertContains(t, "log of a build with other requirements", log.String(), "running pip install")
-}
-
-func TestBuildCacheOffInstallsAnew(t *testing.T) {
-	t.Parallel()
-	requirePython(t, "pip")
-	cache := t.TempDir()
-	first, log := cachedSpec(t, cache, offlineRequirements)
-	mustBuild(t, first, log)
-
+	// Without the cache, a build installs anew and replaces the entry; the deployments built
+	// before keep their packages.
 	clean, log := cachedSpec(t, cache, offlineRequirements)
 	clean.UseCache = false
 	mustBuild(t, clean, log)
-	assertContains(t, "log", log.String(), "the build cache is off for this deployment: installing from scratch", "running pip install")
-
-	// The deployment built first keeps its packages when the cache entry is replaced.
+	assertContains(t, "log of a build without the cache", log.String(), "the build cache is off for this deployment: installing from scratch", "running pip install")
 	if _, err := os.Stat(filepath.Join(first.VenvDir, "bin", "ferry-testpkg")); err != nil {
 		t.Errorf("the first deployment lost its packages: %v", err)
 	}
 	entries, _ := os.ReadDir(filepath.Join(cache, cacheEnvsDir))
 	if len(entries) != 1 {
 		t.Errorf("the cache holds %d entries after a replacement, want 1", len(entries))
+	}
+}
+
+func TestCacheKeyFollowsTheSpecAndTheInterpreter(t *testing.T) {
+	deps := converted("requirements.txt", []string{"flask"})
+	b := &builder{spec: Spec{CacheDir: t.TempDir()}, python: Interpreter{Path: "/usr/bin/python3", Version: "3.11.2"}, deps: deps}
+	key := b.cacheKey()
+	for name, change := range map[string]func(*builder){
+		"another spec":        func(b *builder) { b.deps = converted("requirements.txt", []string{"flask==2.2.2"}) },
+		"another interpreter": func(b *builder) { b.python.Version = "3.12.1" },
+		"another index":       func(b *builder) { b.env = []string{"PIP_INDEX_URL=https://example.com/simple"} },
+	} {
+		changed := *b
+		change(&changed)
+		if changed.cacheKey() == key {
+			t.Errorf("%s keeps the cache key", name)
+		}
+	}
+	if again := *b; again.cacheKey() != key {
+		t.Error("the same build gets another cache key")
 	}
 }
 
