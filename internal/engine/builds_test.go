@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 )
 
 // needModules skips the test unless the engine's Python imports every module.
@@ -78,7 +79,7 @@ func deployRequest(t testing.TB, c *client.Client, dir string, req api.Deploymen
 
 func waitBuilt(t testing.TB, c *client.Client, id string, poll time.Duration) *api.Deployment {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	d, err := c.WaitDeployment(ctx, id, poll)
 	if err != nil {
@@ -125,35 +126,43 @@ class handler(BaseHTTPRequestHandler):
         self.wfile.write(NAME.encode() + b" at " + self.path.encode())
 `
 
+// testShapes are apps in the shapes Vercel accepts, with what they must answer.
+var testShapes = []struct {
+	name       string
+	files      map[string]string // nil: the builder's test app of that name
+	entrypoint string
+	gets       map[string]string // path -> body
+}{
+	{"flask in api/index.py with a rewrite", map[string]string{
+		"api/index.py":     flaskWithRoutes,
+		"requirements.txt": "flask\n",
+		"vercel.json":      `{"rewrites": [{"source": "/(.*)", "destination": "/api/index"}]}`,
+	}, "api.index:app", map[string]string{"/": "index", "/hello": "hello"}},
+	{"flask in main.py", map[string]string{"main.py": flaskWithRoutes, "requirements.txt": "Flask>=2\n"}, "main:app", map[string]string{"/hello": "hello"}},
+	{"pyproject package", nil, "shop.web:app", map[string]string{"/hello": "hello"}},
+	{"project.scripts", map[string]string{
+		"pyproject.toml":    "[project]\nname = \"svc\"\nversion = \"1\"\ndependencies = []\n\n[project.scripts]\napp = \"service.server:app\"\n",
+		"service/server.py": flaskWithRoutes,
+	}, "service.server:app", map[string]string{"/": "index"}},
+	{"django", nil, "mysite.wsgi:application", map[string]string{"/": "hello from django"}},
+	{"several api functions", map[string]string{
+		"api/index.py":     "NAME = 'index'\n" + handlerNamed,
+		"api/users.py":     "NAME = 'users'\n" + handlerNamed,
+		"api/v1/orders.py": "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'orders at ' + environ['PATH_INFO'].encode()]\n",
+	}, "api.index:handler", map[string]string{"/api": "index at /api", "/api/users": "users at /api/users", "/api/v1/orders": "orders at /api/v1/orders"}},
+	{"handler class", map[string]string{"index.py": "NAME = 'handler'\n" + handlerNamed}, "index:handler", map[string]string{"/anything": "handler at /anything"}},
+}
+
+// buildingAtOnce lets an engine run n builds at once, for tests of many deployments.
+func buildingAtOnce(n int) func(*engine.Config) {
+	return func(cfg *engine.Config) { cfg.BuildWorkers = n }
+}
+
 func TestVercelAppShapesDeployUnchanged(t *testing.T) {
+	t.Parallel()
 	needModules(t, "flask", "django", "setuptools")
 	c, addr := startEngine(t)
-	shapes := []struct {
-		name       string
-		files      map[string]string // nil: the builder's test app of that name
-		entrypoint string
-		gets       map[string]string // path -> body
-	}{
-		{"flask in api/index.py with a rewrite", map[string]string{
-			"api/index.py":     flaskWithRoutes,
-			"requirements.txt": "flask\n",
-			"vercel.json":      `{"rewrites": [{"source": "/(.*)", "destination": "/api/index"}]}`,
-		}, "api.index:app", map[string]string{"/": "index", "/hello": "hello"}},
-		{"flask in main.py", map[string]string{"main.py": flaskWithRoutes, "requirements.txt": "Flask>=2\n"}, "main:app", map[string]string{"/hello": "hello"}},
-		{"pyproject package", nil, "shop.web:app", map[string]string{"/hello": "hello"}},
-		{"project.scripts", map[string]string{
-			"pyproject.toml":    "[project]\nname = \"svc\"\nversion = \"1\"\ndependencies = []\n\n[project.scripts]\napp = \"service.server:app\"\n",
-			"service/server.py": flaskWithRoutes,
-		}, "service.server:app", map[string]string{"/": "index"}},
-		{"django", nil, "mysite.wsgi:application", map[string]string{"/": "hello from django"}},
-		{"several api functions", map[string]string{
-			"api/index.py":     "NAME = 'index'\n" + handlerNamed,
-			"api/users.py":     "NAME = 'users'\n" + handlerNamed,
-			"api/v1/orders.py": "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'orders at ' + environ['PATH_INFO'].encode()]\n",
-		}, "api.index:handler", map[string]string{"/api": "index at /api", "/api/users": "users at /api/users", "/api/v1/orders": "orders at /api/v1/orders"}},
-		{"handler class", map[string]string{"index.py": "NAME = 'handler'\n" + handlerNamed}, "index:handler", map[string]string{"/anything": "handler at /anything"}},
-	}
-	for i, shape := range shapes {
+	for i, shape := range testShapes {
 		t.Run(shape.name, func(t *testing.T) {
 			p := newProject(t, c, "shape-"+string(rune('a'+i)))
 			dir := filepath.Join(testApps, strings.ReplaceAll(shape.name, " ", "-"))
@@ -178,8 +187,9 @@ func TestVercelAppShapesDeployUnchanged(t *testing.T) {
 }
 
 func TestBadBuildInputsLeaveProductionAlone(t *testing.T) {
+	t.Parallel()
 	needFlask(t)
-	c, addr := startEngine(t)
+	c, addr := startEngine(t, buildingAtOnce(4))
 	ctx := context.Background()
 	p := newProject(t, c, "steady")
 	good := deployRequest(t, c, writeTree(t, map[string]string{"app.py": flaskWithRoutes}), api.DeploymentRequest{ProjectID: p.ID, Production: true})
@@ -205,6 +215,7 @@ func TestBadBuildInputsLeaveProductionAlone(t *testing.T) {
 			[]string{"vercel.json's functions ask for memory 10240 MB, more than this engine allows an instance"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			files := map[string]string{"app.py": flaskWithRoutes}
 			for name, content := range tt.files {
 				files[name] = content
@@ -255,6 +266,7 @@ def app(environ, start_response):
 // installs nothing, its deployment holds links to the cached files, which no project can write;
 // a deployment with use_build_cache = false installs anew.
 func TestBuildCacheIsSharedReadOnlyAcrossProjects(t *testing.T) {
+	t.Parallel()
 	needSandboxMode(t, "uids")
 	c, addr, dataDir := startEngineWithDataDir(t, withSandboxMode("uids"))
 	ctx := context.Background()
@@ -315,6 +327,7 @@ func statOf(t *testing.T, path string) *syscall.Stat_t {
 }
 
 func TestFollowTheBuildLog(t *testing.T) {
+	t.Parallel()
 	c, _ := startEngine(t)
 	ctx := context.Background()
 	p := newProject(t, c, "follow")
@@ -371,6 +384,7 @@ func TestFollowTheBuildLog(t *testing.T) {
 }
 
 func TestVercelFunctionSettingsApply(t *testing.T) {
+	t.Parallel()
 	needFlask(t)
 	c, addr := startEngine(t)
 	p := newProject(t, c, "settings")
@@ -400,6 +414,7 @@ def slow():
 // A project may ask for another Python than the engine's default; it gets one the engine found
 // (pyenv's here), run by the user namespace sandbox, which can reach pyenv's versions under /root.
 func TestPythonVersionOfTheProject(t *testing.T) {
+	t.Parallel()
 	versions, _ := filepath.Glob(filepath.Join(os.Getenv("HOME"), ".pyenv", "versions", "3.12.*", "bin", "python3"))
 	if len(versions) == 0 {
 		t.Skip("no Python 3.12 under ~/.pyenv/versions")
