@@ -61,6 +61,7 @@ type entry struct {
 // inspected is what helper.py's inspect command says of one entry.
 type inspected struct {
 	File      string `json:"file"`
+	Module    string `json:"module"`
 	Attribute string `json:"attribute"`
 	Error     string `json:"error"` // "" | import_failed | missing_attribute | not_callable | not_handler_class
 	Kind      string `json:"kind"`
@@ -69,28 +70,25 @@ type inspected struct {
 	Type      string `json:"type"`      // of a non-callable app or a `handler` that is not a handler class ("class" for a class)
 }
 
+// inspectPlan is what helper.py's inspect command imports: Entries, or the first of FirstOf
+// (files in order, the attribute left to the scan) that defines an app.
+type inspectPlan struct {
+	Entries []entry `json:"entries,omitempty"`
+	FirstOf []entry `json:"first_of,omitempty"`
+}
+
+// inspection is helper.py's answer to an inspectPlan.
+type inspection struct {
+	Scanned []scanned   `json:"scanned"` // the files of FirstOf that exist, in order
+	Results []inspected `json:"results"` // one per entry imported
+}
+
 // findEntrypoint finds the app (or the functions) to serve, imports each to check it, and
 // applies the functions settings of vercel.json.
 func (b *builder) findEntrypoint(ctx context.Context) (*Result, error) {
-	entries, err := b.locateEntrypoints(ctx)
+	entries, answers, err := b.locateEntrypoints(ctx)
 	if err != nil {
 		return nil, err
-	}
-	importCtx, cancel := context.WithTimeout(ctx, importTimeout)
-	defer cancel()
-	list, err := json.Marshal(entries)
-	if err != nil {
-		return nil, err
-	}
-	var answers []inspected
-	if err := b.runHelperIn(importCtx, b.runDir, &answers, "inspect", string(list)); err != nil {
-		if ctx.Err() == nil && importCtx.Err() != nil {
-			return nil, failure("importing the app did not finish within %s: does it start a server or wait for something at import time? Start servers only under `if __name__ == \"__main__\":`", importTimeout)
-		}
-		return nil, failure("importing the app failed: %v; its output is below", err)
-	}
-	if len(answers) != len(entries) {
-		return nil, failure("importing the app ended early: its output is below")
 	}
 	result := &Result{AppDir: b.runDir, Python: b.venvPython, PythonVersion: b.python.Version, Vercel: b.vercel}
 	var functions []runspec.Function
@@ -119,47 +117,88 @@ func (b *builder) findEntrypoint(ctx context.Context) (*Result, error) {
 	return result, nil
 }
 
-// locateEntrypoints finds the entrypoints in Vercel's order: the legacy builds of
-// vercel.json, [tool.vercel] entrypoint, Django's manage.py, the usual files (or the legacy
-// functions of api/), [project.scripts] app.
-func (b *builder) locateEntrypoints(ctx context.Context) ([]entry, error) {
+// locateEntrypoints finds the entrypoints in Vercel's order, and imports them: the legacy
+// builds of vercel.json, [tool.vercel] entrypoint, Django's manage.py, the usual files (or the
+// legacy functions of api/), [project.scripts] app.
+func (b *builder) locateEntrypoints(ctx context.Context) ([]entry, []inspected, error) {
 	if builds := b.pythonBuilds(); len(builds) > 0 {
-		return b.buildsEntrypoints(ctx, builds)
+		entries, err := b.buildsEntrypoints(ctx, builds)
+		return b.importAll(ctx, entries, err)
 	}
 	declared, err := b.project.vercelEntrypoint()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if declared != nil {
-		return b.declaredEntry(declared, true)
+		entries, err := b.declaredEntry(declared, true)
+		return b.importAll(ctx, entries, err)
 	}
 	if dir, ok := b.djangoProject(); ok {
-		return b.djangoEntrypoint(ctx, dir)
+		entries, err := b.djangoEntrypoint(ctx, dir)
+		return b.importAll(ctx, entries, err)
 	}
-	found, err := b.scan(ctx, entrypointCandidates)
+	// The usual files: the first that defines an app is imported in the same Python process
+	// that finds it, saving one on the way most builds go.
+	candidates := make([]entry, len(entrypointCandidates))
+	for i, file := range entrypointCandidates {
+		candidates[i] = appEntry(file, "", "found by its file name")
+	}
+	found, err := b.inspect(ctx, inspectPlan{FirstOf: candidates})
+	if err != nil {
+		return nil, nil, err
+	}
+	var picked []entry
+	first := ""
+	if len(found.Results) == 1 {
+		first = found.Results[0].File
+		picked = []entry{appEntry(first, found.Results[0].Attribute, "found by its file name")}
+	}
+	if first == "" || strings.HasPrefix(first, functionsDir+"/") {
+		if functions, err := b.legacyFunctions(ctx, first); err != nil || functions != nil {
+			return b.importAll(ctx, functions, err)
+		}
+	}
+	if picked != nil {
+		return picked, found.Results, nil
+	}
+	if scripts := b.project.scriptsEntrypoint(); scripts != nil {
+		entries, err := b.declaredEntry(scripts, false)
+		return b.importAll(ctx, entries, err)
+	}
+	return nil, nil, b.notFound(ctx, found.Scanned)
+}
+
+// importAll imports entries (found with err) and says what each is.
+func (b *builder) importAll(ctx context.Context, entries []entry, err error) ([]entry, []inspected, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	found, err := b.inspect(ctx, inspectPlan{Entries: entries})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(found.Results) != len(entries) {
+		return nil, nil, failure("importing the app ended early: its output is below")
+	}
+	return entries, found.Results, nil
+}
+
+// inspect has the helper import what plan says, within importTimeout.
+func (b *builder) inspect(ctx context.Context, plan inspectPlan) (*inspection, error) {
+	importCtx, cancel := context.WithTimeout(ctx, importTimeout)
+	defer cancel()
+	list, err := json.Marshal(plan)
 	if err != nil {
 		return nil, err
 	}
-	var examined []scanned
-	for _, file := range found {
-		if file.Name == "" {
-			examined = append(examined, file)
-			continue
+	var found inspection
+	if err := b.runHelperIn(importCtx, b.runDir, &found, "inspect", string(list)); err != nil {
+		if ctx.Err() == nil && importCtx.Err() != nil {
+			return nil, failure("importing the app did not finish within %s: does it start a server or wait for something at import time? Start servers only under `if __name__ == \"__main__\":`", importTimeout)
 		}
-		if strings.HasPrefix(file.File, functionsDir+"/") {
-			if functions, err := b.legacyFunctions(ctx, file.File); err != nil || functions != nil {
-				return functions, err
-			}
-		}
-		return []entry{appEntry(file.File, file.Name, "found by its file name")}, nil
+		return nil, failure("importing the app failed: %v; its output is below", err)
 	}
-	if functions, err := b.legacyFunctions(ctx, ""); err != nil || functions != nil {
-		return functions, err
-	}
-	if scripts := b.project.scriptsEntrypoint(); scripts != nil {
-		return b.declaredEntry(scripts, false)
-	}
-	return nil, b.notFound(ctx, examined)
+	return &found, nil
 }
 
 // appEntry is the app defined as name in the file rel.

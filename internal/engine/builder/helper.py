@@ -2,7 +2,8 @@
 
   requirements RESULT FILE     are FILE's requirements already installed?
   scan RESULT FILE...          which name does each FILE define for the app (app, application, handler)?
-  inspect RESULT JSON          import each entrypoint of JSON ([{file, module, attribute}]), classify it
+  inspect RESULT JSON          import and classify the entrypoints of JSON ({entries: [{file, module, attribute}]}),
+                               or the first of {first_of: [{file, module}]} that defines an app
   django RESULT                the settings module and the application Django's manage.py names
   importable RESULT MODULE...  which MODULEs cannot be imported?
 
@@ -224,7 +225,7 @@ def first_app_name(body):
     return None
 
 
-def scan(result_path, files):
+def scan_files(files):
     """For each file that exists: the name it defines for the app, or what is wrong with it."""
     found = []
     for relative in files:
@@ -234,7 +235,8 @@ def scan(result_path, files):
             with open(relative, "rb") as f:
                 tree = ast.parse(f.read(), filename=relative)
         except (SyntaxError, ValueError) as exc:
-            found.append({"file": relative, "problem": "SyntaxError: %s (line %s)" % (getattr(exc, "msg", exc), getattr(exc, "lineno", "?"))})
+            found.append({"file": relative, "name": "",
+                          "problem": "SyntaxError: %s (line %s)" % (getattr(exc, "msg", exc), getattr(exc, "lineno", "?"))})
             continue
         name = first_app_name(tree.body)
         problem = ""
@@ -246,7 +248,7 @@ def scan(result_path, files):
                 problem = ("defines `handler`, but not as a class: a handler is a class handler(BaseHTTPRequestHandler) "
                            "with do_GET, do_POST, ... methods")
         found.append({"file": relative, "name": name or "", "problem": problem})
-    write_result(result_path, found)
+    return found
 
 
 def print_traceback(exc):
@@ -304,13 +306,23 @@ def classify(entry):
     return result
 
 
-def inspect_entrypoints(result_path, entries_json):
+def inspect_entrypoints(result_path, plan_json):
+    """Import the plan's entries, or the first of its first_of files that defines an app."""
+    plan = json.loads(plan_json)
     sys.path.insert(0, os.getcwd())
+    entries = plan.get("entries") or []
+    candidates = plan.get("first_of") or []
+    scanned = scan_files([c["file"] for c in candidates])
+    for found in scanned:
+        if found["name"]:
+            entry = next(c for c in candidates if c["file"] == found["file"])
+            entries = [dict(entry, attribute=found["name"])]
+            break
     results = []
-    for entry in json.loads(entries_json):
+    for entry in entries:
         sys.argv = [entry["file"]]
         results.append(classify(entry))
-    write_result(result_path, results)
+    write_result(result_path, {"scanned": scanned, "results": results})
 
 
 # ---- django ----------------------------------------------------------------
@@ -374,7 +386,7 @@ def main():
     if command == "requirements":
         check_requirements(result_path, args[0])
     elif command == "scan":
-        scan(result_path, args)
+        write_result(result_path, scan_files(args))
     elif command == "inspect":
         inspect_entrypoints(result_path, args[0])
     elif command == "django":
