@@ -27,6 +27,10 @@ const (
 	PathDeploymentLog = "/v1/deployments/{deployment}/log"
 	// POST: stop a queued or building deployment, which ends CANCELED; answers the deployment.
 	PathDeploymentCancel = "/v1/deployments/{deployment}/cancel"
+	// GET, PUT (AliasRequest), DELETE: pin every production hostname of a project to a deployment.
+	PathProductionAlias = "/v1/projects/{project}/production"
+	// GET, PUT (AliasRequest), DELETE: the same for one production hostname.
+	PathAlias = "/v1/projects/{project}/aliases/{hostname}"
 )
 
 // Health is the engine's answer to PathHealth.
@@ -100,6 +104,23 @@ const (
 	MinOpenFiles    = 64
 	MinBuildMinutes = 1
 )
+
+// AliasRequest pins production hostnames to a READY production deployment
+// of their project (PUT PathProductionAlias or PathAlias): an instant
+// rollback or promotion, with no build. Until the alias is deleted, new
+// production deployments do not move those hostnames.
+type AliasRequest struct {
+	DeploymentID string `json:"deployment_id"`
+}
+
+// Alias is where production hostnames point.
+type Alias struct {
+	ProjectID    string   `json:"project_id"`
+	Hostname     string   `json:"hostname,omitempty"` // "": every production hostname of the project
+	DeploymentID string   `json:"deployment_id"`      // "" when they disagree or nothing is READY
+	Pinned       bool     `json:"pinned"`             // by an alias, rather than following production deployments
+	URLs         []string `json:"urls"`
+}
 
 // ProjectList answers GET PathProjects.
 type ProjectList struct {

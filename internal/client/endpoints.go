@@ -179,3 +179,35 @@ func decryptQuery(decrypt bool) url.Values {
 	}
 	return url.Values{"decrypt": {"true"}}
 }
+
+// aliasPath is PathAlias for a hostname, or PathProductionAlias for "": every production hostname.
+func aliasPath(project, hostname string) string {
+	if hostname == "" {
+		return expand(api.PathProductionAlias, "project", project)
+	}
+	return expand(api.PathAlias, "project", project, "hostname", hostname)
+}
+
+// PinAlias points a project's production hostnames (hostname "": all of them)
+// at a READY production deployment and keeps them there.
+func (c *Client) PinAlias(ctx context.Context, project, hostname, deploymentID string) (*api.Alias, error) {
+	var a api.Alias
+	if err := c.do(ctx, http.MethodPut, aliasPath(project, hostname), nil, api.AliasRequest{DeploymentID: deploymentID}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// GetAlias returns where a project's production hostnames (hostname "": all of them) point.
+func (c *Client) GetAlias(ctx context.Context, project, hostname string) (*api.Alias, error) {
+	var a api.Alias
+	if err := c.do(ctx, http.MethodGet, aliasPath(project, hostname), nil, nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// UnpinAlias lets the hostnames follow the project's newest production deployment again.
+func (c *Client) UnpinAlias(ctx context.Context, project, hostname string) error {
+	return c.do(ctx, http.MethodDelete, aliasPath(project, hostname), nil, nil, nil)
+}

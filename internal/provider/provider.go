@@ -221,6 +221,7 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 		NewProjectResource,
 		NewEnvVarResource,
 		NewDeploymentResource,
+		NewAliasResource,
 	}
 }
 

@@ -75,6 +75,11 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
 	s.handle("GET", api.PathDeploymentLog, s.deploymentLog)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
+	for _, path := range []string{api.PathProductionAlias, api.PathAlias} {
+		s.handle("GET", path, s.getAlias)
+		s.handle("PUT", path, s.putAlias)
+		s.handle("DELETE", path, s.deleteAlias)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

@@ -35,6 +35,12 @@ var ErrQueueFull = errors.New("the build queue is full")
 // took it.
 var ErrNotClaimed = errors.New("the build is no longer claimed by this worker")
 
+// ErrNotReady is returned when a hostname would point at a deployment that is not READY.
+var ErrNotReady = errors.New("the deployment is not READY")
+
+// ErrPinned is returned when deleting a deployment that a pinned alias serves.
+var ErrPinned = errors.New("a pinned alias serves the deployment")
+
 // ErrUIDsExhausted means every uid of the sandbox range has been given to a project.
 var ErrUIDsExhausted = errors.New("every uid of the sandbox range is taken")
 
@@ -44,6 +50,7 @@ type Store interface {
 	Projects
 	EnvVars
 	Deployments
+	Aliases
 	BuildQueue
 	RouteSource
 	Keeping
@@ -98,8 +105,8 @@ type Deployments interface {
 	ListDeployments(ctx context.Context, projectID string) ([]*Deployment, error)
 	// MarkReady records a successful build with its run spec (d.Run), if
 	// d.ClaimedBy still holds its claim (else ErrNotClaimed), and, when
-	// moveProduction, moves the project's production hostnames to it in the
-	// same transaction, so traffic switches at once.
+	// moveProduction, moves the project's production hostnames that are not
+	// pinned to it in the same transaction, so traffic switches at once.
 	MarkReady(ctx context.Context, d *Deployment, moveProduction bool) error
 	// CancelDeployment marks a queued or building deployment CANCELED. It
 	// returns the deployment as it is afterwards, and whether it was canceled
@@ -107,11 +114,36 @@ type Deployments interface {
 	CancelDeployment(ctx context.Context, id string) (*Deployment, bool, error)
 	// DeleteDeployment deletes a deployment with its hostname. Production
 	// hostnames that served it fall back to the project's newest other READY
-	// production deployment, or to nothing, in the same transaction.
+	// production deployment, or to nothing, in the same transaction. ErrPinned,
+	// and nothing deleted, when a pinned alias serves it.
 	DeleteDeployment(ctx context.Context, id string) error
 	// ProductionDeploymentID returns the deployment the project's production
 	// hostname serves, or "".
 	ProductionDeploymentID(ctx context.Context, projectID string) (string, error)
+}
+
+// Aliases pins a project's production hostnames to a deployment of its
+// choosing: an instant rollback or promotion, with no build. A pinned
+// hostname stays where it is put; new production deployments no longer move it.
+type Aliases interface {
+	// PinAlias points hostname (every production hostname of the project,
+	// when hostname is "") at deploymentID and pins it there, in one
+	// transaction. ErrNotFound when the hostname is not one of the project's
+	// production hostnames or the deployment is not the project's;
+	// ErrNotReady when the deployment is not READY.
+	PinAlias(ctx context.Context, projectID, hostname, deploymentID string) error
+	// UnpinAlias releases what PinAlias pinned: the hostnames point at the
+	// project's newest READY production deployment again, as if never pinned.
+	UnpinAlias(ctx context.Context, projectID, hostname string) error
+	// ListAliases returns the project's production hostnames, by hostname.
+	ListAliases(ctx context.Context, projectID string) ([]Alias, error)
+}
+
+// Alias is a production hostname of a project and where it points.
+type Alias struct {
+	Hostname     string
+	DeploymentID string // "" when nothing READY is there yet
+	Pinned       bool
 }
 
 // BuildQueue is the queue of builds: QUEUED deployments, claimed by a node

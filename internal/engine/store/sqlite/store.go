@@ -173,6 +173,8 @@ var migrations = []string{
 		UNION ALL SELECT id, project_id, key, git_branch, 'development' FROM env_vars WHERE ',' || targets || ',' LIKE '%,development,%';
 	ALTER TABLE env_vars DROP COLUMN targets;`,
 	runSpecMigration,
+	// A pinned production hostname stays on the deployment an alias put it on.
+	`ALTER TABLE hostnames ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // runSpecMigration makes a READY deployment's run spec one JSON document, the build's whole

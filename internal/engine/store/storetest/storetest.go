@@ -28,6 +28,8 @@ func Run(t *testing.T, open Opener) {
 		{"RenameMovesTheProductionHost", testRenameMovesTheProductionHost},
 		{"DeletingProductionFallsBackToThePreviousReadyOne", testDeletingProductionFallsBackToThePreviousReadyOne},
 		{"RunSpecIsKeptWithTheDeployment", testRunSpecIsKeptWithTheDeployment},
+		{"PinnedAliasStaysPut", testPinnedAliasStaysPut},
+		{"PinAliasRefusesWhatItCannotServe", testPinAliasRefusesWhatItCannotServe},
 		{"QueueFullInsertsNothing", testQueueFullInsertsNothing},
 		{"ClaimIsAtomic", testClaimIsAtomic},
 		{"LeaseLapsesAndMovesToAnotherNode", testLeaseLapsesAndMovesToAnotherNode},
