@@ -121,8 +121,13 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
+	trustedProxies := fs.String("trusted-proxies", os.Getenv("FERRY_TRUSTED_PROXIES"), "addresses and CIDR prefixes of load balancers in front of the edge, such as 10.0.0.0/8, whose X-Forwarded-* headers apps may believe (FERRY_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	proxies, err := edge.ParseTrustedProxies(*trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if *buildWorkers < 1 || *maxQueuedBuilds < 1 || *buildTimeout <= 0 {
 		return errors.New("--build-workers and --max-queued-builds must be at least 1, and --build-timeout more than 0")
@@ -159,15 +164,16 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
 	return engine.Run(ctx, engine.Config{
-		DataDir:     *dataDir,
-		HTTPAddress: *httpAddress,
-		Python:      *python,
-		BaseDomain:  *baseDomain,
-		APIAddress:  *apiAddress,
-		Token:       token,
-		TLSCert:     *tlsCert,
-		TLSKey:      *tlsKey,
-		Logger:      slog.New(slog.NewTextHandler(stderr, nil)),
+		DataDir:        *dataDir,
+		HTTPAddress:    *httpAddress,
+		Python:         *python,
+		BaseDomain:     *baseDomain,
+		APIAddress:     *apiAddress,
+		Token:          token,
+		TLSCert:        *tlsCert,
+		TLSKey:         *tlsKey,
+		Logger:         slog.New(slog.NewTextHandler(stderr, nil)),
+		TrustedProxies: proxies,
 
 		SandboxMode:     *sandboxMode,
 		SandboxFirstUID: firstUID,

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -81,6 +82,9 @@ type Config struct {
 	// MaxRequestBody bounds an app's request body (the edge buffers it
 	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
 	MaxRequestBody int64
+	// TrustedProxies are load balancers in front of the edge whose
+	// X-Forwarded-* headers apps may believe; see edge.Config.
+	TrustedProxies []netip.Prefix
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -249,12 +253,13 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.runtime = rt
 	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
 	router := edge.New(edge.Config{
-		Store:       st,
-		Runtime:     rt,
-		App:         runnable(box, filepath.Join(dataDir, "deployments")),
-		Logger:      log,
-		MaxBodySize: cfg.MaxRequestBody,
-		SpillDir:    filepath.Join(dataDir, "tmp"),
+		Store:          st,
+		Runtime:        rt,
+		App:            runnable(box, filepath.Join(dataDir, "deployments")),
+		Logger:         log,
+		MaxBodySize:    cfg.MaxRequestBody,
+		SpillDir:       filepath.Join(dataDir, "tmp"),
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	go router.Run(runCtx)
 	if err := router.Sync(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,13 +51,17 @@ type Config struct {
 	BodyTimeout  time.Duration // the whole request body must arrive within it; 0 -> DefaultBodyTimeout
 	WriteTimeout time.Duration // a client that takes no response data for this long is cut off; 0 -> DefaultWriteTimeout
 	SpillDir     string        // large request bodies are buffered in unlinked files here; "" -> os.TempDir()
+	// TrustedProxies are the peers whose X-Forwarded-* headers are believed
+	// (a load balancer in front of the engine); from anyone else they are replaced.
+	TrustedProxies []netip.Prefix
 }
 
 // route is where one hostname leads.
 type route struct {
-	kind    string
-	project string
-	app     *workers.App // nil: nothing ready to serve there
+	kind           string
+	project        string
+	app            *workers.App // nil: nothing ready to serve there
+	deploymentHost string       // the own hostname of the deployment app runs
 }
 
 // table is one version of the routes.
@@ -202,6 +207,7 @@ func (r *Router) reload(ctx context.Context) error {
 			}
 			next.apps[d.ID] = app
 			entry.app = app
+			entry.deploymentHost = d.Hostname
 		}
 		next.routes[rt.Hostname] = entry
 	}
@@ -211,7 +217,8 @@ func (r *Router) reload(ctx context.Context) error {
 
 // ServeHTTP routes one request.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	w.Header().Set(workers.RequestIDHeader, workers.NewRequestID())
+	requestID := workers.NewRequestID()
+	w.Header().Set(workers.RequestIDHeader, requestID)
 	host := strings.ToLower(req.Host)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -228,6 +235,12 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case rt.app == nil:
 		http.Error(w, fmt.Sprintf("ferry: the deployment at %q is not ready", host), http.StatusNotFound)
 		return
+	}
+
+	r.setForwarded(req, requestID, rt.deploymentHost)
+	if rt.kind != store.HostProduction {
+		// Deployment URLs (and later previews' branch URLs) are not for search engines, as on Vercel.
+		w.Header().Set("X-Robots-Tag", "noindex")
 	}
 
 	rc := http.NewResponseController(w)
