@@ -195,6 +195,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	jail, err := sandbox.New(sandbox.Config{
 		Mode: mode, FirstUID: cfg.SandboxFirstUID, LastUID: cfg.SandboxLastUID,
 		Name: hex.EncodeToString(nameSum[:6]), Logger: log,
+		DataDir: dataDir, APISocket: filepath.Join(dataDir, SocketName),
 	})
 	if err != nil {
 		return nil, err
