@@ -20,6 +20,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
@@ -99,7 +100,7 @@ func serve(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dataDir := dataDirFlag(fs)
 	httpAddress := fs.String("http-address", envOr("FERRY_HTTP_ADDRESS", engine.DefaultHTTPAddress), "where apps are served (FERRY_HTTP_ADDRESS)")
-	python := fs.String("python", envOr("FERRY_PYTHON", engine.DefaultPython), "base Python interpreter of builds (FERRY_PYTHON)")
+	python := fs.String("python", os.Getenv("FERRY_PYTHON"), "base Python interpreter of builds (FERRY_PYTHON; default: the first found of "+strings.Join(builder.PythonCandidates(), ", ")+")")
 	baseDomain := fs.String("base-domain", envOr("FERRY_BASE_DOMAIN", engine.DefaultBaseDomain), "apps are served as NAME.BASE_DOMAIN (FERRY_BASE_DOMAIN)")
 	apiAddress := fs.String("api-address", os.Getenv("FERRY_API_ADDRESS"), "also serve the API on this TCP address; needs a token (FERRY_API_ADDRESS)")
 	tokenFile := fs.String("token-file", "", "file holding the API token (else FERRY_TOKEN)")
