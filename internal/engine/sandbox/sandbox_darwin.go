@@ -74,10 +74,10 @@ func (c *seatbeltConfinement) start(cmd *exec.Cmd, spec Spec) (*Process, error) 
 }
 
 func (c *seatbeltConfinement) describe() string {
-	return "mode sandbox-exec; holds: the data dir, home directories, temporary directories and the API socket denied, " +
-		"writes only to its own directories, no listening ports, signals only within the sandbox, " +
-		"rlimits on open files and file size; not on macOS: a PID namespace (other processes are visible), " +
-		"memory, CPU and process limits, and processes that leave their group (setsid) outlive the sandbox"
+	return "mode sandbox-exec; holds: no reading the data dir, home or temporary directories, writes to its own directories only, " +
+		"no connecting to the API socket, no listening ports for apps, no signalling or inspecting other processes, " +
+		"rlimits on open files and file size; not on macOS: a PID namespace, memory, CPU and process limits, " +
+		"the end of processes that leave their group (setsid), and of a build step when the engine is killed"
 }
 
 // close has nothing to release: each sandbox is its process group, killed when it ends.
