@@ -39,7 +39,6 @@ import (
 // Defaults of an engine's settings.
 const (
 	DefaultHTTPAddress = "127.0.0.1:3080"
-	DefaultPython      = "/usr/bin/python3"
 	DefaultBaseDomain  = "localhost"
 )
 
@@ -55,7 +54,7 @@ const (
 type Config struct {
 	DataDir     string
 	HTTPAddress string // where apps are served
-	Python      string // base interpreter of builds
+	Python      string // base interpreter of builds; "" -> builder.DefaultPython()
 	BaseDomain  string // apps are <name>.<BaseDomain>
 	APIAddress  string // optional TCP address of the API; requires Token
 	Token       string
@@ -141,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		cfg.HTTPAddress = DefaultHTTPAddress
 	}
 	if cfg.Python == "" {
-		cfg.Python = DefaultPython
+		cfg.Python = builder.DefaultPython()
 	}
 	if cfg.BaseDomain == "" {
 		cfg.BaseDomain = DefaultBaseDomain
@@ -200,6 +199,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	jail, err := sandbox.New(sandbox.Config{
 		Mode: mode, FirstUID: cfg.SandboxFirstUID, LastUID: cfg.SandboxLastUID,
 		Name: hex.EncodeToString(nameSum[:6]), Logger: log,
+		DataDir: dataDir, APISocket: filepath.Join(dataDir, api.SocketName),
 	})
 	if err != nil {
 		return nil, err
@@ -360,7 +360,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			}
 		})
 	}
-	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "sandbox", jail.Describe())
+	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "python", cfg.Python, "sandbox", jail.Describe())
 	return e, nil
 }
 

@@ -67,6 +67,10 @@ func DefaultDataDir() (string, error) {
 // none runs. Callers racing on one data dir start one engine: the start is
 // serialized by a lock file, and whoever gets it second finds the first's.
 func Ensure(ctx context.Context, opts Options) (*Engine, error) {
+	detached, err := detachedProcess() // before anything is created: a system that cannot run an engine says so
+	if err != nil {
+		return nil, err
+	}
 	dataDir, err := filepath.Abs(opts.DataDir)
 	if err != nil {
 		return nil, err
@@ -90,7 +94,7 @@ func Ensure(ctx context.Context, opts Options) (*Engine, error) {
 	if e, err := probe(ctx, socket, opts.Version); e != nil || err != nil {
 		return e, err
 	}
-	return start(ctx, dataDir, socket, opts)
+	return start(ctx, dataDir, socket, detached, opts)
 }
 
 // probe returns the engine on socket if one answers, nil if none runs, and
@@ -116,7 +120,7 @@ func probe(ctx context.Context, socket, wantVersion string) (*Engine, error) {
 	return &Engine{SocketPath: socket, Health: *h}, nil
 }
 
-func start(ctx context.Context, dataDir, socket string, opts Options) (*Engine, error) {
+func start(ctx context.Context, dataDir, socket string, detached *syscall.SysProcAttr, opts Options) (*Engine, error) {
 	exe := opts.Executable
 	if exe == "" {
 		var err error
@@ -142,8 +146,7 @@ func start(ctx context.Context, dataDir, socket string, opts Options) (*Engine, 
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Dir = dataDir
-	// A new session: the engine is not killed with Terraform's process group.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = detached
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the engine (%s serve): %w", exe, err)
 	}

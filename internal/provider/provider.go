@@ -95,7 +95,8 @@ func (p *ferryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"python": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Python interpreter an embedded engine started by this provider builds and runs apps with, such as " +
-					"`/usr/local/bin/python3.12`. Defaults to `/usr/bin/python3`. May also be set with the `" + EnvPython + "` environment variable.",
+					"`/usr/local/bin/python3.12`. Defaults to `/usr/bin/python3` on Linux; on macOS to the first found of pyenv's global version, " +
+					"Homebrew's, python.org's and the Command Line Tools' `python3`. May also be set with the `" + EnvPython + "` environment variable.",
 			},
 		},
 	}

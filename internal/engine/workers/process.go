@@ -19,8 +19,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
@@ -266,7 +267,7 @@ func hasKey(env []string, key string) bool {
 }
 
 func socketPair() (engineEnd, appEnd *os.File, err error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketPairCloseOnExec()
 	if err != nil {
 		return nil, nil, os.NewSyscallError("socketpair", err)
 	}
@@ -406,7 +407,7 @@ func (d *deployment) terminate(ctx context.Context) bool {
 	if proc == nil {
 		return true
 	}
-	_ = proc.Signal(syscall.SIGTERM)
+	_ = proc.Signal(unix.SIGTERM)
 	select {
 	case <-proc.Done():
 		return true

@@ -1,0 +1,11 @@
+package cli
+
+import (
+	"io"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
+)
+
+func serve([]string, io.Writer) error {
+	return launcher.ErrNoEmbeddedEngine
+}
