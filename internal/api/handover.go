@@ -82,3 +82,6 @@ type EngineSettings struct {
 	MaxQueuedBuilds    int           `json:"max_queued_builds"`
 	MaxRequestBody     int64         `json:"max_request_body"`
 }
+
+// HandoverSince is the first API level whose engines hand over in place.
+const HandoverSince = 2

@@ -33,9 +33,15 @@ Usage:
   ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
+                [--take-over]
                 run the engine in the foreground
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
+  ferry upgrade [--data-dir DIR]   replace the engine of a data dir by this version, in place, without downtime
+  ferry backup  [--data-dir DIR] FILE
+                                   copy the engine's store, key, uploads and deployments to FILE (a .tar.gz), online
+  ferry restore [--data-dir DIR] FILE
+                                   restore a backup into a new data dir
   ferry version                    print the version
 
 Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS, FERRY_TOKEN,
@@ -61,6 +67,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = status(args[1:], stdout)
 	case "stop":
 		err = stop(args[1:], stdout)
+	case "upgrade":
+		err = upgrade(args[1:], stdout)
+	case "backup":
+		err = backup(args[1:], stdout)
+	case "restore":
+		err = restore(args[1:], stdout)
 	case "version", "--version":
 		_, err = fmt.Fprintln(stdout, "ferry", version.String())
 	case "help", "-h", "--help":
@@ -121,6 +133,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
+	takeOver := fs.Bool("take-over", false, "take over from the engine running on the data dir, on its sockets and with its settings, without downtime (what `ferry upgrade` runs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -181,6 +194,7 @@ func serve(args []string, stderr io.Writer) error {
 		BuildTimeout:    *buildTimeout,
 		MaxQueuedBuilds: *maxQueuedBuilds,
 		MaxRequestBody:  requestBodyLimit,
+		TakeOver:        *takeOver,
 	})
 }
 
@@ -285,4 +299,77 @@ func stop(args []string, stdout io.Writer) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("the engine (pid %d) did not stop within 10s", e.Health.PID)
+}
+
+func upgrade(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("upgrade", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := launcher.Upgrade(context.Background(), launcher.Options{DataDir: *dataDir, Version: version.String()})
+	if err != nil {
+		return err
+	}
+	if e.Replaced == nil {
+		_, err = fmt.Fprintf(stdout, "the engine of %s (pid %d) runs version %s: nothing to upgrade to %s\n", e.Health.DataDir, e.Health.PID, e.Health.Version, version.String())
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "upgraded the engine of %s from version %s (pid %d) to %s (pid %d)\n",
+		e.Health.DataDir, e.Replaced.Version, e.Replaced.PID, e.Health.Version, e.Health.PID)
+	return err
+}
+
+// backupFile reads the flags and the one FILE argument of backup and restore.
+func backupFile(name string, args []string) (dataDir, file string, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	dir := dataDirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return "", "", err
+	}
+	if fs.NArg() != 1 {
+		return "", "", fmt.Errorf("%s takes one file, the backup (a .tar.gz), after the flags: ferry %s [--data-dir DIR] FILE", name, name)
+	}
+	return *dir, fs.Arg(0), nil
+}
+
+func backup(args []string, stdout io.Writer) error {
+	dataDir, file, err := backupFile("backup", args)
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create the backup (it holds the key to every secret: ferry never overwrites a file with one): %w", err)
+	}
+	m, err := engine.Backup(context.Background(), dataDir, out)
+	if closeErr := out.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		_ = os.Remove(file) // no half backup
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "backed up %s to %s: store schema version %d, %d deployments with their files, %d to build again after a restore\n",
+		dataDir, file, m.SchemaVersion, m.Deployments, m.Rebuilt)
+	return err
+}
+
+func restore(args []string, stdout io.Writer) error {
+	dataDir, file, err := backupFile("restore", args)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = in.Close() }() // only read
+	m, err := engine.Restore(in, dataDir)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "restored the backup of %s (ferry %s, store schema version %d) into %s: start its engine with `ferry serve --data-dir %s`\n",
+		m.CreatedAt.Format(time.RFC3339), m.Version, m.SchemaVersion, dataDir, dataDir)
+	return err
 }

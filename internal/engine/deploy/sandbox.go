@@ -2,13 +2,16 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
 // BuildLimits bound every build; they are the engine's, not the project's.
@@ -110,4 +113,37 @@ func treeSize(dir string) int64 {
 		return nil
 	})
 	return total
+}
+
+// ConfineUnconfined records a sandbox for every READY deployment that has none (built before
+// engines confined instances), as its build would now: its project's identity and limits, and a
+// directory only that identity may enter. Without one, its instances could not start.
+func (s *Service) ConfineUnconfined(ctx context.Context) error {
+	unconfined, err := s.cfg.Store.UnconfinedDeployments(ctx)
+	if err != nil {
+		return fmt.Errorf("find deployments built without a sandbox: %w", err)
+	}
+	for _, d := range unconfined {
+		identity, err := s.projectIdentity(ctx, d.ProjectID)
+		if err != nil {
+			return err
+		}
+		set, err := s.cfg.Store.ProjectLimits(ctx, d.ProjectID)
+		if err != nil {
+			return err
+		}
+		err = s.cfg.Sandbox.ShareWithProject(s.Dir(d.ID), identity)
+		if errors.Is(err, fs.ErrNotExist) {
+			s.cfg.Logger.Warn("a ready deployment has no files: it cannot be served", "deployment", d.ID, "dir", s.Dir(d.ID))
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("confine deployment %s, built before sandboxes: %w", d.ID, err)
+		}
+		if err := s.cfg.Store.SetDeploymentSandbox(ctx, d.ID, store.DeploymentSandbox{UID: identity.UID, Limits: EffectiveLimits(set)}); err != nil {
+			return err
+		}
+		s.cfg.Logger.Info("deployment built before sandboxes now runs in one", "deployment", d.ID, "uid", identity.UID)
+	}
+	return nil
 }

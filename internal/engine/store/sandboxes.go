@@ -109,3 +109,9 @@ func deploymentSandboxes(ctx context.Context, q queryer) (map[string]DeploymentS
 	}
 	return out, rows.Err()
 }
+
+// UnconfinedDeployments returns the READY deployments that have no sandbox recorded: those built
+// before engines confined their instances.
+func (s *Store) UnconfinedDeployments(ctx context.Context) ([]*Deployment, error) {
+	return queryDeployments(ctx, s.db, `state = 'READY' AND id NOT IN (SELECT deployment_id FROM deployment_sandboxes)`)
+}
