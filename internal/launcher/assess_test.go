@@ -9,7 +9,7 @@ import (
 
 func TestAssessUpgradesOlderEnginesOnly(t *testing.T) {
 	current := func(version string) *api.Health {
-		return &api.Health{Version: version, APIVersion: api.Version, APIOldestVersion: api.OldestVersion, PID: 42, DataDir: "/data"}
+		return &api.Health{Version: version, APIVersion: api.Version, APIOldestVersion: api.OldestVersion, PID: 42}
 	}
 	for _, tc := range []struct {
 		name, engine, caller string
@@ -24,7 +24,7 @@ func TestAssessUpgradesOlderEnginesOnly(t *testing.T) {
 		{"newer release", "0.3.0", "0.2.0", false},
 		{"release newer than a dev build", "0.2.0", "0.2.0-dev+abc", false},
 	} {
-		replace, err := assess(current(tc.engine), tc.caller)
+		replace, err := assess(current(tc.engine), tc.caller, "/data")
 		if err != nil || replace != tc.replace {
 			t.Errorf("%s: engine %s, caller %s: replace %v, %v; want %v", tc.name, tc.engine, tc.caller, replace, err, tc.replace)
 		}
@@ -32,12 +32,12 @@ func TestAssessUpgradesOlderEnginesOnly(t *testing.T) {
 }
 
 func TestAssessSaysWhatToDoWithEnginesItCannotUse(t *testing.T) {
-	levelOne := &api.Health{Version: "0.1.0-dev", APIVersion: 1, PID: 42, DataDir: "/data"}
-	if _, err := assess(levelOne, "0.2.0"); err == nil || !strings.Contains(err.Error(), "ferry stop --data-dir /data") || !strings.Contains(err.Error(), "kill 42") {
+	levelOne := &api.Health{Version: "0.1.0-dev", APIVersion: 1, PID: 42}
+	if _, err := assess(levelOne, "0.2.0", "/data"); err == nil || !strings.Contains(err.Error(), "ferry stop --data-dir /data") || !strings.Contains(err.Error(), "kill 42") {
 		t.Errorf("an older engine that cannot hand over: %v", err)
 	}
-	beyond := &api.Health{Version: "9.0.0", APIVersion: api.Version + 2, APIOldestVersion: api.Version + 1, PID: 42, DataDir: "/data"}
-	if _, err := assess(beyond, "0.2.0"); err == nil || !strings.Contains(err.Error(), "not upgraded") || !strings.Contains(err.Error(), "terraform init -upgrade") {
+	beyond := &api.Health{Version: "9.0.0", APIVersion: api.Version + 2, APIOldestVersion: api.Version + 1, PID: 42}
+	if _, err := assess(beyond, "0.2.0", "/data"); err == nil || !strings.Contains(err.Error(), "not upgraded") || !strings.Contains(err.Error(), "terraform init -upgrade") {
 		t.Errorf("a newer engine that no longer serves this caller's API: %v", err)
 	}
 }

@@ -96,7 +96,7 @@ func ensure(ctx context.Context, opts Options, startIfNone bool) (*Engine, error
 	}
 	socket := filepath.Join(dataDir, socketName)
 	if h := probe(ctx, socket); h != nil {
-		replace, err := assess(h, opts.Version)
+		replace, err := assess(h, opts.Version, dataDir)
 		if err != nil || !replace {
 			return &Engine{SocketPath: socket, Health: *h}, err
 		}
@@ -116,7 +116,7 @@ func ensure(ctx context.Context, opts Options, startIfNone bool) (*Engine, error
 	if h == nil {
 		return start(ctx, dataDir, socket, opts, nil)
 	}
-	replace, err := assess(h, opts.Version)
+	replace, err := assess(h, opts.Version, dataDir)
 	if err != nil || !replace {
 		return &Engine{SocketPath: socket, Health: *h}, err
 	}
@@ -127,19 +127,19 @@ func ensure(ctx context.Context, opts Options, startIfNone bool) (*Engine, error
 // version mine: it is upgraded when older (or another build of the same
 // version, as dev builds are), and used otherwise, if its API serves this
 // caller. An engine is never downgraded.
-func assess(h *api.Health, mine string) (replace bool, err error) {
+func assess(h *api.Health, mine, dataDir string) (replace bool, err error) {
 	order := version.Compare(h.Version, mine)
 	older := order < 0 || (order == 0 && h.Version != mine)
 	switch {
 	case older && int(h.APIVersion) < api.HandoverSince:
 		return false, fmt.Errorf("the engine of %s (pid %d) runs version %s, which cannot be upgraded in place (its API version %d predates upgrades in place): "+
 			"stop it with `ferry stop --data-dir %s` (or kill %d); the next run starts version %s, and deployments keep their data",
-			h.DataDir, h.PID, h.Version, h.APIVersion, h.DataDir, h.PID, mine)
+			dataDir, h.PID, h.Version, h.APIVersion, dataDir, h.PID, mine)
 	case older:
 		return true, nil
 	}
 	if err := client.Compatible(h); err != nil {
-		return false, fmt.Errorf("the engine of %s runs version %s, which is not older than this version (%s), so it is not upgraded, and: %w", h.DataDir, h.Version, mine, err)
+		return false, fmt.Errorf("the engine of %s runs version %s, which is not older than this version (%s), so it is not upgraded, and: %w", dataDir, h.Version, mine, err)
 	}
 	return false, nil
 }
