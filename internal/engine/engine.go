@@ -104,8 +104,9 @@ type Engine struct {
 	shutdownErr error
 
 	// Writers other than the API: builds and housekeeping (see startWork).
-	work     func(context.Context) (done <-chan struct{}, err error)
-	stopWork func()
+	work        func(context.Context) (done <-chan struct{}, err error)
+	workMu      sync.Mutex
+	workStopper func() // stops what startWork started; nil when nothing runs
 
 	// What a handover passes on (handover.go).
 	dataDir      string
@@ -401,7 +402,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err := e.startWork(); err != nil {
 		return nil, err
 	}
-	e.onClose(func() { e.stopWork() }) // after a failed start; a no-op after Shutdown
+	e.onClose(e.stopWork) // after a failed start; a no-op after Shutdown
 	e.servers = servers
 	e.serveErr = make(chan error, len(servers))
 	for i, srv := range servers {
@@ -441,21 +442,31 @@ func listen(from *predecessor, name, network, address string) (net.Listener, err
 
 // startWork starts the writers besides the API: the build workers and the housekeeping.
 func (e *Engine) startWork() error {
+	e.workMu.Lock()
+	defer e.workMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	done, err := e.work(ctx)
 	if err != nil {
 		cancel()
 		return err
 	}
-	var once sync.Once
-	e.stopWork = func() {
-		once.Do(func() {
-			cancel()
-			e.deployments.Wait()
-			<-done
-		})
+	e.workStopper = func() {
+		cancel()
+		e.deployments.Wait()
+		<-done
 	}
 	return nil
+}
+
+// stopWork stops the build workers, which put the builds they had back in the
+// queue, and the housekeeping, and returns once they have.
+func (e *Engine) stopWork() {
+	e.workMu.Lock()
+	defer e.workMu.Unlock()
+	if e.workStopper != nil {
+		e.workStopper()
+		e.workStopper = nil
+	}
 }
 
 // Shutdown stops the engine: the servers (requests in progress may finish until ctx ends), the

@@ -377,8 +377,9 @@ func (p *predecessor) handshake(ctx context.Context) error {
 		var refusal api.Error
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
-		if json.Unmarshal(body, &refusal) != nil || refusal.Message == "" {
-			refusal.Message = fmt.Sprintf("it answered %s; an engine before API version %d cannot hand over: stop it (ferry stop) and start this version", resp.Status, api.Version)
+		if resp.StatusCode == http.StatusNotFound || json.Unmarshal(body, &refusal) != nil || refusal.Message == "" {
+			refusal.Message = fmt.Sprintf("it answered %s: an engine of API version %d or older cannot hand over. Stop it (ferry stop), then start this version",
+				resp.Status, api.HandoverSince-1)
 		}
 		return fmt.Errorf("the running engine refused to hand over: %s", refusal.Message)
 	}
