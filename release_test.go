@@ -52,6 +52,7 @@ func TestReleaseDryRun(t *testing.T) {
 		archives = append(archives, provider, cli)
 	}
 
+	// The manifest is uploaded beside the archives as this, and summed with them.
 	manifest := name + "_" + v + "_manifest.json"
 	var registry struct {
 		Version  int `json:"version"`
@@ -59,9 +60,9 @@ func TestReleaseDryRun(t *testing.T) {
 			ProtocolVersions []string `json:"protocol_versions"`
 		} `json:"metadata"`
 	}
-	readJSON(t, filepath.Join(dist, manifest), &registry)
+	readJSON(t, "terraform-registry-manifest.json", &registry)
 	if registry.Version != 1 || !slices.Equal(registry.Metadata.ProtocolVersions, []string{"6.0"}) {
-		t.Errorf("%s: %+v; want version 1, protocol 6.0 (the plugin framework's)", manifest, registry)
+		t.Errorf("terraform-registry-manifest.json: %+v; want version 1, protocol 6.0 (the plugin framework's)", registry)
 	}
 
 	sums := name + "_" + v + "_SHA256SUMS"
@@ -78,8 +79,13 @@ func TestReleaseDryRun(t *testing.T) {
 		}
 		summed[file] = sum
 	}
+	contents := map[string]string{manifest: "terraform-registry-manifest.json"}
 	for _, file := range append(archives, manifest) {
-		data, err := os.ReadFile(filepath.Join(dist, file))
+		path := filepath.Join(dist, file)
+		if source, ok := contents[file]; ok {
+			path = source
+		}
+		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
