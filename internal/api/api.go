@@ -4,19 +4,34 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 )
 
-// Version of the wire contract. The engine reports it in Health; a client
-// refuses an engine that speaks another.
-const Version = "v1"
+// Levels of the wire contract. A level only adds to the ones before it, so
+// an engine serves clients of every level from its OldestVersion up to its
+// own, and a client works with every engine from MinEngineVersion on: the
+// versions of the binaries themselves need not match. The engine reports
+// its levels in Health; client.Compatible checks them.
+const (
+	// Version is the level this build speaks: 2 added the store's schema
+	// version to Health and upgrades in place (PathHandover).
+	Version = 2
+	// OldestVersion is the oldest level of client an engine of this build
+	// serves. Level 1 clients expected a string api_version ("v1").
+	OldestVersion = 2
+	// MinEngineVersion is the oldest engine level clients of this build
+	// work with.
+	MinEngineVersion = 2
+)
 
 // Paths of the engine API. Path parameters are written {name}.
 const (
 	PathHealth        = "/v1/health"
 	PathShutdown      = "/v1/shutdown"
+	PathHandover      = "/v1/handover" // see HandoverOffer; on the engine's unix socket only
 	PathProjects      = "/v1/projects"
 	PathProject       = "/v1/projects/{project}" // id or name
 	PathEnvVars       = "/v1/projects/{project}/env"
@@ -35,14 +50,30 @@ const (
 
 // Health is the engine's answer to PathHealth.
 type Health struct {
-	Status      string    `json:"status"` // "ok"
-	Version     string    `json:"version"`
-	APIVersion  string    `json:"api_version"`
-	PID         int       `json:"pid"`
-	DataDir     string    `json:"data_dir"`
-	HTTPAddress string    `json:"http_address"` // where apps are served, host:port
-	BaseDomain  string    `json:"base_domain"`
-	StartedAt   time.Time `json:"started_at"`
+	Status           string    `json:"status"`  // "ok"
+	Version          string    `json:"version"` // of the engine's binary
+	APIVersion       APILevel  `json:"api_version"`
+	APIOldestVersion APILevel  `json:"api_oldest_version"` // the oldest level of client it serves
+	SchemaVersion    int       `json:"schema_version"`     // of its store
+	PID              int       `json:"pid"`
+	DataDir          string    `json:"data_dir"`
+	HTTPAddress      string    `json:"http_address"` // where apps are served, host:port
+	BaseDomain       string    `json:"base_domain"`
+	StartedAt        time.Time `json:"started_at"`
+}
+
+// APILevel is a level of the contract. Engines of level 1 reported it as
+// the string "v1", which reads as 1, so that a client can say what it
+// found.
+type APILevel int
+
+// UnmarshalJSON reads a level, or the "v1" of level 1 engines.
+func (l *APILevel) UnmarshalJSON(data []byte) error {
+	if string(data) == `"v1"` {
+		*l = 1
+		return nil
+	}
+	return json.Unmarshal(data, (*int)(l))
 }
 
 // Frameworks a project may declare.

@@ -23,9 +23,15 @@ Usage:
   ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
+                [--take-over]
                 run the engine in the foreground
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
+  ferry upgrade [--data-dir DIR]   replace the engine of a data dir by this version, in place, without downtime
+  ferry backup  [--data-dir DIR] FILE
+                                   copy the engine's store, key, uploads and deployments to FILE (a .tar.gz), online
+  ferry restore [--data-dir DIR] FILE
+                                   restore a backup into a new data dir
   ferry version                    print the version
 
 Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS, FERRY_TOKEN,
@@ -51,6 +57,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = status(args[1:], stdout)
 	case "stop":
 		err = stop(args[1:], stdout)
+	case "upgrade":
+		err = upgrade(args[1:], stdout)
+	case "backup":
+		err = backup(args[1:], stdout)
+	case "restore":
+		err = restore(args[1:], stdout)
 	case "version", "--version":
 		_, err = fmt.Fprintln(stdout, "ferry", version.String())
 	case "help", "-h", "--help":
@@ -123,4 +135,23 @@ func stop(args []string, stdout io.Writer) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("the engine (pid %d) did not stop within 10s", e.Health.PID)
+}
+
+func upgrade(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("upgrade", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := launcher.Upgrade(context.Background(), launcher.Options{DataDir: *dataDir, Version: version.String()})
+	if err != nil {
+		return err
+	}
+	if e.Replaced == nil {
+		_, err = fmt.Fprintf(stdout, "the engine of %s (pid %d) runs version %s: nothing to upgrade to %s\n", e.Health.DataDir, e.Health.PID, e.Health.Version, version.String())
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "upgraded the engine of %s from version %s (pid %d) to %s (pid %d)\n",
+		e.Health.DataDir, e.Replaced.Version, e.Replaced.PID, e.Health.Version, e.Health.PID)
+	return err
 }

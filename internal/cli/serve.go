@@ -60,6 +60,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
+	takeOver := fs.Bool("take-over", false, "take over from the engine running on the data dir, on its sockets and with its settings, without downtime (what `ferry upgrade` runs)")
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("FERRY_TRUSTED_PROXIES"), "addresses and CIDR prefixes of load balancers in front of the edge, such as 10.0.0.0/8, whose X-Forwarded-* headers apps may believe (FERRY_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -113,6 +114,7 @@ func serve(args []string, stderr io.Writer) error {
 		TLSKey:         *tlsKey,
 		Logger:         slog.New(slog.NewTextHandler(stderr, nil)),
 		TrustedProxies: proxies,
+		TakeOver:       *takeOver,
 
 		SandboxMode:     *sandboxMode,
 		SandboxFirstUID: firstUID,

@@ -9,3 +9,11 @@ import (
 func serve([]string, io.Writer) error {
 	return launcher.ErrNoEmbeddedEngine
 }
+
+func backup([]string, io.Writer) error {
+	return launcher.ErrNoEmbeddedEngine
+}
+
+func restore([]string, io.Writer) error {
+	return launcher.ErrNoEmbeddedEngine
+}

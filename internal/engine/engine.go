@@ -17,9 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
@@ -84,6 +83,11 @@ type Config struct {
 	// TrustedProxies are load balancers in front of the edge whose
 	// X-Forwarded-* headers apps may believe; see edge.Config.
 	TrustedProxies []netip.Prefix
+
+	// TakeOver: take over from the engine running on DataDir, with its
+	// settings and on its sockets, rather than refuse to start beside it
+	// (see handover.go). With none running, the engine starts as usual.
+	TakeOver bool
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -95,13 +99,32 @@ type Engine struct {
 	stop        context.CancelFunc // ends the engine's life: Shutdown, the API's shutdown, or a failed server
 	done        <-chan struct{}
 	servers     []*http.Server
-	wg          sync.WaitGroup // the servers and the housekeeping
+	wg          sync.WaitGroup // the servers
 	serveErr    chan error
 	deployments *deploy.Service
 	runtime     *workers.Manager
 	closers     []func() // what Start acquired, in order; released in reverse
 	shutdown    sync.Once
 	shutdownErr error
+
+	// Writers other than the API: builds and housekeeping (see startWork).
+	work        func(context.Context) (done <-chan struct{}, err error)
+	workMu      sync.Mutex
+	workStopper func() // stops what startWork started; nil when nothing runs
+
+	// What a handover passes on (handover.go).
+	dataDir      string
+	settings     api.EngineSettings
+	slot         string
+	store        store.Store
+	lock         *os.File
+	apiSocket    *net.UnixListener
+	edgeListener net.Listener
+	apiTCP       net.Listener
+	calls        apiCalls
+	handingOver  atomic.Bool
+	handedOver   atomic.Bool
+	ownsSocket   atomic.Bool // removes the socket's path when it stops
 }
 
 // onClose registers release to run when the engine shuts down, or when Start fails after this.
@@ -124,7 +147,11 @@ func Run(ctx context.Context, cfg Config) error {
 	case <-ctx.Done():
 	case <-e.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	drain := 10 * time.Second
+	if e.handedOver.Load() {
+		drain = handoverDrain // no hurry: the new engine serves
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	return e.Shutdown(shutdownCtx)
 }
@@ -177,19 +204,24 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	lock := flock.New(filepath.Join(dataDir, LockName))
-	locked, err := lock.TryLock()
-	if err != nil {
-		return nil, fmt.Errorf("lock data dir: %w", err)
-	}
-	if !locked {
-		return nil, fmt.Errorf("%w (%s): stop it first (ferry stop --data-dir %s), or use another data dir", ErrLocked, dataDir, dataDir)
-	}
-	e.onClose(func() {
-		if err := lock.Unlock(); err != nil {
-			log.Warn("unlocking the data dir", "error", err)
+	e.dataDir, e.slot = dataDir, slotA
+	var from *predecessor
+	if cfg.TakeOver {
+		if from, err = takeOver(ctx, dataDir); err != nil {
+			return nil, err
 		}
-	})
+	}
+	if from != nil {
+		e.onClose(from.close)
+		adopt(&cfg, from.state.Settings)
+		e.lock, e.slot = from.lock, from.slot()
+		log.Info("taking over from the running engine", "version", from.state.Version, "schema", from.state.SchemaVersion)
+	} else if e.lock, err = lockDataDir(dataDir); err != nil {
+		return nil, err
+	}
+	// Closing the descriptor is what releases the lock: after a handover the new engine holds it still.
+	e.onClose(func() { _ = e.lock.Close() })
+	e.settings = settingsOf(cfg)
 
 	mode, err := sandbox.ParseMode(cfg.SandboxMode)
 	if err != nil {
@@ -198,7 +230,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	nameSum := sha256.Sum256([]byte(dataDir))
 	jail, err := sandbox.New(sandbox.Config{
 		Mode: mode, FirstUID: cfg.SandboxFirstUID, LastUID: cfg.SandboxLastUID,
-		Name: hex.EncodeToString(nameSum[:6]), Logger: log,
+		Name: hex.EncodeToString(nameSum[:6]) + "-" + e.slot, Logger: log,
 		DataDir: dataDir, APISocket: filepath.Join(dataDir, api.SocketName),
 	})
 	if err != nil {
@@ -209,14 +241,16 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 
-	// SQLite gives its journal files the database's mode: create it the engine's alone.
-	if err := createPrivate(filepath.Join(dataDir, DBName)); err != nil {
-		return nil, err
+	if from != nil {
+		if err := from.releaseStore(ctx); err != nil {
+			return nil, err
+		}
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, DBName))
+	st, err := openStore(ctx, dataDir, log)
 	if err != nil {
 		return nil, err
 	}
+	e.store = st
 	e.onClose(func() {
 		if err := st.Close(); err != nil {
 			log.Error("closing the metadata store", "error", err)
@@ -231,10 +265,11 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 
-	edgeListener, err := net.Listen("tcp", cfg.HTTPAddress)
+	edgeListener, err := listen(from, api.DescriptorEdge, "tcp", cfg.HTTPAddress)
 	if err != nil {
 		return nil, fmt.Errorf("serve apps on %s: %w (set http_address / FERRY_HTTP_ADDRESS to a free address)", cfg.HTTPAddress, err)
 	}
+	e.edgeListener = edgeListener
 	e.onClose(func() { _ = edgeListener.Close() }) // for a failed start; the server closes it once serving
 	_, port, _ := net.SplitHostPort(edgeListener.Addr().String())
 	appURL := func(host string) string {
@@ -245,7 +280,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 
 	rt := workers.New(workers.Config{
-		RunDir:  filepath.Join(dataDir, "run"),
+		RunDir:  filepath.Join(dataDir, "run", e.slot),
 		LogDir:  filepath.Join(dataDir, "logs"),
 		Sandbox: jail,
 		Logger:  log,
@@ -261,10 +296,6 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		SpillDir:       filepath.Join(dataDir, "tmp"),
 		TrustedProxies: cfg.TrustedProxies,
 	})
-	go router.Run(runCtx)
-	if err := router.Sync(ctx); err != nil {
-		return nil, err
-	}
 	deployments := deploy.New(deploy.Config{
 		Store:           st,
 		Blobs:           blobStore,
@@ -283,6 +314,14 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		BuildTimeout:    cfg.BuildTimeout,
 		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
 	})
+	// Before the edge reads its first routes: each one runs in the sandbox recorded for it.
+	if err := deployments.ConfineUnconfined(ctx); err != nil {
+		return nil, err
+	}
+	go router.Run(runCtx)
+	if err := router.Sync(ctx); err != nil {
+		return nil, err
+	}
 
 	startedAt := time.Now().UTC()
 	apiHandler := apiserver.New(apiserver.Config{
@@ -294,7 +333,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		URL:     appURL,
 		Health: func() api.Health {
 			return api.Health{
-				Status: "ok", Version: version.String(), APIVersion: api.Version, PID: os.Getpid(),
+				Status: "ok", Version: version.String(), APIVersion: api.Version, APIOldestVersion: api.OldestVersion,
+				SchemaVersion: sqlite.SchemaVersion(), PID: os.Getpid(),
 				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), BaseDomain: cfg.BaseDomain, StartedAt: startedAt,
 			}
 		},
@@ -305,32 +345,51 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	})
 
 	socketPath := filepath.Join(dataDir, api.SocketName)
-	_ = os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock (if it stays, Listen says so)
-	socketListener, err := net.Listen("unix", socketPath)
+	if from == nil {
+		_ = os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock (if it stays, Listen says so)
+	}
+	socketListener, err := listen(from, api.DescriptorAPISocket, "unix", socketPath)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", socketPath, err)
 	}
+	unixListener, ok := socketListener.(*net.UnixListener)
+	if !ok {
+		_ = socketListener.Close()
+		return nil, fmt.Errorf("listen on %s: got a %T, not a unix socket", socketPath, socketListener)
+	}
+	e.apiSocket = unixListener
+	// A socket handed over keeps its path: it stays the old engine's until this one serves.
+	e.ownsSocket.Store(from == nil)
 	e.onClose(func() {
 		_ = socketListener.Close() // for a failed start; the server closes it once serving
-		_ = os.Remove(socketPath)  // usually gone already: closing the listener unlinks it
+		if e.ownsSocket.Load() {
+			_ = os.Remove(socketPath) // usually gone already: closing a listener this engine made unlinks it
+		}
 	})
 	if err := os.Chmod(socketPath, 0o600); err != nil {
 		return nil, err
 	}
 	socketListener = jail.GuardListener(socketListener)
 
+	// Only the unix socket, reached by the engine's own user, may hand the engine over.
+	unixAPI := http.NewServeMux()
+	unixAPI.HandleFunc("POST "+api.PathHandover, e.handOver)
+	unixAPI.Handle("/", e.calls.track(apiHandler))
+	edgeServer := router.Server()
+	edgeServer.Handler = e.closeAfterHandover(edgeServer.Handler)
 	servers := []*http.Server{
-		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second},
-		router.Server(),
+		{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second},
+		edgeServer,
 	}
 	listeners := []net.Listener{socketListener, edgeListener}
 	if cfg.APIAddress != "" {
-		tcp, err := net.Listen("tcp", cfg.APIAddress)
+		tcp, err := listen(from, api.DescriptorAPITCP, "tcp", cfg.APIAddress)
 		if err != nil {
 			return nil, fmt.Errorf("listen for the API on %s: %w", cfg.APIAddress, err)
 		}
+		e.apiTCP = tcp
 		e.onClose(func() { _ = tcp.Close() }) // for a failed start; the server closes it once serving
-		servers = append(servers, &http.Server{Handler: newTokenGuard(cfg.Token, apiHandler, log), ReadHeaderTimeout: 10 * time.Second})
+		servers = append(servers, &http.Server{Handler: newTokenGuard(cfg.Token, e.calls.track(apiHandler), log), ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, tcp)
 		log.Info("API listening on TCP", "address", tcp.Addr().String(), "tls", cfg.TLSCert != "")
 		if exposedWithoutTLS(tcp.Addr(), cfg.TLSCert != "") {
@@ -339,12 +398,23 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 	}
 
-	if err := deployments.Start(runCtx); err != nil {
+	e.deployments = deployments
+	e.work = func(ctx context.Context) (<-chan struct{}, error) {
+		if err := deployments.Start(ctx); err != nil {
+			return nil, err
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			keepHouse(ctx, log, st, blobStore, dataDir)
+		}()
+		return done, nil
+	}
+	if err := e.startWork(); err != nil {
 		return nil, err
 	}
-	e.deployments = deployments
+	e.onClose(e.stopWork) // after a failed start; a no-op after Shutdown
 	e.servers = servers
-	e.wg.Go(func() { keepHouse(runCtx, log, st, blobStore, dataDir) })
 	e.serveErr = make(chan error, len(servers))
 	for i, srv := range servers {
 		e.wg.Go(func() {
@@ -360,8 +430,54 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			}
 		})
 	}
+	if from != nil {
+		if err := from.serving(); err != nil {
+			log.Warn("could not tell the previous engine that this one serves; it resumes too", "error", err)
+		}
+		e.ownsSocket.Store(true)
+	}
 	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "python", cfg.Python, "sandbox", jail.Describe())
 	return e, nil
+}
+
+// listen returns the listener the predecessor handed over under name, or
+// a new one on address.
+func listen(from *predecessor, name, network, address string) (net.Listener, error) {
+	if from != nil && from.listeners[name] != nil {
+		l := from.listeners[name]
+		from.listeners[name] = nil // ours now
+		return l, nil
+	}
+	return net.Listen(network, address)
+}
+
+// startWork starts the writers besides the API: the build workers and the housekeeping.
+func (e *Engine) startWork() error {
+	e.workMu.Lock()
+	defer e.workMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done, err := e.work(ctx)
+	if err != nil {
+		cancel()
+		return err
+	}
+	e.workStopper = func() {
+		cancel()
+		e.deployments.Wait()
+		<-done
+	}
+	return nil
+}
+
+// stopWork stops the build workers, which put the builds they had back in the
+// queue, and the housekeeping, and returns once they have.
+func (e *Engine) stopWork() {
+	e.workMu.Lock()
+	defer e.workMu.Unlock()
+	if e.workStopper != nil {
+		e.workStopper()
+		e.workStopper = nil
+	}
 }
 
 // Shutdown stops the engine: the servers (requests in progress may finish until ctx ends), the
@@ -377,7 +493,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 			}
 		}
 		e.wg.Wait()
-		e.deployments.Wait()
+		e.stopWork()
 		if err := e.runtime.Shutdown(ctx); err != nil {
 			e.log.Warn("stopping the apps", "error", err)
 		}
@@ -414,7 +530,11 @@ func prepareDataDir(dataDir string, separateIdentities bool) error {
 	if err := os.Chmod(dataDir, passable); err != nil {
 		return err
 	}
-	for name, mode := range map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700, "tmp": 0o700} {
+	dirs := map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700, "tmp": 0o700}
+	for _, slot := range []string{slotA, slotB} {
+		dirs[filepath.Join("run", slot)] = passable
+	}
+	for name, mode := range dirs {
 		dir := filepath.Join(dataDir, name)
 		if err := os.MkdirAll(dir, mode); err != nil {
 			return err

@@ -22,9 +22,9 @@ import (
 )
 
 // TestMain lets the test binary be an engine process ("serve"), which a
-// test can kill.
+// test can kill, and run the CLI's backup and restore.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "serve" {
+	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "backup" || os.Args[1] == "restore") {
 		os.Exit(cli.Run(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -206,6 +206,11 @@ func (p *ferryProvider) configureEmbedded(ctx context.Context, userAgent string,
 		resp.Diagnostics.AddAttributeError(path.Root("data_dir"), "Unusable data directory", err.Error())
 		return nil
 	}
+	if eng.Replaced != nil {
+		tflog.Info(ctx, "upgraded the embedded ferry engine in place", map[string]any{
+			"from_version": eng.Replaced.Version, "from_pid": eng.Replaced.PID, "to_version": eng.Health.Version,
+		})
+	}
 	tflog.Info(ctx, "using the embedded ferry engine", map[string]any{
 		"pid": eng.Health.PID, "engine_version": eng.Health.Version, "http_address": eng.Health.HTTPAddress,
 	})

@@ -120,6 +120,12 @@ type Deployments interface {
 	// ProductionDeploymentID returns the deployment the project's production
 	// hostname serves, or "".
 	ProductionDeploymentID(ctx context.Context, projectID string) (string, error)
+	// UnconfinedDeployments returns the READY deployments whose run spec
+	// gives no sandbox uid: those built before engines confined instances.
+	UnconfinedDeployments(ctx context.Context) ([]*Deployment, error)
+	// SetRunSpec replaces the run spec of a READY deployment (ErrNotFound
+	// for any other), for an engine that confines what an older one built.
+	SetRunSpec(ctx context.Context, id string, run *runspec.Spec) error
 }
 
 // Aliases pins a project's production hostnames to a deployment of its
@@ -187,6 +193,8 @@ type Keeping interface {
 	// keyedPrefix: plain hashes of a value would let a copy of the store be
 	// used to guess values offline.
 	ForgetUnkeyedDigests(ctx context.Context, keyedPrefix string) error
+	// SchemaVersion returns the schema the store is at.
+	SchemaVersion(ctx context.Context) (int, error)
 }
 
 // Project is a stored project.

@@ -191,30 +191,29 @@ const runSpecMigration = `ALTER TABLE deployments ADD COLUMN run_spec TEXT;
 	ALTER TABLE deployments DROP COLUMN kind;
 	DROP TABLE deployment_sandboxes;`
 
+// migrate applies the pending migrations in one transaction: a store is at
+// its old schema or the new one, never in between, so that an engine of the
+// old schema can still open it after a failed upgrade.
 func (s *Store) migrate(ctx context.Context) error {
-	var applied int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&applied); err != nil {
+	applied, err := s.SchemaVersion(ctx)
+	if err != nil {
 		return err
 	}
 	if applied > len(migrations) {
-		return fmt.Errorf("the database is at schema %d but this engine knows %d: it was written by a newer ferry; run that version", applied, len(migrations))
+		return &NewerSchemaError{Found: applied, Known: len(migrations)}
 	}
-	for i := applied; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return rollback(tx, fmt.Errorf("migration %d: %w", i+1, err))
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-			return rollback(tx, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
+	if applied == len(migrations) {
+		return nil
 	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for i := applied; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)))
+		return err
+	})
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.
