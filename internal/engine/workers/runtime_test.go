@@ -18,9 +18,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const systemPython = "/usr/bin/python3"
@@ -628,7 +629,7 @@ func TestParentDeathRestartsOnNextRequest(t *testing.T) {
 	parent := h.info(t, "/").PPID
 	members := groupMembers(t, parent)
 
-	if err := syscall.Kill(parent, syscall.SIGKILL); err != nil {
+	if err := unix.Kill(parent, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the killed deployment's workers exit", func() bool {
