@@ -26,8 +26,9 @@ type seatbeltPolicy struct {
 }
 
 // privateTrees hold people's and other programs' files. Linux's Landlock lets a sandbox read the
-// system directories only; on macOS the profile allows reading by default (denying it breaks the
-// system libraries in ways only a Mac shows) and denies these instead.
+// system directories only; on macOS the profile allows reading by default, which keeps the
+// system's libraries and frameworks working without a list of them that only a Mac could check,
+// and denies these instead.
 var privateTrees = []string{
 	"/Users",               // home directories: keys, credentials, documents
 	"/Volumes",             // other disks

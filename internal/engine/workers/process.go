@@ -42,7 +42,8 @@ const (
 	stopGracePeriod = 10 * time.Second
 	logTailLines    = 30
 	logTailBytes    = 4 << 10
-	maxSocketPath   = 107 // sun_path holds 108 bytes with the terminating NUL
+	// The longest socket path: sun_path (108 bytes on Linux, 104 on macOS) less its NUL.
+	maxSocketPath = len(unix.RawSockaddrUnix{}.Path) - 1
 )
 
 // deployment is one start of an app's process group, from launch until it exits.
