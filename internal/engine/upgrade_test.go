@@ -25,7 +25,7 @@ import (
 
 // The store fixtures: a store of every schema version as an engine of that
 // schema left it, with data, and the key its values are sealed with.
-const fixtureDir = "store/testdata"
+const fixtureDir = "store/sqlite/testdata"
 
 // fixtureApp is the app of every ready deployment of the fixtures.
 const fixtureApp = `import os
