@@ -257,6 +257,11 @@ func testUpgradeInPlaceUnderLoad(t *testing.T, schema int) {
 		oldText, _ := os.ReadFile(oldLog)
 		newText, _ := os.ReadFile(newLog)
 		t.Logf("old engine's log:\n%s\nnew engine's log:\n%s", oldText, newText)
+		appLogs, _ := filepath.Glob(filepath.Join(dataDir, "logs", "*.log"))
+		for _, path := range appLogs {
+			text, _ := os.ReadFile(path)
+			t.Logf("%s:\n%s", filepath.Base(path), text)
+		}
 	}
 
 	// Everything is there, as the new engine serves it.

@@ -109,7 +109,9 @@ func rlimits(l Limits, cg *cgroup) []rlimit {
 		}
 	}
 	add(unix.RLIMIT_NOFILE, "nofile", l.OpenFiles)
-	add(unix.RLIMIT_NPROC, "nproc", l.Processes)
+	if cg == nil || !cg.limitsProcesses {
+		add(unix.RLIMIT_NPROC, "nproc", l.Processes)
+	}
 	add(unix.RLIMIT_FSIZE, "fsize", l.FileMB<<20)
 	if (cg == nil || !cg.limitsMemory) && l.MemoryMB > 0 {
 		// Address space is a blunt stand-in for memory, so it gets headroom for thread stacks
