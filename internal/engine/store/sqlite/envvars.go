@@ -34,17 +34,32 @@ func scanEnvVar(row interface{ Scan(...any) error }) (*store.EnvVar, error) {
 
 // setTargets gives v its target rows; the database refuses a key already set for one of them.
 func setTargets(ctx context.Context, tx *sql.Tx, v *store.EnvVar) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM env_var_targets WHERE env_var_id = ?`, v.ID); err != nil {
+	return claimEnvKeys(ctx, tx, "env_var_id", v.ID, v.ProjectID, v.GitBranch, []string{v.Key}, v.Targets)
+}
+
+// claimEnvKeys replaces the env keys the owner (an env var or an integration, by the column
+// naming it) claims: each key for each target, in the project and git branch. The database
+// refuses a key another owner holds there.
+func claimEnvKeys(ctx context.Context, tx *sql.Tx, ownerColumn, ownerID, projectID, gitBranch string, keys, targets []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM env_var_targets WHERE `+ownerColumn+` = ?`, ownerID); err != nil {
 		return err
 	}
-	for _, target := range v.Targets {
-		_, err := tx.ExecContext(ctx, `INSERT INTO env_var_targets (env_var_id, project_id, key, git_branch, target) VALUES (?, ?, ?, ?, ?)`,
-			v.ID, v.ProjectID, v.Key, v.GitBranch, target)
-		if isUniqueViolation(err) {
-			return &store.DuplicateEnvError{Key: v.Key, Target: target, GitBranch: v.GitBranch}
-		}
-		if err != nil {
-			return err
+	for _, key := range keys {
+		for _, target := range targets {
+			_, err := tx.ExecContext(ctx, `INSERT INTO env_var_targets (`+ownerColumn+`, project_id, key, git_branch, target) VALUES (?, ?, ?, ?, ?)`,
+				ownerID, projectID, key, gitBranch, target)
+			if isUniqueViolation(err) {
+				dup := &store.DuplicateEnvError{Key: key, Target: target, GitBranch: gitBranch}
+				err := tx.QueryRowContext(ctx, `SELECT COALESCE(integration_id, '') FROM env_var_targets WHERE project_id = ? AND key = ? AND git_branch = ? AND target = ?`,
+					projectID, key, gitBranch, target).Scan(&dup.IntegrationID)
+				if err != nil {
+					return errors.Join(dup, err)
+				}
+				return dup
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
