@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -115,6 +116,19 @@ func GitBranchProblem(name string) string {
 		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
 			return fmt.Sprintf("%q is not a valid git branch name: it contains %q, which git does not allow", name, r)
 		}
+	}
+	return ""
+}
+
+// SupabaseURLProblem says what is wrong with a Supabase project URL such as
+// https://<ref>.supabase.co, or "" when nothing is ("" itself is fine).
+func SupabaseURLProblem(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return fmt.Sprintf("supabase_url %q is not an http(s) URL such as https://<ref>.supabase.co: copy the project URL from Supabase's dashboard (Project Settings, API)", raw)
 	}
 	return ""
 }

@@ -174,6 +174,38 @@ func Sanitize(raw string, driver Driver, mode PoolMode) (*Result, error) {
 	return s.run()
 }
 
+// Standalone returns raw made right for driver with nothing applied at run
+// time, for a URL used outside ferry's runtime: a driver that needs
+// DriverSettings through Supabase's transaction pooler gets the session
+// pooler instead, and Changes says why.
+func Standalone(raw string, driver Driver) (*Result, error) {
+	mode, err := DefaultPoolMode(raw)
+	if err != nil {
+		return nil, err
+	}
+	c, _ := parse(raw) // parsed once already
+	if mode == Transaction && len(driverSettings[driver]) > 0 && c.kind == supabasePooler {
+		r, err := Sanitize(raw, driver, Session)
+		if err != nil {
+			return nil, err
+		}
+		r.Changes = append(r.Changes, fmt.Sprintf("chose the session pooler: through the transaction pooler %s needs settings in code (%s), which a URL cannot carry; "+
+			"ferry_supabase_integration applies them at run time and keeps the transaction pooler", driver, strings.Join(driverSettings[driver], ", ")))
+		return r, nil
+	}
+	r, err := Sanitize(raw, driver, mode)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.DriverSettings) > 0 {
+		// Another host in transaction mode: only the app can make the driver safe.
+		r.Changes = append(r.Changes, fmt.Sprintf("warning: if this host is a transaction pooler, %s also needs %s in code",
+			driver, strings.Join(r.DriverSettings, ", ")))
+		r.DriverSettings = nil
+	}
+	return r, nil
+}
+
 // DefaultPoolMode is the mode a URL gets when none is asked for: transaction
 // for Supabase's pooler (every driver is made to work through it), direct for
 // Supabase's direct host, and for other hosts direct on port 5432, else

@@ -317,3 +317,31 @@ func parametersOf(t *testing.T, raw string) url.Values {
 func containsLine(lines []string, prefix string) bool {
 	return slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
 }
+
+func TestStandaloneChoosesTheSessionPoolerWhereTheDriverNeedsSettings(t *testing.T) {
+	for _, tc := range []struct {
+		driver Driver
+		port   string
+	}{
+		{AsyncPG, "5432"}, {SQLAlchemyAsyncPG, "5432"}, {Psycopg, "5432"}, {SQLAlchemyPsycopg, "5432"},
+		{Psycopg2, "6543"}, {SQLAlchemyPsycopg2, "6543"}, {Prisma, "6543"},
+	} {
+		r, err := Standalone(transactionURL, tc.driver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Port != tc.port || len(r.DriverSettings) != 0 {
+			t.Errorf("%s: port %s, settings %v; want port %s and no settings", tc.driver, r.Port, r.DriverSettings, tc.port)
+		}
+		if tc.port == "5432" && !containsLine(r.Changes, "chose the session pooler") {
+			t.Errorf("%s: changes do not say why: %q", tc.driver, r.Changes)
+		}
+	}
+	r, err := Standalone("postgresql://app:pw@db.example.com:6432/app", AsyncPG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Port != "6432" || !containsLine(r.Changes, "warning: if this host is a transaction pooler") {
+		t.Errorf("another host: %s %q", r.URL, r.Changes)
+	}
+}

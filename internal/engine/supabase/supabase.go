@@ -6,7 +6,6 @@ package supabase
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -109,7 +108,7 @@ func Check(req *api.SupabaseIntegrationRequest) *Problem {
 	if _, err := dburl.Sanitize(req.ConnectionString, dburl.Driver(req.Driver), dburl.PoolMode(req.PoolMode)); err != nil {
 		return &Problem{"connection_string", err.Error()}
 	}
-	if p := SupabaseURLProblem(req.SupabaseURL); p != "" {
+	if p := api.SupabaseURLProblem(req.SupabaseURL); p != "" {
 		return &Problem{"supabase_url", p}
 	}
 	for _, secret := range []struct{ field, value string }{
@@ -130,17 +129,4 @@ func Check(req *api.SupabaseIntegrationRequest) *Problem {
 		return &Problem{"git_branch", p}
 	}
 	return nil
-}
-
-// SupabaseURLProblem says what is wrong with a project URL such as
-// https://<ref>.supabase.co, or "" when nothing is; "" is allowed.
-func SupabaseURLProblem(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return fmt.Sprintf("supabase_url %q is not an http(s) URL such as https://<ref>.supabase.co: copy the project URL from Supabase's dashboard (Project Settings, API)", raw)
-	}
-	return ""
 }
