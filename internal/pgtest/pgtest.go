@@ -116,13 +116,16 @@ full_page_writes = off
 max_connections = 200
 `, s.Port, dir, filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")))
 	chownAll(t, dir, owner)
-	run(t, owner, filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(dir, "postgresql.log"), "-w", "-t", "60", "start")
-	t.Cleanup(func() {
-		cmd := exec.Command(filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop")
-		cmd.SysProcAttr = owner.attr()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("stop PostgreSQL: %v\n%s", err, out)
+	// SIGINT: PostgreSQL's fast shutdown.
+	postgres := s.startProcess(t, owner, "postgresql", exec.Command(filepath.Join(bin, "postgres"), "-D", data), syscall.SIGINT)
+	s.waitReady(t, postgres, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, s.socketConnString("postgres"))
+		if err == nil {
+			err = conn.Close(ctx)
 		}
+		return err
 	})
 	s.Exec(t, "postgres", fmt.Sprintf(`ALTER ROLE postgres PASSWORD '%s'`, s.Password))
 
@@ -144,7 +147,7 @@ func (s *Server) Exec(t testing.TB, db, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%s user=postgres dbname=%s sslmode=disable", s.dir, s.Port, db))
+	conn, err := pgx.Connect(ctx, s.socketConnString(db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +155,11 @@ func (s *Server) Exec(t testing.TB, db, sql string) {
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// socketConnString connects as the postgres role through the unix socket.
+func (s *Server) socketConnString(db string) string {
+	return fmt.Sprintf("host=%s port=%s user=postgres dbname=%s sslmode=disable", s.dir, s.Port, db)
 }
 
 // startPooler starts a PgBouncer in mode on PoolerHost:port with at most
@@ -170,46 +178,84 @@ unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = %[5]s/userlist.txt
 pool_mode = %[6]s
-default_pool_size = %[8]d
+default_pool_size = %[7]d
 max_client_conn = 500
 client_tls_sslmode = allow
 client_tls_cert_file = %[5]s/server.crt
 client_tls_key_file = %[5]s/server.key
 server_tls_sslmode = require
-logfile = %[5]s/%[7]s.log
-`, s.Port, s.Password, s.PoolerHost, port, s.dir, mode, name, size))
+`, s.Port, s.Password, s.PoolerHost, port, s.dir, mode, size))
 	chownAll(t, s.dir, owner)
-	cmd := exec.Command(pgbouncer, config)
-	cmd.SysProcAttr = owner.attr()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pgbouncer: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM) // SIGTERM: PgBouncer stops at once
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
+	// SIGTERM: PgBouncer's immediate shutdown (SIGINT waits for clients).
+	pooler := s.startProcess(t, owner, name, exec.Command(pgbouncer, config), syscall.SIGTERM)
 	address := net.JoinHostPort(s.PoolerHost, port)
-	for deadline := time.Now().Add(15 * time.Second); ; {
+	s.waitReady(t, pooler, func() error {
 		conn, err := net.DialTimeout("tcp", address, time.Second)
 		if err == nil {
-			_ = conn.Close()
+			err = conn.Close()
+		}
+		return err
+	})
+}
+
+// server is a process of the fixture.
+type server struct {
+	name    string
+	log     string
+	exited  chan error
+	process *os.Process
+}
+
+// startProcess starts cmd as owner with its output in <name>.log, stops it
+// with stop when the test ends, and has the kernel kill it if the test
+// process dies first, so that no server outlives a test binary stopped by a
+// timeout.
+func (s *Server) startProcess(t testing.TB, owner *account, name string, cmd *exec.Cmd, stop syscall.Signal) *server {
+	t.Helper()
+	log, err := os.OpenFile(filepath.Join(s.dir, name+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = log.Close() }() // the child has its own descriptor
+	cmd.Stdout, cmd.Stderr, cmd.Dir = log, log, "/"
+	cmd.SysProcAttr = owner.attr()
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &server{name: name, log: log.Name(), exited: make(chan error, 1), process: cmd.Process}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.process.Signal(stop)
+		select {
+		case <-p.exited:
+		case <-time.After(15 * time.Second):
+			_ = p.process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// waitReady waits until ready succeeds, failing the test if p exits first
+// or a minute passes.
+func (s *Server) waitReady(t testing.TB, p *server, ready func() error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := ready()
+		if err == nil {
 			return
 		}
 		select {
-		case err := <-exited:
-			log, _ := os.ReadFile(filepath.Join(s.dir, name+".log"))
-			t.Fatalf("pgbouncer on %s exited: %v\n%s", address, err, log)
+		case exit := <-p.exited:
+			p.exited <- exit // for the cleanup
+			log, _ := os.ReadFile(p.log)
+			t.Fatalf("%s exited: %v\n%s", p.name, exit, log)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pgbouncer does not listen on %s", address)
+			t.Fatalf("%s is not ready after a minute: %v", p.name, err)
 		}
 	}
 }
@@ -266,7 +312,7 @@ type account struct{ uid, gid int }
 
 func (a *account) attr() *syscall.SysProcAttr {
 	if a == nil {
-		return nil
+		return &syscall.SysProcAttr{}
 	}
 	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(a.uid), Gid: uint32(a.gid)}}
 }
