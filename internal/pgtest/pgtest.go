@@ -202,8 +202,9 @@ server_tls_sslmode = require
 type server struct {
 	name    string
 	log     string
-	exited  chan error
 	process *os.Process
+	exited  chan struct{} // closed when it has exited, with err
+	err     error
 }
 
 // startProcess starts cmd as owner with its output in <name>.log, stops it
@@ -223,8 +224,11 @@ func (s *Server) startProcess(t testing.TB, owner *account, name string, cmd *ex
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	p := &server{name: name, log: log.Name(), exited: make(chan error, 1), process: cmd.Process}
-	go func() { p.exited <- cmd.Wait() }()
+	p := &server{name: name, log: log.Name(), process: cmd.Process, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
 		_ = p.process.Signal(stop)
 		select {
@@ -248,10 +252,9 @@ func (s *Server) waitReady(t testing.TB, p *server, ready func() error) {
 			return
 		}
 		select {
-		case exit := <-p.exited:
-			p.exited <- exit // for the cleanup
+		case <-p.exited:
 			log, _ := os.ReadFile(p.log)
-			t.Fatalf("%s exited: %v\n%s", p.name, exit, log)
+			t.Fatalf("%s exited: %v\n%s", p.name, p.err, log)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

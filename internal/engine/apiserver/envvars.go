@@ -120,7 +120,7 @@ func (s *Server) getEnvVar(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := s.toAPIEnvVar(r.Context(), v, boolQuery(r, "decrypt"))
+	out, err := s.toAPIEnvVar(r.Context(), v, wantsSecrets(r))
 	return http.StatusOK, out, err
 }
 
@@ -135,7 +135,7 @@ func (s *Server) listEnvVars(r *http.Request) (int, any, error) {
 	}
 	list := api.EnvVarList{EnvVars: []api.EnvVar{}}
 	for _, v := range vars {
-		out, err := s.toAPIEnvVar(r.Context(), v, boolQuery(r, "decrypt"))
+		out, err := s.toAPIEnvVar(r.Context(), v, wantsSecrets(r))
 		if err != nil {
 			return 0, nil, err
 		}

@@ -109,7 +109,7 @@ func (s *Server) getSupabaseIntegration(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := s.toAPISupabase(r.Context(), i, boolQuery(r, "decrypt"))
+	out, err := s.toAPISupabase(r.Context(), i, wantsSecrets(r))
 	return http.StatusOK, out, err
 }
 
@@ -127,7 +127,7 @@ func (s *Server) listSupabaseIntegrations(r *http.Request) (int, any, error) {
 		if i.Kind != store.IntegrationSupabase {
 			continue
 		}
-		out, err := s.toAPISupabase(r.Context(), i, boolQuery(r, "decrypt"))
+		out, err := s.toAPISupabase(r.Context(), i, wantsSecrets(r))
 		if err != nil {
 			return 0, nil, err
 		}

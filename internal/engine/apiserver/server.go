@@ -218,7 +218,8 @@ func (s *Server) project(ctx context.Context, r *http.Request) (*store.Project, 
 	return p, err
 }
 
-func boolQuery(r *http.Request, name string) bool {
-	v := strings.ToLower(r.URL.Query().Get(name))
+// wantsSecrets reports whether a request asks for secret values in the clear (?decrypt=true).
+func wantsSecrets(r *http.Request) bool {
+	v := strings.ToLower(r.URL.Query().Get("decrypt"))
 	return v == "1" || v == "true"
 }

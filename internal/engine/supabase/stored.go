@@ -64,7 +64,7 @@ func ForDeployments(ctx context.Context, keeper secrets.Keeper, stored []*store.
 		}
 		env, err := Resolve(opened.Settings, opened.Secrets)
 		if err != nil {
-			return nil, fmt.Errorf("Supabase integration %s: %w", i.ID, err)
+			return nil, fmt.Errorf("integration %s (Supabase): %w", i.ID, err)
 		}
 		in := envvars.Integration{Targets: i.Targets, GitBranch: i.GitBranch, Vars: env.Vars}
 		if env.DriverSettings != "" {

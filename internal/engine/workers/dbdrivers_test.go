@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ func TestDatabaseDriversThroughSupabasesPooler(t *testing.T) {
 	}
 	for _, driver := range pythonDrivers {
 		t.Run(string(driver), func(t *testing.T) {
+			t.Parallel()
 			copied := db.TransactionURL()
 			if strings.HasPrefix(string(driver), "sqlalchemy+") {
 				// As copied, but with the scheme SQLAlchemy needs, as apps do.
@@ -99,7 +101,7 @@ type workload struct {
 	t            *testing.T
 	db           *pgtest.Server
 	bootstrapDir string
-	tables       int
+	tables       atomic.Int64
 }
 
 // urlResult is the workload's outcome on one URL: err is "" when every row is there.
@@ -110,8 +112,7 @@ type urlResult struct{ err string }
 // cannot run driver at all.
 func (w *workload) run(t *testing.T, driver dburl.Driver, settings []string, urls ...string) []urlResult {
 	t.Helper()
-	w.tables++
-	table := fmt.Sprintf("rows_%d", w.tables)
+	table := fmt.Sprintf("rows_%d", w.tables.Add(1))
 	for i := range urls {
 		w.db.Exec(t, "postgres", fmt.Sprintf("CREATE TABLE %s_%d (id serial PRIMARY KEY, worker int, client int, round int)", table, i))
 	}
