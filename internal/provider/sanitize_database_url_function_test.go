@@ -29,11 +29,8 @@ func TestSanitizeDatabaseURLFunction(t *testing.T) {
 				ProtoV6ProviderFactories: protoV6ProviderFactories,
 				TerraformVersionChecks:   functionsNeedTerraform18,
 				Steps: []resource.TestStep{{
-					Config: engine + fmt.Sprintf(`
-output "url" {
-  value = provider::ferry::sanitize_database_url(%q, %q)
-}`, functionTestURL, driver),
-					Check: resource.TestCheckOutput("url", want),
+					Config: engine + sanitizeConfig(functionTestURL, driver),
+					Check:  resource.TestCheckOutput("url", want),
 				}},
 			})
 		})
@@ -52,13 +49,18 @@ func TestSanitizeDatabaseURLFunctionErrors(t *testing.T) {
 				ProtoV6ProviderFactories: protoV6ProviderFactories,
 				TerraformVersionChecks:   functionsNeedTerraform18,
 				Steps: []resource.TestStep{{
-					Config: engine + fmt.Sprintf(`
-output "url" {
-  value = provider::ferry::sanitize_database_url(%q, %q)
-}`, tc.url, tc.driver),
+					Config:      engine + sanitizeConfig(tc.url, tc.driver),
 					ExpectError: errorText(tc.want),
 				}},
 			})
 		})
 	}
+}
+
+// sanitizeConfig is an output of sanitize_database_url(url, driver).
+func sanitizeConfig(url, driver string) string {
+	return fmt.Sprintf(`
+output "url" {
+  value = provider::ferry::sanitize_database_url(%q, %q)
+}`, url, driver)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -367,22 +368,33 @@ func (r *supabaseIntegrationResource) Create(ctx context.Context, req resource.C
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	body, diags := r.request(ctx, &plan, &config)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	projectID := plan.ProjectID.ValueString()
+	r.write(ctx, "create", &plan, &config, resp.Private, &resp.State, &resp.Diagnostics, func(body api.SupabaseIntegrationRequest) (*api.SupabaseIntegration, error) {
+		return r.data.Client.CreateSupabaseIntegration(ctx, projectID, body)
+	})
+}
+
+// write sends the plan to the engine with send, a create or an update, and
+// records the engine's answer in state.
+func (r *supabaseIntegrationResource) write(ctx context.Context, op string, plan, config *supabaseIntegrationModel, private privateState, state *tfsdk.State,
+	diags *diag.Diagnostics, send func(api.SupabaseIntegrationRequest) (*api.SupabaseIntegration, error)) {
+	body, more := r.request(ctx, plan, config)
+	diags.Append(more...)
+	if diags.HasError() {
 		return
 	}
 	projectID := plan.ProjectID.ValueString()
-	tflog.Info(ctx, "creating Supabase integration", map[string]any{"project_id": projectID, "driver": body.Driver, "pool_mode": body.PoolMode, "target": body.Targets, "verify": body.Verify})
-	i, err := r.data.Client.CreateSupabaseIntegration(ctx, projectID, body)
+	tflog.Info(ctx, op+" Supabase integration", map[string]any{"project_id": projectID, "id": plan.ID.ValueString(),
+		"driver": body.Driver, "pool_mode": body.PoolMode, "target": body.Targets, "verify": body.Verify})
+	i, err := send(body)
 	if err != nil {
-		addSupabaseError(&resp.Diagnostics, "create", projectID, err)
+		addSupabaseError(diags, op, projectID, err)
 		return
 	}
-	resp.Diagnostics.Append(plan.fill(ctx, i)...)
+	diags.Append(plan.fill(ctx, i)...)
 	plan.ConnectionStringWO = types.StringNull()
-	resp.Diagnostics.Append(rememberSecretDigests(ctx, resp.Private, i)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	diags.Append(rememberSecretDigests(ctx, private, i)...)
+	diags.Append(state.Set(ctx, plan)...)
 }
 
 func (r *supabaseIntegrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -458,22 +470,10 @@ func (r *supabaseIntegrationResource) Update(ctx context.Context, req resource.U
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	body, diags := r.request(ctx, &plan, &config)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	projectID, id := state.ProjectID.ValueString(), state.ID.ValueString()
-	tflog.Info(ctx, "updating Supabase integration", map[string]any{"project_id": projectID, "id": id, "driver": body.Driver, "pool_mode": body.PoolMode, "target": body.Targets, "verify": body.Verify})
-	i, err := r.data.Client.UpdateSupabaseIntegration(ctx, projectID, id, body)
-	if err != nil {
-		addSupabaseError(&resp.Diagnostics, "update", projectID, err)
-		return
-	}
-	resp.Diagnostics.Append(plan.fill(ctx, i)...)
-	plan.ConnectionStringWO = types.StringNull()
-	resp.Diagnostics.Append(rememberSecretDigests(ctx, resp.Private, i)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.write(ctx, "update", &plan, &config, resp.Private, &resp.State, &resp.Diagnostics, func(body api.SupabaseIntegrationRequest) (*api.SupabaseIntegration, error) {
+		return r.data.Client.UpdateSupabaseIntegration(ctx, projectID, id, body)
+	})
 }
 
 func (r *supabaseIntegrationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

@@ -30,7 +30,7 @@ import (
 
 func TestSupabaseIntegrationValidation(t *testing.T) {
 	const url = `connection_string = "` + functionTestURL + `"`
-	for name, tc := range map[string]struct{ attrs, want string }{
+	expectPlanErrors(t, "resource \"ferry_supabase_integration\" \"db\" {\nproject_id = \"p\"", map[string]planError{
 		"unknown driver":          {url + "\ndriver = \"pg8000\"\ntarget = [\"production\"]", `value must be one of`},
 		"unknown pool mode":       {url + "\ndriver = \"asyncpg\"\npool_mode = \"pooled\"\ntarget = [\"production\"]", `value must be one of`},
 		"placeholder password":    {`connection_string = "` + strings.Replace(functionTestURL, functionTestPassword, "[YOUR-PASSWORD]", 1) + "\"\ndriver = \"asyncpg\"\ntarget = [\"production\"]", `placeholder [YOUR-PASSWORD]`},
@@ -44,19 +44,7 @@ func TestSupabaseIntegrationValidation(t *testing.T) {
 		"bad branch":              {url + "\ndriver = \"asyncpg\"\ntarget = [\"preview\"]\ngit_branch = \"a..b\"", `not a valid git branch name`},
 		"bad supabase_url":        {url + "\ndriver = \"asyncpg\"\ntarget = [\"preview\"]\nsupabase_url = \"abcdefghijklmnopqrst.supabase.co\"", `not an http(s) URL`},
 		"NUL in a key":            {url + "\ndriver = \"asyncpg\"\ntarget = [\"preview\"]\nservice_role_key = \"a\u0000b\"", `contains a NUL byte`},
-	} {
-		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-				Steps: []resource.TestStep{{
-					Config:      unreachableProvider + "resource \"ferry_supabase_integration\" \"db\" {\nproject_id = \"p\"\n" + tc.attrs + "\n}\n",
-					PlanOnly:    true,
-					ExpectError: errorText(tc.want),
-				}},
-			})
-		})
-	}
+	}, tfversion.SkipBelow(tfversion.Version1_11_0))
 }
 
 func TestSupabaseIntegrationImportIDs(t *testing.T) {

@@ -70,26 +70,33 @@ func (s *Server) createSupabaseIntegration(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	i := &store.Integration{ID: deploy.NewID("sbi"), ProjectID: p.ID, Kind: store.IntegrationSupabase}
+	out, err := s.writeSupabase(r, p, i, "created", s.cfg.Store.CreateIntegration)
+	return http.StatusCreated, out, err
+}
+
+// writeSupabase gives i what the request asks for and stores it with write
+// (a create or an update).
+func (s *Server) writeSupabase(r *http.Request, p *store.Project, i *store.Integration, done string,
+	write func(context.Context, *store.Integration) error) (*api.SupabaseIntegration, error) {
 	var req api.SupabaseIntegrationRequest
 	if err := decode(r, &req); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	settings, secrets, env, err := supabaseInput(r.Context(), &req)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	i := &store.Integration{ID: deploy.NewID("sbi"), ProjectID: p.ID, Kind: store.IntegrationSupabase,
-		Targets: req.Targets, GitBranch: req.GitBranch, EnvKeys: env.Keys()}
+	i.Targets, i.GitBranch, i.EnvKeys = req.Targets, req.GitBranch, env.Keys()
 	if err := supabase.Seal(r.Context(), s.cfg.Secrets, i, settings, secrets); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	if err := s.cfg.Store.CreateIntegration(r.Context(), i); err != nil {
-		return 0, nil, integrationConflictOrErr(err, env)
+	if err := write(r.Context(), i); err != nil {
+		return nil, integrationConflictOrErr(err, env)
 	}
-	s.cfg.Logger.Info("supabase integration created", "project", p.Name, "integration", i.ID,
+	s.cfg.Logger.Info("supabase integration "+done, "project", p.Name, "integration", i.ID,
 		"driver", settings.Driver, "pool_mode", settings.PoolMode, "targets", i.Targets)
-	out, err := s.toAPISupabase(r.Context(), i, false)
-	return http.StatusCreated, out, err
+	return s.toAPISupabase(r.Context(), i, false)
 }
 
 func (s *Server) supabaseIntegration(r *http.Request) (*store.Project, *store.Integration, error) {
@@ -141,24 +148,7 @@ func (s *Server) updateSupabaseIntegration(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var req api.SupabaseIntegrationRequest
-	if err := decode(r, &req); err != nil {
-		return 0, nil, err
-	}
-	settings, secrets, env, err := supabaseInput(r.Context(), &req)
-	if err != nil {
-		return 0, nil, err
-	}
-	i.Targets, i.GitBranch, i.EnvKeys = req.Targets, req.GitBranch, env.Keys()
-	if err := supabase.Seal(r.Context(), s.cfg.Secrets, i, settings, secrets); err != nil {
-		return 0, nil, err
-	}
-	if err := s.cfg.Store.UpdateIntegration(r.Context(), i); err != nil {
-		return 0, nil, integrationConflictOrErr(err, env)
-	}
-	s.cfg.Logger.Info("supabase integration updated", "project", p.Name, "integration", i.ID,
-		"driver", settings.Driver, "pool_mode", settings.PoolMode, "targets", i.Targets)
-	out, err := s.toAPISupabase(r.Context(), i, false)
+	out, err := s.writeSupabase(r, p, i, "updated", s.cfg.Store.UpdateIntegration)
 	return http.StatusOK, out, err
 }
 

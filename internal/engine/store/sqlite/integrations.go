@@ -18,7 +18,7 @@ const integrationSelect = `SELECT ` + integrationColumns + `,
 	(SELECT group_concat(DISTINCT key) FROM env_var_targets t WHERE t.integration_id = integrations.id)
 	FROM integrations`
 
-func scanIntegration(row interface{ Scan(...any) error }) (*store.Integration, error) {
+func scanIntegration(row scanner) (*store.Integration, error) {
 	var i store.Integration
 	var settings string
 	var targets, keys sql.NullString
@@ -65,13 +65,10 @@ func (s *Store) CreateIntegration(ctx context.Context, i *store.Integration) err
 func (s *Store) UpdateIntegration(ctx context.Context, i *store.Integration) error {
 	i.UpdatedAt = now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE integrations SET settings = ?, sealed_secrets = ?, git_branch = ?, updated_at = ? WHERE id = ? AND project_id = ?`,
-			string(i.Settings), i.SealedSecrets, i.GitBranch, i.UpdatedAt, i.ID, i.ProjectID)
+		err := oneRow(tx.ExecContext(ctx, `UPDATE integrations SET settings = ?, sealed_secrets = ?, git_branch = ?, updated_at = ? WHERE id = ? AND project_id = ?`,
+			string(i.Settings), i.SealedSecrets, i.GitBranch, i.UpdatedAt, i.ID, i.ProjectID))
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrNotFound
 		}
 		return claimIntegrationKeys(ctx, tx, i)
 	})
@@ -84,30 +81,10 @@ func (s *Store) GetIntegration(ctx context.Context, projectID, id string) (*stor
 
 // ListIntegrations returns a project's integrations, oldest first.
 func (s *Store) ListIntegrations(ctx context.Context, projectID string) ([]*store.Integration, error) {
-	rows, err := s.db.QueryContext(ctx, integrationSelect+` WHERE project_id = ? ORDER BY created_at, id`, projectID)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	var out []*store.Integration
-	for rows.Next() {
-		i, err := scanIntegration(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, i)
-	}
-	return out, rows.Err()
+	return listRows(ctx, s.db, scanIntegration, integrationSelect+` WHERE project_id = ? ORDER BY created_at, id`, projectID)
 }
 
 // DeleteIntegration deletes one integration of a project, with its claims.
 func (s *Store) DeleteIntegration(ctx context.Context, projectID, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM integrations WHERE id = ? AND project_id = ?`, id, projectID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return oneRow(s.db.ExecContext(ctx, `DELETE FROM integrations WHERE id = ? AND project_id = ?`, id, projectID))
 }
