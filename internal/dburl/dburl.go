@@ -131,7 +131,7 @@ const (
 
 var (
 	// Supavisor serves every project on one host and tells them apart by the
-	// user name: "<role>.<project ref>", a ref being 20 lowercase letters.
+	// user name: "<role>.<project ref>", a ref being 20 lowercase letters (or digits).
 	poolerUser = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\.([a-z0-9]{20})$`)
 	directHost = regexp.MustCompile(`^db\.([a-z0-9]{20})\.supabase\.co$`)
 	// A scheme is quoted in errors only when it is one: text before "://"
@@ -148,7 +148,6 @@ type connection struct {
 	query    url.Values
 	keys     []string // query keys in the order given
 	password string
-	hasPass  bool
 	userinfo string // as written, to tell whether re-encoding changed it
 }
 
@@ -179,11 +178,11 @@ func Sanitize(raw string, driver Driver, mode PoolMode) (*Result, error) {
 // DriverSettings through Supabase's transaction pooler gets the session
 // pooler instead, and Changes says why.
 func Standalone(raw string, driver Driver) (*Result, error) {
-	mode, err := DefaultPoolMode(raw)
+	c, err := parse(raw)
 	if err != nil {
 		return nil, err
 	}
-	c, _ := parse(raw) // parsed once already
+	mode := c.defaultMode()
 	if mode == Transaction && len(driverSettings[driver]) > 0 && c.kind == supabasePooler {
 		r, err := Sanitize(raw, driver, Session)
 		if err != nil {
@@ -287,7 +286,7 @@ func parse(raw string) (*connection, error) {
 	c := &connection{u: u}
 	if hasUserinfo {
 		c.userinfo = userinfo
-		c.password, c.hasPass = user.Password()
+		c.password, _ = user.Password()
 	}
 	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
 		return nil, problem("the connection string names no host: it must look like postgresql://user:password@host:port/database")
