@@ -46,30 +46,28 @@ func TestDatabaseDriversThroughSupabasesPooler(t *testing.T) {
 	for _, driver := range pythonDrivers {
 		t.Run(string(driver), func(t *testing.T) {
 			t.Parallel()
+			// Attempts run in one Python process per set of driver settings:
+			// starting Python and importing the drivers is most of the cost.
+			bySettings := map[string][]attempt{}
+			add := func(a attempt, settings []string) {
+				key := strings.Join(settings, ",")
+				bySettings[key] = append(bySettings[key], a)
+			}
 			copied := db.TransactionURL()
 			if strings.HasPrefix(string(driver), "sqlalchemy+") {
 				// As copied, but with the scheme SQLAlchemy needs, as apps do.
 				copied = strings.Replace(copied, "postgres://", "postgresql+"+strings.TrimPrefix(string(driver), "sqlalchemy+")+"://", 1)
 			}
-			results := w.run(t, driver, nil, copied)
-			if results[0].err == "" {
-				t.Fatalf("the URL as copied worked; the test could not fail")
-			}
-			t.Logf("as copied, %s fails: %s", driver, results[0].err)
-
+			add(attempt{name: "the URL as copied", url: copied, fails: "any error"}, nil)
 			for _, mode := range []dburl.PoolMode{dburl.Transaction, dburl.Session} {
-				var urls []string
-				var settings []string
 				for _, shape := range shapes {
 					sanitized, err := dburl.Sanitize(shape.url, driver, mode)
 					if err != nil {
 						t.Fatal(err)
 					}
-					urls, settings = append(urls, sanitized.URL), sanitized.DriverSettings
-				}
-				for i, result := range w.run(t, driver, settings, urls...) {
-					if result.err != "" {
-						t.Errorf("%s through the %s pooler: %s", shapes[i].name, mode, result.err)
+					add(attempt{name: shape.name + " through the " + string(mode) + " pooler", url: sanitized.URL}, sanitized.DriverSettings)
+					if mode == dburl.Transaction && shape.url == db.TransactionURL() && len(sanitized.DriverSettings) > 0 {
+						add(attempt{name: "the transaction pooler without the driver settings", url: sanitized.URL, fails: "prepared statement"}, nil)
 					}
 				}
 			}
@@ -77,24 +75,36 @@ func TestDatabaseDriversThroughSupabasesPooler(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if result := w.run(t, driver, direct.DriverSettings, direct.URL)[0]; result.err != "" {
-				t.Errorf("direct: %s", result.err)
-			}
+			add(attempt{name: "direct", url: direct.URL}, direct.DriverSettings)
 
-			sanitized, err := dburl.Sanitize(db.TransactionURL(), driver, dburl.Transaction)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(sanitized.DriverSettings) > 0 {
-				result := w.run(t, driver, nil, sanitized.URL)[0]
-				if !strings.Contains(result.err, "prepared statement") {
-					t.Fatalf("without the driver settings, the transaction pooler did not fail on prepared statements (%q); the test could not fail", result.err)
+			for key, attempts := range bySettings {
+				var settings, urls []string
+				if key != "" {
+					settings = strings.Split(key, ",")
 				}
-				t.Logf("without the driver settings, %s fails: %s", driver, result.err)
+				for _, a := range attempts {
+					urls = append(urls, a.url)
+				}
+				for i, result := range w.run(t, driver, settings, urls...) {
+					a := attempts[i]
+					switch {
+					case a.fails == "" && result.err != "":
+						t.Errorf("%s: %s", a.name, result.err)
+					case a.fails != "" && result.err == "":
+						t.Errorf("%s worked; the test could not fail", a.name)
+					case a.fails != "" && a.fails != "any error" && !strings.Contains(result.err, a.fails):
+						t.Errorf("%s failed with %q, not on %q", a.name, result.err, a.fails)
+					case a.fails != "":
+						t.Logf("%s fails, as it should: %s", a.name, result.err)
+					}
+				}
 			}
 		})
 	}
 }
+
+// attempt is a URL the workload opens, and the error it must fail with ("" for none).
+type attempt struct{ name, url, fails string }
 
 // workload runs testdata/dbworkload.py.
 type workload struct {
