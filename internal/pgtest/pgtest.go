@@ -208,9 +208,9 @@ type server struct {
 }
 
 // startProcess starts cmd as owner with its output in <name>.log, stops it
-// with stop when the test ends, and has the kernel kill it if the test
-// process dies first, so that no server outlives a test binary stopped by a
-// timeout.
+// with stop when the test ends, and (on Linux) has the kernel kill it if the
+// test process dies first, so that no server outlives a test binary stopped
+// by a timeout.
 func (s *Server) startProcess(t testing.TB, owner *account, name string, cmd *exec.Cmd, stop syscall.Signal) *server {
 	t.Helper()
 	log, err := os.OpenFile(filepath.Join(s.dir, name+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -220,7 +220,7 @@ func (s *Server) startProcess(t testing.TB, owner *account, name string, cmd *ex
 	defer func() { _ = log.Close() }() // the child has its own descriptor
 	cmd.Stdout, cmd.Stderr, cmd.Dir = log, log, "/"
 	cmd.SysProcAttr = owner.attr()
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	dieWithTest(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
