@@ -46,6 +46,10 @@ const (
 	PathProductionAlias = "/v1/projects/{project}/production"
 	// GET, PUT (AliasRequest), DELETE: the same for one production hostname.
 	PathAlias = "/v1/projects/{project}/aliases/{hostname}"
+	// POST: create (SupabaseIntegrationRequest); GET: list.
+	PathSupabaseIntegrations = "/v1/projects/{project}/integrations/supabase"
+	// GET (?decrypt=true for the secrets), PUT (SupabaseIntegrationRequest), DELETE.
+	PathSupabaseIntegration = "/v1/projects/{project}/integrations/supabase/{integration}"
 )
 
 // Health is the engine's answer to PathHealth.
@@ -225,6 +229,61 @@ type EnvVarList struct {
 	EnvVars []EnvVar `json:"env"`
 }
 
+// SupabaseIntegrationRequest creates (POST PathSupabaseIntegrations) or
+// replaces (PUT PathSupabaseIntegration) a Supabase integration: a database
+// whose connection string is made right for the app's driver and pool mode and
+// injected, with the names Vercel's Supabase integration sets, into the
+// deployments of its targets.
+type SupabaseIntegrationRequest struct {
+	ConnectionString string   `json:"connection_string"`   // as Supabase's dashboard gives it
+	Driver           string   `json:"driver"`              // asyncpg, psycopg, psycopg2, sqlalchemy+asyncpg, ...
+	PoolMode         string   `json:"pool_mode,omitempty"` // transaction, session or direct; "": the URL's default
+	Targets          []string `json:"target"`
+	GitBranch        string   `json:"git_branch,omitempty"` // previews of this branch only; target must be [preview]
+	SupabaseURL      string   `json:"supabase_url,omitempty"`
+	AnonKey          string   `json:"anon_key,omitempty"`
+	ServiceRoleKey   string   `json:"service_role_key,omitempty"`
+	JWTSecret        string   `json:"jwt_secret,omitempty"`
+	// Verify connects to the database before anything is stored; a failure
+	// is CodeVerifyFailed, with what was wrong.
+	Verify bool `json:"verify,omitempty"`
+}
+
+// SupabaseIntegration is a Supabase integration as the engine holds it.
+// Secrets are returned only where the caller asked for them (?decrypt=true);
+// their digests always (see DigestPrefix), "" for a secret not set.
+type SupabaseIntegration struct {
+	ID          string   `json:"id"`
+	ProjectID   string   `json:"project_id"`
+	Driver      string   `json:"driver"`
+	PoolMode    string   `json:"pool_mode"` // in force
+	Targets     []string `json:"target"`
+	GitBranch   string   `json:"git_branch,omitempty"`
+	SupabaseURL string   `json:"supabase_url,omitempty"`
+	EnvKeys     []string `json:"env_keys"` // the variables it injects
+	// Changes says what was removed, added or changed in the connection
+	// string for the driver and pool mode, without secret parts.
+	Changes []string `json:"changes"`
+
+	ConnectionStringDigest string `json:"connection_string_digest"`
+	AnonKeyDigest          string `json:"anon_key_digest,omitempty"`
+	ServiceRoleKeyDigest   string `json:"service_role_key_digest,omitempty"`
+	JWTSecretDigest        string `json:"jwt_secret_digest,omitempty"`
+
+	ConnectionString string `json:"connection_string,omitempty"`
+	AnonKey          string `json:"anon_key,omitempty"`
+	ServiceRoleKey   string `json:"service_role_key,omitempty"`
+	JWTSecret        string `json:"jwt_secret,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// SupabaseIntegrationList answers GET PathSupabaseIntegrations.
+type SupabaseIntegrationList struct {
+	Integrations []SupabaseIntegration `json:"integrations"`
+}
+
 // File is one file of a deployment's source, uploaded beforehand to
 // PathFiles by its digest.
 type File struct {
@@ -283,9 +342,10 @@ const (
 	CodeConflict     = "conflict"      // e.g. a duplicate name or key+target
 	CodeMissingFiles = "missing_files" // upload the listed digests, then retry
 	CodeUnauthorized = "unauthorized"
-	CodeTooLarge     = "too_large"    // a body or a deployment over a limit the message names
-	CodeRateLimited  = "rate_limited" // wait for Retry-After seconds, then retry
-	CodeQueueFull    = "queue_full"   // too many builds waiting: nothing was created, retry later
+	CodeTooLarge     = "too_large"     // a body or a deployment over a limit the message names
+	CodeRateLimited  = "rate_limited"  // wait for Retry-After seconds, then retry
+	CodeQueueFull    = "queue_full"    // too many builds waiting: nothing was created, retry later
+	CodeVerifyFailed = "verify_failed" // a connection asked for by verify failed: nothing was changed
 	CodeInternal     = "internal"
 )
 

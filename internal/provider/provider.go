@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -33,7 +34,10 @@ const (
 	EnvPython      = "FERRY_PYTHON"
 )
 
-var _ provider.Provider = (*ferryProvider)(nil)
+var (
+	_ provider.Provider              = (*ferryProvider)(nil)
+	_ provider.ProviderWithFunctions = (*ferryProvider)(nil)
+)
 
 // New returns the provider factory for a release version.
 func New(version string) func() provider.Provider {
@@ -228,7 +232,12 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 		NewEnvVarResource,
 		NewDeploymentResource,
 		NewAliasResource,
+		NewSupabaseIntegrationResource,
 	}
+}
+
+func (p *ferryProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{NewSanitizeDatabaseURLFunction}
 }
 
 func (p *ferryProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
@@ -59,6 +60,29 @@ func errorText(phrase string) *regexp.Regexp {
 		words[i] = regexp.QuoteMeta(w)
 	}
 	return regexp.MustCompile(strings.Join(words, `\s+`))
+}
+
+// planError is a resource's attributes and a phrase of the error plan must give for them.
+type planError struct{ attrs, want string }
+
+// expectPlanErrors plans a resource whose block opens with header (such as
+// `resource "ferry_project" "p" {`), one case at a time, with no engine to
+// reach: each must fail at validation with its phrase.
+func expectPlanErrors(t *testing.T, header string, cases map[string]planError, versions ...tfversion.TerraformVersionCheck) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6ProviderFactories,
+				TerraformVersionChecks:   versions,
+				Steps: []resource.TestStep{{
+					Config:      unreachableProvider + header + "\n" + tc.attrs + "\n}\n",
+					PlanOnly:    true,
+					ExpectError: errorText(tc.want),
+				}},
+			})
+		})
+	}
 }
 
 // requiredProviders is the terraform block naming the provider under test,

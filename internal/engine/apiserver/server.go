@@ -75,6 +75,11 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
 	s.handle("GET", api.PathDeploymentLog, s.deploymentLog)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
+	s.handle("GET", api.PathSupabaseIntegrations, s.listSupabaseIntegrations)
+	s.handle("POST", api.PathSupabaseIntegrations, s.createSupabaseIntegration)
+	s.handle("GET", api.PathSupabaseIntegration, s.getSupabaseIntegration)
+	s.handle("PUT", api.PathSupabaseIntegration, s.updateSupabaseIntegration)
+	s.handle("DELETE", api.PathSupabaseIntegration, s.deleteSupabaseIntegration)
 	for _, path := range []string{api.PathProductionAlias, api.PathAlias} {
 		s.handle("GET", path, s.getAlias)
 		s.handle("PUT", path, s.putAlias)
@@ -151,6 +156,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 		api.CodeTooLarge:     http.StatusRequestEntityTooLarge,
 		api.CodeRateLimited:  http.StatusTooManyRequests,
 		api.CodeQueueFull:    http.StatusTooManyRequests,
+		api.CodeVerifyFailed: http.StatusUnprocessableEntity,
 	}[apiErr.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError
@@ -212,7 +218,8 @@ func (s *Server) project(ctx context.Context, r *http.Request) (*store.Project, 
 	return p, err
 }
 
-func boolQuery(r *http.Request, name string) bool {
-	v := strings.ToLower(r.URL.Query().Get(name))
+// wantsSecrets reports whether a request asks for secret values in the clear (?decrypt=true).
+func wantsSecrets(r *http.Request) bool {
+	v := strings.ToLower(r.URL.Query().Get("decrypt"))
 	return v == "1" || v == "true"
 }

@@ -1,5 +1,5 @@
-// Package store defines the engine's metadata store: projects, env vars, deployments, the build
-// queue and the hostnames that route to deployments. Implementations live in packages of their
+// Package store defines the engine's metadata store: projects, env vars, integrations,
+// deployments, the build queue and the hostnames that route to deployments. Implementations live in packages of their
 // own (sqlite, the embedded default); storetest holds the conformance suite every one passes.
 // Uniqueness (names, hostnames, a key per target) is kept by the database's constraints, and
 // driver errors are mapped to the errors below inside each implementation. Secret values arrive
@@ -49,6 +49,7 @@ var ErrUIDsExhausted = errors.New("every uid of the sandbox range is taken")
 type Store interface {
 	Projects
 	EnvVars
+	Integrations
 	Deployments
 	Aliases
 	BuildQueue
@@ -92,6 +93,20 @@ type EnvVars interface {
 	// ListEnvVars returns a project's vars by key.
 	ListEnvVars(ctx context.Context, projectID string) ([]*EnvVar, error)
 	DeleteEnvVar(ctx context.Context, projectID, id string) error
+}
+
+// Integrations keeps a project's integrations (a Supabase database). Each one
+// claims the env keys it injects for each of its targets and its git branch, in
+// the namespace of env vars: a key an env var or another integration already
+// holds there is a *DuplicateEnvError, and nothing is written.
+type Integrations interface {
+	CreateIntegration(ctx context.Context, i *Integration) error
+	// UpdateIntegration replaces i's settings, secrets, targets, branch and keys.
+	UpdateIntegration(ctx context.Context, i *Integration) error
+	GetIntegration(ctx context.Context, projectID, id string) (*Integration, error)
+	// ListIntegrations returns a project's integrations, oldest first.
+	ListIntegrations(ctx context.Context, projectID string) ([]*Integration, error)
+	DeleteIntegration(ctx context.Context, projectID, id string) error
 }
 
 // Deployments keeps deployments and moves production between them.
@@ -223,9 +238,27 @@ type EnvVar struct {
 	UpdatedAt   time.Time
 }
 
+// Kinds of integrations.
+const IntegrationSupabase = "supabase"
+
+// Integration is a stored integration: settings in the clear, secrets sealed.
+type Integration struct {
+	ID            string
+	ProjectID     string
+	Kind          string
+	Settings      []byte // JSON of the kind's settings; nothing secret
+	SealedSecrets []byte // JSON of the kind's secrets, sealed
+	Targets       []string
+	GitBranch     string
+	EnvKeys       []string // the keys it injects, claimed for each target
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 // DuplicateEnvError says which existing var an env var would clash with.
 type DuplicateEnvError struct {
 	Key, Target, GitBranch string
+	IntegrationID          string // the integration that holds the key; "" for an env var
 }
 
 func (e *DuplicateEnvError) Error() string {
@@ -233,7 +266,11 @@ func (e *DuplicateEnvError) Error() string {
 	if e.GitBranch != "" {
 		where += " (git branch " + e.GitBranch + ")"
 	}
-	return fmt.Sprintf("%s is already set for %s", e.Key, where)
+	by := "by an env var"
+	if e.IntegrationID != "" {
+		by = "by integration " + e.IntegrationID
+	}
+	return fmt.Sprintf("%s is already set for %s %s", e.Key, where, by)
 }
 
 func (e *DuplicateEnvError) Unwrap() error { return ErrConflict }

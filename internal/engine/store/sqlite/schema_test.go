@@ -168,11 +168,30 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 			t.Errorf("%s: %q, want %q", host, served[host], want)
 		}
 	}
+	if schema >= 9 {
+		checkFixtureIntegration(t, s, box, api.ID)
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
 			t.Errorf("api's limits: %+v, %v", limits, err)
 		}
+	}
+}
+
+// checkFixtureIntegration checks the Supabase integration of fixtures from schema 9 on.
+func checkFixtureIntegration(t *testing.T, s *Store, box secrets.Keeper, apiID string) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := s.ListIntegrations(ctx, apiID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("api's integrations: %+v, %v", list, err)
+	}
+	i := list[0]
+	plain, err := box.Open(ctx, i.SealedSecrets)
+	if err != nil || !strings.Contains(string(plain), "fixture-pw") || string(i.Settings) != `{"driver":"asyncpg","pool_mode":"transaction"}` ||
+		!slices.Equal(i.Targets, []string{"production"}) || !slices.Equal(i.EnvKeys, []string{"DATABASE_URL", "POSTGRES_URL"}) {
+		t.Errorf("integration %+v: secrets %q, %v", i, plain, err)
 	}
 }
 
@@ -204,25 +223,18 @@ func TestNewerStoreIsRefusedWithWhatToDo(t *testing.T) {
 	}
 }
 
-// TestFailedMigrationLeavesTheOldSchema breaks the last migration of a store
-// several migrations behind: none of them is applied, so that an engine of
-// the old schema can still open it.
+// TestFailedMigrationLeavesTheOldSchema has the last of several pending
+// migrations fail: none of them is applied, so that an engine of the old
+// schema can still open the store.
 func TestFailedMigrationLeavesTheOldSchema(t *testing.T) {
 	from := SchemaVersion() - 2
 	path := fixtureDB(t, from)
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The last migration adds hostnames.pinned.
-	if _, err := db.ExecContext(ctx, `ALTER TABLE hostnames ADD COLUMN pinned INTEGER`); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migration %d", SchemaVersion())) {
+	shipped := migrations
+	migrations = append(migrations[:len(migrations):len(migrations)], `ALTER TABLE no_such_table ADD COLUMN broken INTEGER`)
+	t.Cleanup(func() { migrations = shipped })
+
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migration %d", len(migrations))) {
 		t.Fatalf("Open with a broken last migration: %v", err)
 	}
 	if got, err := SchemaOf(ctx, path); err != nil || got != from {

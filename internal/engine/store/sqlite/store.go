@@ -175,7 +175,40 @@ var migrations = []string{
 	runSpecMigration,
 	// A pinned production hostname stays on the deployment an alias put it on.
 	`ALTER TABLE hostnames ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
+	integrationsMigration,
 }
+
+// integrationsMigration adds integrations. The keys an integration injects are claimed in
+// env_var_targets beside env vars' own, so that one constraint refuses a key set twice for a
+// target (and branch), by a var or an integration: the table is rebuilt with a claim's owner
+// being either.
+const integrationsMigration = `CREATE TABLE integrations (
+		id TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		settings TEXT NOT NULL,
+		sealed_secrets BLOB NOT NULL,
+		git_branch TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL,
+		updated_at TIMESTAMP NOT NULL
+	);
+	CREATE INDEX integrations_project ON integrations(project_id, created_at);
+	CREATE TABLE env_key_claims (
+		env_var_id TEXT REFERENCES env_vars(id) ON DELETE CASCADE,
+		integration_id TEXT REFERENCES integrations(id) ON DELETE CASCADE,
+		project_id TEXT NOT NULL,
+		key TEXT NOT NULL,
+		git_branch TEXT NOT NULL,
+		target TEXT NOT NULL,
+		CHECK ((env_var_id IS NULL) <> (integration_id IS NULL)),
+		UNIQUE (env_var_id, target),
+		UNIQUE (project_id, key, git_branch, target)
+	);
+	INSERT INTO env_key_claims (env_var_id, project_id, key, git_branch, target)
+		SELECT env_var_id, project_id, key, git_branch, target FROM env_var_targets;
+	DROP TABLE env_var_targets;
+	ALTER TABLE env_key_claims RENAME TO env_var_targets;
+	CREATE INDEX env_var_targets_integration ON env_var_targets(integration_id);`
 
 // runSpecMigration makes a READY deployment's run spec one JSON document, the build's whole
 // answer to "how does this run", sandbox included: routes and more join it without new columns.
@@ -239,3 +272,36 @@ func rollback(tx *sql.Tx, err error) error {
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// oneRow is the outcome of an update or delete of one row: ErrNotFound when
+// it touched none.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// listRows runs query and scans every row of its answer with scan.
+func listRows[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

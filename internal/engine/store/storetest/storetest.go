@@ -23,6 +23,8 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"ProjectNameIsUnique", testProjectNameIsUnique},
 		{"EnvVarDuplicateKeyAndTarget", testEnvVarDuplicateKeyAndTarget},
+		{"IntegrationKeysAndEnvVarsAreOneNamespace", testIntegrationKeysAndEnvVarsAreOneNamespace},
+		{"IntegrationsGoWithTheirProject", testIntegrationsGoWithTheirProject},
 		{"DeleteProjectCascades", testDeleteProjectCascades},
 		{"HostnamesAreOneNamespace", testHostnamesAreOneNamespace},
 		{"RenameMovesTheProductionHost", testRenameMovesTheProductionHost},
