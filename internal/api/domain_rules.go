@@ -12,10 +12,10 @@ import (
 // MaxDomainLength is the longest DNS name, in its ASCII form.
 const MaxDomainLength = 253
 
-// localOnlySuffixes are the names no public CA certifies: reserved for
+// LocalOnlySuffixes are the names no public CA certifies: reserved for
 // loopback (RFC 6761), testing and documentation (RFC 2606), local and
 // private networks (RFC 6762, RFC 8375, ICANN's .internal).
-var localOnlySuffixes = []string{"localhost", "test", "example", "invalid", "local", "internal", "home.arpa"}
+var LocalOnlySuffixes = []string{"localhost", "test", "example", "invalid", "local", "internal", "home.arpa"}
 
 // LocalOnly reports whether a canonical name (or an IP address) can get no
 // certificate from a public CA; ferry's own local CA certifies it instead.
@@ -24,7 +24,7 @@ func LocalOnly(name string) bool {
 		return true
 	}
 	name = strings.TrimPrefix(name, "*.")
-	for _, suffix := range localOnlySuffixes {
+	for _, suffix := range LocalOnlySuffixes {
 		if name == suffix || strings.HasSuffix(name, "."+suffix) {
 			return true
 		}
@@ -83,7 +83,7 @@ func CanonicalDomain(name string) (canonical, problem string) {
 		}
 		if wildcard {
 			return "", fmt.Sprintf("%q is a wildcard under a public name: its certificate would need the DNS-01 challenge, which needs access to the domain's DNS provider, "+
-				"while ferry obtains certificates by HTTP-01 and TLS-ALPN-01. Add each subdomain as a domain of its own; wildcards are allowed under names that ferry's local CA certifies (%s).", name, strings.Join(localOnlySuffixes, ", "))
+				"while ferry obtains certificates by HTTP-01 and TLS-ALPN-01. Add each subdomain as a domain of its own; wildcards are allowed under names that ferry's local CA certifies (%s).", name, strings.Join(LocalOnlySuffixes, ", "))
 		}
 	}
 	return ascii, ""
