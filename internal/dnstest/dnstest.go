@@ -23,30 +23,53 @@ type Server struct {
 	records map[string][]dns.RR // by fully qualified, lowercase name
 }
 
-// Start starts a server, stopped when the test ends.
+// Start starts a server on one port of 127.0.0.1, over UDP and TCP (which
+// some resolvers use), stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{addr: conn.LocalAddr().String(), records: map[string][]dns.RR{}}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: conn, Handler: dns.HandlerFunc(s.answer), NotifyStartedFunc: func() { close(started) }}
-	served := make(chan error, 1)
-	go func() { served <- srv.ActivateAndServe() }()
-	select {
-	case <-started:
-	case err := <-served:
-		t.Fatalf("DNS server: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Errorf("stopping the DNS server: %v", err)
+	udp, tcp := listenBoth(t)
+	s := &Server{addr: udp.LocalAddr().String(), records: map[string][]dns.RR{}}
+	for _, srv := range []*dns.Server{
+		{PacketConn: udp, Handler: dns.HandlerFunc(s.answer)},
+		{Listener: tcp, Handler: dns.HandlerFunc(s.answer)},
+	} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		served := make(chan error, 1)
+		go func() { served <- srv.ActivateAndServe() }()
+		select {
+		case <-started:
+		case err := <-served:
+			t.Fatalf("DNS server: %v", err)
 		}
-		<-served
-	})
+		t.Cleanup(func() {
+			if err := srv.Shutdown(); err != nil {
+				t.Errorf("stopping the DNS server: %v", err)
+			}
+			<-served
+		})
+	}
 	return s
+}
+
+// listenBoth finds a port of 127.0.0.1 free for both UDP and TCP.
+func listenBoth(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	var lastErr error
+	for range 20 {
+		udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp
+		}
+		lastErr = err
+		_ = udp.Close() // the port is taken over TCP: try another
+	}
+	t.Fatalf("no port free for DNS over both UDP and TCP: %v", lastErr)
+	return nil, nil
 }
 
 // Addr is the server's host:port.
