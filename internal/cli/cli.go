@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/certs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
@@ -30,16 +33,21 @@ import (
 const usage = `ferry deploys Python web apps on a self-hosted engine.
 
 Usage:
-  ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
+  ferry serve   [--data-dir DIR] [--http-address ADDR] [--https-address ADDR|off] [--python PATH]
+                [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
+                [--base-domain NAME] [--public-address IP,...] [--dns-resolvers HOST:PORT,...]
+                [--acme-directory URL] [--acme-email ADDRESS] [--acme-ca-roots FILE] [--hsts DURATION]
                 run the engine in the foreground
+  ferry ca      [--data-dir DIR]   print the local CA's certificate, for browsers and curl to trust
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
   ferry version                    print the version
 
-Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS, FERRY_TOKEN,
-FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_NODE_ID.
+Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_HTTPS_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS,
+FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
+FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
 `
 
 // Run runs the command in args (args[0] is the subcommand) and returns the
@@ -59,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stderr)
 	case "status":
 		err = status(args[1:], stdout)
+	case "ca":
+		err = printCA(args[1:], stdout)
 	case "stop":
 		err = stop(args[1:], stdout)
 	case "version", "--version":
@@ -122,8 +132,33 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("FERRY_TRUSTED_PROXIES"), "addresses and CIDR prefixes of load balancers in front of the edge, such as 10.0.0.0/8, whose X-Forwarded-* headers apps may believe (FERRY_TRUSTED_PROXIES)")
+	httpsAddress := fs.String("https-address", envOr("FERRY_HTTPS_ADDRESS", engine.DefaultHTTPSAddress), "where apps are served over HTTPS, or off (FERRY_HTTPS_ADDRESS)")
+	publicAddress := fs.String("public-address", os.Getenv("FERRY_PUBLIC_ADDRESS"), "IP addresses custom domains' A and AAAA records point at, comma-separated; default: the listeners' own, if specific (FERRY_PUBLIC_ADDRESS)")
+	dnsResolvers := fs.String("dns-resolvers", os.Getenv("FERRY_DNS_RESOLVERS"), "DNS servers that verify custom domains, HOST[:PORT] comma-separated; default: those of /etc/resolv.conf (FERRY_DNS_RESOLVERS)")
+	acmeDirectory := fs.String("acme-directory", envOr("FERRY_ACME_DIRECTORY", certs.DefaultACMEDirectory), "directory URL of the ACME CA that certifies public names; using it agrees to its subscriber agreement (FERRY_ACME_DIRECTORY)")
+	acmeEmail := fs.String("acme-email", os.Getenv("FERRY_ACME_EMAIL"), "contact address of the ACME account, for the CA's notices (FERRY_ACME_EMAIL)")
+	acmeRoots := fs.String("acme-ca-roots", os.Getenv("FERRY_ACME_CA_ROOTS"), "PEM file of roots to trust the ACME CA's own HTTPS with, for a private CA (FERRY_ACME_CA_ROOTS)")
+	hsts := fs.Duration("hsts", 0, "send Strict-Transport-Security with this max-age on custom domains' HTTPS answers, such as 8760h; 0 sends none (FERRY_HSTS)")
+	domainCheckInterval := fs.Duration("domain-check-interval", 0, "how often unverified domains' DNS records are looked up again; 0 is a minute (FERRY_DOMAIN_CHECK_INTERVAL)")
+	if err := flagsFromEnv(fs, map[string]string{"hsts": "FERRY_HSTS", "domain-check-interval": "FERRY_DOMAIN_CHECK_INTERVAL"}); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *hsts < 0 || *domainCheckInterval < 0 {
+		return errors.New("--hsts and --domain-check-interval cannot be negative")
+	}
+	if *httpsAddress == "off" {
+		*httpsAddress = ""
+	}
+	publicAddresses, err := parseAddresses(*publicAddress)
+	if err != nil {
+		return fmt.Errorf("--public-address: %w", err)
+	}
+	resolvers, err := parseResolvers(*dnsResolvers)
+	if err != nil {
+		return fmt.Errorf("--dns-resolvers: %w", err)
 	}
 	proxies, err := edge.ParseTrustedProxies(*trustedProxies)
 	if err != nil {
@@ -187,7 +222,76 @@ func serve(args []string, stderr io.Writer) error {
 		BuildTimeout:    *buildTimeout,
 		MaxQueuedBuilds: *maxQueuedBuilds,
 		MaxRequestBody:  requestBodyLimit,
+
+		HTTPSAddress:        *httpsAddress,
+		ACMEDirectory:       *acmeDirectory,
+		ACMEEmail:           *acmeEmail,
+		ACMECARoots:         *acmeRoots,
+		HSTSMaxAge:          *hsts,
+		PublicAddresses:     publicAddresses,
+		DNSResolvers:        resolvers,
+		DomainCheckInterval: *domainCheckInterval,
 	})
+}
+
+// parseAddresses reads a comma-separated list of IP addresses.
+func parseAddresses(list string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, item := range strings.Split(list, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		addr, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address, such as 203.0.113.7 or 2001:db8::7", item)
+		}
+		out = append(out, addr.Unmap())
+	}
+	return out, nil
+}
+
+// parseResolvers reads a comma-separated list of DNS servers, HOST[:PORT];
+// the port is 53 unless given.
+func parseResolvers(list string) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(list, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		if addr, err := netip.ParseAddr(strings.Trim(item, "[]")); err == nil {
+			out = append(out, net.JoinHostPort(addr.String(), "53"))
+			continue
+		}
+		host, port, err := net.SplitHostPort(item)
+		if err != nil || host == "" {
+			return nil, fmt.Errorf("%q is not a DNS server address such as 1.1.1.1 or 127.0.0.1:5353", item)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q has no valid port", item)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// printCA prints the certificate of the data dir's local CA, which signs the
+// certificates of names no public CA certifies (*.localhost, .test, ...).
+func printCA(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("ca", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path := engine.LocalCACertificate(*dataDir)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no local CA in %s yet: an engine serving HTTPS creates it when it starts (ferry serve, or a terraform apply on the embedded engine)", *dataDir)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(data)
+	return err
 }
 
 // parseUIDRange reads "FIRST-LAST".
