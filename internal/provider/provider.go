@@ -236,6 +236,7 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 		NewEnvVarResource,
 		NewDeploymentResource,
 		NewAliasResource,
+		NewDomainResource,
 	}
 }
 

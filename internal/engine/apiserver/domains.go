@@ -2,8 +2,6 @@ package apiserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -139,11 +137,11 @@ func (s *Server) createDomain(r *http.Request) (int, any, error) {
 	if err := validateDomain(&req); err != nil {
 		return 0, nil, err
 	}
-	token := make([]byte, 16)
-	if _, err := rand.Read(token); err != nil {
+	token, err := s.ownershipToken(r.Context(), p.ID, req.Name)
+	if err != nil {
 		return 0, nil, err
 	}
-	d := &store.Domain{Name: req.Name, ProjectID: p.ID, GitBranch: req.GitBranch, Redirect: req.Redirect, RedirectStatus: req.RedirectStatusCode, Token: hex.EncodeToString(token)}
+	d := &store.Domain{Name: req.Name, ProjectID: p.ID, GitBranch: req.GitBranch, Redirect: req.Redirect, RedirectStatus: req.RedirectStatusCode, Token: token}
 	err = s.cfg.Store.CreateDomain(r.Context(), d)
 	switch {
 	case errors.Is(err, store.ErrHostnameTaken):
@@ -161,6 +159,21 @@ func (s *Server) createDomain(r *http.Request) (int, any, error) {
 		}
 	}
 	return http.StatusCreated, s.toAPIDomain(d), nil
+}
+
+// ownershipToken is what a domain's TXT record must hold: a keyed digest of
+// the project and the name, so that only this engine can tell it, it differs
+// per project, and a domain removed and added again keeps its records.
+func (s *Server) ownershipToken(ctx context.Context, projectID, name string) (string, error) {
+	digest, err := s.cfg.Secrets.Digest(ctx, []byte("domain ownership\x00"+projectID+"\x00"+name))
+	if err != nil {
+		return "", err
+	}
+	token := strings.TrimPrefix(digest, api.DigestPrefix)
+	if len(token) < 32 {
+		return "", fmt.Errorf("the secret keeper's digest %q is too short for an ownership token", token)
+	}
+	return token[:32], nil
 }
 
 // domainTaken says who holds a name that a domain cannot take.

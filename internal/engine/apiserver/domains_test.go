@@ -100,6 +100,24 @@ func TestDomainRequests(t *testing.T) {
 		t.Errorf("with a certificate: %+v", d)
 	}
 
+	// The ownership token is the same when a domain is added again, and differs across projects.
+	if status, e := call(t, srv, "DELETE", domains+"/ok.example.com", nil, nil); status != 204 {
+		t.Fatalf("delete: %d %+v", status, e)
+	}
+	var again, elsewhere api.Domain
+	call(t, srv, "POST", domains, api.DomainRequest{Name: "ok.example.com"}, &again)
+	if again.Records[0] != d.Records[0] {
+		t.Errorf("the token changed when the domain was added again: %v, then %v", d.Records[0], again.Records[0])
+	}
+	call(t, srv, "DELETE", domains+"/ok.example.com", nil, nil)
+	call(t, srv, "POST", "/v1/projects/other/domains", api.DomainRequest{Name: "ok.example.com"}, &elsewhere)
+	if elsewhere.Records[0].Value == again.Records[0].Value {
+		t.Error("two projects share an ownership token")
+	}
+	call(t, srv, "DELETE", "/v1/projects/other/domains/ok.example.com", nil, nil)
+	call(t, srv, "POST", domains, api.DomainRequest{Name: "ok.example.com"}, nil)
+	call(t, srv, "POST", domains+"/ok.example.com/verify", nil, nil)
+
 	// A .localhost name needs no records: it is verified at once.
 	if status, e := call(t, srv, "POST", domains, api.DomainRequest{Name: "store.localhost"}, &d); status != 201 || !d.Verified || len(d.Records) != 0 {
 		t.Errorf("a .localhost domain: %d %+v %+v", status, e, d)
