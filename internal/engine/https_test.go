@@ -22,7 +22,9 @@ import (
 func fetch(address, host, path string, roots *x509.CertPool) (*http.Response, string, error) {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	transport := &http.Transport{
-		DialContext:     func(ctx context.Context, network, _ string) (net.Conn, error) { return dialer.DialContext(ctx, network, address) },
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, address)
+		},
 		TLSClientConfig: &tls.Config{RootCAs: roots},
 	}
 	defer transport.CloseIdleConnections()

@@ -36,9 +36,9 @@ type Options struct {
 	// HTTPSAddress is where a started engine serves apps over HTTPS; "" for
 	// the engine's default, "off" for none.
 	HTTPSAddress string
-	Python      string // interpreter of a started engine; "" for the engine's default
-	Executable  string // binary that runs `serve`; "" for os.Executable()
-	Version     string // the caller's version; an engine of another version is refused
+	Python       string // interpreter of a started engine; "" for the engine's default
+	Executable   string // binary that runs `serve`; "" for os.Executable()
+	Version      string // the caller's version; an engine of another version is refused
 }
 
 // Engine is a running, healthy engine.
