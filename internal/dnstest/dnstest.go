@@ -46,7 +46,9 @@ func Start(t testing.TB) *Server {
 			if err := srv.Shutdown(); err != nil {
 				t.Errorf("stopping the DNS server: %v", err)
 			}
-			<-served
+			if err := <-served; err != nil {
+				t.Errorf("DNS server: %v", err)
+			}
 		})
 	}
 	return s
@@ -82,9 +84,10 @@ func (s *Server) Set(name, rrType string, values ...string) {
 	fqdn := dns.Fqdn(strings.ToLower(name))
 	var rrs []dns.RR
 	for _, v := range values {
-		if rrType == "TXT" {
+		switch rrType {
+		case "TXT":
 			v = fmt.Sprintf("%q", v)
-		} else if rrType == "CNAME" {
+		case "CNAME":
 			v = dns.Fqdn(v)
 		}
 		rr, err := dns.NewRR(fmt.Sprintf("%s 60 IN %s %s", fqdn, rrType, v))
@@ -134,11 +137,12 @@ func (s *Server) lookup(name string, qtype uint16, depth int) ([]dns.RR, bool) {
 	for _, rr := range rrs {
 		rr = dns.Copy(rr)
 		rr.Header().Name = name // a wildcard answers in the name asked
+		cname, isCNAME := rr.(*dns.CNAME)
 		switch {
 		case rr.Header().Rrtype == qtype:
 			out = append(out, rr)
-		case rr.Header().Rrtype == dns.TypeCNAME && depth > 0:
-			more, _ := s.lookup(rr.(*dns.CNAME).Target, qtype, depth-1)
+		case isCNAME && depth > 0:
+			more, _ := s.lookup(cname.Target, qtype, depth-1)
 			out = append(append(out, rr), more...)
 		}
 	}

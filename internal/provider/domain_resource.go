@@ -392,7 +392,7 @@ func (r *domainResource) waitForReady(ctx context.Context, d *api.Domain, timeou
 		case last.Verified && (last.TLS.Status == api.TLSIssued || last.TLS.Status == api.TLSDisabled):
 			return last, nil
 		case last.Verified && last.TLS.Status == api.TLSFailed:
-			return last, fmt.Errorf("%w for %s; the CA said:\n\n%s\n\nThe engine retries by itself; `terraform apply` again to wait anew.", errCertificateRefused, d.Name, last.TLS.Error)
+			return last, fmt.Errorf("%w for %s; the CA said:\n\n%s\n\nThe engine retries by itself; `terraform apply` again to wait anew", errCertificateRefused, d.Name, last.TLS.Error)
 		}
 		select {
 		case <-ctx.Done():

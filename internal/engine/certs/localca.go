@@ -84,11 +84,7 @@ func OpenLocalCA(dir string) (*LocalCA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local CA key %s: %w", filepath.Join(dir, rootKeyName), err)
 	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("local CA key %s cannot sign", filepath.Join(dir, rootKeyName))
-	}
-	return &LocalCA{root: root, rootPEM: certPEM, key: signer, LeafValidity: DefaultLeafValidity}, nil
+	return &LocalCA{root: root, rootPEM: certPEM, key: key, LeafValidity: DefaultLeafValidity}, nil
 }
 
 func createLocalCA(dir string) (*LocalCA, error) {

@@ -50,13 +50,12 @@ func newFixture(t *testing.T, resolvers ...string) *fixture {
 	return f
 }
 
-func (f *fixture) domain(t *testing.T, name string) *store.Domain {
+// addShop adds shop.example.com, the domain the tests of Verify and Run use.
+func (f *fixture) addShop(t *testing.T) {
 	t.Helper()
-	d := &store.Domain{Name: name, ProjectID: "p1", Token: "tok-" + name}
-	if err := f.store.CreateDomain(context.Background(), d); err != nil {
+	if err := f.store.CreateDomain(context.Background(), &store.Domain{Name: "shop.example.com", ProjectID: "p1", Token: "tok-shop.example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	return d
 }
 
 func TestCheck(t *testing.T) {
@@ -118,8 +117,8 @@ func TestResolversThatDoNotAnswer(t *testing.T) {
 // and tells the edge; a verified domain is not looked up again.
 func TestRunVerifiesWhenTheRecordsAppear(t *testing.T) {
 	f := newFixture(t)
-	f.domain(t, "shop.example.com")
-	d, err := f.verifier.Verify(context.Background(), f.mustGet(t, "shop.example.com"))
+	f.addShop(t)
+	d, err := f.verifier.Verify(context.Background(), f.shop(t))
 	if err != nil || d.VerifiedAt != nil || d.CheckedAt == nil || !strings.Contains(d.Verification, "no TXT record") {
 		t.Fatalf("before the records exist: %+v, %v", d, err)
 	}
@@ -131,25 +130,26 @@ func TestRunVerifiesWhenTheRecordsAppear(t *testing.T) {
 	f.dns.Set("_ferry.shop.example.com", "TXT", "ferry-verification=tok-shop.example.com")
 	f.dns.Set("shop.example.com", "CNAME", "apps.example.net")
 	deadline := time.Now().Add(10 * time.Second)
-	for f.mustGet(t, "shop.example.com").VerifiedAt == nil {
+	for f.shop(t).VerifiedAt == nil {
 		if time.Now().After(deadline) {
-			t.Fatalf("not verified: %+v", f.mustGet(t, "shop.example.com"))
+			t.Fatalf("not verified: %+v", f.shop(t))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if d := f.mustGet(t, "shop.example.com"); d.Verification != "" || f.synced.Load() != 1 {
+	if d := f.shop(t); d.Verification != "" || f.synced.Load() != 1 {
 		t.Fatalf("after verification: %+v, routes synced %d times", d, f.synced.Load())
 	}
-	checked := f.mustGet(t, "shop.example.com").CheckedAt
+	checked := f.shop(t).CheckedAt
 	time.Sleep(100 * time.Millisecond)
-	if again := f.mustGet(t, "shop.example.com").CheckedAt; !again.Equal(*checked) {
+	if again := f.shop(t).CheckedAt; !again.Equal(*checked) {
 		t.Errorf("a verified domain was looked up again at %v", again)
 	}
 }
 
-func (f *fixture) mustGet(t *testing.T, name string) *store.Domain {
+// shop reads the domain the tests of Verify and Run use.
+func (f *fixture) shop(t *testing.T) *store.Domain {
 	t.Helper()
-	d, err := f.store.GetDomain(context.Background(), name)
+	d, err := f.store.GetDomain(context.Background(), "shop.example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,10 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-func createDomain(t *testing.T, s store.Store, projectID, name, redirect string) {
+// createDomain adds a domain to project p1.
+func createDomain(t *testing.T, s store.Store, name, redirect string) {
 	t.Helper()
-	d := &store.Domain{Name: name, ProjectID: projectID, Token: "token-" + name, Redirect: redirect}
+	d := &store.Domain{Name: name, ProjectID: "p1", Token: "token-" + name, Redirect: redirect}
 	if redirect != "" {
 		d.RedirectStatus = 308
 	}
@@ -48,7 +49,7 @@ func testDomainsShareTheNamespace(t *testing.T, s store.Store, _ func(*testing.T
 	createProject(t, s, "p1", "shop")
 	createProject(t, s, "p2", "other")
 	readyDeployment(t, s, "d1", "shop-d1.localhost")
-	createDomain(t, s, "p1", "shop.example.com", "")
+	createDomain(t, s, "shop.example.com", "")
 
 	for name, tt := range map[string]struct {
 		domain store.Domain
@@ -85,7 +86,7 @@ func testDomainsFollowProduction(t *testing.T, s store.Store, _ func(*testing.T)
 	ctx := context.Background()
 	createProject(t, s, "p1", "shop")
 	readyDeployment(t, s, "d1", "shop-d1.localhost")
-	createDomain(t, s, "p1", "shop.example.com", "")
+	createDomain(t, s, "shop.example.com", "")
 	serving, domains, _ := routeTable(t, s)
 	if serving["shop.example.com"] != "d1" || domains["shop.example.com"] == nil || domains["shop.example.com"].Verified {
 		t.Fatalf("a new domain: serves %q, %+v; want d1, unverified", serving["shop.example.com"], domains["shop.example.com"])
@@ -114,7 +115,7 @@ func testDomainsFollowProduction(t *testing.T, s store.Store, _ func(*testing.T)
 	if err := s.PinAlias(ctx, "p1", "", "d1"); err != nil {
 		t.Fatal(err)
 	}
-	createDomain(t, s, "p1", "www.example.com", "")
+	createDomain(t, s, "www.example.com", "")
 	readyDeployment(t, s, "d3", "shop-d3.localhost")
 	serving, _, _ = routeTable(t, s)
 	for _, host := range []string{"store.localhost", "shop.example.com", "www.example.com"} {
@@ -135,7 +136,7 @@ func testDomainsFollowProduction(t *testing.T, s store.Store, _ func(*testing.T)
 func testDomainVerificationAndCertificate(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
 	ctx := context.Background()
 	createProject(t, s, "p1", "shop")
-	createDomain(t, s, "p1", "shop.example.com", "")
+	createDomain(t, s, "shop.example.com", "")
 	_, _, before := routeTable(t, s)
 	checked := time.Now().UTC().Truncate(time.Second)
 	if err := s.RecordVerification(ctx, "shop.example.com", checked, "no TXT record"); err != nil {
@@ -184,8 +185,8 @@ func testDomainVerificationAndCertificate(t *testing.T, s store.Store, _ func(*t
 func testRedirectTargetIsKept(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
 	ctx := context.Background()
 	createProject(t, s, "p1", "shop")
-	createDomain(t, s, "p1", "example.com", "")
-	createDomain(t, s, "p1", "www.example.com", "example.com")
+	createDomain(t, s, "example.com", "")
+	createDomain(t, s, "www.example.com", "example.com")
 	_, domains, before := routeTable(t, s)
 	if r := domains["www.example.com"]; r == nil || r.Redirect != "example.com" || r.RedirectStatus != 308 {
 		t.Fatalf("redirect domain in the routes: %+v", r)
