@@ -5,7 +5,6 @@
 package acmetest
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -99,7 +98,8 @@ func Start(t testing.TB, opts Options) *Pebble {
 	caPEM, certPEM, keyPEM := serverCertificate(t)
 	p := &Pebble{CAFile: filepath.Join(dir, "ca.pem"), CA: x509.NewCertPool()}
 	p.CA.AppendCertsFromPEM(caPEM)
-	listen, mgmt := freeAddress(t), freeAddress(t)
+	addresses := freeAddresses(t, 2)
+	listen, mgmt := addresses[0], addresses[1]
 	p.Directory, p.mgmt = "https://"+listen+"/dir", "https://"+mgmt
 	config := map[string]any{"pebble": map[string]any{
 		"listenAddress":           listen,
@@ -125,16 +125,25 @@ func Start(t testing.TB, opts Options) *Pebble {
 	}
 	cmd := exec.Command(bin, "-config", filepath.Join(dir, "config.json"), "-dnsserver", opts.DNS)
 	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
-	var output lockedBuffer
-	cmd.Stdout, cmd.Stderr = &output, &output
+	logPath := filepath.Join(dir, "pebble.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = logFile.Close() }() // pebble writes through its own descriptor
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pebble: %v", err)
+	}
+	output := func() string {
+		data, _ := os.ReadFile(logPath) // only to show what pebble said
+		return string(data)
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill() // it holds nothing worth a graceful stop
 		_ = cmd.Wait()         // killed: its exit status says so
 		if t.Failed() {
-			t.Logf("pebble's output:\n%s", output.String())
+			t.Logf("pebble's output:\n%s", output())
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
@@ -142,7 +151,7 @@ func Start(t testing.TB, opts Options) *Pebble {
 		if _, err := p.get(p.Directory); err == nil {
 			return p
 		} else if time.Now().After(deadline) {
-			t.Fatalf("pebble did not answer at %s: %v\n%s", p.Directory, err, output.String())
+			t.Fatalf("pebble did not answer at %s: %v\n%s", p.Directory, err, output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -225,30 +234,17 @@ func serverCertificate(t testing.TB) (caPEM, certPEM, keyPEM []byte) {
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
 
-func freeAddress(t testing.TB) string {
+// freeAddresses finds n distinct free ports of 127.0.0.1.
+func freeAddresses(t testing.TB, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addresses := make([]string, n)
+	for i := range addresses {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = l.Close() }() // held until all are found, so that they differ
+		addresses[i] = l.Addr().String()
 	}
-	defer func() { _ = l.Close() }() // only to find a free port
-	return l.Addr().String()
-}
-
-// lockedBuffer collects a process's output from two pipes at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return addresses
 }

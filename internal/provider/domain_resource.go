@@ -303,45 +303,40 @@ func (m *domainModel) fill(d *api.Domain) {
 }
 
 func (r *domainResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan domainModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := plan.Timeouts.Create(ctx, defaultDomainTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	project := plan.ProjectID.ValueString()
-	tflog.Info(ctx, "adding domain", map[string]any{"project_id": project, "name": plan.Name.ValueString()})
-	d, err := r.data.Client.CreateDomain(ctx, project, plan.request())
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot add domain", fmt.Sprintf("Adding %s to project %s: %v", plan.Name.ValueString(), project, err))
-		return
-	}
-	r.settle(ctx, d, &plan, timeout, &resp.State, &resp.Diagnostics)
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics, true)
 }
 
 func (r *domainResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics, false)
+}
+
+// write adds the planned domain (create) or changes it, then settles it.
+func (r *domainResource) write(ctx context.Context, planned tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics, create bool) {
 	var plan domainModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(planned.Get(ctx, &plan)...)
+	if diags.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, defaultDomainTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	timeout, d := plan.Timeouts.Update(ctx, defaultDomainTimeout)
+	if create {
+		timeout, d = plan.Timeouts.Create(ctx, defaultDomainTimeout)
+	}
+	diags.Append(d...)
+	if diags.HasError() {
 		return
 	}
-	project := plan.ProjectID.ValueString()
-	tflog.Info(ctx, "changing domain", map[string]any{"project_id": project, "name": plan.Name.ValueString()})
-	d, err := r.data.Client.UpdateDomain(ctx, project, plan.request())
+	project, name := plan.ProjectID.ValueString(), plan.Name.ValueString()
+	write, verb := r.data.Client.UpdateDomain, "change"
+	if create {
+		write, verb = r.data.Client.CreateDomain, "add"
+	}
+	tflog.Info(ctx, verb+" domain", map[string]any{"project_id": project, "name": name})
+	domain, err := write(ctx, project, plan.request())
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot change domain", fmt.Sprintf("Changing %s of project %s: %v", plan.Name.ValueString(), project, err))
+		diags.AddError("Cannot "+verb+" domain", fmt.Sprintf("Could not %s %s of project %s: %v", verb, name, project, err))
 		return
 	}
-	r.settle(ctx, d, &plan, timeout, &resp.State, &resp.Diagnostics)
+	r.settle(ctx, domain, &plan, timeout, state, diags)
 }
 
 // settle saves what the engine answered and, with wait_for_ready, waits

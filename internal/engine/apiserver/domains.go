@@ -21,6 +21,15 @@ type DomainVerifier interface {
 // verifyTimeout bounds the DNS lookups of one POST PathDomainVerify.
 const verifyTimeout = 20 * time.Second
 
+// decodeDomain reads a DomainRequest and validates it.
+func decodeDomain(r *http.Request) (api.DomainRequest, error) {
+	var req api.DomainRequest
+	if err := decode(r, &req); err != nil {
+		return req, err
+	}
+	return req, validateDomain(&req)
+}
+
 // validateDomain checks a request against the shared rules and puts its
 // names in their canonical form.
 func validateDomain(req *api.DomainRequest) error {
@@ -54,17 +63,22 @@ func validateDomain(req *api.DomainRequest) error {
 	return nil
 }
 
-// domain loads the domain named in the path, if it is one of p's.
-func (s *Server) domain(ctx context.Context, r *http.Request, p *store.Project) (*store.Domain, error) {
+// projectDomain loads the project and the domain the path names; the
+// domain must be the project's.
+func (s *Server) projectDomain(r *http.Request) (*store.Project, *store.Domain, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return nil, nil, err
+	}
 	name := r.PathValue("domain")
 	if canonical, problem := api.CanonicalDomain(name); problem == "" {
 		name = canonical
 	}
-	d, err := s.cfg.Store.GetDomain(ctx, name)
+	d, err := s.cfg.Store.GetDomain(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && d.ProjectID != p.ID) {
-		return nil, notFound("project %s has no domain %q", p.Name, name)
+		return nil, nil, notFound("project %s has no domain %q", p.Name, name)
 	}
-	return d, err
+	return p, d, err
 }
 
 func (s *Server) toAPIDomain(d *store.Domain) api.Domain {
@@ -114,11 +128,7 @@ func (s *Server) listDomains(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) getDomain(r *http.Request) (int, any, error) {
-	p, err := s.project(r.Context(), r)
-	if err != nil {
-		return 0, nil, err
-	}
-	d, err := s.domain(r.Context(), r, p)
+	_, d, err := s.projectDomain(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -130,11 +140,8 @@ func (s *Server) createDomain(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var req api.DomainRequest
-	if err := decode(r, &req); err != nil {
-		return 0, nil, err
-	}
-	if err := validateDomain(&req); err != nil {
+	req, err := decodeDomain(r)
+	if err != nil {
 		return 0, nil, err
 	}
 	token, err := s.ownershipToken(r.Context(), p.ID, req.Name)
@@ -199,19 +206,12 @@ func redirectNotADomain(p *store.Project, target string) error {
 }
 
 func (s *Server) updateDomain(r *http.Request) (int, any, error) {
-	p, err := s.project(r.Context(), r)
+	p, d, err := s.projectDomain(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	d, err := s.domain(r.Context(), r, p)
+	req, err := decodeDomain(r)
 	if err != nil {
-		return 0, nil, err
-	}
-	var req api.DomainRequest
-	if err := decode(r, &req); err != nil {
-		return 0, nil, err
-	}
-	if err := validateDomain(&req); err != nil {
 		return 0, nil, err
 	}
 	if req.Name != d.Name {
@@ -230,11 +230,7 @@ func (s *Server) updateDomain(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) deleteDomain(r *http.Request) (int, any, error) {
-	p, err := s.project(r.Context(), r)
-	if err != nil {
-		return 0, nil, err
-	}
-	d, err := s.domain(r.Context(), r, p)
+	p, d, err := s.projectDomain(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -253,11 +249,7 @@ func (s *Server) deleteDomain(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) verifyDomain(r *http.Request) (int, any, error) {
-	p, err := s.project(r.Context(), r)
-	if err != nil {
-		return 0, nil, err
-	}
-	d, err := s.domain(r.Context(), r, p)
+	_, d, err := s.projectDomain(r)
 	if err != nil {
 		return 0, nil, err
 	}
