@@ -84,7 +84,7 @@ type fixture struct {
 	https    string // host:port of an HTTPS listener with the manager's certificates
 }
 
-func newFixture(t *testing.T, configure func(*Config)) *fixture {
+func newFixture(t testing.TB, configure func(*Config)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	ca, err := OpenLocalCA(filepath.Join(dir, "ca"))
@@ -123,7 +123,7 @@ func newFixture(t *testing.T, configure func(*Config)) *fixture {
 	return f
 }
 
-func listen(t *testing.T) net.Listener {
+func listen(t testing.TB) net.Listener {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -331,5 +331,21 @@ func TestAddressWithoutName(t *testing.T) {
 	}
 	if len(leaf.IPAddresses) != 1 || !leaf.IPAddresses[0].Equal(net.IPv4(127, 0, 0, 1)) {
 		t.Errorf("certificate for %v", leaf.IPAddresses)
+	}
+}
+
+// BenchmarkRefusedHandshake measures what a handshake for a name the engine
+// does not serve costs the server: the permission check, and nothing else.
+func BenchmarkRefusedHandshake(b *testing.B) {
+	f := newFixture(b, nil)
+	f.names.set("app.localhost", "app.localhost")
+	hellos := make([]*tls.ClientHelloInfo, 1024)
+	for i := range hellos {
+		hellos[i] = &tls.ClientHelloInfo{ServerName: fmt.Sprintf("random-%d.example.com", i)}
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := f.manager.getCertificate(hellos[i%len(hellos)]); err == nil {
+			b.Fatal("a name the engine does not serve got a certificate")
+		}
 	}
 }
