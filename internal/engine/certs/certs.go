@@ -105,6 +105,7 @@ type Manager struct {
 	ctx        context.Context // ends with Close
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
+	closing    sync.Once
 
 	mu      sync.Mutex
 	held    map[string]bool               // subjects whose certificate is cached and renewed
@@ -224,11 +225,15 @@ func (m *Manager) configFor(subject string) *certmagic.Config {
 	return m.acme
 }
 
-// Close stops obtaining and renewing certificates.
+// Close stops obtaining and renewing certificates. Later calls do nothing.
 func (m *Manager) Close() {
-	m.stop()
-	m.wg.Wait()
-	m.cache.Stop()
+	m.closing.Do(func() {
+		m.mu.Lock()
+		m.stop() // under the lock: Manage starts nothing once this is done
+		m.mu.Unlock()
+		m.wg.Wait()
+		m.cache.Stop()
+	})
 }
 
 // TLSConfig is the configuration of the edge's HTTPS listener.
@@ -332,6 +337,9 @@ func (m *Manager) ensure(ctx context.Context, subject string, handshake bool) er
 func (m *Manager) Manage(subjects []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.ctx.Err() != nil {
+		return // closed
+	}
 	wanted := map[string]bool{}
 	for _, s := range subjects {
 		wanted[s] = true

@@ -167,7 +167,9 @@ func (ca *LocalCA) Issue(_ context.Context, csr *x509.CertificateRequest) (*cert
 		Subject:      pkix.Name{CommonName: firstName(csr)},
 		DNSNames:     csr.DNSNames,
 		IPAddresses:  csr.IPAddresses,
-		NotBefore:    now.Add(-time.Minute), // a client's clock slightly behind still accepts it
+		// Backdated, so that a client whose clock is slightly behind accepts it,
+		// but by little of its life: renewal is timed by the share left of it.
+		NotBefore:    now.Add(-min(time.Minute, ca.LeafValidity/10)),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
