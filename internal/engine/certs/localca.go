@@ -169,10 +169,10 @@ func (ca *LocalCA) Issue(_ context.Context, csr *x509.CertificateRequest) (*cert
 		IPAddresses:  csr.IPAddresses,
 		// Backdated, so that a client whose clock is slightly behind accepts it,
 		// but by little of its life: renewal is timed by the share left of it.
-		NotBefore:    now.Add(-min(time.Minute, ca.LeafValidity/10)),
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		NotBefore:   now.Add(-min(time.Minute, ca.LeafValidity/10)),
+		NotAfter:    notAfter,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, template, ca.root, csr.PublicKey, ca.key)
 	if err != nil {
