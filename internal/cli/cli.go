@@ -132,7 +132,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("FERRY_TRUSTED_PROXIES"), "addresses and CIDR prefixes of load balancers in front of the edge, such as 10.0.0.0/8, whose X-Forwarded-* headers apps may believe (FERRY_TRUSTED_PROXIES)")
-	httpsAddress := fs.String("https-address", envOr("FERRY_HTTPS_ADDRESS", engine.DefaultHTTPSAddress), "where apps are served over HTTPS, or off (FERRY_HTTPS_ADDRESS)")
+	httpsAddress := fs.String("https-address", envOr("FERRY_HTTPS_ADDRESS", engine.DefaultHTTPSAddress), "where apps are served over HTTPS, or off; the default gives way to a free port when taken (FERRY_HTTPS_ADDRESS)")
 	publicAddress := fs.String("public-address", os.Getenv("FERRY_PUBLIC_ADDRESS"), "IP addresses custom domains' A and AAAA records point at, comma-separated; default: the listeners' own, if specific (FERRY_PUBLIC_ADDRESS)")
 	dnsResolvers := fs.String("dns-resolvers", os.Getenv("FERRY_DNS_RESOLVERS"), "DNS servers that verify custom domains, HOST[:PORT] comma-separated; default: those of /etc/resolv.conf (FERRY_DNS_RESOLVERS)")
 	acmeDirectory := fs.String("acme-directory", envOr("FERRY_ACME_DIRECTORY", certs.DefaultACMEDirectory), "directory URL of the ACME CA that certifies public names; using it agrees to its subscriber agreement (FERRY_ACME_DIRECTORY)")
@@ -149,6 +149,10 @@ func serve(args []string, stderr io.Writer) error {
 	if *hsts < 0 || *domainCheckInterval < 0 {
 		return errors.New("--hsts and --domain-check-interval cannot be negative")
 	}
+	// The default address gives way to a free port when taken: several
+	// engines on one machine (tests, two data dirs) need not all ask for one.
+	httpsIsDefault := os.Getenv("FERRY_HTTPS_ADDRESS") == ""
+	fs.Visit(func(f *flag.Flag) { httpsIsDefault = httpsIsDefault && f.Name != "https-address" })
 	if *httpsAddress == "off" {
 		*httpsAddress = ""
 	}
@@ -224,6 +228,7 @@ func serve(args []string, stderr io.Writer) error {
 		MaxRequestBody:  requestBodyLimit,
 
 		HTTPSAddress:        *httpsAddress,
+		HTTPSAnyPortIfTaken: httpsIsDefault,
 		ACMEDirectory:       *acmeDirectory,
 		ACMEEmail:           *acmeEmail,
 		ACMECARoots:         *acmeRoots,

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -92,11 +93,14 @@ type Config struct {
 	// HTTPSAddress is where apps are served over HTTPS; "" serves none.
 	// Certificates come from the local CA of the data dir for names no
 	// public CA certifies, and from the ACME CA for the others.
-	HTTPSAddress  string
-	ACMEDirectory string // the ACME CA's directory; "" is Let's Encrypt
-	ACMEEmail     string // the ACME account's contact; optional
-	ACMECARoots   string // a PEM file of roots to trust the ACME CA's own HTTPS with; "" for the system's
-	HSTSMaxAge    time.Duration
+	HTTPSAddress string
+	// HTTPSAnyPortIfTaken serves HTTPS on a free port of HTTPSAddress's host
+	// when that address is taken: for a default address nobody asked for.
+	HTTPSAnyPortIfTaken bool
+	ACMEDirectory       string // the ACME CA's directory; "" is Let's Encrypt
+	ACMEEmail           string // the ACME account's contact; optional
+	ACMECARoots         string // a PEM file of roots to trust the ACME CA's own HTTPS with; "" for the system's
+	HSTSMaxAge          time.Duration
 	// PublicAddresses are where custom domains' A and AAAA records point;
 	// none: the IPs the HTTP and HTTPS listeners are bound to, if specific.
 	PublicAddresses []netip.Addr
@@ -265,7 +269,15 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	var httpsListener net.Listener
 	httpsAddress, httpsPort := "", ""
 	if cfg.HTTPSAddress != "" {
-		if httpsListener, err = net.Listen("tcp", cfg.HTTPSAddress); err != nil {
+		httpsListener, err = net.Listen("tcp", cfg.HTTPSAddress)
+		if host, _, splitErr := net.SplitHostPort(cfg.HTTPSAddress); errors.Is(err, syscall.EADDRINUSE) && cfg.HTTPSAnyPortIfTaken && splitErr == nil {
+			httpsListener, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+			if err == nil {
+				log.Warn("the default HTTPS address is taken: serving HTTPS on another port (ferry status shows it; --https-address chooses one)",
+					"default", cfg.HTTPSAddress, "https", httpsListener.Addr().String())
+			}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("serve apps over HTTPS on %s: %w (set https_address / FERRY_HTTPS_ADDRESS to a free address)", cfg.HTTPSAddress, err)
 		}
 		e.onClose(func() { _ = httpsListener.Close() }) // for a failed start; the server closes it once serving

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -124,4 +125,27 @@ func TestLocalHTTPS(t *testing.T) {
 func port(address string) string {
 	_, p, _ := net.SplitHostPort(address)
 	return p
+}
+
+// The default HTTPS address gives way to a free port when taken; an address
+// asked for does not.
+func TestTakenHTTPSAddress(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	c, _ := startEngine(t, func(cfg *engine.Config) {
+		cfg.HTTPSAddress, cfg.HTTPSAnyPortIfTaken = taken.Addr().String(), true
+	})
+	h, err := c.Health(context.Background())
+	if err != nil || h.HTTPSAddress == "" || h.HTTPSAddress == taken.Addr().String() {
+		t.Errorf("with the default address taken: %+v, %v", h, err)
+	}
+
+	_, err = engine.Start(context.Background(), engine.Config{DataDir: shortDataDir(t), HTTPAddress: freeAddress(t), HTTPSAddress: taken.Addr().String(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "serve apps over HTTPS on "+taken.Addr().String()) {
+		t.Errorf("an address asked for and taken: %v", err)
+	}
 }

@@ -78,24 +78,25 @@ func TestDomainImportIDs(t *testing.T) {
 // listeners; the app answers over HTTPS with a chain that verifies against
 // pebble's root; a redirect domain answers with its status; a domain
 // deleted behind Terraform's back is planned again; a removed one is no
-// longer served.
+// longer served; a name the CA refuses fails the apply with the CA's words.
 func TestAccDomain(t *testing.T) {
 	skipUnlessAcceptance(t)
+	name := randomName()
+	apex := name + ".example.com"
+	www := "www." + apex
+	refused := "refused." + apex // the CA will not certify it
 	dns := dnstest.Start(t)
 	httpPort, httpsPort := freePort(t), freePort(t)
-	pebble := acmetest.Start(t, acmetest.Options{DNS: dns.Addr(), HTTPPort: atoi(t, httpPort), TLSPort: atoi(t, httpsPort)})
+	pebble := acmetest.Start(t, acmetest.Options{DNS: dns.Addr(), HTTPPort: atoi(t, httpPort), TLSPort: atoi(t, httpsPort), Blocklist: []string{refused}})
 	t.Setenv("FERRY_DNS_RESOLVERS", dns.Addr())
 	t.Setenv("FERRY_ACME_DIRECTORY", pebble.Directory)
 	t.Setenv("FERRY_ACME_CA_ROOTS", pebble.CAFile)
 	t.Setenv("FERRY_DOMAIN_CHECK_INTERVAL", "1s")
 	e := startEngineOn(t, httpPort, httpsPort)
 
-	name := randomName()
-	apex := name + ".example.com"
-	www := "www." + apex
 	source := t.TempDir()
 	writeApp(t, source, flaskApp("v1"))
-	config := func(waitForReady, withWWW bool) string {
+	config := func(waitForReady, withWWW bool, refusedWaits ...bool) string {
 		hcl := fmt.Sprintf(`
 resource "ferry_project" "app" {
   name      = %q
@@ -124,11 +125,23 @@ resource "ferry_domain" "www" {
 }
 `, www, waitForReady)
 		}
+		if len(refusedWaits) > 0 {
+			hcl += fmt.Sprintf(`
+resource "ferry_domain" "refused" {
+  project_id     = ferry_project.app.id
+  name           = %q
+  wait_for_ready = %v
+}
+`, refused, refusedWaits[0])
+		}
 		return e.config(hcl)
 	}
 	// publishRecords puts the records Terraform read into the DNS server, as a DNS provider's resources would.
 	publishRecords := func(s *terraform.State) error {
-		for _, res := range []string{"ferry_domain.apex", "ferry_domain.www"} {
+		for _, res := range []string{"ferry_domain.apex", "ferry_domain.www", "ferry_domain.refused"} {
+			if s.RootModule().Resources[res] == nil {
+				continue
+			}
 			attrs := s.RootModule().Resources[res].Primary.Attributes
 			for i := 0; attrs[fmt.Sprintf("dns_records.%d.type", i)] != ""; i++ {
 				at := func(field string) string { return attrs[fmt.Sprintf("dns_records.%d.%s", i, field)] }
@@ -233,6 +246,12 @@ resource "ferry_domain" "www" {
 				Check: servesOverHTTPS,
 			},
 			{Config: config(true, false), Check: wwwGone},
+			{Config: config(true, false, false), Check: publishRecords},
+			{
+				// The CA's refusal reaches Terraform in the CA's words.
+				Config:      config(true, false, true),
+				ExpectError: errorText("urn:ietf:params:acme:error:rejectedIdentifier"),
+			},
 		},
 	})
 }

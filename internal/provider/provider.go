@@ -97,7 +97,8 @@ func (p *ferryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"https_address": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "`host:port` where an embedded engine started by this provider serves the apps over HTTPS, such as `127.0.0.1:8443`, or `off`. " +
-					"Defaults to `127.0.0.1:3443` (apps at `https://<project>.localhost:3443`, with certificates of the engine's local CA: `ferry ca` prints it for browsers and curl to trust). " +
+					"Defaults to `127.0.0.1:3443` (apps at `https://<project>.localhost:3443`, with certificates of the engine's local CA: `ferry ca` prints it for browsers and curl to trust), " +
+					"or a free port when that one is taken (`ferry status` shows it). " +
 					"May also be set with the `" + EnvHTTPSAddress + "` environment variable. An engine that already runs keeps the address it was started with.",
 			},
 			"python": schema.StringAttribute{
