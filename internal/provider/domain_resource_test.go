@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/acmetest"
 	"github.com/ferryhq/terraform-provider-ferry/internal/dnstest"
@@ -40,15 +39,7 @@ func TestDomainValidation(t *testing.T) {
 		"an invalid redirect":     {`name = "www.example.com"` + "\n" + `redirect = "Example.com"`, `as "example.com"`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-				Steps: []resource.TestStep{{
-					Config:      unreachableProvider + "resource \"ferry_domain\" \"d\" {\nproject_id = \"p\"\n" + tc.attrs + "\n}\n",
-					PlanOnly:    true,
-					ExpectError: errorText(tc.want),
-				}},
-			})
+			expectPlanError(t, "resource \"ferry_domain\" \"d\" {\nproject_id = \"p\"\n"+tc.attrs+"\n}\n", tc.want)
 		})
 	}
 }

@@ -31,14 +31,7 @@ func TestProjectValidation(t *testing.T) {
 		"cpu":            {`name = "app"` + "\n" + `limits = { cpu = 0 }`, `at least 0.1`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      unreachableProvider + "resource \"ferry_project\" \"p\" {\n" + tc.attrs + "\n}\n",
-					PlanOnly:    true,
-					ExpectError: errorText(tc.want),
-				}},
-			})
+			expectPlanError(t, "resource \"ferry_project\" \"p\" {\n"+tc.attrs+"\n}\n", tc.want)
 		})
 	}
 }

@@ -78,6 +78,16 @@ terraform {
 `
 }
 
+// expectPlanError plans resources with the unreachable provider and expects
+// the plan to fail saying want: for checks made before the provider is configured.
+func expectPlanError(t *testing.T, resources, want string) {
+	t.Helper()
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps:                    []resource.TestStep{{Config: unreachableProvider + resources, PlanOnly: true, ExpectError: errorText(want)}},
+	})
+}
+
 // unreachableProvider configures the provider against an address where no
 // engine listens: enough for tests that fail at validation, before the
 // provider is configured.
