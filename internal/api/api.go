@@ -50,20 +50,30 @@ const (
 	PathSupabaseIntegrations = "/v1/projects/{project}/integrations/supabase"
 	// GET (?decrypt=true for the secrets), PUT (SupabaseIntegrationRequest), DELETE.
 	PathSupabaseIntegration = "/v1/projects/{project}/integrations/supabase/{integration}"
+	// GET: a project's custom domains; POST (DomainRequest): add one.
+	PathDomains = "/v1/projects/{project}/domains"
+	// GET, PUT (DomainRequest), DELETE: one custom domain, by name.
+	PathDomain = "/v1/projects/{project}/domains/{domain}"
+	// POST: look the domain's DNS records up now, instead of at the next periodic check; answers the domain.
+	PathDomainVerify = "/v1/projects/{project}/domains/{domain}/verify"
 )
 
 // Health is the engine's answer to PathHealth.
 type Health struct {
-	Status           string    `json:"status"`  // "ok"
-	Version          string    `json:"version"` // of the engine's binary
-	APIVersion       APILevel  `json:"api_version"`
-	APIOldestVersion APILevel  `json:"api_oldest_version"` // the oldest level of client it serves
-	SchemaVersion    int       `json:"schema_version"`     // of its store
-	PID              int       `json:"pid"`
-	DataDir          string    `json:"data_dir"`
-	HTTPAddress      string    `json:"http_address"` // where apps are served, host:port
-	BaseDomain       string    `json:"base_domain"`
-	StartedAt        time.Time `json:"started_at"`
+	Status           string   `json:"status"`  // "ok"
+	Version          string   `json:"version"` // of the engine's binary
+	APIVersion       APILevel `json:"api_version"`
+	APIOldestVersion APILevel `json:"api_oldest_version"` // the oldest level of client it serves
+	SchemaVersion    int      `json:"schema_version"`     // of its store
+	PID              int      `json:"pid"`
+	DataDir          string   `json:"data_dir"`
+	HTTPAddress      string   `json:"http_address"` // where apps are served, host:port
+	// HTTPSAddress is where apps are served over HTTPS, host:port; "" when the engine serves no HTTPS.
+	HTTPSAddress string `json:"https_address,omitempty"`
+	BaseDomain   string `json:"base_domain"`
+	// PublicAddresses are the IP addresses custom domains' A and AAAA records point at.
+	PublicAddresses []string  `json:"public_addresses,omitempty"`
+	StartedAt       time.Time `json:"started_at"`
 }
 
 // APILevel is a level of the contract. Engines of level 1 reported it as
@@ -155,6 +165,75 @@ type Alias struct {
 	DeploymentID string   `json:"deployment_id"`      // "" when they disagree or nothing is READY
 	Pinned       bool     `json:"pinned"`             // by an alias, rather than following production deployments
 	URLs         []string `json:"urls"`
+}
+
+// DomainRequest adds a custom domain to a project (POST PathDomains) or
+// changes one (PUT PathDomain, where Name must be the domain's own).
+type DomainRequest struct {
+	Name string `json:"name"` // see DomainNameProblem
+	// GitBranch binds the domain to the newest READY deployment of a git
+	// branch instead of production.
+	GitBranch string `json:"git_branch,omitempty"`
+	// Redirect makes the domain answer with a redirect to another domain of
+	// the project, keeping the path and query, with RedirectStatusCode
+	// (default 308).
+	Redirect           string `json:"redirect,omitempty"`
+	RedirectStatusCode int    `json:"redirect_status_code,omitempty"`
+}
+
+// RedirectStatusCodes are the statuses a redirect domain may answer with.
+var RedirectStatusCodes = []int{301, 302, 307, 308}
+
+// DefaultRedirectStatusCode is a redirect domain's status when none is given: permanent, method kept.
+const DefaultRedirectStatusCode = 308
+
+// Domain is a custom domain of a project.
+type Domain struct {
+	ProjectID          string `json:"project_id"`
+	Name               string `json:"name"` // lowercase ASCII (IDNA) form
+	GitBranch          string `json:"git_branch,omitempty"`
+	Redirect           string `json:"redirect,omitempty"`
+	RedirectStatusCode int    `json:"redirect_status_code,omitempty"`
+	// Records are the DNS records that prove ownership and point the domain at this engine.
+	Records    []DNSRecord `json:"records"`
+	Verified   bool        `json:"verified"`
+	VerifiedAt *time.Time  `json:"verified_at,omitempty"`
+	// Verification says what the last look at DNS found missing; "" once verified.
+	Verification string    `json:"verification,omitempty"`
+	TLS          DomainTLS `json:"tls"`
+	// URL is where the domain is served: https once it has a certificate, else http.
+	URL       string    `json:"url"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// DNSRecord is a record to create at the domain's DNS provider. Name is the
+// fully qualified record name without a trailing dot.
+type DNSRecord struct {
+	Type  string `json:"type"` // A, AAAA, CNAME or TXT
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// States of a domain's certificate.
+const (
+	TLSDisabled  = "disabled"  // the engine serves no HTTPS
+	TLSWaiting   = "waiting"   // for the domain to be verified: no certificate is requested before
+	TLSObtaining = "obtaining" // from the CA
+	TLSIssued    = "issued"
+	TLSFailed    = "failed" // Error holds the CA's message; it is retried
+)
+
+// DomainTLS is the state of a domain's certificate.
+type DomainTLS struct {
+	Status   string     `json:"status"`
+	Issuer   string     `json:"issuer,omitempty"`    // the issuing CA's name
+	NotAfter *time.Time `json:"not_after,omitempty"` // the certificate's expiry; renewed well before
+	Error    string     `json:"error,omitempty"`     // the last failure, in the CA's words
+}
+
+// DomainList answers GET PathDomains.
+type DomainList struct {
+	Domains []Domain `json:"domains"`
 }
 
 // ProjectList answers GET PathProjects.

@@ -48,6 +48,7 @@ const (
 	DescriptorLock      = "lock"       // the data dir's lock file, locked
 	DescriptorAPISocket = "api-socket" // the API's unix socket
 	DescriptorEdge      = "edge"       // where apps are served
+	DescriptorEdgeTLS   = "edge-tls"   // where apps are served over HTTPS, when they are
 	DescriptorAPITCP    = "api-tcp"    // the API's TCP listener, when there is one
 )
 
@@ -81,6 +82,17 @@ type EngineSettings struct {
 	BuildTimeout       time.Duration `json:"build_timeout_ns"`
 	MaxQueuedBuilds    int           `json:"max_queued_builds"`
 	MaxRequestBody     int64         `json:"max_request_body"`
+	TrustedProxies     []string      `json:"trusted_proxies,omitempty"`
+
+	HTTPSAddress        string        `json:"https_address,omitempty"`
+	HTTPSAnyPortIfTaken bool          `json:"https_any_port_if_taken,omitempty"`
+	ACMEDirectory       string        `json:"acme_directory,omitempty"`
+	ACMEEmail           string        `json:"acme_email,omitempty"`
+	ACMECARoots         string        `json:"acme_ca_roots,omitempty"`
+	HSTSMaxAge          time.Duration `json:"hsts_max_age_ns,omitempty"`
+	PublicAddresses     []string      `json:"public_addresses,omitempty"`
+	DNSResolvers        []string      `json:"dns_resolvers,omitempty"`
+	DomainCheckInterval time.Duration `json:"domain_check_interval_ns,omitempty"`
 }
 
 // HandoverSince is the first API level whose engines hand over in place.

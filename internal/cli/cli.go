@@ -20,11 +20,15 @@ import (
 const usage = `ferry deploys Python web apps on a self-hosted engine.
 
 Usage:
-  ferry serve   [--data-dir DIR] [--http-address ADDR] [--python PATH] [--api-address ADDR --token-file FILE]
+  ferry serve   [--data-dir DIR] [--http-address ADDR] [--https-address ADDR|off] [--python PATH]
+                [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
                 [--take-over]
+                [--base-domain NAME] [--public-address IP,...] [--dns-resolvers HOST:PORT,...]
+                [--acme-directory URL] [--acme-email ADDRESS] [--acme-ca-roots FILE] [--hsts DURATION]
                 run the engine in the foreground
+  ferry ca      [--data-dir DIR]   print the local CA's certificate, for browsers and curl to trust
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
   ferry upgrade [--data-dir DIR]   replace the engine of a data dir by this version, in place, without downtime
@@ -34,8 +38,9 @@ Usage:
                                    restore a backup into a new data dir
   ferry version                    print the version
 
-Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS, FERRY_TOKEN,
-FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_NODE_ID.
+Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_HTTPS_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS,
+FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
+FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
 `
 
 // Run runs the command in args (args[0] is the subcommand) and returns the
@@ -55,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stderr)
 	case "status":
 		err = status(args[1:], stdout)
+	case "ca":
+		err = printCA(args[1:], stdout)
 	case "stop":
 		err = stop(args[1:], stdout)
 	case "upgrade":

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/certs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
@@ -62,8 +63,37 @@ func serve(args []string, stderr io.Writer) error {
 	maxRequestBody := fs.String("max-request-body", envOr("FERRY_MAX_REQUEST_BODY", fmt.Sprintf("%dMiB", edge.DefaultMaxBodySize>>20)), "limit on an app's request body, such as 100MiB; larger ones get 413 (FERRY_MAX_REQUEST_BODY)")
 	takeOver := fs.Bool("take-over", false, "take over from the engine running on the data dir, on its sockets and with its settings, without downtime (what `ferry upgrade` runs)")
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("FERRY_TRUSTED_PROXIES"), "addresses and CIDR prefixes of load balancers in front of the edge, such as 10.0.0.0/8, whose X-Forwarded-* headers apps may believe (FERRY_TRUSTED_PROXIES)")
+	httpsAddress := fs.String("https-address", envOr("FERRY_HTTPS_ADDRESS", engine.DefaultHTTPSAddress), "where apps are served over HTTPS, or off; the default gives way to a free port when taken (FERRY_HTTPS_ADDRESS)")
+	publicAddress := fs.String("public-address", os.Getenv("FERRY_PUBLIC_ADDRESS"), "IP addresses custom domains' A and AAAA records point at, comma-separated; default: the listeners' own, if specific (FERRY_PUBLIC_ADDRESS)")
+	dnsResolvers := fs.String("dns-resolvers", os.Getenv("FERRY_DNS_RESOLVERS"), "DNS servers that verify custom domains, HOST[:PORT] comma-separated; default: those of /etc/resolv.conf (FERRY_DNS_RESOLVERS)")
+	acmeDirectory := fs.String("acme-directory", envOr("FERRY_ACME_DIRECTORY", certs.DefaultACMEDirectory), "directory URL of the ACME CA that certifies public names; using it agrees to its subscriber agreement (FERRY_ACME_DIRECTORY)")
+	acmeEmail := fs.String("acme-email", os.Getenv("FERRY_ACME_EMAIL"), "contact address of the ACME account, for the CA's notices (FERRY_ACME_EMAIL)")
+	acmeRoots := fs.String("acme-ca-roots", os.Getenv("FERRY_ACME_CA_ROOTS"), "PEM file of roots to trust the ACME CA's own HTTPS with, for a private CA (FERRY_ACME_CA_ROOTS)")
+	hsts := fs.Duration("hsts", 0, "send Strict-Transport-Security with this max-age on custom domains' HTTPS answers, such as 8760h; 0 sends none (FERRY_HSTS)")
+	domainCheckInterval := fs.Duration("domain-check-interval", 0, "how often unverified domains' DNS records are looked up again; 0 is a minute (FERRY_DOMAIN_CHECK_INTERVAL)")
+	if err := flagsFromEnv(fs, map[string]string{"hsts": "FERRY_HSTS", "domain-check-interval": "FERRY_DOMAIN_CHECK_INTERVAL"}); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *hsts < 0 || *domainCheckInterval < 0 {
+		return errors.New("--hsts and --domain-check-interval cannot be negative")
+	}
+	// The default address gives way to a free port when taken: several
+	// engines on one machine (tests, two data dirs) need not all ask for one.
+	httpsIsDefault := os.Getenv("FERRY_HTTPS_ADDRESS") == ""
+	fs.Visit(func(f *flag.Flag) { httpsIsDefault = httpsIsDefault && f.Name != "https-address" })
+	if *httpsAddress == "off" {
+		*httpsAddress = ""
+	}
+	publicAddresses, err := parseAddresses(*publicAddress)
+	if err != nil {
+		return fmt.Errorf("--public-address: %w", err)
+	}
+	resolvers, err := parseResolvers(*dnsResolvers)
+	if err != nil {
+		return fmt.Errorf("--dns-resolvers: %w", err)
 	}
 	if *buildWorkers < 1 || *maxQueuedBuilds < 1 || *buildTimeout <= 0 {
 		return errors.New("--build-workers and --max-queued-builds must be at least 1, and --build-timeout more than 0")
@@ -128,7 +158,37 @@ func serve(args []string, stderr io.Writer) error {
 		BuildTimeout:    *buildTimeout,
 		MaxQueuedBuilds: *maxQueuedBuilds,
 		MaxRequestBody:  requestBodyLimit,
+
+		HTTPSAddress:        *httpsAddress,
+		HTTPSAnyPortIfTaken: httpsIsDefault,
+		ACMEDirectory:       *acmeDirectory,
+		ACMEEmail:           *acmeEmail,
+		ACMECARoots:         *acmeRoots,
+		HSTSMaxAge:          *hsts,
+		PublicAddresses:     publicAddresses,
+		DNSResolvers:        resolvers,
+		DomainCheckInterval: *domainCheckInterval,
 	})
+}
+
+// printCA prints the certificate of the data dir's local CA, which signs the
+// certificates of names no public CA certifies (*.localhost, .test, ...).
+func printCA(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("ca", flag.ContinueOnError)
+	dataDir := dataDirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path := engine.LocalCACertificate(*dataDir)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no local CA in %s yet: an engine serving HTTPS creates it when it starts (ferry serve, or a terraform apply on the embedded engine)", *dataDir)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(data)
+	return err
 }
 
 // parseUIDRange reads "FIRST-LAST".

@@ -17,3 +17,7 @@ func backup([]string, io.Writer) error {
 func restore([]string, io.Writer) error {
 	return launcher.ErrNoEmbeddedEngine
 }
+
+func printCA([]string, io.Writer) error {
+	return launcher.ErrNoEmbeddedEngine
+}

@@ -6,6 +6,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
@@ -25,7 +27,9 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/certs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/domains"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
@@ -88,6 +92,25 @@ type Config struct {
 	// settings and on its sockets, rather than refuse to start beside it
 	// (see handover.go). With none running, the engine starts as usual.
 	TakeOver bool
+
+	// HTTPSAddress is where apps are served over HTTPS; "" serves none.
+	// Certificates come from the local CA of the data dir for names no
+	// public CA certifies, and from the ACME CA for the others.
+	HTTPSAddress string
+	// HTTPSAnyPortIfTaken serves HTTPS on a free port of HTTPSAddress's host
+	// when that address is taken: for a default address nobody asked for.
+	HTTPSAnyPortIfTaken bool
+	ACMEDirectory       string // the ACME CA's directory; "" is Let's Encrypt
+	ACMEEmail           string // the ACME account's contact; optional
+	ACMECARoots         string // a PEM file of roots to trust the ACME CA's own HTTPS with; "" for the system's
+	HSTSMaxAge          time.Duration
+	// PublicAddresses are where custom domains' A and AAAA records point;
+	// none: the IPs the HTTP and HTTPS listeners are bound to, if specific.
+	PublicAddresses []netip.Addr
+	// DNSResolvers look custom domains' records up, host:port; none: those of /etc/resolv.conf.
+	DNSResolvers        []string
+	DomainCheckInterval time.Duration // between looks at unverified domains; 0 -> domains.DefaultInterval
+	RenewCheckInterval  time.Duration // between checks of certificates for renewal; 0 -> certmagic's
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -113,18 +136,19 @@ type Engine struct {
 	workStopper func() // stops what startWork started; nil when nothing runs
 
 	// What a handover passes on (handover.go).
-	dataDir      string
-	settings     api.EngineSettings
-	slot         string
-	store        store.Store
-	lock         *os.File
-	apiSocket    *net.UnixListener
-	edgeListener net.Listener
-	apiTCP       net.Listener
-	calls        apiCalls
-	handingOver  atomic.Bool
-	handedOver   atomic.Bool
-	ownsSocket   atomic.Bool // removes the socket's path when it stops
+	dataDir       string
+	settings      api.EngineSettings
+	slot          string
+	store         store.Store
+	lock          *os.File
+	apiSocket     *net.UnixListener
+	edgeListener  net.Listener
+	httpsListener net.Listener // nil when the engine serves no HTTPS
+	apiTCP        net.Listener
+	calls         apiCalls
+	handingOver   atomic.Bool
+	handedOver    atomic.Bool
+	ownsSocket    atomic.Bool // removes the socket's path when it stops
 }
 
 // onClose registers release to run when the engine shuts down, or when Start fails after this.
@@ -278,6 +302,39 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		return "http://" + host + ":" + port
 	}
+	var httpsListener net.Listener
+	httpsAddress, httpsPort := "", ""
+	if cfg.HTTPSAddress != "" {
+		httpsListener, err = listen(from, api.DescriptorEdgeTLS, "tcp", cfg.HTTPSAddress)
+		if host, _, splitErr := net.SplitHostPort(cfg.HTTPSAddress); errors.Is(err, syscall.EADDRINUSE) && cfg.HTTPSAnyPortIfTaken && splitErr == nil {
+			httpsListener, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+			if err == nil {
+				log.Warn("the default HTTPS address is taken: serving HTTPS on another port (ferry status shows it; --https-address chooses one)",
+					"default", cfg.HTTPSAddress, "https", httpsListener.Addr().String())
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("serve apps over HTTPS on %s: %w (set https_address / FERRY_HTTPS_ADDRESS to a free address)", cfg.HTTPSAddress, err)
+		}
+		e.httpsListener = httpsListener
+		e.onClose(func() { _ = httpsListener.Close() }) // for a failed start; the server closes it once serving
+		httpsAddress = httpsListener.Addr().String()
+		_, httpsPort, _ = net.SplitHostPort(httpsAddress)
+	}
+	httpsURL := func(host string) string {
+		if httpsPort == "443" {
+			return "https://" + host
+		}
+		return "https://" + host + ":" + httpsPort
+	}
+	publicAddresses := cfg.PublicAddresses
+	if len(publicAddresses) == 0 {
+		publicAddresses = listenerAddresses(edgeListener, httpsListener)
+	}
+	publicAddressList := make([]string, len(publicAddresses))
+	for i, a := range publicAddresses {
+		publicAddressList[i] = a.String()
+	}
 
 	rt := workers.New(workers.Config{
 		RunDir:  filepath.Join(dataDir, "run", e.slot),
@@ -287,7 +344,18 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	})
 	e.runtime = rt
 	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
-	router := edge.New(edge.Config{
+	// The certificate manager asks the edge which names it serves, and the
+	// edge tells it which domains to certify ahead of their first visitor.
+	var router *edge.Router
+	var certificates *certs.Manager
+	if httpsListener != nil {
+		if certificates, err = newCertificates(cfg, dataDir, edgeListener, httpsListener, publicAddresses, st,
+			func(name string) (string, bool) { return router.Permit(name) }); err != nil {
+			return nil, err
+		}
+		e.onClose(certificates.Close)
+	}
+	edgeCfg := edge.Config{
 		Store:          st,
 		Runtime:        rt,
 		App:            runnable(box, filepath.Join(dataDir, "deployments")),
@@ -295,7 +363,14 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		MaxBodySize:    cfg.MaxRequestBody,
 		SpillDir:       filepath.Join(dataDir, "tmp"),
 		TrustedProxies: cfg.TrustedProxies,
-	})
+		HTTPPort:       port,
+		HTTPSPort:      httpsPort,
+		HSTSMaxAge:     cfg.HSTSMaxAge,
+	}
+	if certificates != nil {
+		edgeCfg.Certificates = certificates
+	}
+	router = edge.New(edgeCfg)
 	deployments := deploy.New(deploy.Config{
 		Store:           st,
 		Blobs:           blobStore,
@@ -323,19 +398,33 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 
+	resolvers := cfg.DNSResolvers
+	if len(resolvers) == 0 {
+		if resolvers, err = domains.SystemResolvers(); err != nil {
+			log.Warn("no DNS resolvers to verify custom domains with (set --dns-resolvers)", "error", err)
+		}
+	}
+	verifier := domains.New(domains.Config{
+		Store: st, Resolvers: resolvers, BaseDomain: cfg.BaseDomain, PublicAddresses: publicAddresses,
+		Interval: cfg.DomainCheckInterval, Logger: log, SyncRoutes: router.Sync,
+	})
+
 	startedAt := time.Now().UTC()
 	apiHandler := apiserver.New(apiserver.Config{
-		Store:   st,
-		Blobs:   blobStore,
-		Secrets: box,
-		Deploy:  deployments,
-		Hosts:   deploy.Hostnames{Base: cfg.BaseDomain},
-		URL:     appURL,
+		Store:    st,
+		Blobs:    blobStore,
+		Secrets:  box,
+		Deploy:   deployments,
+		Hosts:    deploy.Hostnames{Base: cfg.BaseDomain},
+		URL:      appURL,
+		HTTPSURL: httpsURL,
+		Domains:  verifier,
 		Health: func() api.Health {
 			return api.Health{
 				Status: "ok", Version: version.String(), APIVersion: api.Version, APIOldestVersion: api.OldestVersion,
 				SchemaVersion: sqlite.SchemaVersion(), PID: os.Getpid(),
-				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), BaseDomain: cfg.BaseDomain, StartedAt: startedAt,
+				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), HTTPSAddress: httpsAddress,
+				BaseDomain: cfg.BaseDomain, PublicAddresses: publicAddressList, StartedAt: startedAt,
 			}
 		},
 		Shutdown:   stop,
@@ -377,11 +466,18 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	unixAPI.Handle("/", e.calls.track(apiHandler))
 	edgeServer := router.Server()
 	edgeServer.Handler = e.closeAfterHandover(edgeServer.Handler)
-	servers := []*http.Server{
-		{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second},
-		edgeServer,
+	var toServe []listening
+	toServe = append(toServe, listening{&http.Server{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second}, socketListener, false})
+	if certificates != nil {
+		// The CA's HTTP-01 challenges are answered before the apps see the request.
+		edgeServer.Handler = certificates.HTTPChallengeHandler(edgeServer.Handler)
+		httpsServer := router.Server()
+		httpsServer.Handler = e.closeAfterHandover(httpsServer.Handler)
+		httpsServer.TLSConfig = certificates.TLSConfig()
+		httpsServer.ErrorLog = newServerErrorLog(log)
+		toServe = append(toServe, listening{httpsServer, httpsListener, true})
 	}
-	listeners := []net.Listener{socketListener, edgeListener}
+	toServe = append(toServe, listening{edgeServer, edgeListener, false})
 	if cfg.APIAddress != "" {
 		tcp, err := listen(from, api.DescriptorAPITCP, "tcp", cfg.APIAddress)
 		if err != nil {
@@ -389,8 +485,15 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		e.apiTCP = tcp
 		e.onClose(func() { _ = tcp.Close() }) // for a failed start; the server closes it once serving
-		servers = append(servers, &http.Server{Handler: newTokenGuard(cfg.Token, e.calls.track(apiHandler), log), ReadHeaderTimeout: 10 * time.Second})
-		listeners = append(listeners, tcp)
+		tokenAPI := &http.Server{Handler: newTokenGuard(cfg.Token, e.calls.track(apiHandler), log), ReadHeaderTimeout: 10 * time.Second}
+		if cfg.TLSCert != "" {
+			certificate, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				return nil, fmt.Errorf("the TCP API's certificate: %w", err)
+			}
+			tokenAPI.TLSConfig = &tls.Config{Certificates: []tls.Certificate{certificate}, MinVersion: tls.VersionTLS12}
+		}
+		toServe = append(toServe, listening{tokenAPI, tcp, cfg.TLSCert != ""})
 		log.Info("API listening on TCP", "address", tcp.Addr().String(), "tls", cfg.TLSCert != "")
 		if exposedWithoutTLS(tcp.Addr(), cfg.TLSCert != "") {
 			log.Warn("the token API listens on a non-loopback address without TLS: the token and every env var value sent cross the network in the clear; "+
@@ -403,10 +506,13 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		if err := deployments.Start(ctx); err != nil {
 			return nil, err
 		}
+		var workers sync.WaitGroup
+		workers.Go(func() { keepHouse(ctx, log, st, blobStore, dataDir) })
+		workers.Go(func() { verifier.Run(ctx) })
 		done := make(chan struct{})
 		go func() {
-			defer close(done)
-			keepHouse(ctx, log, st, blobStore, dataDir)
+			workers.Wait()
+			close(done)
 		}()
 		return done, nil
 	}
@@ -414,15 +520,15 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 	e.onClose(e.stopWork) // after a failed start; a no-op after Shutdown
-	e.servers = servers
-	e.serveErr = make(chan error, len(servers))
-	for i, srv := range servers {
+	e.serveErr = make(chan error, len(toServe))
+	for _, s := range toServe {
+		e.servers = append(e.servers, s.server)
 		e.wg.Go(func() {
 			var err error
-			if i == 2 && cfg.TLSCert != "" {
-				err = srv.ServeTLS(listeners[i], cfg.TLSCert, cfg.TLSKey)
+			if s.tls {
+				err = s.server.ServeTLS(s.listener, "", "")
 			} else {
-				err = srv.Serve(listeners[i])
+				err = s.server.Serve(s.listener)
 			}
 			if !errors.Is(err, http.ErrServerClosed) {
 				e.serveErr <- err
@@ -436,7 +542,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		e.ownsSocket.Store(true)
 	}
-	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "python", cfg.Python, "sandbox", jail.Describe())
+	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(),
+		"https", httpsAddress, "public_addresses", publicAddressList, "pid", os.Getpid(), "python", cfg.Python, "sandbox", jail.Describe())
 	return e, nil
 }
 
@@ -478,6 +585,40 @@ func (e *Engine) stopWork() {
 		e.workStopper()
 		e.workStopper = nil
 	}
+}
+
+// listening is a server with its listener, and whether it serves TLS (its TLSConfig says how).
+type listening struct {
+	server   *http.Server
+	listener net.Listener
+	tls      bool
+}
+
+// newCertificates opens the data dir's local CA and the certificate manager of the HTTPS listener.
+func newCertificates(cfg Config, dataDir string, httpListener, httpsListener net.Listener, publicAddresses []netip.Addr,
+	st store.Store, permit certs.Permit) (*certs.Manager, error) {
+	ca, err := certs.OpenLocalCA(filepath.Join(dataDir, CADirName))
+	if err != nil {
+		return nil, fmt.Errorf("the local CA: %w", err)
+	}
+	acme := certs.ACME{Directory: cfg.ACMEDirectory, Email: cfg.ACMEEmail}
+	if cfg.ACMECARoots != "" {
+		if acme.Roots, err = readCertPool(cfg.ACMECARoots); err != nil {
+			return nil, fmt.Errorf("the ACME CA's roots: %w", err)
+		}
+	}
+	return certs.New(certs.Config{
+		StorageDir:         filepath.Join(dataDir, CertificatesDirName),
+		LocalCA:            ca,
+		ACME:               acme,
+		HTTPAddress:        httpListener.Addr().String(),
+		HTTPSAddress:       httpsListener.Addr().String(),
+		Permit:             permit,
+		IPs:                append(listenerAddresses(httpsListener), publicAddresses...),
+		OnStatus:           certificateRecorder(st, cfg.Logger),
+		RenewCheckInterval: cfg.RenewCheckInterval,
+		Logger:             cfg.Logger,
+	})
 }
 
 // Shutdown stops the engine: the servers (requests in progress may finish until ctx ends), the

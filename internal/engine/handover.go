@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,7 +236,7 @@ func (e *Engine) runHandover(conn handoverConn, schema int) error {
 	for _, l := range []struct {
 		name     string
 		listener net.Listener
-	}{{api.DescriptorAPISocket, e.apiSocket}, {api.DescriptorEdge, e.edgeListener}, {api.DescriptorAPITCP, e.apiTCP}} {
+	}{{api.DescriptorAPISocket, e.apiSocket}, {api.DescriptorEdge, e.edgeListener}, {api.DescriptorEdgeTLS, e.httpsListener}, {api.DescriptorAPITCP, e.apiTCP}} {
 		if l.listener == nil {
 			continue
 		}
@@ -472,7 +473,10 @@ func settingsOf(cfg Config) api.EngineSettings {
 		SandboxMode: cfg.SandboxMode, SandboxFirstUID: cfg.SandboxFirstUID, SandboxLastUID: cfg.SandboxLastUID,
 		MaxDeploymentBytes: cfg.MaxDeploymentBytes, MaxDeploymentFiles: cfg.MaxDeploymentFiles,
 		NodeID: cfg.NodeID, BuildWorkers: cfg.BuildWorkers, BuildTimeout: cfg.BuildTimeout, MaxQueuedBuilds: cfg.MaxQueuedBuilds,
-		MaxRequestBody: cfg.MaxRequestBody,
+		MaxRequestBody: cfg.MaxRequestBody, TrustedProxies: prefixStrings(cfg.TrustedProxies),
+		HTTPSAddress: cfg.HTTPSAddress, HTTPSAnyPortIfTaken: cfg.HTTPSAnyPortIfTaken,
+		ACMEDirectory: cfg.ACMEDirectory, ACMEEmail: cfg.ACMEEmail, ACMECARoots: cfg.ACMECARoots, HSTSMaxAge: cfg.HSTSMaxAge,
+		PublicAddresses: addrStrings(cfg.PublicAddresses), DNSResolvers: cfg.DNSResolvers, DomainCheckInterval: cfg.DomainCheckInterval,
 	}
 }
 
@@ -483,5 +487,46 @@ func adopt(cfg *Config, s api.EngineSettings) {
 	cfg.SandboxMode, cfg.SandboxFirstUID, cfg.SandboxLastUID = s.SandboxMode, s.SandboxFirstUID, s.SandboxLastUID
 	cfg.MaxDeploymentBytes, cfg.MaxDeploymentFiles = s.MaxDeploymentBytes, s.MaxDeploymentFiles
 	cfg.NodeID, cfg.BuildWorkers, cfg.BuildTimeout, cfg.MaxQueuedBuilds = s.NodeID, s.BuildWorkers, s.BuildTimeout, s.MaxQueuedBuilds
-	cfg.MaxRequestBody = s.MaxRequestBody
+	cfg.MaxRequestBody, cfg.TrustedProxies = s.MaxRequestBody, parsePrefixes(s.TrustedProxies)
+	cfg.HTTPSAddress, cfg.HTTPSAnyPortIfTaken = s.HTTPSAddress, s.HTTPSAnyPortIfTaken
+	cfg.ACMEDirectory, cfg.ACMEEmail, cfg.ACMECARoots, cfg.HSTSMaxAge = s.ACMEDirectory, s.ACMEEmail, s.ACMECARoots, s.HSTSMaxAge
+	cfg.PublicAddresses, cfg.DNSResolvers, cfg.DomainCheckInterval = parseAddrs(s.PublicAddresses), s.DNSResolvers, s.DomainCheckInterval
+}
+
+// The settings travel as text; what one engine wrote, its successor reads (a value it cannot is dropped).
+
+func prefixStrings(prefixes []netip.Prefix) []string {
+	out := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func parsePrefixes(texts []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, t := range texts {
+		if p, err := netip.ParsePrefix(t); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func addrStrings(addrs []netip.Addr) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
+}
+
+func parseAddrs(texts []string) []netip.Addr {
+	var out []netip.Addr
+	for _, t := range texts {
+		if a, err := netip.ParseAddr(t); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -39,9 +39,12 @@ const (
 type Options struct {
 	DataDir     string // required; see DefaultDataDir
 	HTTPAddress string // where a started engine serves apps; "" for the engine's default
-	Python      string // interpreter of a started engine; "" for the engine's default
-	Executable  string // binary that runs `serve`; "" for os.Executable()
-	Version     string // the caller's version: an older engine, or another build of it, is upgraded to it
+	// HTTPSAddress is where a started engine serves apps over HTTPS; "" for
+	// the engine's default, "off" for none.
+	HTTPSAddress string
+	Python       string // interpreter of a started engine; "" for the engine's default
+	Executable   string // binary that runs `serve`; "" for os.Executable()
+	Version      string // the caller's version: an older engine, or another build of it, is upgraded to it
 }
 
 // Engine is a running, healthy engine.
@@ -178,6 +181,9 @@ func start(ctx context.Context, dataDir, socket string, detached *syscall.SysPro
 	args := []string{"serve", "--data-dir", dataDir}
 	if opts.HTTPAddress != "" {
 		args = append(args, "--http-address", opts.HTTPAddress)
+	}
+	if opts.HTTPSAddress != "" {
+		args = append(args, "--https-address", opts.HTTPSAddress)
 	}
 	if opts.Python != "" {
 		args = append(args, "--python", opts.Python)

@@ -313,13 +313,6 @@ func versionOf(binDir string) int {
 // as root (initdb refuses root), else the test's own user.
 type account struct{ uid, gid int }
 
-func (a *account) attr() *syscall.SysProcAttr {
-	if a == nil {
-		return &syscall.SysProcAttr{}
-	}
-	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(a.uid), Gid: uint32(a.gid)}}
-}
-
 func serverOwner(t testing.TB) *account {
 	t.Helper()
 	if os.Geteuid() != 0 {

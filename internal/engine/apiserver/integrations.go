@@ -17,8 +17,8 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/supabase"
 )
 
-// verifyTimeout bounds a verify's connection when the URL sets none.
-const verifyTimeout = dbcheck.DefaultTimeout + 5*time.Second
+// databaseVerifyTimeout bounds a verify's connection when the URL sets none.
+const databaseVerifyTimeout = dbcheck.DefaultTimeout + 5*time.Second
 
 // supabaseInput checks a request and returns what to store, with the keys it
 // injects. With verify, it connects to the database first.
@@ -43,7 +43,7 @@ func supabaseInput(ctx context.Context, req *api.SupabaseIntegrationRequest) (su
 		return settings, secrets, nil, badRequest("connection_string", "%v", err)
 	}
 	if req.Verify {
-		ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+		ctx, cancel := context.WithTimeout(ctx, databaseVerifyTimeout)
 		defer cancel()
 		if err := dbcheck.Verify(ctx, req.ConnectionString, mode); err != nil {
 			return settings, secrets, nil, &api.Error{Code: api.CodeVerifyFailed, Field: "connection_string",

@@ -28,12 +28,15 @@ const maxFileSize = 256 << 20
 
 // Config wires a Server.
 type Config struct {
-	Store    store.Store
-	Blobs    artifacts.Store
-	Secrets  secrets.Keeper
-	Deploy   *deploy.Service
-	Hosts    deploy.Hosts
-	URL      func(host string) string // full URL of an app host
+	Store   store.Store
+	Blobs   artifacts.Store
+	Secrets secrets.Keeper
+	Deploy  *deploy.Service
+	Hosts   deploy.Hosts
+	URL     func(host string) string // full URL of an app host
+	// HTTPSURL is the https URL of an app host, when the engine serves HTTPS.
+	HTTPSURL func(host string) string
+	Domains  DomainVerifier
 	Health   func() api.Health
 	Shutdown func() // asks the engine to stop
 	Logger   *slog.Logger
@@ -85,6 +88,12 @@ func New(cfg Config) *Server {
 		s.handle("PUT", path, s.putAlias)
 		s.handle("DELETE", path, s.deleteAlias)
 	}
+	s.handle("GET", api.PathDomains, s.listDomains)
+	s.handle("POST", api.PathDomains, s.createDomain)
+	s.handle("GET", api.PathDomain, s.getDomain)
+	s.handle("PUT", api.PathDomain, s.updateDomain)
+	s.handle("DELETE", api.PathDomain, s.deleteDomain)
+	s.handle("POST", api.PathDomainVerify, s.verifyDomain)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

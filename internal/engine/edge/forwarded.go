@@ -55,15 +55,9 @@ func (r *Router) setForwarded(req *http.Request, requestID, deploymentHost strin
 	peer := peerAddr(req.RemoteAddr)
 	fromProxy := peer.IsValid() && r.trusted(peer)
 	chain := ""
-	proto, host := "http", req.Host
-	if req.TLS != nil {
-		proto = "https"
-	}
+	proto, host := r.scheme(req), req.Host
 	if fromProxy {
 		chain = strings.Join(req.Header.Values("X-Forwarded-For"), ", ")
-		if p := req.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
-			proto = p
-		}
 		if h := req.Header.Get("X-Forwarded-Host"); h != "" {
 			host = h
 		}
@@ -91,6 +85,20 @@ func (r *Router) setForwarded(req *http.Request, requestID, deploymentHost strin
 	req.Header.Set("X-Vercel-Id", requestID)
 	req.Header.Set("X-Vercel-Deployment-Url", deploymentHost)
 	req.Header.Set(workers.RequestIDHeader, requestID)
+}
+
+// scheme is how the client reached the edge: what a trusted proxy in front
+// says, else https when TLS ended here.
+func (r *Router) scheme(req *http.Request) string {
+	if peer := peerAddr(req.RemoteAddr); peer.IsValid() && r.trusted(peer) {
+		if p := req.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+			return p
+		}
+	}
+	if req.TLS != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // clientOf is the rightmost address of an X-Forwarded-For chain that is not

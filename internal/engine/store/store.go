@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
@@ -52,6 +53,7 @@ type Store interface {
 	Integrations
 	Deployments
 	Aliases
+	Domains
 	BuildQueue
 	RouteSource
 	Keeping
@@ -166,6 +168,71 @@ type Alias struct {
 	DeploymentID string // "" when nothing READY is there yet
 	Pinned       bool
 }
+
+// Domains keeps projects' custom domains. A domain is a production hostname
+// of its project in the one namespace of hostnames, so that promotion,
+// rollback and aliases move it with the project's own production host, and a
+// name can belong to one project only. Beside it the store keeps the domain's
+// ownership token and what ferry learnt of its DNS and its certificate.
+type Domains interface {
+	// CreateDomain claims d.Name as a production hostname of d.ProjectID,
+	// serving what the project's own production host serves, and stores d:
+	// ErrHostnameTaken when the name is in use; ErrNotFound when the project
+	// is gone or d.Redirect is not a domain of the project.
+	CreateDomain(ctx context.Context, d *Domain) error
+	// GetDomain finds a domain by name.
+	GetDomain(ctx context.Context, name string) (*Domain, error)
+	// ListDomains returns a project's domains ("": every project's), by name.
+	ListDomains(ctx context.Context, projectID string) ([]*Domain, error)
+	// UpdateDomain replaces a domain's git branch and redirect. ErrNotFound
+	// when it is not a domain of d.ProjectID, or d.Redirect is not one.
+	UpdateDomain(ctx context.Context, d *Domain) error
+	// DeleteDomain deletes a domain of the project with its hostname.
+	// A *RedirectedError, and nothing deleted, while other domains redirect to it.
+	DeleteDomain(ctx context.Context, projectID, name string) error
+	// RecordVerification records a look at a domain's DNS at checkedAt: its
+	// problem ("" when the records were right, which verifies the domain for
+	// good). ErrNotFound when the domain is gone.
+	RecordVerification(ctx context.Context, name string, checkedAt time.Time, problem string) error
+	// RecordCertificate records the state of the certificate of name, if name
+	// is a domain; for other hostnames it does nothing.
+	RecordCertificate(ctx context.Context, name string, c Certificate) error
+}
+
+// Domain is a stored custom domain.
+type Domain struct {
+	Name           string
+	ProjectID      string
+	GitBranch      string
+	Redirect       string // another domain of the project; "" serves the app
+	RedirectStatus int
+	Token          string     // the ownership token its TXT record must hold
+	VerifiedAt     *time.Time // nil until its DNS records were found right
+	CheckedAt      *time.Time // the last look at its DNS
+	Verification   string     // what that look found wrong
+	Certificate    Certificate
+	CreatedAt      time.Time
+}
+
+// Certificate is what the engine knows of a domain's certificate.
+type Certificate struct {
+	Status   string     // an api.TLS* state; "" before any attempt
+	Issuer   string     // the issuing CA's name
+	NotAfter *time.Time // expiry of the certificate served
+	Error    string     // the last failure, in the CA's words
+}
+
+// RedirectedError refuses to delete a domain other domains redirect to.
+type RedirectedError struct {
+	Domain string
+	From   []string
+}
+
+func (e *RedirectedError) Error() string {
+	return fmt.Sprintf("%s is the target of the redirect of %s", e.Domain, strings.Join(e.From, ", "))
+}
+
+func (e *RedirectedError) Unwrap() error { return ErrConflict }
 
 // BuildQueue is the queue of builds: QUEUED deployments, claimed by a node
 // for a lease it renews while it builds.
@@ -305,7 +372,15 @@ type Route struct {
 	Hostname    string
 	Kind        string
 	ProjectName string
-	Deployment  *Deployment // the READY deployment it serves; nil when there is none
+	Deployment  *Deployment  // the READY deployment it serves; nil when there is none
+	Domain      *RouteDomain // set when the hostname is a custom domain
+}
+
+// RouteDomain is what the edge needs to know of a custom domain.
+type RouteDomain struct {
+	Verified       bool   // its DNS records were found right; until then it is not served
+	Redirect       string // answer every request with a redirect to this domain
+	RedirectStatus int
 }
 
 // Routes is everything the edge serves, as of one version of the store.

@@ -171,6 +171,9 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 	if schema >= 9 {
 		checkFixtureIntegration(t, s, box, api.ID)
 	}
+	if schema >= 10 {
+		checkFixtureDomains(t, s, hello.ID, served)
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
@@ -192,6 +195,24 @@ func checkFixtureIntegration(t *testing.T, s *Store, box secrets.Keeper, apiID s
 	if err != nil || !strings.Contains(string(plain), "fixture-pw") || string(i.Settings) != `{"driver":"asyncpg","pool_mode":"transaction"}` ||
 		!slices.Equal(i.Targets, []string{"production"}) || !slices.Equal(i.EnvKeys, []string{"DATABASE_URL", "POSTGRES_URL"}) {
 		t.Errorf("integration %+v: secrets %q, %v", i, plain, err)
+	}
+}
+
+// checkFixtureDomains checks the custom domains of fixtures from schema 10 on: a verified
+// domain served as hello's production, and an unverified apex redirecting to it.
+func checkFixtureDomains(t *testing.T, s *Store, helloID string, served map[string]string) {
+	t.Helper()
+	list, err := s.ListDomains(context.Background(), helloID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("hello's domains: %+v, %v", list, err)
+	}
+	apex, www := list[0], list[1]
+	if www.Name != "www.hello.test" || www.Token != "fixture-token-www" || www.VerifiedAt == nil ||
+		apex.Name != "hello.test" || apex.Redirect != "www.hello.test" || apex.RedirectStatus != 308 || apex.VerifiedAt != nil {
+		t.Errorf("domains: %+v, %+v", apex, www)
+	}
+	if served["www.hello.test"] != "production -> dpl_hproductionaaaaaaaaa" {
+		t.Errorf("www.hello.test: %q", served["www.hello.test"])
 	}
 }
 

@@ -176,6 +176,7 @@ var migrations = []string{
 	// A pinned production hostname stays on the deployment an alias put it on.
 	`ALTER TABLE hostnames ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
 	integrationsMigration,
+	domainsMigration,
 }
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in
@@ -209,6 +210,37 @@ const integrationsMigration = `CREATE TABLE integrations (
 	DROP TABLE env_var_targets;
 	ALTER TABLE env_key_claims RENAME TO env_var_targets;
 	CREATE INDEX env_var_targets_integration ON env_var_targets(integration_id);`
+
+// domainsMigration adds custom domains. Each is also a 'production' row of hostnames (which it
+// goes with), so that it is one name in the one namespace and moves with promotions, rollbacks
+// and aliases; this table holds the rest. A domain that another redirects to cannot be deleted
+// from under it. What the edge serves changes when a domain comes, goes, is verified or becomes
+// a redirect: the triggers count those changes, not the bookkeeping of DNS checks and certificates.
+const domainsMigration = `CREATE TABLE domains (
+		name TEXT PRIMARY KEY REFERENCES hostnames(hostname) ON DELETE CASCADE,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		git_branch TEXT NOT NULL DEFAULT '',
+		redirect TEXT REFERENCES domains(name),
+		redirect_status INTEGER NOT NULL DEFAULT 0,
+		token TEXT NOT NULL,
+		verified_at TIMESTAMP,
+		checked_at TIMESTAMP,
+		verification TEXT NOT NULL DEFAULT '',
+		tls_status TEXT NOT NULL DEFAULT '',
+		tls_issuer TEXT NOT NULL DEFAULT '',
+		tls_not_after TIMESTAMP,
+		tls_error TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL
+	);
+	CREATE INDEX domains_project ON domains(project_id, name);
+	CREATE INDEX domains_redirect ON domains(redirect);
+	CREATE TRIGGER domains_inserted AFTER INSERT ON domains
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER domains_routed AFTER UPDATE OF verified_at, redirect, redirect_status ON domains
+		WHEN (OLD.verified_at IS NULL) <> (NEW.verified_at IS NULL) OR OLD.redirect IS NOT NEW.redirect OR OLD.redirect_status <> NEW.redirect_status
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER domains_deleted AFTER DELETE ON domains
+		BEGIN UPDATE routes_version SET version = version + 1; END;`
 
 // runSpecMigration makes a READY deployment's run spec one JSON document, the build's whole
 // answer to "how does this run", sandbox included: routes and more join it without new columns.
