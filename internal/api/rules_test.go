@@ -52,3 +52,33 @@ func TestEnvKeyProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestGitBranchProblem(t *testing.T) {
+	for _, ok := range []string{"", "main", "feature/login", "release-1.2", "dependabot/pip/flask-3.0"} {
+		if p := GitBranchProblem(ok); p != "" {
+			t.Errorf("%q: %s", ok, p)
+		}
+	}
+	for _, bad := range []string{"-x", "a..b", "a b", "a~1", "x.lock", "/x", "x/", "a//b", "a@{1}", "a:b", "a\x00b", "x."} {
+		if p := GitBranchProblem(bad); p == "" {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestEnvTargetsProblem(t *testing.T) {
+	for targets, want := range map[string]string{
+		"":                   "no target",
+		"staging":            `"staging" is not one of`,
+		"preview,preview":    `"preview" is listed twice`,
+		"production,preview": "",
+	} {
+		var list []string
+		if targets != "" {
+			list = strings.Split(targets, ",")
+		}
+		if p := EnvTargetsProblem(list); (want == "" && p != "") || !strings.Contains(p, want) {
+			t.Errorf("%q: %q, want %q", targets, p, want)
+		}
+	}
+}

@@ -31,14 +31,14 @@ func needFlask(t *testing.T) {
 
 // startEngine runs an engine in this process on a fresh data dir and
 // returns a client of it and the address apps are served on.
-func startEngine(t *testing.T, options ...func(*engine.Config)) (*client.Client, string) {
+func startEngine(t testing.TB, options ...func(*engine.Config)) (*client.Client, string) {
 	t.Helper()
 	c, httpAddress, _ := startEngineWithDataDir(t, options...)
 	return c, httpAddress
 }
 
 // startEngineWithDataDir is startEngine for tests that look into the data dir.
-func startEngineWithDataDir(t *testing.T, options ...func(*engine.Config)) (c *client.Client, httpAddress, dataDir string) {
+func startEngineWithDataDir(t testing.TB, options ...func(*engine.Config)) (c *client.Client, httpAddress, dataDir string) {
 	t.Helper()
 	dataDir = shortDataDir(t)
 	httpAddress = freeAddress(t)
@@ -109,7 +109,7 @@ func runEngine(t testing.TB, dataDir, httpAddress string, options ...func(*engin
 
 // get fetches an app URL by dialing the engine's address with the URL's
 // Host, since *.localhost does not resolve in Go.
-func get(t *testing.T, httpAddress, rawURL string) (int, string) {
+func get(t testing.TB, httpAddress, rawURL string) (int, string) {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -135,7 +135,7 @@ func writeApp(t *testing.T, version string) string {
 	return dir
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -26,19 +26,33 @@ const testPython = "/usr/bin/python3"
 // testEngine is a real engine with its own data dir, started from the test
 // binary (see TestMain) and stopped when the test ends.
 type testEngine struct {
-	dataDir     string
-	httpAddress string
-	httpPort    string
-	client      *client.Client
+	dataDir      string
+	httpAddress  string
+	httpPort     string
+	httpsAddress string
+	httpsPort    string
+	client       *client.Client
 }
 
-// startEngine starts the engine a test's provider will find. It skips the
-// test unless TF_ACC is set.
+// startEngine starts the engine a test's provider will find, serving apps
+// on free ports. It skips the test unless TF_ACC is set.
 func startEngine(t *testing.T) *testEngine {
+	t.Helper()
+	skipUnlessAcceptance(t)
+	return startEngineOn(t, freePort(t), freePort(t))
+}
+
+func skipUnlessAcceptance(t *testing.T) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 to run it")
 	}
+}
+
+// startEngineOn starts the engine with apps on the given HTTP and HTTPS ports.
+func startEngineOn(t *testing.T, port, httpsPort string) *testEngine {
+	t.Helper()
+	skipUnlessAcceptance(t)
 	// Not t.TempDir(): its long paths would push the engine's socket past
 	// the 107-byte limit of unix socket paths, apps running as uids of their
 	// own could not pass through its 0700 parent, and it would be removed
@@ -47,16 +61,16 @@ func startEngine(t *testing.T) *testEngine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	e := &testEngine{dataDir: dataDir, httpAddress: "127.0.0.1:" + port, httpPort: port}
+	e := &testEngine{dataDir: dataDir, httpAddress: "127.0.0.1:" + port, httpPort: port, httpsAddress: "127.0.0.1:" + httpsPort, httpsPort: httpsPort}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	eng, err := launcher.Ensure(ctx, launcher.Options{
-		DataDir:     dataDir,
-		HTTPAddress: e.httpAddress,
-		Python:      testPython,
-		Version:     version.String(),
+		DataDir:      dataDir,
+		HTTPAddress:  e.httpAddress,
+		HTTPSAddress: e.httpsAddress,
+		Python:       testPython,
+		Version:      version.String(),
 	})
 	if err != nil {
 		if err := os.RemoveAll(dataDir); err != nil {
@@ -102,12 +116,13 @@ func (e *testEngine) stop(t *testing.T, socket string) {
 func (e *testEngine) config(resources string) string {
 	return fmt.Sprintf(`
 provider "ferry" {
-  data_dir     = %q
-  http_address = %q
-  python       = %q
+  data_dir      = %q
+  http_address  = %q
+  https_address = %q
+  python        = %q
 }
 %s
-`, e.dataDir, e.httpAddress, testPython, resources)
+`, e.dataDir, e.httpAddress, e.httpsAddress, testPython, resources)
 }
 
 func freePort(t *testing.T) string {

@@ -99,3 +99,15 @@ func checkRootDirectory(dir string) string {
 	}
 	return ""
 }
+
+// DomainName checks that a custom domain's name is valid (length, labels,
+// IDNA, public suffixes, wildcards only where certificates can serve them)
+// and written in the canonical form the engine keeps it in.
+func DomainName() validator.String {
+	return stringCheck{
+		description: "must be a DNS name in lowercase ASCII (internationalized labels in their xn-- form) without a trailing dot, such as www.example.com; " +
+			"a wildcard (*.example.test) only under names ferry's local CA certifies",
+		summary: "Invalid domain name",
+		check:   api.DomainNameProblem,
+	}
+}

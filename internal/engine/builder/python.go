@@ -47,7 +47,7 @@ func (b *builder) createEnvironment(ctx context.Context) error {
 // the engine knows.
 func (b *builder) chooseInterpreter() (Interpreter, error) {
 	if b.spec.Python == "" {
-		return Interpreter{}, failure("no base Python interpreter is configured: set python in the provider block (or FERRY_PYTHON) to an interpreter such as /usr/bin/python3")
+		return Interpreter{}, failure("no Python 3 was found (looked for %s): install Python 3, or set python in the provider block (or FERRY_PYTHON) to an interpreter", strings.Join(PythonCandidates(), ", "))
 	}
 	interpreters := b.spec.Interpreters
 	if len(interpreters) == 0 {

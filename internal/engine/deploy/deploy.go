@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/dburl"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
@@ -27,6 +28,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/supabase"
 )
 
 // MaxFiles is the default bound on the file list of one deployment.
@@ -356,6 +358,19 @@ func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, tar
 		}
 		vars = append(vars, envvars.Var{Key: v.Key, Value: string(value), Targets: v.Targets, GitBranch: v.GitBranch})
 	}
+	storedIntegrations, err := s.cfg.Store.ListIntegrations(ctx, project.ID)
+	if err != nil {
+		return nil, err
+	}
+	integrations, err := supabase.ForDeployments(ctx, s.cfg.Secrets, storedIntegrations)
+	var problem *dburl.ProblemError
+	if errors.As(err, &problem) {
+		// A connection string this engine can no longer make right: say which, before anything is created.
+		return nil, &InputError{Code: api.CodeBadRequest, Field: "project_id", Message: err.Error() + ": update the integration's connection_string"}
+	}
+	if err != nil {
+		return nil, err
+	}
 	resolved := envvars.Resolve(envvars.Deployment{
 		ID:             id,
 		ProjectID:      project.ID,
@@ -363,7 +378,7 @@ func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, tar
 		Target:         target,
 		Hostname:       s.cfg.Hosts.DeploymentHost(project.Name, id),
 		ProductionHost: s.cfg.Hosts.ProductionHost(project.Name),
-	}, vars)
+	}, vars, integrations)
 	return json.Marshal(resolved)
 }
 

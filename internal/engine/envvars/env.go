@@ -1,6 +1,7 @@
 // Package envvars decides what environment a deployment gets: the project's
-// user variables for its target, then the system variables ferry and Vercel
-// apps expect. The result is frozen into the deployment when it is created.
+// user variables and integrations for its target, then the system variables
+// ferry and Vercel apps expect. The result is frozen into the deployment when
+// it is created.
 package envvars
 
 import (
@@ -16,6 +17,14 @@ type Var struct {
 	GitBranch string
 }
 
+// Integration is what an integration gives the deployments of its targets.
+type Integration struct {
+	Targets   []string
+	GitBranch string
+	Vars      map[string]string // the variables it injects, as a user var would
+	System    map[string]string // ferry's own variables it sets, such as FERRY_DB_DRIVER_SETTINGS
+}
+
 // Deployment describes the deployment whose env is being resolved.
 type Deployment struct {
 	ID             string
@@ -28,10 +37,22 @@ type Deployment struct {
 }
 
 // Resolve returns the deployment's environment as sorted KEY=VALUE pairs:
-// user vars of its target (a var for its git branch wins over one for any
-// branch), then system vars, which always win.
-func Resolve(d Deployment, vars []Var) []string {
+// user vars and integrations of its target (a var for its git branch wins over
+// one for any branch), then system vars, which always win. A preview of a
+// branch that has an integration of its own gets none of the others: a
+// branch's database and production's never mix.
+func Resolve(d Deployment, vars []Var, integrations []Integration) []string {
 	values := map[string]string{}
+	system := map[string]string{}
+	vars = slices.Clip(vars) // appended to below: never into the caller's array
+	for _, in := range integrationsFor(d, integrations) {
+		for k, v := range in.Vars {
+			vars = append(vars, Var{Key: k, Value: v, Targets: in.Targets, GitBranch: in.GitBranch})
+		}
+		for k, v := range in.System {
+			system[k] = v
+		}
+	}
 	branchSpecific := map[string]bool{}
 	for _, v := range vars {
 		if !slices.Contains(v.Targets, d.Target) {
@@ -48,6 +69,9 @@ func Resolve(d Deployment, vars []Var) []string {
 		}
 	}
 	for k, v := range System(d) {
+		system[k] = v
+	}
+	for k, v := range system {
 		values[k] = v
 	}
 	out := make([]string, 0, len(values))
@@ -56,6 +80,26 @@ func Resolve(d Deployment, vars []Var) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// integrationsFor returns the integrations of d's target that apply to it:
+// those of its git branch when it is a preview and some are, else those for
+// any branch.
+func integrationsFor(d Deployment, integrations []Integration) []Integration {
+	var anyBranch, ofBranch []Integration
+	for _, in := range integrations {
+		switch {
+		case !slices.Contains(in.Targets, d.Target):
+		case in.GitBranch == "":
+			anyBranch = append(anyBranch, in)
+		case in.GitBranch == d.GitBranch && d.Target == "preview":
+			ofBranch = append(ofBranch, in)
+		}
+	}
+	if len(ofBranch) > 0 {
+		return ofBranch
+	}
+	return anyBranch
 }
 
 // System returns the system variables of a deployment: ferry's own names and

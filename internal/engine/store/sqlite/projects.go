@@ -94,7 +94,7 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND kind = 'production'`, productionHost, p.ID)
+		res, err = tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND `+ownProductionHost, productionHost, p.ID)
 		if err != nil {
 			return hostnameTaken(err)
 		}
