@@ -44,7 +44,11 @@ func ParseURL(raw string) (Config, error) {
 		}
 		return cfg, fmt.Errorf("artifact store URL: %v; want %s", err, urlForm)
 	}
-	shown := u.Redacted()
+	// Messages show the URL without its secret, and without the query,
+	// whose endpoint may carry another.
+	bare := *u
+	bare.RawQuery = ""
+	shown := bare.Redacted()
 	if u.Scheme != "s3" {
 		return cfg, fmt.Errorf("artifact store URL %s: scheme %q is not s3; want %s", shown, u.Scheme, urlForm)
 	}
