@@ -91,6 +91,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// S3-compatible servers (an endpoint from the URL or from
 		// AWS_ENDPOINT_URL) seldom have a DNS name per bucket.
 		o.UsePathStyle = o.BaseEndpoint != nil
+		// A multipart object has no whole-object checksum to check on GET;
+		// that is expected here, not worth a warning per read.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	s := &Store{
 		cfg:    cfg,

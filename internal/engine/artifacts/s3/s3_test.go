@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,49 +65,68 @@ func TestPrefixesAreSeparate(t *testing.T) {
 	}
 }
 
-// Keep on one node racing Sweep on another, on old unreferenced blobs:
-// whenever Keep finds the blob, it is still there afterwards.
+// Keep on two nodes racing Sweep on a third, on old unreferenced blobs:
+// whenever Keep finds a blob, it is still there afterwards.
 func TestSweepNeverDeletesABlobKeepJustFoundOnAnotherNode(t *testing.T) {
 	srv := s3test.Start(t)
 	url := srv.URL(srv.Bucket(t), "shared")
-	keeper, sweeper := openURL(t, url), openURL(t, url)
-	const rounds = 40
-	digests := make([]string, rounds)
+	sweeper := openURL(t, url)
+	// Widen the gap between the sweeper's last look at a blob and its
+	// deletion, where a Keep that nothing held back would be lost.
+	sweeper.client = awss3.New(sweeper.client.Options(), func(o *awss3.Options) {
+		o.HTTPClient = slowDeletes{o.HTTPClient}
+	})
+	const blobs = 60
+	digests := make([]string, blobs)
 	for i := range digests {
-		digests[i] = artifactstest.Write(t, keeper, fmt.Sprintf("blob %d", i))
+		digests[i] = artifactstest.Write(t, sweeper, fmt.Sprintf("blob %d", i))
 	}
 	time.Sleep(resolution)
 	cutoff := time.Now()
 	ctx := context.Background()
-	found, deleted := 0, 0
-	for i, digest := range digests {
-		// Later rounds' blobs are referenced until their turn.
-		later := map[string]bool{}
-		for _, d := range digests[i+1:] {
-			later[d] = true
-		}
-		kept := make(chan error)
-		go func() {
-			_, err := keeper.Keep(ctx, digest)
-			kept <- err
-		}()
-		swept, err := sweeper.Sweep(ctx, later, cutoff)
-		if err != nil {
-			t.Fatal(err)
-		}
-		deleted += swept.Deleted
-		err = <-kept
+	// The keepers go through the blobs one after the other, from either
+	// end, while the sweep goes through them in its own order: some Keeps
+	// land before the sweep looks at their blob, some while it deletes it,
+	// some after.
+	errs := make([]error, blobs)
+	var wg sync.WaitGroup
+	for _, order := range [][]int{{0, 2}, {blobs - 1, -2}} {
+		keeper := openURL(t, url)
+		wg.Go(func() {
+			for i := order[0]; i >= 0 && i < blobs; i += order[1] {
+				_, errs[i] = keeper.Keep(ctx, digests[i])
+				// Paced to spread the Keeps over the sweep's run.
+				time.Sleep(40 * time.Millisecond)
+			}
+		})
+	}
+	swept, err := sweeper.Sweep(ctx, nil, cutoff)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for i, err := range errs {
 		switch {
 		case err == nil:
 			found++
-			if !artifactstest.Stored(t, sweeper, digest) {
-				t.Fatalf("round %d: Keep found the blob, then Sweep deleted it", i)
+			if !artifactstest.Stored(t, sweeper, digests[i]) {
+				t.Errorf("blob %d: Keep found it, then Sweep deleted it", i)
 			}
 		case !errors.Is(err, artifacts.ErrNotFound):
-			t.Fatal(err)
+			t.Errorf("blob %d: %v", i, err)
 		}
 	}
-	t.Logf("%d rounds: Keep found the blob in %d, the sweep deleted %d", rounds, found, deleted)
+	t.Logf("of %d blobs, Keep found %d; the sweep deleted %d and spared %d as young", blobs, found, swept.Deleted, swept.Young)
+}
+
+type slowDeletes struct{ awss3.HTTPClient }
+
+func (c slowDeletes) Do(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodDelete && strings.Contains(req.URL.Path, "/blobs/") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return c.HTTPClient.Do(req)
 }
 
 // Keep waits while a sweeper holds a claim on the blob, and reports the
