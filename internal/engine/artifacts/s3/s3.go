@@ -111,9 +111,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// String names the store, without its secret.
-func (s *Store) String() string { return s.cfg.String() }
-
 func (s *Store) key(parts ...string) string {
 	if s.cfg.Prefix != "" {
 		parts = append([]string{s.cfg.Prefix}, parts...)
