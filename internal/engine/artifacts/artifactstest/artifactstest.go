@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,90 @@ func Run(t *testing.T, open func(t *testing.T) artifacts.Store, resolution time.
 	t.Run("RefusedContentLeavesNothing", func(t *testing.T) { testRefusedContentLeavesNothing(t, open(t)) })
 	t.Run("Absent", func(t *testing.T) { testAbsent(t, open(t)) })
 	t.Run("SweepSparesKeptAndYoungBlobs", func(t *testing.T) { testSweep(t, open(t), resolution) })
+	t.Run("LargeBlob", func(t *testing.T) { testLargeBlob(t, open(t)) })
+	t.Run("FailedWriteLeavesNothing", func(t *testing.T) { testFailedWriteLeavesNothing(t, open(t)) })
+}
+
+// LargeSize is big enough for a store to write in parts (an S3 store's
+// multipart upload), yet quick to move in a test.
+const LargeSize = 20 << 20
+
+// Content yields size bytes that are the same for the same seed and differ
+// between seeds, without holding them in memory.
+func Content(seed uint64, size int64) io.Reader {
+	return io.LimitReader(rand.NewChaCha8(seedBytes(seed)), size)
+}
+
+func seedBytes(seed uint64) (b [32]byte) {
+	binary.LittleEndian.PutUint64(b[:], seed)
+	return b
+}
+
+// ContentDigest is the digest of Content(seed, size).
+func ContentDigest(t testing.TB, seed uint64, size int64) string {
+	t.Helper()
+	h := sha256.New()
+	if _, err := io.Copy(h, Content(seed, size)); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func testLargeBlob(t *testing.T, s artifacts.Store) {
+	ctx := context.Background()
+	d := ContentDigest(t, 1, LargeSize)
+	if err := s.Write(ctx, d, Content(1, LargeSize)); err != nil {
+		t.Fatal(err)
+	}
+	if size, err := s.Keep(ctx, d); err != nil || size != LargeSize {
+		t.Fatalf("Keep = %d, %v; want %d", size, err, LargeSize)
+	}
+	r, err := s.Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err := errors.Join(err, r.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); n != LargeSize || got != d {
+		t.Fatalf("read %d bytes hashing to %s, want %d hashing to %s", n, got, LargeSize, d)
+	}
+}
+
+// failingReader yields its content, then an error instead of the end.
+type failingReader struct{ r io.Reader }
+
+var errCutShort = errors.New("connection reset by the test")
+
+func (f failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, errCutShort
+	}
+	return n, err
+}
+
+// A write whose content is cut short, or ends with another digest, stores
+// nothing: small blobs and large ones alike.
+func testFailedWriteLeavesNothing(t *testing.T, s artifacts.Store) {
+	ctx := context.Background()
+	for _, size := range []int64{1 << 10, LargeSize} {
+		d := ContentDigest(t, 2, size)
+		if err := s.Write(ctx, d, failingReader{Content(2, size/2)}); !errors.Is(err, errCutShort) {
+			t.Errorf("%d bytes cut short: Write returned %v, want the reader's error", size, err)
+		}
+		if Stored(t, s, d) {
+			t.Errorf("%d bytes cut short: half of the blob is stored", size)
+		}
+		if err := s.Write(ctx, d, Content(3, size)); !errors.Is(err, artifacts.ErrDigestMismatch) {
+			t.Errorf("%d bytes of other content: Write returned %v, want ErrDigestMismatch", size, err)
+		}
+		if Stored(t, s, d) {
+			t.Errorf("%d bytes of other content: stored under the digest", size)
+		}
+	}
 }
 
 // Digest returns the sha256 digest of content, as stores name it.
