@@ -87,3 +87,25 @@ func SourceDigest(files []File) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// GitBranchProblem says what makes branch unusable as a git branch name (git check-ref-format's
+// rules), or "" when nothing does.
+func GitBranchProblem(branch string) string {
+	const rule = "git branch names cannot hold spaces, control characters, ~ ^ : ? * [ \\, \"..\" or \"@{\", nor start or end with / or ."
+	switch {
+	case branch == "":
+		return "the git branch is empty"
+	case len(branch) > 255:
+		return fmt.Sprintf("the git branch %.32q... is %d bytes long; at most 255 are allowed", branch, len(branch))
+	case branch == "@", strings.Contains(branch, ".."), strings.Contains(branch, "@{"), strings.Contains(branch, "//"),
+		strings.HasPrefix(branch, "/"), strings.HasSuffix(branch, "/"), strings.HasPrefix(branch, "."),
+		strings.HasSuffix(branch, "."), strings.HasSuffix(branch, ".lock"), strings.HasPrefix(branch, "-"):
+		return fmt.Sprintf("%q is not a valid git branch name: %s", branch, rule)
+	}
+	for _, r := range branch {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return fmt.Sprintf("%q is not a valid git branch name: %s", branch, rule)
+		}
+	}
+	return ""
+}

@@ -52,3 +52,16 @@ func TestEnvKeyProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestGitBranchProblem(t *testing.T) {
+	for _, ok := range []string{"main", "feature/login", "release-1.2", "Dev_2", "a.b"} {
+		if p := GitBranchProblem(ok); p != "" {
+			t.Errorf("GitBranchProblem(%q) = %q, want none", ok, p)
+		}
+	}
+	for _, bad := range []string{"", "a b", "a..b", "a~1", "x^", "a:b", "a?", "a*", "a[b", "a\\b", "/a", "a/", "a//b", ".a", "a.", "a.lock", "-a", "@", "a@{1}", "a\tb", strings.Repeat("b", 256)} {
+		if GitBranchProblem(bad) == "" {
+			t.Errorf("GitBranchProblem(%q) found nothing wrong", bad)
+		}
+	}
+}
