@@ -27,6 +27,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -77,6 +78,7 @@ type Config struct {
 	BuildWorkers    int           // builds run at once
 	BuildTimeout    time.Duration // deadline of one build
 	MaxQueuedBuilds int           // deployments allowed to wait for a build; more are refused (429)
+	GitTimeout      time.Duration // bounds fetching one git commit; 0 -> deploy.DefaultGitTimeout
 
 	// MaxRequestBody bounds an app's request body (the edge buffers it
 	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
@@ -239,6 +241,14 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		return "http://" + host + ":" + port
 	}
+	// Apps write "https://" + $VERCEL_URL: the URL variables carry the port, which answers
+	// TLS as well as plain HTTP (see edge.ServeTLSToo), unless it is https's own.
+	urlHost := func(host string) string {
+		if port == "443" {
+			return host
+		}
+		return net.JoinHostPort(host, port)
+	}
 
 	rt := workers.New(workers.Config{
 		RunDir:  filepath.Join(dataDir, "run"),
@@ -272,6 +282,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Sandbox:         jail,
 		BuildLimits:     cfg.BuildLimits,
 		Limits:          deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
+		Git:             gitsource.New(filepath.Join(dataDir, "git")),
+		GitTimeout:      cfg.GitTimeout,
+		URLHost:         urlHost,
 		SyncRoutes:      router.Sync,
 		NodeID:          cfg.NodeID,
 		BuildWorkers:    cfg.BuildWorkers,
@@ -461,8 +474,9 @@ func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployme
 		if err != nil {
 			return workers.App{}, err
 		}
-		// The spec's paths are relative to the deployment's directory.
-		root := filepath.Join(deploymentsDir, d.ID)
+		// The spec's paths are relative to the directory of the deployment whose build
+		// output it serves: its own, or, for a redeploy, that of the one that built it.
+		root := filepath.Join(deploymentsDir, d.OutputOwner())
 		python := filepath.Join(root, run.Python)
 		return workers.App{
 			ID:         d.ID,

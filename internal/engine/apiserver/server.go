@@ -75,6 +75,8 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
 	s.handle("GET", api.PathDeploymentLog, s.deploymentLog)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
+	s.handle("GET", api.PathEnvDigest, s.envDigest)
+	s.handle("POST", api.PathGitResolve, s.resolveGit)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

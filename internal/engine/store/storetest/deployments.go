@@ -23,7 +23,7 @@ func testRunSpecIsKeptWithTheDeployment(t *testing.T, s store.Store, _ func(*tes
 	}
 	claimBuild(t, s, d)
 	d.Run = nil
-	if err := s.MarkReady(ctx, d, true); err == nil {
+	if err := s.MarkReady(ctx, d, store.Moves{Production: true}); err == nil {
 		t.Fatal("a deployment was made READY without a run spec")
 	}
 	if got, _ := s.GetDeployment(ctx, "d1"); got.State != api.StateBuilding {
@@ -32,7 +32,7 @@ func testRunSpecIsKeptWithTheDeployment(t *testing.T, s store.Store, _ func(*tes
 	want := runspec.Spec{AppDir: "src/api", Python: "venv/bin/python", Entrypoint: "index:app", Kind: runspec.KindASGI,
 		UID: 1200007, Limits: api.Limits{MemoryMB: 512, CPU: 0.5, Processes: 64, OpenFiles: 1024, BuildMinutes: 10}}
 	d.Run = &want
-	if err := s.MarkReady(ctx, d, true); err != nil {
+	if err := s.MarkReady(ctx, d, store.Moves{Production: true}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetDeployment(ctx, "d1")
