@@ -153,3 +153,53 @@ func TestSourceDigest(t *testing.T) {
 		t.Error("an edit did not change the digest")
 	}
 }
+
+func TestCollectFilesFollowsGitignoreFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "app.py", "app", 0o644)
+	writeFile(t, dir, ".gitignore", ".env\n*.sqlite3\n/build/\n", 0o644)
+	writeFile(t, dir, ".env", "SECRET=1", 0o644)
+	writeFile(t, dir, "db.sqlite3", "data", 0o644)
+	writeFile(t, dir, "build/out.txt", "x", 0o644)
+	writeFile(t, dir, "api/build/keep.py", "x", 0o644) // /build is anchored to the top
+	writeFile(t, dir, "api/.gitignore", "fixtures/\n!seed.sqlite3\n", 0o644)
+	writeFile(t, dir, "api/fixtures/big.json", "x", 0o644)
+	writeFile(t, dir, "api/seed.sqlite3", "seed", 0o644)
+	writeFile(t, dir, "venv/lib/x.py", "always left out", 0o644)
+
+	files, err := CollectFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(files), ".gitignore api/.gitignore api/build/keep.py api/seed.sqlite3 app.py"; got != want {
+		t.Errorf("paths %q, want %q", got, want)
+	}
+}
+
+func TestCollectFilesVercelignoreReplacesGitignore(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "api/index.py", "x", 0o644)
+	writeFile(t, dir, "vercel.json", "{}", 0o644)
+	writeFile(t, dir, "README.md", "docs", 0o644)
+	writeFile(t, dir, "scripts/seed.py", "x", 0o644)
+	writeFile(t, dir, ".gitignore", "api/\n", 0o644) // not read: .vercelignore decides
+	// Vercel's allowlist: ignore everything at the top, then bring back what is deployed.
+	writeFile(t, dir, ".vercelignore", "/*\n!api\n!vercel.json\n", 0o644)
+
+	files, err := CollectFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(files), "api/index.py vercel.json"; got != want {
+		t.Errorf("paths %q, want %q", got, want)
+	}
+
+	// An empty .vercelignore leaves out nothing but the always-excluded names.
+	writeFile(t, dir, ".vercelignore", "", 0o644)
+	if files, err = CollectFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(files), ".gitignore .vercelignore README.md api/index.py scripts/seed.py vercel.json"; got != want {
+		t.Errorf("with an empty .vercelignore: paths %q, want %q", got, want)
+	}
+}
