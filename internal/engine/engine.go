@@ -331,7 +331,11 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second},
 		router.Server(),
 	}
-	listeners := []net.Listener{socketListener, edgeListener}
+	ca, err := edge.LoadOrCreateCA(filepath.Join(dataDir, "tls"))
+	if err != nil {
+		return nil, err
+	}
+	listeners := []net.Listener{socketListener, router.ServeTLSToo(edgeListener, ca)}
 	if cfg.APIAddress != "" {
 		tcp, err := net.Listen("tcp", cfg.APIAddress)
 		if err != nil {
@@ -352,7 +356,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	e.deployments = deployments
 	e.servers = servers
-	e.wg.Go(func() { keepHouse(runCtx, log, st, blobStore, dataDir) })
+	e.wg.Go(func() { keepHouse(runCtx, log, st, blobStore, deployments, dataDir) })
 	e.serveErr = make(chan error, len(servers))
 	for i, srv := range servers {
 		e.wg.Go(func() {
@@ -368,7 +372,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			}
 		})
 	}
-	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "sandbox", jail.Describe())
+	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "sandbox", jail.Describe(),
+		"https_authority", filepath.Join(dataDir, "tls", edge.CACertName))
 	return e, nil
 }
 

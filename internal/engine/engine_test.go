@@ -22,7 +22,7 @@ import (
 
 const python = "/usr/bin/python3"
 
-func needFlask(t *testing.T) {
+func needFlask(t testing.TB) {
 	t.Helper()
 	if err := exec.Command(python, "-c", "import flask").Run(); err != nil {
 		t.Skipf("%s cannot import flask (apt-get install python3-flask): %v", python, err)
@@ -31,14 +31,14 @@ func needFlask(t *testing.T) {
 
 // startEngine runs an engine in this process on a fresh data dir and
 // returns a client of it and the address apps are served on.
-func startEngine(t *testing.T, options ...func(*engine.Config)) (*client.Client, string) {
+func startEngine(t testing.TB, options ...func(*engine.Config)) (*client.Client, string) {
 	t.Helper()
 	c, httpAddress, _ := startEngineWithDataDir(t, options...)
 	return c, httpAddress
 }
 
 // startEngineWithDataDir is startEngine for tests that look into the data dir.
-func startEngineWithDataDir(t *testing.T, options ...func(*engine.Config)) (c *client.Client, httpAddress, dataDir string) {
+func startEngineWithDataDir(t testing.TB, options ...func(*engine.Config)) (c *client.Client, httpAddress, dataDir string) {
 	t.Helper()
 	dataDir = shortDataDir(t)
 	httpAddress = freeAddress(t)
@@ -52,7 +52,7 @@ func startEngineWithDataDir(t *testing.T, options ...func(*engine.Config)) (c *c
 // their own must pass through the data dir's parents, and t.TempDir()'s
 // parent is 0700; and its longer path eats into the 107 bytes a unix socket
 // path may have.
-func shortDataDir(t *testing.T) string {
+func shortDataDir(t testing.TB) string {
 	t.Helper()
 	dataDir, err := os.MkdirTemp("", "ferry-engine") //nolint:usetesting // see above: t.TempDir() is not enterable by the apps' uids
 	if err != nil {
@@ -67,7 +67,7 @@ func shortDataDir(t *testing.T) string {
 }
 
 // runEngine runs an engine on dataDir until stop is called; options adjust its Config.
-func runEngine(t *testing.T, dataDir, httpAddress string, options ...func(*engine.Config)) (c *client.Client, stop func()) {
+func runEngine(t testing.TB, dataDir, httpAddress string, options ...func(*engine.Config)) (c *client.Client, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -109,7 +109,7 @@ func runEngine(t *testing.T, dataDir, httpAddress string, options ...func(*engin
 
 // get fetches an app URL by dialing the engine's address with the URL's
 // Host, since *.localhost does not resolve in Go.
-func get(t *testing.T, httpAddress, rawURL string) (int, string) {
+func get(t testing.TB, httpAddress, rawURL string) (int, string) {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -126,7 +126,7 @@ func get(t *testing.T, httpAddress, rawURL string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func writeApp(t *testing.T, version string) string {
+func writeApp(t testing.TB, version string) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := "import os\nfrom flask import Flask\napp = Flask(__name__)\n\n@app.get('/')\ndef index():\n    return f\"v" + version + " {os.environ['GREETING']} {os.environ['VERCEL_ENV']}\"\n"
@@ -135,7 +135,7 @@ func writeApp(t *testing.T, version string) string {
 	return dir
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func deploy(t *testing.T, c *client.Client, projectID, dir string) *api.Deployment {
+func deploy(t testing.TB, c *client.Client, projectID, dir string) *api.Deployment {
 	t.Helper()
 	ctx := context.Background()
 	d, err := c.Deploy(ctx, projectID, dir, true)

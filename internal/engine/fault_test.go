@@ -155,7 +155,7 @@ func TestKilledEngineResumesTheBuildOnce(t *testing.T) {
 	}
 }
 
-func freeAddress(t *testing.T) string {
+func freeAddress(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -111,9 +110,6 @@ func (s *Server) createDeployment(r *http.Request) (int, any, error) {
 	var req api.DeploymentRequest
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
-	}
-	if g := req.Git; g != nil && g.Commit != "" && !gitsource.ValidCommit(g.Commit) {
-		return 0, nil, badRequest("git.commit", "commit %q is not a full commit sha: give all 40 lowercase hexadecimal characters", g.Commit)
 	}
 	d, err := s.cfg.Deploy.Create(r.Context(), req)
 	if err != nil {

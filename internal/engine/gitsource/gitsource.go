@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -50,11 +49,6 @@ func (e *Error) Error() string { return e.Message }
 // maxMessageBytes bounds the commit message an app gets in VERCEL_GIT_COMMIT_MESSAGE.
 const maxMessageBytes = 4 << 10
 
-var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
-
-// ValidCommit reports whether s is a full lowercase commit sha.
-func ValidCommit(s string) bool { return fullSHA.MatchString(s) }
-
 // Repos fetches repositories into mirrors under one directory.
 type Repos struct {
 	dir   string
@@ -79,8 +73,10 @@ func (r *Repos) Resolve(ctx context.Context, src Source) (*Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	if src.Commit != "" && !ValidCommit(src.Commit) {
-		return nil, &Error{Field: "commit", Message: fmt.Sprintf("commit %q is not a full commit sha: give all 40 lowercase hexadecimal characters (git rev-parse HEAD prints it)", src.Commit)}
+	if src.Commit != "" {
+		if problem := api.GitCommitProblem(src.Commit); problem != "" {
+			return nil, &Error{Field: "commit", Message: problem}
+		}
 	}
 	var repo *git.Repository
 	var refs []*plumbing.Reference
