@@ -109,3 +109,12 @@ func GitBranchProblem(branch string) string {
 	}
 	return ""
 }
+
+// GitCommitProblem says what makes commit unusable as a commit to deploy, or "" when nothing
+// does: it must be a full sha, so that it names one commit whatever the repository holds.
+func GitCommitProblem(commit string) string {
+	if len(commit) == 40 && strings.Trim(commit, "0123456789abcdef") == "" {
+		return ""
+	}
+	return fmt.Sprintf("commit %q is not a full commit sha: give all 40 lowercase hexadecimal characters (git rev-parse HEAD prints it)", commit)
+}

@@ -65,3 +65,14 @@ func TestGitBranchProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestGitCommitProblem(t *testing.T) {
+	if p := GitCommitProblem("0123456789abcdef0123456789abcdef01234567"); p != "" {
+		t.Errorf("a full sha: %s", p)
+	}
+	for _, bad := range []string{"", "0123456", "0123456789ABCDEF0123456789ABCDEF01234567", "0123456789abcdef0123456789abcdef0123456g", "main"} {
+		if GitCommitProblem(bad) == "" {
+			t.Errorf("GitCommitProblem(%q) found nothing wrong", bad)
+		}
+	}
+}

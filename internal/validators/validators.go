@@ -99,3 +99,30 @@ func checkRootDirectory(dir string) string {
 	}
 	return ""
 }
+
+// GitBranch checks a git branch name by git's rules.
+func GitBranch() validator.String {
+	return stringCheck{
+		description: "must be a valid git branch name, such as main or feature/login",
+		summary:     "Invalid git branch",
+		check:       api.GitBranchProblem,
+	}
+}
+
+// GitCommit checks that a commit is a full sha.
+func GitCommit() validator.String {
+	return stringCheck{
+		description: "must be a full commit sha: 40 lowercase hexadecimal characters",
+		summary:     "Invalid git commit",
+		check:       api.GitCommitProblem,
+	}
+}
+
+// RetentionPeriod checks a deployment retention period.
+func RetentionPeriod() validator.String {
+	return stringCheck{
+		description: "must be one of " + strings.Join(api.RetentionPeriods, ", "),
+		summary:     "Invalid retention period",
+		check:       api.RetentionProblem,
+	}
+}
