@@ -100,3 +100,11 @@ func (r *Repo) Tag(name, sha string) {
 		r.t.Fatal(err)
 	}
 }
+
+// Checkout checks out an existing branch.
+func (r *Repo) Checkout(name string) {
+	r.t.Helper()
+	if err := r.tree.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName(name)}); err != nil {
+		r.t.Fatal(err)
+	}
+}

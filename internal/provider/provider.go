@@ -225,7 +225,10 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 }
 
 func (p *ferryProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		NewGitRefDataSource,
+		NewDeploymentDataSource,
+	}
 }
 
 // stringOrEnv returns v, or the environment variable env when v is null.

@@ -379,17 +379,15 @@ func authFor(loc *location) (transport.AuthMethod, error) {
 	if loc.endpoint.Protocol != "ssh" || os.Getenv("SSH_AUTH_SOCK") != "" {
 		return nil, nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return nil, nil // the transport reports the missing agent
-	}
 	user := loc.endpoint.User
 	if user == "" {
 		user = "git"
 	}
+	// Without a home there are no keys to look for: the transport reports the missing agent.
+	home, _ := os.UserHomeDir()
 	for _, name := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
 		keyFile := filepath.Join(home, ".ssh", name)
-		if _, err := os.Stat(keyFile); err != nil {
+		if _, err := os.Stat(keyFile); home == "" || err != nil {
 			continue
 		}
 		auth, err := gitssh.NewPublicKeysFromFile(user, keyFile, "")
