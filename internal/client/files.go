@@ -61,18 +61,20 @@ func CollectFiles(dir string) ([]api.File, error) {
 	case vercelignore == nil:
 		vercelignore = []byte{} // an empty .vercelignore still replaces the .gitignore files
 	}
-	c := collector{root: root, rules: sourceignore.New(vercelignore)}
+	c := collector{root: root, rules: sourceignore.New(vercelignore), digests: openDigestCache(root)}
 	if err := c.walk(root, "", []string{root}); err != nil {
 		return nil, err
 	}
+	c.digests.save()
 	sort.Slice(c.files, func(i, j int) bool { return c.files[i].Path < c.files[j].Path })
 	return c.files, nil
 }
 
 type collector struct {
-	root  string
-	rules *sourceignore.Rules
-	files []api.File
+	root    string
+	rules   *sourceignore.Rules
+	digests *digestCache
+	files   []api.File
 }
 
 // walk adds the files under the real directory dir, named under rel.
@@ -151,7 +153,7 @@ func (c *collector) walk(dir, rel string, ancestors []string) error {
 }
 
 func (c *collector) add(rel, file string, info fs.FileInfo) error {
-	digest, size, err := hashFile(file)
+	digest, size, err := c.digests.digest(file, info)
 	if err != nil {
 		return err
 	}

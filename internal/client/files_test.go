@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
@@ -201,5 +202,57 @@ func TestCollectFilesVercelignoreReplacesGitignore(t *testing.T) {
 	}
 	if got, want := paths(files), ".gitignore .vercelignore README.md api/index.py scripts/seed.py vercel.json"; got != want {
 		t.Errorf("with an empty .vercelignore: paths %q, want %q", got, want)
+	}
+}
+
+// TestCollectFilesTrustsTheDigestCacheOnlyForUnchangedFiles: a plan of an unchanged tree takes
+// the digests it recorded; a file written since, even to the same size and modification time,
+// is read again.
+func TestCollectFilesTrustsTheDigestCacheOnlyForUnchangedFiles(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	writeFile(t, dir, "app.py", "version = 1", 0o644)
+	writeFile(t, dir, "lib.py", "x = 1", 0o644)
+	time.Sleep(racyWindow + 100*time.Millisecond) // older than the window: their digests are kept
+	if _, err := CollectFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.EvalSymlinks(dir)
+	cache := openDigestCache(root)
+	libPath := filepath.Join(root, "lib.py")
+	entry, ok := cache.entries[libPath]
+	if !ok || entry.Digest != sha([]byte("x = 1")) {
+		t.Fatalf("the cache does not hold lib.py: %+v", cache.entries)
+	}
+	// A digest in the cache is what the next walk reports, file unread: mark one to see it.
+	entry.Digest = strings.Repeat("0", 64)
+	cache.used = map[string]cacheEntry{libPath: entry, filepath.Join(root, "app.py"): cache.entries[filepath.Join(root, "app.py")]}
+	cache.save()
+
+	// app.py changes, keeping its size and modification time.
+	appPath := filepath.Join(root, "app.py")
+	info, err := os.Stat(appPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "app.py", "version = 2", 0o644)
+	if err := os.Chtimes(appPath, info.ModTime(), info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	files, err := CollectFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		switch f.Path {
+		case "lib.py":
+			if f.Digest != entry.Digest {
+				t.Errorf("lib.py was read again though unchanged: %s", f.Digest)
+			}
+		case "app.py":
+			if f.Digest != sha([]byte("version = 2")) {
+				t.Errorf("app.py changed but its old digest was used: %s", f.Digest)
+			}
+		}
 	}
 }
