@@ -1,15 +1,6 @@
 package client
 
-import (
-	"io/fs"
-	"syscall"
-)
+import "syscall"
 
-// statKey is what stat says of a file, for digestCache; false when it says too little.
-func statKey(info fs.FileInfo) (cacheEntry, bool) {
-	st, ok := info.Sys().(*syscall.Stat_t)
-	if !ok {
-		return cacheEntry{}, false
-	}
-	return cacheEntry{Size: info.Size(), Inode: st.Ino, MtimeNS: info.ModTime().UnixNano(), CtimeNS: st.Ctimespec.Nano()}, true
-}
+// changeTime is when a file's content or metadata last changed, in nanoseconds.
+func changeTime(st *syscall.Stat_t) int64 { return st.Ctimespec.Nano() }

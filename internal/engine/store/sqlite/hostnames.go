@@ -75,18 +75,10 @@ func (s *Store) ProductionDeploymentID(ctx context.Context, projectID string) (s
 
 // ServedDeployments returns the deployments a production or branch hostname serves.
 func (s *Store) ServedDeployments(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT deployment_id FROM hostnames WHERE kind <> 'deployment' AND deployment_id IS NOT NULL`)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	served := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
+	ids, err := queryStrings(ctx, s.db, `SELECT DISTINCT deployment_id FROM hostnames WHERE kind <> 'deployment' AND deployment_id IS NOT NULL`)
+	served := make(map[string]bool, len(ids))
+	for _, id := range ids {
 		served[id] = true
 	}
-	return served, rows.Err()
+	return served, err
 }

@@ -132,19 +132,8 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) {
 	var deleted []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM deployments WHERE project_id = ?`, id)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var d string
-			if err := rows.Scan(&d); err != nil {
-				_ = rows.Close() // the scan error is the one to report
-				return err
-			}
-			deleted = append(deleted, d)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		var err error
+		if deleted, err = queryStrings(ctx, tx, `SELECT id FROM deployments WHERE project_id = ?`, id); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, id)
@@ -164,20 +153,8 @@ func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) 
 
 // renameBranchHosts gives each branch hostname of a project the name branchHost says.
 func renameBranchHosts(ctx context.Context, tx *sql.Tx, projectID string, branchHost func(string) string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT git_branch FROM hostnames WHERE project_id = ? AND kind = 'branch'`, projectID)
+	branches, err := queryStrings(ctx, tx, `SELECT git_branch FROM hostnames WHERE project_id = ? AND kind = 'branch'`, projectID)
 	if err != nil {
-		return err
-	}
-	var branches []string
-	for rows.Next() {
-		var b string
-		if err := rows.Scan(&b); err != nil {
-			_ = rows.Close() // the scan error is the one to report
-			return err
-		}
-		branches = append(branches, b)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return err
 	}
 	for _, b := range branches {
@@ -187,4 +164,22 @@ func renameBranchHosts(ctx context.Context, tx *sql.Tx, projectID string, branch
 		}
 	}
 	return nil
+}
+
+// queryStrings returns the one column of text that query selects.
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			_ = rows.Close() // the scan error is the one to report
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
 }
