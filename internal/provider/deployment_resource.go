@@ -329,6 +329,11 @@ func (r *deploymentResource) planPath(ctx context.Context, plan, state *deployme
 	}
 	plan.SourceDigest = types.StringValue(api.SourceDigest(files))
 	plan.Git, plan.GitBranch = types.ObjectNull(gitCommitAttrTypes), types.StringNull()
+	if state != nil && !state.Git.IsNull() {
+		// Deployed from git: the same files from a path are still another deployment.
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("git"))
+		return
+	}
 	if state != nil && !state.SourceDigest.Equal(plan.SourceDigest) {
 		tflog.Info(ctx, "source changed; the deployment will be replaced", map[string]any{
 			"path": dir, "old_digest": state.SourceDigest.ValueString(), "new_digest": plan.SourceDigest.ValueString(),
