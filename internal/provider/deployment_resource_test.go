@@ -21,6 +21,22 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/gittest"
 )
 
+// flaskProjectConfig is a Flask project with a GREETING for production and preview, its value
+// given as HCL attributes (value = ..., or value_wo and value_wo_version).
+func flaskProjectConfig(name, greeting string) string {
+	return fmt.Sprintf(`
+resource "ferry_project" "app" {
+  name      = %q
+  framework = "flask"
+}
+resource "ferry_env_var" "greeting" {
+  project_id = ferry_project.app.id
+  key        = "GREETING"
+  %s
+  target     = ["production", "preview"]
+}`, name, greeting)
+}
+
 func deploymentConfig(projectID, sourcePath string) string {
 	return fmt.Sprintf(`
 resource "ferry_deployment" "d" {
@@ -94,17 +110,7 @@ resource "ferry_deployment" "preview" {
   depends_on = [ferry_env_var.greeting]
 }`, appDir)
 		}
-		return e.config(fmt.Sprintf(`
-resource "ferry_project" "app" {
-  name      = %q
-  framework = "flask"
-}
-resource "ferry_env_var" "greeting" {
-  project_id = ferry_project.app.id
-  key        = "GREETING"
-  value      = "hello from ferry"
-  target     = ["production", "preview"]
-}
+		return e.config(flaskProjectConfig(name, `value = "hello from ferry"`) + fmt.Sprintf(`
 resource "ferry_deployment" "prod" {
   project_id = ferry_project.app.id
   source     = { path = %q }
@@ -112,7 +118,7 @@ resource "ferry_deployment" "prod" {
   # The env is frozen at creation: create the deployment after its vars.
   depends_on = [ferry_env_var.greeting]
 }
-%s`, name, appDir, preview))
+%s`, appDir, preview))
 	}
 
 	var v1URL, v2URL string
@@ -466,17 +472,7 @@ func TestAccRedeployOnEnvChange(t *testing.T) {
 	productionURL := fmt.Sprintf("http://%s.localhost:%s", name, e.httpPort)
 	const prod, preview = "ferry_deployment.prod", "ferry_deployment.preview"
 	config := func(greeting string) string {
-		return e.config(fmt.Sprintf(`
-resource "ferry_project" "app" {
-  name      = %q
-  framework = "flask"
-}
-resource "ferry_env_var" "greeting" {
-  project_id = ferry_project.app.id
-  key        = "GREETING"
-  %s
-  target     = ["production", "preview"]
-}
+		return e.config(flaskProjectConfig(name, greeting) + fmt.Sprintf(`
 resource "ferry_deployment" "prod" {
   project_id = ferry_project.app.id
   source     = { path = %q }
@@ -493,7 +489,7 @@ resource "ferry_deployment" "preview" {
 data "ferry_deployment" "current" {
   project_id = ferry_project.app.id
   depends_on = [ferry_deployment.prod]
-}`, name, greeting, appDir, appDir))
+}`, appDir, appDir))
 	}
 	built := map[string]bool{} // the deployments whose builds later ones may serve
 	redeployed := func(s *terraform.State) error {
