@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "version" || os.Args[1] == "stop" || os.Args[1] == "status") {
+	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "version" || os.Args[1] == "stop" || os.Args[1] == "status" || os.Args[1] == "ca") {
 		os.Exit(cli.Run(os.Args[1:]))
 	}
 	var debug bool

@@ -4,19 +4,36 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 )
 
-// Version of the wire contract. The engine reports it in Health; a client
-// refuses an engine that speaks another.
-const Version = "v1"
+// Levels of the wire contract. A level only adds to the ones before it, so
+// an engine serves clients of every level from its OldestVersion up to its
+// own, and a client works with every engine from MinEngineVersion on: the
+// versions of the binaries themselves need not match. The engine reports
+// its levels in Health; client.Compatible checks them.
+const (
+	// Version is the level this build speaks: 2 added the store's schema
+	// version to Health and upgrades in place (PathHandover); 3 added
+	// aliases, Supabase integrations, custom domains and HTTPS, git sources,
+	// branches, redeploys and the build cache.
+	Version = 3
+	// OldestVersion is the oldest level of client an engine of this build
+	// serves. Level 1 clients expected a string api_version ("v1").
+	OldestVersion = 2
+	// MinEngineVersion is the oldest engine level clients of this build
+	// work with: their resources call what level 3 added.
+	MinEngineVersion = 3
+)
 
 // Paths of the engine API. Path parameters are written {name}.
 const (
 	PathHealth        = "/v1/health"
 	PathShutdown      = "/v1/shutdown"
+	PathHandover      = "/v1/handover" // see HandoverOffer; on the engine's unix socket only
 	PathProjects      = "/v1/projects"
 	PathProject       = "/v1/projects/{project}" // id or name
 	PathEnvVars       = "/v1/projects/{project}/env"
@@ -31,18 +48,52 @@ const (
 	PathEnvDigest = "/v1/projects/{project}/env-digest"
 	// POST GitResolveRequest: the commit a git source names now, fetched; answers GitCommit.
 	PathGitResolve = "/v1/git/resolve"
+	// GET, PUT (AliasRequest), DELETE: pin every production hostname of a project to a deployment.
+	PathProductionAlias = "/v1/projects/{project}/production"
+	// GET, PUT (AliasRequest), DELETE: the same for one production hostname.
+	PathAlias = "/v1/projects/{project}/aliases/{hostname}"
+	// POST: create (SupabaseIntegrationRequest); GET: list.
+	PathSupabaseIntegrations = "/v1/projects/{project}/integrations/supabase"
+	// GET (?decrypt=true for the secrets), PUT (SupabaseIntegrationRequest), DELETE.
+	PathSupabaseIntegration = "/v1/projects/{project}/integrations/supabase/{integration}"
+	// GET: a project's custom domains; POST (DomainRequest): add one.
+	PathDomains = "/v1/projects/{project}/domains"
+	// GET, PUT (DomainRequest), DELETE: one custom domain, by name.
+	PathDomain = "/v1/projects/{project}/domains/{domain}"
+	// POST: look the domain's DNS records up now, instead of at the next periodic check; answers the domain.
+	PathDomainVerify = "/v1/projects/{project}/domains/{domain}/verify"
 )
 
 // Health is the engine's answer to PathHealth.
 type Health struct {
-	Status      string    `json:"status"` // "ok"
-	Version     string    `json:"version"`
-	APIVersion  string    `json:"api_version"`
-	PID         int       `json:"pid"`
-	DataDir     string    `json:"data_dir"`
-	HTTPAddress string    `json:"http_address"` // where apps are served, host:port
-	BaseDomain  string    `json:"base_domain"`
-	StartedAt   time.Time `json:"started_at"`
+	Status           string   `json:"status"`  // "ok"
+	Version          string   `json:"version"` // of the engine's binary
+	APIVersion       APILevel `json:"api_version"`
+	APIOldestVersion APILevel `json:"api_oldest_version"` // the oldest level of client it serves
+	SchemaVersion    int      `json:"schema_version"`     // of its store
+	PID              int      `json:"pid"`
+	DataDir          string   `json:"data_dir"`
+	HTTPAddress      string   `json:"http_address"` // where apps are served, host:port
+	// HTTPSAddress is where apps are served over HTTPS, host:port; "" when the engine serves no HTTPS.
+	HTTPSAddress string `json:"https_address,omitempty"`
+	BaseDomain   string `json:"base_domain"`
+	// PublicAddresses are the IP addresses custom domains' A and AAAA records point at.
+	PublicAddresses []string  `json:"public_addresses,omitempty"`
+	StartedAt       time.Time `json:"started_at"`
+}
+
+// APILevel is a level of the contract. Engines of level 1 reported it as
+// the string "v1", which reads as 1, so that a client can say what it
+// found.
+type APILevel int
+
+// UnmarshalJSON reads a level, or the "v1" of level 1 engines.
+func (l *APILevel) UnmarshalJSON(data []byte) error {
+	if string(data) == `"v1"` {
+		*l = 1
+		return nil
+	}
+	return json.Unmarshal(data, (*int)(l))
 }
 
 // Frameworks a project may declare.
@@ -161,6 +212,92 @@ const (
 	MinBuildMinutes = 1
 )
 
+// AliasRequest pins production hostnames to a READY production deployment
+// of their project (PUT PathProductionAlias or PathAlias): an instant
+// rollback or promotion, with no build. Until the alias is deleted, new
+// production deployments do not move those hostnames.
+type AliasRequest struct {
+	DeploymentID string `json:"deployment_id"`
+}
+
+// Alias is where production hostnames point.
+type Alias struct {
+	ProjectID    string   `json:"project_id"`
+	Hostname     string   `json:"hostname,omitempty"` // "": every production hostname of the project
+	DeploymentID string   `json:"deployment_id"`      // "" when they disagree or nothing is READY
+	Pinned       bool     `json:"pinned"`             // by an alias, rather than following production deployments
+	URLs         []string `json:"urls"`
+}
+
+// DomainRequest adds a custom domain to a project (POST PathDomains) or
+// changes one (PUT PathDomain, where Name must be the domain's own).
+type DomainRequest struct {
+	Name string `json:"name"` // see DomainNameProblem
+	// GitBranch binds the domain to the newest READY deployment of a git
+	// branch instead of production.
+	GitBranch string `json:"git_branch,omitempty"`
+	// Redirect makes the domain answer with a redirect to another domain of
+	// the project, keeping the path and query, with RedirectStatusCode
+	// (default 308).
+	Redirect           string `json:"redirect,omitempty"`
+	RedirectStatusCode int    `json:"redirect_status_code,omitempty"`
+}
+
+// RedirectStatusCodes are the statuses a redirect domain may answer with.
+var RedirectStatusCodes = []int{301, 302, 307, 308}
+
+// DefaultRedirectStatusCode is a redirect domain's status when none is given: permanent, method kept.
+const DefaultRedirectStatusCode = 308
+
+// Domain is a custom domain of a project.
+type Domain struct {
+	ProjectID          string `json:"project_id"`
+	Name               string `json:"name"` // lowercase ASCII (IDNA) form
+	GitBranch          string `json:"git_branch,omitempty"`
+	Redirect           string `json:"redirect,omitempty"`
+	RedirectStatusCode int    `json:"redirect_status_code,omitempty"`
+	// Records are the DNS records that prove ownership and point the domain at this engine.
+	Records    []DNSRecord `json:"records"`
+	Verified   bool        `json:"verified"`
+	VerifiedAt *time.Time  `json:"verified_at,omitempty"`
+	// Verification says what the last look at DNS found missing; "" once verified.
+	Verification string    `json:"verification,omitempty"`
+	TLS          DomainTLS `json:"tls"`
+	// URL is where the domain is served: https once it has a certificate, else http.
+	URL       string    `json:"url"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// DNSRecord is a record to create at the domain's DNS provider. Name is the
+// fully qualified record name without a trailing dot.
+type DNSRecord struct {
+	Type  string `json:"type"` // A, AAAA, CNAME or TXT
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// States of a domain's certificate.
+const (
+	TLSDisabled  = "disabled"  // the engine serves no HTTPS
+	TLSWaiting   = "waiting"   // for the domain to be verified: no certificate is requested before
+	TLSObtaining = "obtaining" // from the CA
+	TLSIssued    = "issued"
+	TLSFailed    = "failed" // Error holds the CA's message; it is retried
+)
+
+// DomainTLS is the state of a domain's certificate.
+type DomainTLS struct {
+	Status   string     `json:"status"`
+	Issuer   string     `json:"issuer,omitempty"`    // the issuing CA's name
+	NotAfter *time.Time `json:"not_after,omitempty"` // the certificate's expiry; renewed well before
+	Error    string     `json:"error,omitempty"`     // the last failure, in the CA's words
+}
+
+// DomainList answers GET PathDomains.
+type DomainList struct {
+	Domains []Domain `json:"domains"`
+}
+
 // ProjectList answers GET PathProjects.
 type ProjectList struct {
 	Projects []Project `json:"projects"`
@@ -231,6 +368,61 @@ type EnvVarRequest struct {
 // EnvVarList answers GET PathEnvVars.
 type EnvVarList struct {
 	EnvVars []EnvVar `json:"env"`
+}
+
+// SupabaseIntegrationRequest creates (POST PathSupabaseIntegrations) or
+// replaces (PUT PathSupabaseIntegration) a Supabase integration: a database
+// whose connection string is made right for the app's driver and pool mode and
+// injected, with the names Vercel's Supabase integration sets, into the
+// deployments of its targets.
+type SupabaseIntegrationRequest struct {
+	ConnectionString string   `json:"connection_string"`   // as Supabase's dashboard gives it
+	Driver           string   `json:"driver"`              // asyncpg, psycopg, psycopg2, sqlalchemy+asyncpg, ...
+	PoolMode         string   `json:"pool_mode,omitempty"` // transaction, session or direct; "": the URL's default
+	Targets          []string `json:"target"`
+	GitBranch        string   `json:"git_branch,omitempty"` // previews of this branch only; target must be [preview]
+	SupabaseURL      string   `json:"supabase_url,omitempty"`
+	AnonKey          string   `json:"anon_key,omitempty"`
+	ServiceRoleKey   string   `json:"service_role_key,omitempty"`
+	JWTSecret        string   `json:"jwt_secret,omitempty"`
+	// Verify connects to the database before anything is stored; a failure
+	// is CodeVerifyFailed, with what was wrong.
+	Verify bool `json:"verify,omitempty"`
+}
+
+// SupabaseIntegration is a Supabase integration as the engine holds it.
+// Secrets are returned only where the caller asked for them (?decrypt=true);
+// their digests always (see DigestPrefix), "" for a secret not set.
+type SupabaseIntegration struct {
+	ID          string   `json:"id"`
+	ProjectID   string   `json:"project_id"`
+	Driver      string   `json:"driver"`
+	PoolMode    string   `json:"pool_mode"` // in force
+	Targets     []string `json:"target"`
+	GitBranch   string   `json:"git_branch,omitempty"`
+	SupabaseURL string   `json:"supabase_url,omitempty"`
+	EnvKeys     []string `json:"env_keys"` // the variables it injects
+	// Changes says what was removed, added or changed in the connection
+	// string for the driver and pool mode, without secret parts.
+	Changes []string `json:"changes"`
+
+	ConnectionStringDigest string `json:"connection_string_digest"`
+	AnonKeyDigest          string `json:"anon_key_digest,omitempty"`
+	ServiceRoleKeyDigest   string `json:"service_role_key_digest,omitempty"`
+	JWTSecretDigest        string `json:"jwt_secret_digest,omitempty"`
+
+	ConnectionString string `json:"connection_string,omitempty"`
+	AnonKey          string `json:"anon_key,omitempty"`
+	ServiceRoleKey   string `json:"service_role_key,omitempty"`
+	JWTSecret        string `json:"jwt_secret,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// SupabaseIntegrationList answers GET PathSupabaseIntegrations.
+type SupabaseIntegrationList struct {
+	Integrations []SupabaseIntegration `json:"integrations"`
 }
 
 // File is one file of a deployment's source, uploaded beforehand to
@@ -339,9 +531,10 @@ const (
 	CodeConflict     = "conflict"      // e.g. a duplicate name or key+target
 	CodeMissingFiles = "missing_files" // upload the listed digests, then retry
 	CodeUnauthorized = "unauthorized"
-	CodeTooLarge     = "too_large"    // a body or a deployment over a limit the message names
-	CodeRateLimited  = "rate_limited" // wait for Retry-After seconds, then retry
-	CodeQueueFull    = "queue_full"   // too many builds waiting: nothing was created, retry later
+	CodeTooLarge     = "too_large"     // a body or a deployment over a limit the message names
+	CodeRateLimited  = "rate_limited"  // wait for Retry-After seconds, then retry
+	CodeQueueFull    = "queue_full"    // too many builds waiting: nothing was created, retry later
+	CodeVerifyFailed = "verify_failed" // a connection asked for by verify failed: nothing was changed
 	CodeInternal     = "internal"
 )
 

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -75,6 +77,63 @@ func EnvKeyProblem(key string) string {
 	return ""
 }
 
+// EnvTargets are the targets an env var or an integration may have.
+var EnvTargets = []string{TargetProduction, TargetPreview, TargetDevelopment}
+
+// EnvTargetsProblem says what makes targets unusable for an env var or an
+// integration, or "" when nothing does.
+func EnvTargetsProblem(targets []string) string {
+	if len(targets) == 0 {
+		return "no target is given: give one or more of production, preview, development"
+	}
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if !slices.Contains(EnvTargets, t) {
+			return fmt.Sprintf("target %q is not one of production, preview, development", t)
+		}
+		if seen[t] {
+			return fmt.Sprintf("target %q is listed twice", t)
+		}
+		seen[t] = true
+	}
+	return ""
+}
+
+// GitBranchProblem says what makes name unusable as a git branch name, or ""
+// when nothing does ("" itself is fine: no branch).
+func GitBranchProblem(name string) string {
+	switch {
+	case name == "":
+		return ""
+	case len(name) > 255:
+		return fmt.Sprintf("git branch name %.40q... is %d bytes long; at most 255 are allowed", name, len(name))
+	case strings.HasPrefix(name, "-") || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") ||
+		strings.HasPrefix(name, ".") || strings.Contains(name, "/.") ||
+		strings.HasSuffix(name, ".") || strings.HasSuffix(name, ".lock") || strings.Contains(name, "..") ||
+		strings.Contains(name, "//") || strings.Contains(name, "@{") || name == "@":
+		return fmt.Sprintf("%q is not a valid git branch name (git check-ref-format): give the branch as git names it, such as feature/login", name)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return fmt.Sprintf("%q is not a valid git branch name: it contains %q, which git does not allow", name, r)
+		}
+	}
+	return ""
+}
+
+// SupabaseURLProblem says what is wrong with a Supabase project URL such as
+// https://<ref>.supabase.co, or "" when nothing is ("" itself is fine).
+func SupabaseURLProblem(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return fmt.Sprintf("supabase_url %q is not an http(s) URL such as https://<ref>.supabase.co: copy the project URL from Supabase's dashboard (Project Settings, API)", raw)
+	}
+	return ""
+}
+
 // SourceDigest is the digest of a file list: the hex sha256 over the lines
 // "path\x00mode\x00digest\n" (mode in octal, e.g. 644), sorted by path. Two
 // trees with the same files, contents and modes have the same digest.
@@ -86,28 +145,6 @@ func SourceDigest(files []File) string {
 		_, _ = fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// GitBranchProblem says what makes branch unusable as a git branch name (git check-ref-format's
-// rules), or "" when nothing does.
-func GitBranchProblem(branch string) string {
-	const rule = "git branch names cannot hold spaces, control characters, ~ ^ : ? * [ \\, \"..\" or \"@{\", nor start or end with / or ."
-	switch {
-	case branch == "":
-		return "the git branch is empty"
-	case len(branch) > 255:
-		return fmt.Sprintf("the git branch %.32q... is %d bytes long; at most 255 are allowed", branch, len(branch))
-	case branch == "@", strings.Contains(branch, ".."), strings.Contains(branch, "@{"), strings.Contains(branch, "//"),
-		strings.HasPrefix(branch, "/"), strings.HasSuffix(branch, "/"), strings.HasPrefix(branch, "."),
-		strings.HasSuffix(branch, "."), strings.HasSuffix(branch, ".lock"), strings.HasPrefix(branch, "-"):
-		return fmt.Sprintf("%q is not a valid git branch name: %s", branch, rule)
-	}
-	for _, r := range branch {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
-			return fmt.Sprintf("%q is not a valid git branch name: %s", branch, rule)
-		}
-	}
-	return ""
 }
 
 // GitCommitProblem says what makes commit unusable as a commit to deploy, or "" when nothing

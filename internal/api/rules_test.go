@@ -54,12 +54,12 @@ func TestEnvKeyProblem(t *testing.T) {
 }
 
 func TestGitBranchProblem(t *testing.T) {
-	for _, ok := range []string{"main", "feature/login", "release-1.2", "Dev_2", "a.b"} {
+	for _, ok := range []string{"", "main", "feature/login", "release-1.2", "Dev_2", "a.b", "dependabot/pip/flask-3.0"} {
 		if p := GitBranchProblem(ok); p != "" {
 			t.Errorf("GitBranchProblem(%q) = %q, want none", ok, p)
 		}
 	}
-	for _, bad := range []string{"", "a b", "a..b", "a~1", "x^", "a:b", "a?", "a*", "a[b", "a\\b", "/a", "a/", "a//b", ".a", "a.", "a.lock", "-a", "@", "a@{1}", "a\tb", strings.Repeat("b", 256)} {
+	for _, bad := range []string{"a b", "a..b", "a~1", "x^", "a:b", "a?", "a*", "a[b", "a\\b", "/a", "a/", "a//b", ".a", "a/.b", "a.", "a.lock", "-a", "@", "a@{1}", "a\tb", "a\x00b", strings.Repeat("b", 256)} {
 		if GitBranchProblem(bad) == "" {
 			t.Errorf("GitBranchProblem(%q) found nothing wrong", bad)
 		}
@@ -73,6 +73,23 @@ func TestGitCommitProblem(t *testing.T) {
 	for _, bad := range []string{"", "0123456", "0123456789ABCDEF0123456789ABCDEF01234567", "0123456789abcdef0123456789abcdef0123456g", "main"} {
 		if GitCommitProblem(bad) == "" {
 			t.Errorf("GitCommitProblem(%q) found nothing wrong", bad)
+		}
+	}
+}
+
+func TestEnvTargetsProblem(t *testing.T) {
+	for targets, want := range map[string]string{
+		"":                   "no target",
+		"staging":            `"staging" is not one of`,
+		"preview,preview":    `"preview" is listed twice`,
+		"production,preview": "",
+	} {
+		var list []string
+		if targets != "" {
+			list = strings.Split(targets, ",")
+		}
+		if p := EnvTargetsProblem(list); (want == "" && p != "") || !strings.Contains(p, want) {
+			t.Errorf("%q: %q, want %q", targets, p, want)
 		}
 	}
 }

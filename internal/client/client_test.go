@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -189,24 +190,42 @@ func TestTypedErrors(t *testing.T) {
 	}
 }
 
-func TestHealthRefusesOtherAPIVersion(t *testing.T) {
-	version := api.Version
+func TestCompatibleSaysWhichSideToUpgrade(t *testing.T) {
+	var answer string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, api.Health{Status: "ok", Version: "0.1.0", APIVersion: version})
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, answer)
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, Config{})
-	h, err := c.Health(context.Background())
-	if err != nil || Compatible(h) != nil {
-		t.Fatalf("Health = %v, %v", h, err)
-	}
-	version = "v0"
-	h, err = c.Health(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Compatible(h); err == nil || !strings.Contains(err.Error(), `"v0"`) {
-		t.Errorf("Compatible(%+v) = %v; want an API version error", h, err)
+	for _, tc := range []struct {
+		name, health string
+		want         []string // in the error; none: compatible
+	}{
+		{"same level", fmt.Sprintf(`{"version":"0.2.0","api_version":%d,"api_oldest_version":%d}`, api.Version, api.OldestVersion), nil},
+		{"newer engine that still serves this level", fmt.Sprintf(`{"version":"9.0.0","api_version":%d,"api_oldest_version":%d}`, api.Version+3, api.Version), nil},
+		{"engine of level 1", `{"version":"0.1.0-dev","api_version":"v1","pid":7}`,
+			[]string{"speaks API version 1", fmt.Sprintf("needs API version %d or later", api.MinEngineVersion), "ferry upgrade"}},
+		{"engine past this level", fmt.Sprintf(`{"version":"9.0.0","api_version":%d,"api_oldest_version":%d}`, api.Version+3, api.Version+1),
+			[]string{fmt.Sprintf("API versions %d to %d", api.Version+1, api.Version+3), fmt.Sprintf("speaks API version %d", api.Version), "terraform init -upgrade"}},
+	} {
+		answer = tc.health
+		h, err := c.Health(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = Compatible(h)
+		if tc.want == nil {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		for _, phrase := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), phrase) {
+				t.Errorf("%s: Compatible = %v; want it to say %q", tc.name, err, phrase)
+			}
+		}
 	}
 }
 

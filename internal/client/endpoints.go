@@ -18,11 +18,20 @@ func (c *Client) Health(ctx context.Context) (*api.Health, error) {
 	return &h, nil
 }
 
-// Compatible reports an error if the engine of h speaks another version of
-// the API than this client.
+// Compatible reports an error if this client and the engine of h share no
+// level of the API: the engine is older than this client needs, or no longer
+// serves this client's level. The error says which levels each side has and
+// which one to upgrade.
 func Compatible(h *api.Health) error {
-	if h.APIVersion != api.Version {
-		return fmt.Errorf("the engine (version %s, pid %d) speaks API %q, but this client speaks %q: run an engine of the same version", h.Version, h.PID, h.APIVersion, api.Version)
+	switch {
+	case int(h.APIVersion) < api.MinEngineVersion:
+		return fmt.Errorf("the engine (version %s, pid %d) speaks API version %d, but this client needs API version %d or later: "+
+			"upgrade the engine to this client's version or later (`ferry upgrade` on its machine, run by the new ferry binary)",
+			h.Version, h.PID, h.APIVersion, api.MinEngineVersion)
+	case int(h.APIOldestVersion) > api.Version:
+		return fmt.Errorf("the engine (version %s, pid %d) serves clients of API versions %d to %d, but this client speaks API version %d: "+
+			"upgrade this client (the provider: raise its version constraint and run `terraform init -upgrade`; or install a newer ferry CLI)",
+			h.Version, h.PID, h.APIOldestVersion, h.APIVersion, api.Version)
 	}
 	return nil
 }
@@ -201,4 +210,36 @@ func decryptQuery(decrypt bool) url.Values {
 		return nil
 	}
 	return url.Values{"decrypt": {"true"}}
+}
+
+// aliasPath is PathAlias for a hostname, or PathProductionAlias for "": every production hostname.
+func aliasPath(project, hostname string) string {
+	if hostname == "" {
+		return expand(api.PathProductionAlias, "project", project)
+	}
+	return expand(api.PathAlias, "project", project, "hostname", hostname)
+}
+
+// PinAlias points a project's production hostnames (hostname "": all of them)
+// at a READY production deployment and keeps them there.
+func (c *Client) PinAlias(ctx context.Context, project, hostname, deploymentID string) (*api.Alias, error) {
+	var a api.Alias
+	if err := c.do(ctx, http.MethodPut, aliasPath(project, hostname), nil, api.AliasRequest{DeploymentID: deploymentID}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// GetAlias returns where a project's production hostnames (hostname "": all of them) point.
+func (c *Client) GetAlias(ctx context.Context, project, hostname string) (*api.Alias, error) {
+	var a api.Alias
+	if err := c.do(ctx, http.MethodGet, aliasPath(project, hostname), nil, nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// UnpinAlias lets the hostnames follow the project's newest production deployment again.
+func (c *Client) UnpinAlias(ctx context.Context, project, hostname string) error {
+	return c.do(ctx, http.MethodDelete, aliasPath(project, hostname), nil, nil, nil)
 }

@@ -6,6 +6,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,19 +14,22 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/certs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/domains"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
@@ -39,7 +43,6 @@ import (
 // Defaults of an engine's settings.
 const (
 	DefaultHTTPAddress = "127.0.0.1:3080"
-	DefaultPython      = "/usr/bin/python3"
 	DefaultBaseDomain  = "localhost"
 )
 
@@ -55,7 +58,7 @@ const (
 type Config struct {
 	DataDir     string
 	HTTPAddress string // where apps are served
-	Python      string // base interpreter of builds
+	Python      string // base interpreter of builds; "" -> builder.DefaultPython()
 	BaseDomain  string // apps are <name>.<BaseDomain>
 	APIAddress  string // optional TCP address of the API; requires Token
 	Token       string
@@ -83,6 +86,33 @@ type Config struct {
 	// MaxRequestBody bounds an app's request body (the edge buffers it
 	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
 	MaxRequestBody int64
+	// TrustedProxies are load balancers in front of the edge whose
+	// X-Forwarded-* headers apps may believe; see edge.Config.
+	TrustedProxies []netip.Prefix
+
+	// TakeOver: take over from the engine running on DataDir, with its
+	// settings and on its sockets, rather than refuse to start beside it
+	// (see handover.go). With none running, the engine starts as usual.
+	TakeOver bool
+
+	// HTTPSAddress is where apps are served over HTTPS; "" serves none.
+	// Certificates come from the local CA of the data dir for names no
+	// public CA certifies, and from the ACME CA for the others.
+	HTTPSAddress string
+	// HTTPSAnyPortIfTaken serves HTTPS on a free port of HTTPSAddress's host
+	// when that address is taken: for a default address nobody asked for.
+	HTTPSAnyPortIfTaken bool
+	ACMEDirectory       string // the ACME CA's directory; "" is Let's Encrypt
+	ACMEEmail           string // the ACME account's contact; optional
+	ACMECARoots         string // a PEM file of roots to trust the ACME CA's own HTTPS with; "" for the system's
+	HSTSMaxAge          time.Duration
+	// PublicAddresses are where custom domains' A and AAAA records point;
+	// none: the IPs the HTTP and HTTPS listeners are bound to, if specific.
+	PublicAddresses []netip.Addr
+	// DNSResolvers look custom domains' records up, host:port; none: those of /etc/resolv.conf.
+	DNSResolvers        []string
+	DomainCheckInterval time.Duration // between looks at unverified domains; 0 -> domains.DefaultInterval
+	RenewCheckInterval  time.Duration // between checks of certificates for renewal; 0 -> certmagic's
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -94,13 +124,33 @@ type Engine struct {
 	stop        context.CancelFunc // ends the engine's life: Shutdown, the API's shutdown, or a failed server
 	done        <-chan struct{}
 	servers     []*http.Server
-	wg          sync.WaitGroup // the servers and the housekeeping
+	wg          sync.WaitGroup // the servers
 	serveErr    chan error
 	deployments *deploy.Service
 	runtime     *workers.Manager
 	closers     []func() // what Start acquired, in order; released in reverse
 	shutdown    sync.Once
 	shutdownErr error
+
+	// Writers other than the API: builds and housekeeping (see startWork).
+	work        func(context.Context) (done <-chan struct{}, err error)
+	workMu      sync.Mutex
+	workStopper func() // stops what startWork started; nil when nothing runs
+
+	// What a handover passes on (handover.go).
+	dataDir       string
+	settings      api.EngineSettings
+	slot          string
+	store         store.Store
+	lock          *os.File
+	apiSocket     *net.UnixListener
+	edgeListener  net.Listener
+	httpsListener net.Listener // nil when the engine serves no HTTPS
+	apiTCP        net.Listener
+	calls         apiCalls
+	handingOver   atomic.Bool
+	handedOver    atomic.Bool
+	ownsSocket    atomic.Bool // removes the socket's path when it stops
 }
 
 // onClose registers release to run when the engine shuts down, or when Start fails after this.
@@ -123,7 +173,11 @@ func Run(ctx context.Context, cfg Config) error {
 	case <-ctx.Done():
 	case <-e.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	drain := 10 * time.Second
+	if e.handedOver.Load() {
+		drain = handoverDrain // no hurry: the new engine serves
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	return e.Shutdown(shutdownCtx)
 }
@@ -139,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		cfg.HTTPAddress = DefaultHTTPAddress
 	}
 	if cfg.Python == "" {
-		cfg.Python = DefaultPython
+		cfg.Python = builder.DefaultPython()
 	}
 	if cfg.BaseDomain == "" {
 		cfg.BaseDomain = DefaultBaseDomain
@@ -176,19 +230,24 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	lock := flock.New(filepath.Join(dataDir, LockName))
-	locked, err := lock.TryLock()
-	if err != nil {
-		return nil, fmt.Errorf("lock data dir: %w", err)
-	}
-	if !locked {
-		return nil, fmt.Errorf("%w (%s): stop it first (ferry stop --data-dir %s), or use another data dir", ErrLocked, dataDir, dataDir)
-	}
-	e.onClose(func() {
-		if err := lock.Unlock(); err != nil {
-			log.Warn("unlocking the data dir", "error", err)
+	e.dataDir, e.slot = dataDir, slotA
+	var from *predecessor
+	if cfg.TakeOver {
+		if from, err = takeOver(ctx, dataDir); err != nil {
+			return nil, err
 		}
-	})
+	}
+	if from != nil {
+		e.onClose(from.close)
+		adopt(&cfg, from.state.Settings, from.state.APIVersion)
+		e.lock, e.slot = from.lock, from.slot()
+		log.Info("taking over from the running engine", "version", from.state.Version, "schema", from.state.SchemaVersion)
+	} else if e.lock, err = lockDataDir(dataDir); err != nil {
+		return nil, err
+	}
+	// Closing the descriptor is what releases the lock: after a handover the new engine holds it still.
+	e.onClose(func() { _ = e.lock.Close() })
+	e.settings = settingsOf(cfg)
 
 	mode, err := sandbox.ParseMode(cfg.SandboxMode)
 	if err != nil {
@@ -197,7 +256,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	nameSum := sha256.Sum256([]byte(dataDir))
 	jail, err := sandbox.New(sandbox.Config{
 		Mode: mode, FirstUID: cfg.SandboxFirstUID, LastUID: cfg.SandboxLastUID,
-		Name: hex.EncodeToString(nameSum[:6]), Logger: log,
+		Name: hex.EncodeToString(nameSum[:6]) + "-" + e.slot, Logger: log,
+		DataDir: dataDir, APISocket: filepath.Join(dataDir, api.SocketName),
 	})
 	if err != nil {
 		return nil, err
@@ -207,14 +267,16 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 
-	// SQLite gives its journal files the database's mode: create it the engine's alone.
-	if err := createPrivate(filepath.Join(dataDir, DBName)); err != nil {
-		return nil, err
+	if from != nil {
+		if err := from.releaseStore(ctx); err != nil {
+			return nil, err
+		}
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, DBName))
+	st, err := openStore(ctx, dataDir, log)
 	if err != nil {
 		return nil, err
 	}
+	e.store = st
 	e.onClose(func() {
 		if err := st.Close(); err != nil {
 			log.Error("closing the metadata store", "error", err)
@@ -229,10 +291,11 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, err
 	}
 
-	edgeListener, err := net.Listen("tcp", cfg.HTTPAddress)
+	edgeListener, err := listen(from, api.DescriptorEdge, "tcp", cfg.HTTPAddress)
 	if err != nil {
 		return nil, fmt.Errorf("serve apps on %s: %w (set http_address / FERRY_HTTP_ADDRESS to a free address)", cfg.HTTPAddress, err)
 	}
+	e.edgeListener = edgeListener
 	e.onClose(func() { _ = edgeListener.Close() }) // for a failed start; the server closes it once serving
 	_, port, _ := net.SplitHostPort(edgeListener.Addr().String())
 	appURL := func(host string) string {
@@ -241,35 +304,87 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		return "http://" + host + ":" + port
 	}
-	// Apps write "https://" + $VERCEL_URL: the URL variables carry the port, which answers
-	// TLS as well as plain HTTP (see edge.ServeTLSToo), unless it is https's own.
+	var httpsListener net.Listener
+	httpsAddress, httpsPort := "", ""
+	if cfg.HTTPSAddress != "" {
+		httpsListener, err = listen(from, api.DescriptorEdgeTLS, "tcp", cfg.HTTPSAddress)
+		if host, _, splitErr := net.SplitHostPort(cfg.HTTPSAddress); errors.Is(err, syscall.EADDRINUSE) && cfg.HTTPSAnyPortIfTaken && splitErr == nil {
+			httpsListener, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+			if err == nil {
+				log.Warn("the default HTTPS address is taken: serving HTTPS on another port (ferry status shows it; --https-address chooses one)",
+					"default", cfg.HTTPSAddress, "https", httpsListener.Addr().String())
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("serve apps over HTTPS on %s: %w (set https_address / FERRY_HTTPS_ADDRESS to a free address)", cfg.HTTPSAddress, err)
+		}
+		e.httpsListener = httpsListener
+		e.onClose(func() { _ = httpsListener.Close() }) // for a failed start; the server closes it once serving
+		httpsAddress = httpsListener.Addr().String()
+		_, httpsPort, _ = net.SplitHostPort(httpsAddress)
+	}
+	httpsURL := func(host string) string {
+		if httpsPort == "443" {
+			return "https://" + host
+		}
+		return "https://" + host + ":" + httpsPort
+	}
+	publicAddresses := cfg.PublicAddresses
+	if len(publicAddresses) == 0 {
+		publicAddresses = listenerAddresses(edgeListener, httpsListener)
+	}
+	publicAddressList := make([]string, len(publicAddresses))
+	for i, a := range publicAddresses {
+		publicAddressList[i] = a.String()
+	}
+	// Apps write "https://" + $VERCEL_URL: the URL variables carry the HTTPS port, unless it
+	// is https's own (or, without HTTPS, the edge's port).
 	urlHost := func(host string) string {
-		if port == "443" {
+		urlPort := port
+		if httpsPort != "" {
+			urlPort = httpsPort
+		}
+		if urlPort == "443" {
 			return host
 		}
-		return net.JoinHostPort(host, port)
+		return net.JoinHostPort(host, urlPort)
 	}
 
 	rt := workers.New(workers.Config{
-		RunDir:  filepath.Join(dataDir, "run"),
+		RunDir:  filepath.Join(dataDir, "run", e.slot),
 		LogDir:  filepath.Join(dataDir, "logs"),
 		Sandbox: jail,
 		Logger:  log,
 	})
 	e.runtime = rt
 	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
-	router := edge.New(edge.Config{
-		Store:       st,
-		Runtime:     rt,
-		App:         runnable(box, filepath.Join(dataDir, "deployments")),
-		Logger:      log,
-		MaxBodySize: cfg.MaxRequestBody,
-		SpillDir:    filepath.Join(dataDir, "tmp"),
-	})
-	go router.Run(runCtx)
-	if err := router.Sync(ctx); err != nil {
-		return nil, err
+	// The certificate manager asks the edge which names it serves, and the
+	// edge tells it which domains to certify ahead of their first visitor.
+	var router *edge.Router
+	var certificates *certs.Manager
+	if httpsListener != nil {
+		if certificates, err = newCertificates(cfg, dataDir, edgeListener, httpsListener, publicAddresses, st,
+			func(name string) (string, bool) { return router.Permit(name) }); err != nil {
+			return nil, err
+		}
+		e.onClose(certificates.Close)
 	}
+	edgeCfg := edge.Config{
+		Store:          st,
+		Runtime:        rt,
+		App:            runnable(box, filepath.Join(dataDir, "deployments")),
+		Logger:         log,
+		MaxBodySize:    cfg.MaxRequestBody,
+		SpillDir:       filepath.Join(dataDir, "tmp"),
+		TrustedProxies: cfg.TrustedProxies,
+		HTTPPort:       port,
+		HTTPSPort:      httpsPort,
+		HSTSMaxAge:     cfg.HSTSMaxAge,
+	}
+	if certificates != nil {
+		edgeCfg.Certificates = certificates
+	}
+	router = edge.New(edgeCfg)
 	deployments := deploy.New(deploy.Config{
 		Store:           st,
 		Blobs:           blobStore,
@@ -291,19 +406,42 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		BuildTimeout:    cfg.BuildTimeout,
 		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
 	})
+	// Before the edge reads its first routes: each one runs in the sandbox recorded for it.
+	if err := deployments.ConfineUnconfined(ctx); err != nil {
+		return nil, err
+	}
+	go router.Run(runCtx)
+	if err := router.Sync(ctx); err != nil {
+		return nil, err
+	}
+
+	resolvers := cfg.DNSResolvers
+	if len(resolvers) == 0 {
+		if resolvers, err = domains.SystemResolvers(); err != nil {
+			log.Warn("no DNS resolvers to verify custom domains with (set --dns-resolvers)", "error", err)
+		}
+	}
+	verifier := domains.New(domains.Config{
+		Store: st, Resolvers: resolvers, BaseDomain: cfg.BaseDomain, PublicAddresses: publicAddresses,
+		Interval: cfg.DomainCheckInterval, Logger: log, SyncRoutes: router.Sync,
+	})
 
 	startedAt := time.Now().UTC()
 	apiHandler := apiserver.New(apiserver.Config{
-		Store:   st,
-		Blobs:   blobStore,
-		Secrets: box,
-		Deploy:  deployments,
-		Hosts:   deploy.Hostnames{Base: cfg.BaseDomain},
-		URL:     appURL,
+		Store:    st,
+		Blobs:    blobStore,
+		Secrets:  box,
+		Deploy:   deployments,
+		Hosts:    deploy.Hostnames{Base: cfg.BaseDomain},
+		URL:      appURL,
+		HTTPSURL: httpsURL,
+		Domains:  verifier,
 		Health: func() api.Health {
 			return api.Health{
-				Status: "ok", Version: version.String(), APIVersion: api.Version, PID: os.Getpid(),
-				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), BaseDomain: cfg.BaseDomain, StartedAt: startedAt,
+				Status: "ok", Version: version.String(), APIVersion: api.Version, APIOldestVersion: api.OldestVersion,
+				SchemaVersion: sqlite.SchemaVersion(), PID: os.Getpid(),
+				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), HTTPSAddress: httpsAddress,
+				BaseDomain: cfg.BaseDomain, PublicAddresses: publicAddressList, StartedAt: startedAt,
 			}
 		},
 		Shutdown:   stop,
@@ -313,37 +451,66 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	})
 
 	socketPath := filepath.Join(dataDir, api.SocketName)
-	_ = os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock (if it stays, Listen says so)
-	socketListener, err := net.Listen("unix", socketPath)
+	if from == nil {
+		_ = os.Remove(socketPath) // a stale socket of a dead engine; we hold the lock (if it stays, Listen says so)
+	}
+	socketListener, err := listen(from, api.DescriptorAPISocket, "unix", socketPath)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", socketPath, err)
 	}
+	unixListener, ok := socketListener.(*net.UnixListener)
+	if !ok {
+		_ = socketListener.Close()
+		return nil, fmt.Errorf("listen on %s: got a %T, not a unix socket", socketPath, socketListener)
+	}
+	e.apiSocket = unixListener
+	// A socket handed over keeps its path: it stays the old engine's until this one serves.
+	e.ownsSocket.Store(from == nil)
 	e.onClose(func() {
 		_ = socketListener.Close() // for a failed start; the server closes it once serving
-		_ = os.Remove(socketPath)  // usually gone already: closing the listener unlinks it
+		if e.ownsSocket.Load() {
+			_ = os.Remove(socketPath) // usually gone already: closing a listener this engine made unlinks it
+		}
 	})
 	if err := os.Chmod(socketPath, 0o600); err != nil {
 		return nil, err
 	}
 	socketListener = jail.GuardListener(socketListener)
 
-	servers := []*http.Server{
-		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second},
-		router.Server(),
+	// Only the unix socket, reached by the engine's own user, may hand the engine over.
+	unixAPI := http.NewServeMux()
+	unixAPI.HandleFunc("POST "+api.PathHandover, e.handOver)
+	unixAPI.Handle("/", e.calls.track(apiHandler))
+	edgeServer := router.Server()
+	edgeServer.Handler = e.closeAfterHandover(edgeServer.Handler)
+	var toServe []listening
+	toServe = append(toServe, listening{&http.Server{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second}, socketListener, false})
+	if certificates != nil {
+		// The CA's HTTP-01 challenges are answered before the apps see the request.
+		edgeServer.Handler = certificates.HTTPChallengeHandler(edgeServer.Handler)
+		httpsServer := router.Server()
+		httpsServer.Handler = e.closeAfterHandover(httpsServer.Handler)
+		httpsServer.TLSConfig = certificates.TLSConfig()
+		httpsServer.ErrorLog = newServerErrorLog(log)
+		toServe = append(toServe, listening{httpsServer, httpsListener, true})
 	}
-	ca, err := edge.LoadOrCreateCA(filepath.Join(dataDir, "tls"))
-	if err != nil {
-		return nil, err
-	}
-	listeners := []net.Listener{socketListener, router.ServeTLSToo(edgeListener, ca)}
+	toServe = append(toServe, listening{edgeServer, edgeListener, false})
 	if cfg.APIAddress != "" {
-		tcp, err := net.Listen("tcp", cfg.APIAddress)
+		tcp, err := listen(from, api.DescriptorAPITCP, "tcp", cfg.APIAddress)
 		if err != nil {
 			return nil, fmt.Errorf("listen for the API on %s: %w", cfg.APIAddress, err)
 		}
+		e.apiTCP = tcp
 		e.onClose(func() { _ = tcp.Close() }) // for a failed start; the server closes it once serving
-		servers = append(servers, &http.Server{Handler: newTokenGuard(cfg.Token, apiHandler, log), ReadHeaderTimeout: 10 * time.Second})
-		listeners = append(listeners, tcp)
+		tokenAPI := &http.Server{Handler: newTokenGuard(cfg.Token, e.calls.track(apiHandler), log), ReadHeaderTimeout: 10 * time.Second}
+		if cfg.TLSCert != "" {
+			certificate, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				return nil, fmt.Errorf("the TCP API's certificate: %w", err)
+			}
+			tokenAPI.TLSConfig = &tls.Config{Certificates: []tls.Certificate{certificate}, MinVersion: tls.VersionTLS12}
+		}
+		toServe = append(toServe, listening{tokenAPI, tcp, cfg.TLSCert != ""})
 		log.Info("API listening on TCP", "address", tcp.Addr().String(), "tls", cfg.TLSCert != "")
 		if exposedWithoutTLS(tcp.Addr(), cfg.TLSCert != "") {
 			log.Warn("the token API listens on a non-loopback address without TLS: the token and every env var value sent cross the network in the clear; "+
@@ -351,20 +518,34 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 	}
 
-	if err := deployments.Start(runCtx); err != nil {
+	e.deployments = deployments
+	e.work = func(ctx context.Context) (<-chan struct{}, error) {
+		if err := deployments.Start(ctx); err != nil {
+			return nil, err
+		}
+		var workers sync.WaitGroup
+		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir) })
+		workers.Go(func() { verifier.Run(ctx) })
+		done := make(chan struct{})
+		go func() {
+			workers.Wait()
+			close(done)
+		}()
+		return done, nil
+	}
+	if err := e.startWork(); err != nil {
 		return nil, err
 	}
-	e.deployments = deployments
-	e.servers = servers
-	e.wg.Go(func() { keepHouse(runCtx, log, st, blobStore, deployments, dataDir) })
-	e.serveErr = make(chan error, len(servers))
-	for i, srv := range servers {
+	e.onClose(e.stopWork) // after a failed start; a no-op after Shutdown
+	e.serveErr = make(chan error, len(toServe))
+	for _, s := range toServe {
+		e.servers = append(e.servers, s.server)
 		e.wg.Go(func() {
 			var err error
-			if i == 2 && cfg.TLSCert != "" {
-				err = srv.ServeTLS(listeners[i], cfg.TLSCert, cfg.TLSKey)
+			if s.tls {
+				err = s.server.ServeTLS(s.listener, "", "")
 			} else {
-				err = srv.Serve(listeners[i])
+				err = s.server.Serve(s.listener)
 			}
 			if !errors.Is(err, http.ErrServerClosed) {
 				e.serveErr <- err
@@ -372,9 +553,89 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			}
 		})
 	}
-	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(), "pid", os.Getpid(), "sandbox", jail.Describe(),
-		"https_authority", filepath.Join(dataDir, "tls", edge.CACertName))
+	if from != nil {
+		if err := from.serving(); err != nil {
+			log.Warn("could not tell the previous engine that this one serves; it resumes too", "error", err)
+		}
+		e.ownsSocket.Store(true)
+	}
+	log.Info("engine started", "version", version.String(), "data_dir", dataDir, "socket", socketPath, "http", edgeListener.Addr().String(),
+		"https", httpsAddress, "public_addresses", publicAddressList, "pid", os.Getpid(), "python", cfg.Python, "sandbox", jail.Describe())
 	return e, nil
+}
+
+// listen returns the listener the predecessor handed over under name, or
+// a new one on address.
+func listen(from *predecessor, name, network, address string) (net.Listener, error) {
+	if from != nil && from.listeners[name] != nil {
+		l := from.listeners[name]
+		from.listeners[name] = nil // ours now
+		return l, nil
+	}
+	return net.Listen(network, address)
+}
+
+// startWork starts the writers besides the API: the build workers and the housekeeping.
+func (e *Engine) startWork() error {
+	e.workMu.Lock()
+	defer e.workMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done, err := e.work(ctx)
+	if err != nil {
+		cancel()
+		return err
+	}
+	e.workStopper = func() {
+		cancel()
+		e.deployments.Wait()
+		<-done
+	}
+	return nil
+}
+
+// stopWork stops the build workers, which put the builds they had back in the
+// queue, and the housekeeping, and returns once they have.
+func (e *Engine) stopWork() {
+	e.workMu.Lock()
+	defer e.workMu.Unlock()
+	if e.workStopper != nil {
+		e.workStopper()
+		e.workStopper = nil
+	}
+}
+
+// listening is a server with its listener, and whether it serves TLS (its TLSConfig says how).
+type listening struct {
+	server   *http.Server
+	listener net.Listener
+	tls      bool
+}
+
+// newCertificates opens the data dir's local CA and the certificate manager of the HTTPS listener.
+func newCertificates(cfg Config, dataDir string, httpListener, httpsListener net.Listener, publicAddresses []netip.Addr,
+	st store.Store, permit certs.Permit) (*certs.Manager, error) {
+	ca, err := certs.OpenLocalCA(filepath.Join(dataDir, CADirName))
+	if err != nil {
+		return nil, fmt.Errorf("the local CA: %w", err)
+	}
+	acme := certs.ACME{Directory: cfg.ACMEDirectory, Email: cfg.ACMEEmail}
+	if cfg.ACMECARoots != "" {
+		if acme.Roots, err = readCertPool(cfg.ACMECARoots); err != nil {
+			return nil, fmt.Errorf("the ACME CA's roots: %w", err)
+		}
+	}
+	return certs.New(certs.Config{
+		StorageDir:         filepath.Join(dataDir, CertificatesDirName),
+		LocalCA:            ca,
+		ACME:               acme,
+		HTTPAddress:        httpListener.Addr().String(),
+		HTTPSAddress:       httpsListener.Addr().String(),
+		Permit:             permit,
+		IPs:                append(listenerAddresses(httpsListener), publicAddresses...),
+		OnStatus:           certificateRecorder(st, cfg.Logger),
+		RenewCheckInterval: cfg.RenewCheckInterval,
+		Logger:             cfg.Logger,
+	})
 }
 
 // Shutdown stops the engine: the servers (requests in progress may finish until ctx ends), the
@@ -390,7 +651,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 			}
 		}
 		e.wg.Wait()
-		e.deployments.Wait()
+		e.stopWork()
 		if err := e.runtime.Shutdown(ctx); err != nil {
 			e.log.Warn("stopping the apps", "error", err)
 		}
@@ -427,7 +688,11 @@ func prepareDataDir(dataDir string, separateIdentities bool) error {
 	if err := os.Chmod(dataDir, passable); err != nil {
 		return err
 	}
-	for name, mode := range map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700, "tmp": 0o700} {
+	dirs := map[string]fs.FileMode{"run": passable, "deployments": passable, "logs": 0o700, "tmp": 0o700}
+	for _, slot := range []string{slotA, slotB} {
+		dirs[filepath.Join("run", slot)] = passable
+	}
+	for name, mode := range dirs {
 		dir := filepath.Join(dataDir, name)
 		if err := os.MkdirAll(dir, mode); err != nil {
 			return err

@@ -2,12 +2,9 @@ package engine_test
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +13,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 )
 
 // urlApp answers with the URL variables an app builds links from.
@@ -30,11 +27,12 @@ def index():
 `
 
 // TestURLVariablesWorkAsVercelAppsUseThem: "https://" + VERCEL_URL reaches the deployment,
-// though the edge serves on a port of its own, and the local authority's certificate is valid
+// though the edge serves HTTPS on a port of its own, and the local CA's certificate is valid
 // for it.
 func TestURLVariablesWorkAsVercelAppsUseThem(t *testing.T) {
 	needFlask(t)
-	c, httpAddress, dataDir := startEngineWithDataDir(t)
+	httpsAddress := freeAddress(t)
+	c, httpAddress, dataDir := startEngineWithDataDir(t, func(cfg *engine.Config) { cfg.HTTPSAddress = httpsAddress })
 	ctx := context.Background()
 	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "links"})
 	if err != nil {
@@ -46,36 +44,29 @@ func TestURLVariablesWorkAsVercelAppsUseThem(t *testing.T) {
 	if d.State != api.StateReady {
 		t.Fatalf("deployment %s: %s", d.State, d.ErrorMessage)
 	}
-	_, port, _ := net.SplitHostPort(httpAddress)
+	httpsPort := port(httpsAddress)
 	status, body := get(t, httpAddress, d.URL)
 	vercelURL, productionURL, _ := strings.Cut(body, " ")
 	productionURL, _, _ = strings.Cut(productionURL, " ")
-	if status != 200 || vercelURL != d.Hostname+":"+port || productionURL != "links.localhost:"+port {
-		t.Fatalf("GET %s: %d %q; want VERCEL_URL %s:%s", d.URL, status, body, d.Hostname, port)
+	if status != 200 || vercelURL != d.Hostname+":"+httpsPort || productionURL != "links.localhost:"+httpsPort {
+		t.Fatalf("GET %s: %d %q; want VERCEL_URL %s:%s", d.URL, status, body, d.Hostname, httpsPort)
 	}
 
-	caPEM, err := os.ReadFile(filepath.Join(dataDir, "tls", edge.CACertName))
+	caPEM, err := os.ReadFile(engine.LocalCACertificate(dataDir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
-		t.Fatal("the local authority's certificate is not PEM")
+		t.Fatal("the local CA's certificate is not PEM")
 	}
-	httpsClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, httpAddress)
-		},
-		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-	}}
 	for _, u := range []string{vercelURL, productionURL} {
-		resp, err := httpsClient.Get("https://" + u + "/")
+		host, _, _ := net.SplitHostPort(u)
+		resp, got, err := fetch(httpsAddress, host, "/", roots)
 		if err != nil {
 			t.Fatalf("https://%s: %v", u, err)
 		}
-		got, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != 200 || string(got) != body {
+		if resp.StatusCode != 200 || got != body {
 			t.Errorf("https://%s: %d %q, want %q", u, resp.StatusCode, got, body)
 		}
 	}

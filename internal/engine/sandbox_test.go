@@ -316,7 +316,7 @@ func testHostileAppAndBuild(t *testing.T, mode string) {
 		// passing load spike from an app that starves others.
 		ping := victimDeployment.URL + "/ping"
 		const spinSeconds = 2
-		var p99 time.Duration
+		var p99, allowed time.Duration
 		for try := 1; try <= 2; try++ {
 			idle := measureLatency(t, addr, ping, 200, time.Time{})
 			var spun struct {
@@ -333,12 +333,15 @@ func testHostileAppAndBuild(t *testing.T, mode string) {
 			if len(busy) < 20 {
 				t.Errorf("only %d requests to another app completed in %ds of spinning", len(busy), spinSeconds)
 			}
-			if p99 <= 50*time.Millisecond {
+			// 50ms over what the same requests take with nothing spinning: on a machine that other
+			// work already slows, the spinner must not add to it.
+			allowed = percentile(idle, 99) + 50*time.Millisecond
+			if p99 <= allowed {
 				return
 			}
 			time.Sleep(time.Until(spinEnd)) // the spinners stop at spinEnd
 		}
-		t.Errorf("another app's p99 latency while one spins on every core: %v in two tries, want under 50ms", p99)
+		t.Errorf("another app's p99 latency while one spins on every core: %v in two tries, want under %v (50ms over idle)", p99, allowed)
 	})
 
 	t.Run("orphan", func(t *testing.T) {

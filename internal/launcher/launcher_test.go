@@ -1,14 +1,20 @@
+// The embedded engine these tests start needs Linux or macOS.
+
+//go:build !windows
+
 package launcher_test
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"net"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
@@ -111,17 +117,44 @@ func TestConcurrentEnsureStartsOneEngine(t *testing.T) {
 	}
 }
 
-func TestEngineOfAnotherVersionIsRefused(t *testing.T) {
+// TestOlderEngineIsUpgradedInPlace finds an engine older than the caller: a
+// new one takes over, and the old one exits.
+func TestOlderEngineIsUpgradedInPlace(t *testing.T) {
 	opts := launcher.Options{DataDir: shortDataDir(t), HTTPAddress: freeAddress(t), Version: version.String()}
+	old, err := launcher.Ensure(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Version = "9.9.9" // the caller is newer; the engine it starts is this test binary
 	e, err := launcher.Ensure(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stopEngine(t, e)
-	opts.Version = "9.9.9"
-	_, err = launcher.Ensure(context.Background(), opts)
-	if err == nil || !strings.Contains(err.Error(), "ferry stop") || !strings.Contains(err.Error(), fmt.Sprint(e.Health.PID)) {
-		t.Fatalf("want a version error telling how to stop pid %d, got %v", e.Health.PID, err)
+	if e.Replaced == nil || e.Replaced.PID != old.Health.PID || e.Health.PID == old.Health.PID {
+		t.Fatalf("Ensure by a newer caller: engine %+v replaced %+v; want a new engine replacing pid %d", e.Health, e.Replaced, old.Health.PID)
+	}
+	if e.Health.HTTPAddress != opts.HTTPAddress {
+		t.Errorf("the new engine serves apps on %s, the old one did on %s", e.Health.HTTPAddress, opts.HTTPAddress)
+	}
+	for i := 0; unix.Kill(old.Health.PID, 0) == nil; i++ {
+		if i > 200 {
+			t.Fatalf("the old engine, pid %d, still runs", old.Health.PID)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	opts.Version = e.Health.Version
+	again, err := launcher.Upgrade(context.Background(), opts)
+	if err != nil || again.Replaced != nil || again.Health.PID != e.Health.PID {
+		t.Errorf("upgrading an engine of the caller's version: %+v, %v; want nothing done", again, err)
+	}
+}
+
+func TestUpgradeWithoutAnEngineSaysHowToStartOne(t *testing.T) {
+	dataDir := shortDataDir(t)
+	_, err := launcher.Upgrade(context.Background(), launcher.Options{DataDir: dataDir, Version: version.String()})
+	if !errors.Is(err, launcher.ErrNotRunning) || !strings.Contains(err.Error(), "ferry serve --data-dir "+dataDir) {
+		t.Errorf("Upgrade with no engine: %v", err)
 	}
 }
 

@@ -26,25 +26,44 @@ const testPython = "/usr/bin/python3"
 // testEngine is a real engine with its own data dir, started from the test
 // binary (see TestMain) and stopped when the test ends.
 type testEngine struct {
-	dataDir     string
-	httpAddress string
-	httpPort    string
-	client      *client.Client
+	dataDir      string
+	httpAddress  string
+	httpPort     string
+	httpsAddress string
+	httpsPort    string
+	client       *client.Client
 }
 
-// startEngine starts the engine a test's provider will find. It skips the
-// test unless TF_ACC is set.
+// startEngine starts the engine a test's provider will find, serving apps
+// on free ports. It skips the test unless TF_ACC is set.
 func startEngine(t *testing.T) *testEngine {
+	t.Helper()
+	skipUnlessAcceptance(t)
+	return startEngineOn(t, freePort(t), freePort(t))
+}
+
+func skipUnlessAcceptance(t *testing.T) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 to run it")
 	}
-	return launchEngine(t)
 }
 
-// launchEngine starts an engine from the test binary (see TestMain), stopped
-// when the test or benchmark ends.
+// launchEngine starts an engine from the test binary (see TestMain), serving apps on free
+// ports, stopped when the test or benchmark ends.
 func launchEngine(t testing.TB) *testEngine {
+	t.Helper()
+	return launchEngineOn(t, freePort(t), freePort(t))
+}
+
+// startEngineOn starts the engine with apps on the given HTTP and HTTPS ports.
+func startEngineOn(t *testing.T, port, httpsPort string) *testEngine {
+	t.Helper()
+	skipUnlessAcceptance(t)
+	return launchEngineOn(t, port, httpsPort)
+}
+
+func launchEngineOn(t testing.TB, port, httpsPort string) *testEngine {
 	t.Helper()
 	// Not t.TempDir(): its long paths would push the engine's socket past
 	// the 107-byte limit of unix socket paths, apps running as uids of their
@@ -54,16 +73,16 @@ func launchEngine(t testing.TB) *testEngine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	e := &testEngine{dataDir: dataDir, httpAddress: "127.0.0.1:" + port, httpPort: port}
+	e := &testEngine{dataDir: dataDir, httpAddress: "127.0.0.1:" + port, httpPort: port, httpsAddress: "127.0.0.1:" + httpsPort, httpsPort: httpsPort}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	eng, err := launcher.Ensure(ctx, launcher.Options{
-		DataDir:     dataDir,
-		HTTPAddress: e.httpAddress,
-		Python:      testPython,
-		Version:     version.String(),
+		DataDir:      dataDir,
+		HTTPAddress:  e.httpAddress,
+		HTTPSAddress: e.httpsAddress,
+		Python:       testPython,
+		Version:      version.String(),
 	})
 	if err != nil {
 		if err := os.RemoveAll(dataDir); err != nil {
@@ -109,12 +128,13 @@ func (e *testEngine) stop(t testing.TB, socket string) {
 func (e *testEngine) config(resources string) string {
 	return fmt.Sprintf(`
 provider "ferry" {
-  data_dir     = %q
-  http_address = %q
-  python       = %q
+  data_dir      = %q
+  http_address  = %q
+  https_address = %q
+  python        = %q
 }
 %s
-`, e.dataDir, e.httpAddress, testPython, resources)
+`, e.dataDir, e.httpAddress, e.httpsAddress, testPython, resources)
 }
 
 func freePort(t testing.TB) string {

@@ -438,7 +438,12 @@ func (r *envVarResource) ImportState(ctx context.Context, req resource.ImportSta
 }
 
 func addEnvVarError(diags interface{ AddError(string, string) }, op, projectID string, body api.EnvVarRequest, err error) {
-	if client.IsConflict(err) {
+	switch {
+	case client.IsConflict(err) && strings.Contains(err.Error(), "by integration"):
+		diags.AddError("Duplicate environment variable",
+			fmt.Sprintf("The engine refused to %s %s for target %s: %v\n\nA ferry_supabase_integration sets %s for this target: "+
+				"remove this ferry_env_var, or the target from one of them.", op, body.Key, strings.Join(body.Targets, ", "), err, body.Key))
+	case client.IsConflict(err):
 		importID := projectID + "/" + body.Key + "/" + body.Targets[0]
 		if body.GitBranch != "" {
 			importID += "/" + body.GitBranch
@@ -447,10 +452,10 @@ func addEnvVarError(diags interface{ AddError(string, string) }, op, projectID s
 			fmt.Sprintf("The engine refused to %s %s for target %s: %v\n\nA key may be set once per target (and git branch) "+
 				"in a project. Remove the other definition, change target, or import the existing variable with "+
 				"`terraform import ferry_env_var.<name> %s`.", op, body.Key, strings.Join(body.Targets, ", "), err, importID))
-		return
+	default:
+		diags.AddError("Cannot "+op+" environment variable",
+			fmt.Sprintf("The engine refused to %s %s in project %s: %v", op, body.Key, projectID, err))
 	}
-	diags.AddError("Cannot "+op+" environment variable",
-		fmt.Sprintf("The engine refused to %s %s in project %s: %v", op, body.Key, projectID, err))
 }
 
 // plainDigest is the unkeyed hex sha256 that earlier versions kept in

@@ -19,7 +19,7 @@ import (
 )
 
 func TestEnvVarValidation(t *testing.T) {
-	for name, tc := range map[string]struct{ attrs, want string }{
+	expectPlanErrors(t, "resource \"ferry_env_var\" \"v\" {\nproject_id = \"p\"", map[string]planError{
 		"key with hyphen":     {`key = "API-KEY"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `not a valid environment variable name`},
 		"key with digit":      {`key = "1KEY"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `not a valid environment variable name`},
 		"reserved VERCEL_":    {`key = "VERCEL_ENV"` + "\n" + `value = "x"` + "\n" + `target = ["production"]`, `reserved for the variables ferry sets in every deployment`},
@@ -36,19 +36,7 @@ func TestEnvVarValidation(t *testing.T) {
 		"value_wo no version": {`key = "A"` + "\n" + `value_wo = "y"` + "\n" + `target = ["production"]`, `Attribute "value_wo_version" must be specified when "value_wo" is specified`},
 		"branch production":   {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n" + `git_branch = "main"`, `A branch's variable is for previews only`},
 		"branch not a branch": {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["preview"]` + "\n" + `git_branch = "a b"`, `not a valid git branch name`},
-	} {
-		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-				Steps: []resource.TestStep{{
-					Config:      unreachableProvider + "resource \"ferry_env_var\" \"v\" {\nproject_id = \"p\"\n" + tc.attrs + "\n}\n",
-					PlanOnly:    true,
-					ExpectError: errorText(tc.want),
-				}},
-			})
-		})
-	}
+	}, tfversion.SkipBelow(tfversion.Version1_11_0))
 }
 
 func TestEnvVarImportIDs(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 )
 
 func TestProjectValidation(t *testing.T) {
-	for name, tc := range map[string]struct{ attrs, want string }{
+	expectPlanErrors(t, `resource "ferry_project" "p" {`, map[string]planError{
 		"uppercase":      {`name = "My-App"`, `Did you mean "my-app"`},
 		"underscore":     {`name = "my_app"`, `Invalid project name`},
 		"double hyphen":  {`name = "my--app"`, `two hyphens in a row`},
@@ -29,18 +29,7 @@ func TestProjectValidation(t *testing.T) {
 		"root not clean": {`name = "app"` + "\n" + `root_directory = "./api/"`, `as "api"`},
 		"memory":         {`name = "app"` + "\n" + `limits = { memory_mb = 64 }`, `at least 128`},
 		"cpu":            {`name = "app"` + "\n" + `limits = { cpu = 0 }`, `at least 0.1`},
-	} {
-		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: protoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      unreachableProvider + "resource \"ferry_project\" \"p\" {\n" + tc.attrs + "\n}\n",
-					PlanOnly:    true,
-					ExpectError: errorText(tc.want),
-				}},
-			})
-		})
-	}
+	})
 }
 
 func TestAccProject(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -26,14 +27,18 @@ import (
 // Environment variables the provider reads when its block leaves an
 // attribute unset.
 const (
-	EnvEndpoint    = "FERRY_ENDPOINT"
-	EnvToken       = "FERRY_TOKEN"
-	EnvDataDir     = "FERRY_DATA_DIR"
-	EnvHTTPAddress = "FERRY_HTTP_ADDRESS"
-	EnvPython      = "FERRY_PYTHON"
+	EnvEndpoint     = "FERRY_ENDPOINT"
+	EnvToken        = "FERRY_TOKEN"
+	EnvDataDir      = "FERRY_DATA_DIR"
+	EnvHTTPAddress  = "FERRY_HTTP_ADDRESS"
+	EnvHTTPSAddress = "FERRY_HTTPS_ADDRESS"
+	EnvPython       = "FERRY_PYTHON"
 )
 
-var _ provider.Provider = (*ferryProvider)(nil)
+var (
+	_ provider.Provider              = (*ferryProvider)(nil)
+	_ provider.ProviderWithFunctions = (*ferryProvider)(nil)
+)
 
 // New returns the provider factory for a release version.
 func New(version string) func() provider.Provider {
@@ -45,11 +50,12 @@ type ferryProvider struct {
 }
 
 type providerModel struct {
-	Endpoint    types.String `tfsdk:"endpoint"`
-	Token       types.String `tfsdk:"token"`
-	DataDir     types.String `tfsdk:"data_dir"`
-	HTTPAddress types.String `tfsdk:"http_address"`
-	Python      types.String `tfsdk:"python"`
+	Endpoint     types.String `tfsdk:"endpoint"`
+	Token        types.String `tfsdk:"token"`
+	DataDir      types.String `tfsdk:"data_dir"`
+	HTTPAddress  types.String `tfsdk:"http_address"`
+	HTTPSAddress types.String `tfsdk:"https_address"`
+	Python       types.String `tfsdk:"python"`
 }
 
 // providerData is what resources receive: a client of a healthy engine.
@@ -92,10 +98,18 @@ func (p *ferryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 					"Defaults to `127.0.0.1:3080` (apps at `http://<project>.localhost:3080`). May also be set with the `" + EnvHTTPAddress + "` environment variable. " +
 					"An engine that already runs keeps the address it was started with.",
 			},
+			"https_address": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "`host:port` where an embedded engine started by this provider serves the apps over HTTPS, such as `127.0.0.1:8443`, or `off`. " +
+					"Defaults to `127.0.0.1:3443` (apps at `https://<project>.localhost:3443`, with certificates of the engine's local CA: `ferry ca` prints it for browsers and curl to trust), " +
+					"or a free port when that one is taken (`ferry status` shows it). " +
+					"May also be set with the `" + EnvHTTPSAddress + "` environment variable. An engine that already runs keeps the address it was started with.",
+			},
 			"python": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Python interpreter an embedded engine started by this provider builds and runs apps with, such as " +
-					"`/usr/local/bin/python3.12`. Defaults to `/usr/bin/python3`. May also be set with the `" + EnvPython + "` environment variable.",
+					"`/usr/local/bin/python3.12`. Defaults to `/usr/bin/python3` on Linux; on macOS to the first found of pyenv's global version, " +
+					"Homebrew's, python.org's and the Command Line Tools' `python3`. May also be set with the `" + EnvPython + "` environment variable.",
 			},
 		},
 	}
@@ -109,7 +123,7 @@ func (p *ferryProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	}
 	for name, v := range map[string]types.String{
 		"endpoint": cfg.Endpoint, "token": cfg.Token, "data_dir": cfg.DataDir,
-		"http_address": cfg.HTTPAddress, "python": cfg.Python,
+		"http_address": cfg.HTTPAddress, "https_address": cfg.HTTPSAddress, "python": cfg.Python,
 	} {
 		if v.IsUnknown() {
 			resp.Diagnostics.AddAttributeError(path.Root(name), "Provider setting not known at plan time",
@@ -143,7 +157,7 @@ func (p *ferryProvider) Configure(ctx context.Context, req provider.ConfigureReq
 }
 
 func (p *ferryProvider) configureRemote(ctx context.Context, endpoint, token, userAgent string, cfg *providerModel, resp *provider.ConfigureResponse) *providerData {
-	for name, v := range map[string]types.String{"data_dir": cfg.DataDir, "http_address": cfg.HTTPAddress, "python": cfg.Python} {
+	for name, v := range map[string]types.String{"data_dir": cfg.DataDir, "http_address": cfg.HTTPAddress, "https_address": cfg.HTTPSAddress, "python": cfg.Python} {
 		if !v.IsNull() {
 			resp.Diagnostics.AddAttributeWarning(path.Root(name), "Setting ignored with a remote engine",
 				name+" configures the embedded engine; with endpoint set, the remote engine's own settings apply.")
@@ -185,13 +199,14 @@ func (p *ferryProvider) configureEmbedded(ctx context.Context, userAgent string,
 		dataDir = abs
 	}
 	opts := launcher.Options{
-		DataDir:     dataDir,
-		HTTPAddress: stringOrEnv(cfg.HTTPAddress, EnvHTTPAddress),
-		Python:      stringOrEnv(cfg.Python, EnvPython),
-		Version:     version.String(),
+		DataDir:      dataDir,
+		HTTPAddress:  stringOrEnv(cfg.HTTPAddress, EnvHTTPAddress),
+		HTTPSAddress: stringOrEnv(cfg.HTTPSAddress, EnvHTTPSAddress),
+		Python:       stringOrEnv(cfg.Python, EnvPython),
+		Version:      version.String(),
 	}
 	tflog.Info(ctx, "finding or starting the embedded ferry engine", map[string]any{
-		"data_dir": opts.DataDir, "http_address": opts.HTTPAddress, "python": opts.Python,
+		"data_dir": opts.DataDir, "http_address": opts.HTTPAddress, "https_address": opts.HTTPSAddress, "python": opts.Python,
 	})
 	eng, err := launcher.Ensure(ctx, opts)
 	if err != nil {
@@ -205,6 +220,11 @@ func (p *ferryProvider) configureEmbedded(ctx context.Context, userAgent string,
 		resp.Diagnostics.AddAttributeError(path.Root("data_dir"), "Unusable data directory", err.Error())
 		return nil
 	}
+	if eng.Replaced != nil {
+		tflog.Info(ctx, "upgraded the embedded ferry engine in place", map[string]any{
+			"from_version": eng.Replaced.Version, "from_pid": eng.Replaced.PID, "to_version": eng.Health.Version,
+		})
+	}
 	tflog.Info(ctx, "using the embedded ferry engine", map[string]any{
 		"pid": eng.Health.PID, "engine_version": eng.Health.Version, "http_address": eng.Health.HTTPAddress,
 	})
@@ -212,6 +232,11 @@ func (p *ferryProvider) configureEmbedded(ctx context.Context, userAgent string,
 		resp.Diagnostics.AddAttributeWarning(path.Root("http_address"), "Engine already serves on another address",
 			fmt.Sprintf("The engine of %s was started earlier with http_address %s, so apps are served there, not on %s. "+
 				"Stop the engine (`ferry stop --data-dir %s`) to restart it on the new address.", opts.DataDir, eng.Health.HTTPAddress, want, opts.DataDir))
+	}
+	if want := opts.HTTPSAddress; want != "" && want != "off" && want != eng.Health.HTTPSAddress {
+		resp.Diagnostics.AddAttributeWarning(path.Root("https_address"), "Engine already serves HTTPS elsewhere",
+			fmt.Sprintf("The engine of %s was started earlier with https_address %q, so apps are served there, not on %s. "+
+				"Stop the engine (`ferry stop --data-dir %s`) to restart it on the new address.", opts.DataDir, eng.Health.HTTPSAddress, want, opts.DataDir))
 	}
 	return &providerData{Client: c, Health: eng.Health}
 }
@@ -221,7 +246,14 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 		NewProjectResource,
 		NewEnvVarResource,
 		NewDeploymentResource,
+		NewAliasResource,
+		NewSupabaseIntegrationResource,
+		NewDomainResource,
 	}
+}
+
+func (p *ferryProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{NewSanitizeDatabaseURLFunction}
 }
 
 func (p *ferryProvider) DataSources(context.Context) []func() datasource.DataSource {

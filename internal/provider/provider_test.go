@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
@@ -60,6 +62,29 @@ func errorText(phrase string) *regexp.Regexp {
 	return regexp.MustCompile(strings.Join(words, `\s+`))
 }
 
+// planError is a resource's attributes and a phrase of the error plan must give for them.
+type planError struct{ attrs, want string }
+
+// expectPlanErrors plans a resource whose block opens with header (such as
+// `resource "ferry_project" "p" {`), one case at a time, with no engine to
+// reach: each must fail at validation with its phrase.
+func expectPlanErrors(t *testing.T, header string, cases map[string]planError, versions ...tfversion.TerraformVersionCheck) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6ProviderFactories,
+				TerraformVersionChecks:   versions,
+				Steps: []resource.TestStep{{
+					Config:      unreachableProvider + header + "\n" + tc.attrs + "\n}\n",
+					PlanOnly:    true,
+					ExpectError: errorText(tc.want),
+				}},
+			})
+		})
+	}
+}
+
 // requiredProviders is the terraform block naming the provider under test,
 // for steps (imports) to which terraform-plugin-testing adds none.
 func requiredProviders() string {
@@ -98,9 +123,9 @@ provider "ferry" {
 `
 }
 
-// fakeEngineURL starts a fake engine speaking apiVersion that, if token is
-// not empty, requires it.
-func fakeEngineURL(t *testing.T, apiVersion, token string) string {
+// fakeEngineURL starts a fake engine of API level apiVersion (serving clients
+// of that level only) that, if token is not empty, requires it.
+func fakeEngineURL(t *testing.T, apiVersion api.APILevel, token string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -111,7 +136,7 @@ func fakeEngineURL(t *testing.T, apiVersion, token string) string {
 			w.WriteHeader(http.StatusNotFound)
 			_ = json.NewEncoder(w).Encode(api.Error{Code: api.CodeNotFound, Message: "not in the fake engine"})
 		default:
-			_ = json.NewEncoder(w).Encode(api.Health{Status: "ok", Version: "test", APIVersion: apiVersion, HTTPAddress: "127.0.0.1:1", BaseDomain: "localhost"})
+			_ = json.NewEncoder(w).Encode(api.Health{Status: "ok", Version: "test", APIVersion: apiVersion, APIOldestVersion: apiVersion, HTTPAddress: "127.0.0.1:1", BaseDomain: "localhost"})
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -146,13 +171,13 @@ resource "ferry_project" "p" { name = "hello" }`,
 	})
 }
 
-func TestProviderRefusesOtherAPIVersion(t *testing.T) {
+func TestProviderSaysWhichAPIVersionItNeeds(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      `provider "ferry" { endpoint = "` + fakeEngineURL(t, "v0", "") + `" }` + "\n" + `resource "ferry_project" "p" { name = "hello" }`,
+			Config:      `provider "ferry" { endpoint = "` + fakeEngineURL(t, api.MinEngineVersion-1, "") + `" }` + "\n" + `resource "ferry_project" "p" { name = "hello" }`,
 			PlanOnly:    true,
-			ExpectError: errorText(`Incompatible ferry engine`),
+			ExpectError: errorText(fmt.Sprintf("speaks API version %d, but this client needs API version %d or later: upgrade the engine", api.MinEngineVersion-1, api.MinEngineVersion)),
 		}},
 	})
 }

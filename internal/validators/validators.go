@@ -105,7 +105,12 @@ func GitBranch() validator.String {
 	return stringCheck{
 		description: "must be a valid git branch name, such as main or feature/login",
 		summary:     "Invalid git branch",
-		check:       api.GitBranchProblem,
+		check: func(branch string) string {
+			if branch == "" {
+				return "the git branch is empty: give a branch such as main, or leave the attribute out"
+			}
+			return api.GitBranchProblem(branch)
+		},
 	}
 }
 
@@ -124,5 +129,17 @@ func RetentionPeriod() validator.String {
 		description: "must be one of " + strings.Join(api.RetentionPeriods, ", "),
 		summary:     "Invalid retention period",
 		check:       api.RetentionProblem,
+	}
+}
+
+// DomainName checks that a custom domain's name is valid (length, labels,
+// IDNA, public suffixes, wildcards only where certificates can serve them)
+// and written in the canonical form the engine keeps it in.
+func DomainName() validator.String {
+	return stringCheck{
+		description: "must be a DNS name in lowercase ASCII (internationalized labels in their xn-- form) without a trailing dot, such as www.example.com; " +
+			"a wildcard (*.example.test) only under names ferry's local CA certifies",
+		summary: "Invalid domain name",
+		check:   api.DomainNameProblem,
 	}
 }

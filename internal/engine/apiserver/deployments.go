@@ -188,7 +188,11 @@ func (s *Server) deleteDeployment(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := s.cfg.Deploy.Delete(r.Context(), d.ID); err != nil {
+	err = s.cfg.Deploy.Delete(r.Context(), d.ID)
+	if errors.Is(err, store.ErrPinned) {
+		return 0, nil, &api.Error{Code: api.CodeConflict, Message: fmt.Sprintf("deployment %s serves production hostnames through an alias (ferry_alias): point the alias at another deployment, or remove it, then delete this one", d.ID)}
+	}
+	if err != nil {
 		return 0, nil, err
 	}
 	s.cfg.Logger.Info("deployment deleted", "deployment", d.ID)

@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
-
-var validTargets = []string{api.TargetProduction, api.TargetPreview, api.TargetDevelopment}
 
 func validateEnvVar(req *api.EnvVarRequest) error {
 	if problem := api.EnvKeyProblem(req.Key); problem != "" {
@@ -22,18 +19,8 @@ func validateEnvVar(req *api.EnvVarRequest) error {
 	if problem := api.EnvValueProblem(req.Value); problem != "" {
 		return badRequest("value", "%s: %s", req.Key, problem)
 	}
-	if len(req.Targets) == 0 {
-		return badRequest("target", "%s has no target: give one or more of production, preview, development", req.Key)
-	}
-	seen := map[string]bool{}
-	for _, t := range req.Targets {
-		if !slices.Contains(validTargets, t) {
-			return badRequest("target", "target %q of %s is not one of production, preview, development", t, req.Key)
-		}
-		if seen[t] {
-			return badRequest("target", "target %q of %s is listed twice", t, req.Key)
-		}
-		seen[t] = true
+	if problem := api.EnvTargetsProblem(req.Targets); problem != "" {
+		return badRequest("target", "%s: %s", req.Key, problem)
 	}
 	sort.Strings(req.Targets)
 	if req.GitBranch != "" {
@@ -88,7 +75,7 @@ func conflictOrErr(err error) error {
 	var dup *store.DuplicateEnvError
 	if errors.As(err, &dup) {
 		return &api.Error{Code: api.CodeConflict, Field: "key",
-			Message: dup.Error() + " in this project: a key may be set once per target (and git branch); change the existing variable, or remove that target from one of them"}
+			Message: dup.Error() + " in this project: a key may be set once per target (and git branch), by an env var or an integration; change the existing one, or remove that target from one of them"}
 	}
 	return err
 }
@@ -137,7 +124,7 @@ func (s *Server) getEnvVar(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := s.toAPIEnvVar(r.Context(), v, boolQuery(r, "decrypt"))
+	out, err := s.toAPIEnvVar(r.Context(), v, wantsSecrets(r))
 	return http.StatusOK, out, err
 }
 
@@ -152,7 +139,7 @@ func (s *Server) listEnvVars(r *http.Request) (int, any, error) {
 	}
 	list := api.EnvVarList{EnvVars: []api.EnvVar{}}
 	for _, v := range vars {
-		out, err := s.toAPIEnvVar(r.Context(), v, boolQuery(r, "decrypt"))
+		out, err := s.toAPIEnvVar(r.Context(), v, wantsSecrets(r))
 		if err != nil {
 			return 0, nil, err
 		}

@@ -28,12 +28,15 @@ const maxFileSize = 256 << 20
 
 // Config wires a Server.
 type Config struct {
-	Store    store.Store
-	Blobs    artifacts.Store
-	Secrets  secrets.Keeper
-	Deploy   *deploy.Service
-	Hosts    deploy.Hosts
-	URL      func(host string) string // full URL of an app host
+	Store   store.Store
+	Blobs   artifacts.Store
+	Secrets secrets.Keeper
+	Deploy  *deploy.Service
+	Hosts   deploy.Hosts
+	URL     func(host string) string // full URL of an app host
+	// HTTPSURL is the https URL of an app host, when the engine serves HTTPS.
+	HTTPSURL func(host string) string
+	Domains  DomainVerifier
 	Health   func() api.Health
 	Shutdown func() // asks the engine to stop
 	Logger   *slog.Logger
@@ -77,6 +80,22 @@ func New(cfg Config) *Server {
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
 	s.handle("GET", api.PathEnvDigest, s.envDigest)
 	s.handle("POST", api.PathGitResolve, s.resolveGit)
+	s.handle("GET", api.PathSupabaseIntegrations, s.listSupabaseIntegrations)
+	s.handle("POST", api.PathSupabaseIntegrations, s.createSupabaseIntegration)
+	s.handle("GET", api.PathSupabaseIntegration, s.getSupabaseIntegration)
+	s.handle("PUT", api.PathSupabaseIntegration, s.updateSupabaseIntegration)
+	s.handle("DELETE", api.PathSupabaseIntegration, s.deleteSupabaseIntegration)
+	for _, path := range []string{api.PathProductionAlias, api.PathAlias} {
+		s.handle("GET", path, s.getAlias)
+		s.handle("PUT", path, s.putAlias)
+		s.handle("DELETE", path, s.deleteAlias)
+	}
+	s.handle("GET", api.PathDomains, s.listDomains)
+	s.handle("POST", api.PathDomains, s.createDomain)
+	s.handle("GET", api.PathDomain, s.getDomain)
+	s.handle("PUT", api.PathDomain, s.updateDomain)
+	s.handle("DELETE", api.PathDomain, s.deleteDomain)
+	s.handle("POST", api.PathDomainVerify, s.verifyDomain)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})
@@ -148,6 +167,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 		api.CodeTooLarge:     http.StatusRequestEntityTooLarge,
 		api.CodeRateLimited:  http.StatusTooManyRequests,
 		api.CodeQueueFull:    http.StatusTooManyRequests,
+		api.CodeVerifyFailed: http.StatusUnprocessableEntity,
 	}[apiErr.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError
@@ -209,7 +229,8 @@ func (s *Server) project(ctx context.Context, r *http.Request) (*store.Project, 
 	return p, err
 }
 
-func boolQuery(r *http.Request, name string) bool {
-	v := strings.ToLower(r.URL.Query().Get(name))
+// wantsSecrets reports whether a request asks for secret values in the clear (?decrypt=true).
+func wantsSecrets(r *http.Request) bool {
+	v := strings.ToLower(r.URL.Query().Get("decrypt"))
 	return v == "1" || v == "true"
 }

@@ -46,8 +46,11 @@ func newTestServer(t *testing.T) (*httptest.Server, store.Store) {
 	svc := deploy.New(deploy.Config{Store: st, Blobs: bl, Secrets: box, Hosts: deploy.Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
 		SyncRoutes: noRoutes, StopRuntime: func(string) {}, Logger: logger})
 	srv := httptest.NewServer(New(Config{Store: st, Blobs: bl, Secrets: box, Deploy: svc, SyncRoutes: noRoutes, Hosts: deploy.Hostnames{Base: "localhost"},
-		URL: func(h string) string { return "http://" + h + ":3080" }, Health: func() api.Health { return api.Health{Status: "ok"} },
-		Shutdown: func() {}, Logger: logger}))
+		URL: func(h string) string { return "http://" + h + ":3080" }, HTTPSURL: func(h string) string { return "https://" + h + ":3443" },
+		Health: func() api.Health {
+			return api.Health{Status: "ok", BaseDomain: "localhost", HTTPSAddress: "127.0.0.1:3443", PublicAddresses: []string{"203.0.113.7"}}
+		},
+		Domains: recordedDNS{st}, Shutdown: func() {}, Logger: logger}))
 	t.Cleanup(srv.Close)
 	return srv, st
 }

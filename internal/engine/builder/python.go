@@ -17,7 +17,7 @@ var helperSource string
 
 func (b *builder) createEnvironment(ctx context.Context) error {
 	if b.spec.Python == "" {
-		return failure("no base Python interpreter is configured: set python in the provider block (or FERRY_PYTHON) to an interpreter such as /usr/bin/python3")
+		return failure("no Python 3 was found (looked for %s): install Python 3, or set python in the provider block (or FERRY_PYTHON) to an interpreter", strings.Join(PythonCandidates(), ", "))
 	}
 	python, err := exec.LookPath(b.spec.Python)
 	if err != nil {

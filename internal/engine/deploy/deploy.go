@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/dburl"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
@@ -28,6 +29,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/supabase"
 )
 
 // MaxFiles is the default bound on the file list of one deployment.
@@ -433,15 +435,34 @@ func (s *Service) envTarget(project *store.Project, d *store.Deployment) envvars
 	return target
 }
 
-// frozenEnv resolves d's env and records the digest of its user vars in d.EnvDigest.
+// integrations are what a project's integrations give its deployments.
+func (s *Service) integrations(ctx context.Context, projectID string) ([]envvars.Integration, error) {
+	stored, err := s.cfg.Store.ListIntegrations(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	integrations, err := supabase.ForDeployments(ctx, s.cfg.Secrets, stored)
+	var problem *dburl.ProblemError
+	if errors.As(err, &problem) {
+		// A connection string this engine can no longer make right: say which, before anything is created.
+		return nil, &InputError{Code: api.CodeBadRequest, Field: "project_id", Message: err.Error() + ": update the integration's connection_string"}
+	}
+	return integrations, err
+}
+
+// frozenEnv resolves d's env and records the digest of its user vars and integrations in d.EnvDigest.
 func (s *Service) frozenEnv(ctx context.Context, project *store.Project, d *store.Deployment) ([]byte, error) {
 	vars, err := s.userVars(ctx, project.ID)
 	if err != nil {
 		return nil, err
 	}
+	integrations, err := s.integrations(ctx, project.ID)
+	if err != nil {
+		return nil, err
+	}
 	target := s.envTarget(project, d)
-	d.EnvDigest = envvars.Digest(envvars.Select(target, vars))
-	return json.Marshal(envvars.Resolve(target, vars))
+	d.EnvDigest = envvars.Digest(envvars.Select(target, vars, integrations))
+	return json.Marshal(envvars.Resolve(target, vars, integrations))
 }
 
 // EnvDigest is the digest of the user vars a new deployment of project with target and git
@@ -451,7 +472,11 @@ func (s *Service) EnvDigest(ctx context.Context, project *store.Project, target,
 	if err != nil {
 		return "", err
 	}
-	return envvars.Digest(envvars.Select(envvars.Deployment{Target: target, GitBranch: gitBranch}, vars)), nil
+	integrations, err := s.integrations(ctx, project.ID)
+	if err != nil {
+		return "", err
+	}
+	return envvars.Digest(envvars.Select(envvars.Deployment{Target: target, GitBranch: gitBranch}, vars, integrations)), nil
 }
 
 // OpenEnv returns a deployment's frozen env.

@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -110,4 +112,43 @@ func treeSize(dir string) int64 {
 		return nil
 	})
 	return total
+}
+
+// ConfineUnconfined records a sandbox for every READY deployment that has none (built before
+// engines confined instances), as its build would now: its project's identity and limits, and a
+// directory only that identity may enter. Without one, its instances could not start.
+func (s *Service) ConfineUnconfined(ctx context.Context) error {
+	unconfined, err := s.cfg.Store.UnconfinedDeployments(ctx)
+	if err != nil {
+		return fmt.Errorf("find deployments built without a sandbox: %w", err)
+	}
+	for _, d := range unconfined {
+		identity, err := s.projectIdentity(ctx, d.ProjectID)
+		if err != nil {
+			return err
+		}
+		set, err := s.cfg.Store.ProjectLimits(ctx, d.ProjectID)
+		if err != nil {
+			return err
+		}
+		err = s.cfg.Sandbox.ShareWithProject(s.Dir(d.ID), identity)
+		if errors.Is(err, fs.ErrNotExist) {
+			s.cfg.Logger.Warn("a ready deployment has no files: it cannot be served", "deployment", d.ID, "dir", s.Dir(d.ID))
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("confine deployment %s, built before sandboxes: %w", d.ID, err)
+		}
+		if d.Run == nil {
+			s.cfg.Logger.Warn("a ready deployment has no run spec: it cannot be served", "deployment", d.ID)
+			continue
+		}
+		run := *d.Run
+		run.UID, run.Limits = identity.UID, EffectiveLimits(set)
+		if err := s.cfg.Store.SetRunSpec(ctx, d.ID, &run); err != nil {
+			return err
+		}
+		s.cfg.Logger.Info("deployment built before sandboxes now runs in one", "deployment", d.ID, "uid", identity.UID)
+	}
+	return nil
 }

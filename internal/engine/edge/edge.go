@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,13 +51,29 @@ type Config struct {
 	BodyTimeout  time.Duration // the whole request body must arrive within it; 0 -> DefaultBodyTimeout
 	WriteTimeout time.Duration // a client that takes no response data for this long is cut off; 0 -> DefaultWriteTimeout
 	SpillDir     string        // large request bodies are buffered in unlinked files here; "" -> os.TempDir()
+	// TrustedProxies are the peers whose X-Forwarded-* headers are believed
+	// (a load balancer in front of the engine); from anyone else they are replaced.
+	TrustedProxies []netip.Prefix
+
+	// HTTPPort and HTTPSPort are the ports clients reach the edge on, for
+	// the redirects it makes; HTTPSPort is "" when it serves no HTTPS. Once
+	// HTTPS is served, verified custom domains redirect plain HTTP to it.
+	HTTPPort, HTTPSPort string
+	// HSTSMaxAge, when set, makes custom domains' HTTPS answers tell
+	// browsers to use nothing but HTTPS for them for that long.
+	HSTSMaxAge time.Duration
+	// Certificates hears, after every reload, which verified custom domains
+	// to obtain certificates for ahead of their first visitor.
+	Certificates interface{ Manage(subjects []string) }
 }
 
 // route is where one hostname leads.
 type route struct {
-	kind    string
-	project string
-	app     *workers.App // nil: nothing ready to serve there
+	kind           string
+	project        string
+	app            *workers.App       // nil: nothing ready to serve there
+	deploymentHost string             // the own hostname of the deployment app runs
+	domain         *store.RouteDomain // for a custom domain
 }
 
 // table is one version of the routes.
@@ -186,7 +203,7 @@ func (r *Router) reload(ctx context.Context) error {
 	}
 	next := &table{version: snapshot.Version, routes: make(map[string]route, len(snapshot.Routes)), apps: map[string]*workers.App{}}
 	for _, rt := range snapshot.Routes {
-		entry := route{kind: rt.Kind, project: rt.ProjectName}
+		entry := route{kind: rt.Kind, project: rt.ProjectName, domain: rt.Domain}
 		if d := rt.Deployment; d != nil {
 			app := next.apps[d.ID]
 			if app == nil {
@@ -202,22 +219,64 @@ func (r *Router) reload(ctx context.Context) error {
 			}
 			next.apps[d.ID] = app
 			entry.app = app
+			entry.deploymentHost = d.Hostname
 		}
 		next.routes[rt.Hostname] = entry
 	}
 	r.table.Store(next)
+	if r.cfg.Certificates != nil {
+		var verified []string
+		for host, rt := range next.routes {
+			if rt.domain != nil && rt.domain.Verified {
+				verified = append(verified, host)
+			}
+		}
+		r.cfg.Certificates.Manage(verified)
+	}
 	return nil
+}
+
+// lookup finds the route of host: its own, or that of a wildcard domain
+// (*.parent) it falls under. It returns the name the route is kept under.
+func (t *table) lookup(host string) (route, string, bool) {
+	if rt, ok := t.routes[host]; ok {
+		return rt, host, true
+	}
+	if _, parent, ok := strings.Cut(host, "."); ok {
+		wildcard := "*." + parent
+		if rt, ok := t.routes[wildcard]; ok && rt.domain != nil {
+			return rt, wildcard, true
+		}
+	}
+	return route{}, "", false
+}
+
+// Permit says whether the edge serves name, and the subject whose
+// certificate serves it (a wildcard domain's name for the names under it).
+// Deployments' and projects' own hosts qualify; custom domains once verified.
+// It is the check every TLS handshake passes before any certificate is
+// looked for or requested, so it reads the live table and nothing else.
+func (r *Router) Permit(name string) (string, bool) {
+	rt, subject, ok := r.table.Load().lookup(name)
+	if !ok || (rt.domain != nil && !rt.domain.Verified) {
+		return "", false
+	}
+	return subject, true
 }
 
 // ServeHTTP routes one request.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	w.Header().Set(workers.RequestIDHeader, workers.NewRequestID())
+	requestID := workers.NewRequestID()
+	w.Header().Set(workers.RequestIDHeader, requestID)
 	host := strings.ToLower(req.Host)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(host, ".")
-	rt, ok := r.table.Load().routes[host]
+	rt, _, ok := r.table.Load().lookup(host)
+	if ok && rt.domain != nil && r.serveDomainRules(w, req, host, rt.domain) {
+		return
+	}
 	switch {
 	case !ok:
 		http.Error(w, fmt.Sprintf("ferry: no deployment or domain is named %q on this engine", host), http.StatusNotFound)
@@ -228,6 +287,12 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case rt.app == nil:
 		http.Error(w, fmt.Sprintf("ferry: the deployment at %q is not ready", host), http.StatusNotFound)
 		return
+	}
+
+	r.setForwarded(req, requestID, rt.deploymentHost)
+	if rt.kind != store.HostProduction {
+		// Deployment URLs (and later previews' branch URLs) are not for search engines, as on Vercel.
+		w.Header().Set("X-Robots-Tag", "noindex")
 	}
 
 	rc := http.NewResponseController(w)
@@ -243,6 +308,42 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	defer func() { _ = body.Close() }() // in memory, or an unlinked file only read
 	r.cfg.Runtime.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, timeout: r.cfg.WriteTimeout}, req, *rt.app)
+}
+
+// serveDomainRules answers what a custom domain answers before its app
+// does, and says whether it did: a domain not verified yet is not served;
+// plain HTTP goes to HTTPS once the edge serves it (the CA's challenges
+// excepted); a redirect domain redirects. HTTPS answers get HSTS if set.
+func (r *Router) serveDomainRules(w http.ResponseWriter, req *http.Request, host string, domain *store.RouteDomain) bool {
+	if !domain.Verified {
+		http.Error(w, fmt.Sprintf("ferry: the domain %q is not verified yet: create the DNS records its ferry_domain lists; it is served once they are found", host), http.StatusNotFound)
+		return true
+	}
+	secure := r.scheme(req) == "https"
+	challenge := strings.HasPrefix(req.URL.Path, "/.well-known/acme-challenge/")
+	switch {
+	case domain.Redirect != "" && !challenge:
+		http.Redirect(w, req, r.url(domain.Redirect, req), domain.RedirectStatus)
+		return true
+	case !secure && r.cfg.HTTPSPort != "" && !challenge:
+		http.Redirect(w, req, r.url(host, req), http.StatusPermanentRedirect)
+		return true
+	case secure && r.cfg.HSTSMaxAge > 0:
+		w.Header().Set("Strict-Transport-Security", fmt.Sprintf("max-age=%d", int64(r.cfg.HSTSMaxAge/time.Second)))
+	}
+	return false
+}
+
+// url is req's path and query on host, over HTTPS when the edge serves it.
+func (r *Router) url(host string, req *http.Request) string {
+	scheme, port, standard := "https", r.cfg.HTTPSPort, "443"
+	if port == "" {
+		scheme, port, standard = "http", r.cfg.HTTPPort, "80"
+	}
+	if port != "" && port != standard {
+		host = net.JoinHostPort(host, port)
+	}
+	return scheme + "://" + host + req.URL.RequestURI()
 }
 
 func bodyAdvice(status int, limit int64) string {

@@ -1,7 +1,7 @@
 // Package envvars decides what environment a deployment gets: the project's
-// user variables for its target and branch, then the system variables ferry
-// and Vercel apps expect. The result is frozen into the deployment when it is
-// created.
+// user variables and integrations for its target and branch, then the system
+// variables ferry and Vercel apps expect. The result is frozen into the
+// deployment when it is created.
 package envvars
 
 import (
@@ -23,6 +23,17 @@ type Var struct {
 	GitBranch   string
 }
 
+// Integration is what an integration gives the deployments of its targets.
+type Integration struct {
+	Targets   []string
+	GitBranch string
+	Vars      map[string]string // the variables it injects, as a user var would
+	System    map[string]string // ferry's own variables it sets, such as FERRY_DB_DRIVER_SETTINGS
+	// Digest is the engine's keyed digest of what it injects, so that a changed connection
+	// changes the digest of the env of the deployments that get it.
+	Digest string
+}
+
 // Deployment describes the deployment whose env is being resolved. Its hosts are written as
 // the URL variables carry them: a host name, with the edge's port unless that is 443.
 type Deployment struct {
@@ -37,9 +48,20 @@ type Deployment struct {
 	Git            *api.GitCommit
 }
 
-// Select returns the user vars a deployment gets, by key: those of its target, a var for its
-// git branch (previews only, as on Vercel) winning over one for any branch.
-func Select(d Deployment, vars []Var) map[string]Var {
+// Select returns the vars a deployment gets of the project's user vars and integrations, by
+// key: those of its target, a var for its git branch (previews only, as on Vercel) winning over
+// one for any branch. A preview of a branch that has an integration of its own gets none of
+// the others: a branch's database and production's never mix. Users cannot name the system
+// variables an integration sets (their prefix is reserved), so those cannot clash.
+func Select(d Deployment, vars []Var, integrations []Integration) map[string]Var {
+	vars = slices.Clip(vars) // appended to below: never into the caller's array
+	for _, in := range integrationsFor(d, integrations) {
+		for _, injected := range []map[string]string{in.Vars, in.System} {
+			for k, v := range injected {
+				vars = append(vars, Var{Key: k, Value: v, ValueDigest: in.Digest, Targets: in.Targets, GitBranch: in.GitBranch})
+			}
+		}
+	}
 	selected := map[string]Var{}
 	for _, v := range vars {
 		if !slices.Contains(v.Targets, d.Target) {
@@ -57,11 +79,31 @@ func Select(d Deployment, vars []Var) map[string]Var {
 	return selected
 }
 
+// integrationsFor returns the integrations of d's target that apply to it:
+// those of its git branch when it is a preview and some are, else those for
+// any branch.
+func integrationsFor(d Deployment, integrations []Integration) []Integration {
+	var anyBranch, ofBranch []Integration
+	for _, in := range integrations {
+		switch {
+		case !slices.Contains(in.Targets, d.Target):
+		case in.GitBranch == "":
+			anyBranch = append(anyBranch, in)
+		case in.GitBranch == d.GitBranch && d.Target == api.TargetPreview:
+			ofBranch = append(ofBranch, in)
+		}
+	}
+	if len(ofBranch) > 0 {
+		return ofBranch
+	}
+	return anyBranch
+}
+
 // Resolve returns the deployment's environment as sorted KEY=VALUE pairs:
-// the user vars Select picks, then system vars, which always win.
-func Resolve(d Deployment, vars []Var) []string {
+// the vars Select picks, then system vars, which always win.
+func Resolve(d Deployment, vars []Var, integrations []Integration) []string {
 	values := map[string]string{}
-	for k, v := range Select(d, vars) {
+	for k, v := range Select(d, vars, integrations) {
 		values[k] = v.Value
 	}
 	for k, v := range System(d) {
@@ -75,7 +117,7 @@ func Resolve(d Deployment, vars []Var) []string {
 	return out
 }
 
-// Digest is the digest of the user vars Select picked: their keys and value digests, so it
+// Digest is the digest of the vars Select picked: their keys and value digests, so it
 // says nothing of the values. Two deployments with the same digest got the same user env.
 func Digest(selected map[string]Var) string {
 	keys := make([]string, 0, len(selected))
@@ -110,6 +152,10 @@ func System(d Deployment) map[string]string {
 		"FERRY_DEPLOYMENT_ID":           d.ID,
 		"FERRY_PROJECT_ID":              d.ProjectID,
 		"FERRY_PROJECT_NAME":            d.ProjectName,
+	}
+	if d.GitBranch != "" {
+		vars["VERCEL_GIT_COMMIT_REF"] = d.GitBranch
+		vars["FERRY_GIT_COMMIT_REF"] = d.GitBranch
 	}
 	if d.BranchHost != "" {
 		vars["VERCEL_BRANCH_URL"] = d.BranchHost

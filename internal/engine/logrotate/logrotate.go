@@ -6,7 +6,7 @@
 // from the live file in place. Since every O_APPEND write goes to the current
 // end of the file, the writers carry on into the shortened file unaware.
 //
-// Where the filesystem can collapse a range of a file (ext4, xfs) the cut is
+// Where the filesystem can collapse a range of a file (Linux's ext4, xfs) the cut is
 // lossless: only the whole blocks already copied are removed, in one step
 // that the kernel orders with concurrent writes. Elsewhere the rest is copied
 // too and the file truncated, which loses what is written between the last
@@ -57,7 +57,7 @@ func Rotate(path string, limit int64) (bool, error) {
 	if err := copyToNew(rotated, io.NewSectionReader(live, 0, copied), info.Mode().Perm()); err != nil {
 		return false, err
 	}
-	if copied > 0 && unix.Fallocate(int(live.Fd()), unix.FALLOC_FL_COLLAPSE_RANGE, 0, copied) == nil {
+	if copied > 0 && collapseHead(live, copied) {
 		return true, nil
 	}
 	// No collapsing here: copy the rest as well and empty the live file.

@@ -137,6 +137,10 @@ type cgroup struct {
 	dirs         []string
 	fd           int // v2: the dir, for clone3 into it; -1 for v1
 	limitsMemory bool
+	// limitsProcesses: pids.max counts this sandbox's processes alone, where RLIMIT_NPROC would
+	// count every process of its uid, that is of all the project's instances (and of any other
+	// engine's sandboxes given the same uid).
+	limitsProcesses bool
 }
 
 func (t *cgroupTree) at(name string) *cgroup {
@@ -196,6 +200,7 @@ func (cg *cgroup) setLimits(l Limits) error {
 			if err := cg.write(dir, "pids.max", strconv.FormatInt(l.Processes, 10)); err != nil {
 				return err
 			}
+			cg.limitsProcesses = true
 		}
 		if quota > 0 {
 			if err := cg.write(dir, "cpu.max", fmt.Sprintf("%d %d", quota, period)); err != nil {
@@ -218,6 +223,7 @@ func (cg *cgroup) setLimits(l Limits) error {
 		if err := cg.write(pids, "pids.max", strconv.FormatInt(l.Processes+1, 10)); err != nil {
 			return err
 		}
+		cg.limitsProcesses = true
 	}
 	if quota > 0 {
 		if err := cg.write(cpu, "cpu.cfs_period_us", strconv.Itoa(period)); err != nil {

@@ -9,11 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// GuardListener refuses connections to a unix socket from sandboxed processes: a peer in another
-// PID namespace than the engine's (every sandbox but ModeLandlock has its own), or, in
-// ModeLandlock, one with no_new_privs set, as every sandboxed process has. File permissions
-// already keep other uids out; this covers the modes where apps run as the engine's uid.
-func (s *Sandbox) GuardListener(l net.Listener) net.Listener {
+// guardListener refuses peers in another PID namespace than the engine's (every sandbox but
+// ModeLandlock has its own), or, in ModeLandlock, peers with no_new_privs set, as every
+// sandboxed process has. File permissions already keep other uids out; this covers the modes
+// where apps run as the engine's uid.
+func (s *Sandbox) guardListener(l net.Listener) net.Listener {
 	return &guardedListener{Listener: l, sandbox: s}
 }
 

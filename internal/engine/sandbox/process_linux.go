@@ -15,30 +15,30 @@ import (
 
 // configure sets how cmd's first process is created: its own process group, namespaces and
 // identity, killed when the engine thread that started it dies.
-func (s *Sandbox) configure(cmd *exec.Cmd, spec Spec, cg *cgroup) error {
-	attr := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+func (c *linuxConfinement) configure(cmd *exec.Cmd, spec Spec, cg *cgroup) error {
+	attr := &unix.SysProcAttr{Setpgid: true, Pdeathsig: unix.SIGKILL}
 	cmd.SysProcAttr = attr
-	if s == nil {
+	if c == nil {
 		return nil
 	}
-	if !s.directRlimits {
+	if !c.directRlimits {
 		if err := withRlimits(cmd, spec.Limits, cg); err != nil {
 			return err
 		}
 	}
-	switch s.mode {
+	switch c.mode {
 	case ModeUIDs:
 		id := spec.Identity
-		if id.UID < s.firstUID || id.UID > s.lastUID || id.GID < s.firstUID || id.GID > s.lastUID {
-			return fmt.Errorf("sandbox identity %d:%d is outside the sandbox uid range %d-%d", id.UID, id.GID, s.firstUID, s.lastUID)
+		if id.UID < c.firstUID || id.UID > c.lastUID || id.GID < c.firstUID || id.GID > c.lastUID {
+			return fmt.Errorf("sandbox identity %d:%d is outside the sandbox uid range %d-%d", id.UID, id.GID, c.firstUID, c.lastUID)
 		}
 		attr.Credential = &syscall.Credential{Uid: uint32(id.UID), Gid: uint32(id.GID), Groups: []uint32{}}
-		attr.Cloneflags = syscall.CLONE_NEWPID
+		attr.Cloneflags = unix.CLONE_NEWPID
 	case ModeUserNS:
 		// No uid map: the process keeps the engine's uid for file access and has no identity,
 		// and so no capability, inside its namespace. (Writing a map would also take a write
 		// to /proc that the thread's Landlock domain refuses.)
-		attr.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID
+		attr.Cloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWPID
 	}
 	if cg != nil && cg.fd >= 0 {
 		attr.UseCgroupFD = true
@@ -47,56 +47,49 @@ func (s *Sandbox) configure(cmd *exec.Cmd, spec Spec, cg *cgroup) error {
 	return nil
 }
 
+// threadStart is how starting a command went, and from which thread.
+type threadStart struct {
+	thread int
+	err    error
+}
+
 // run starts p's command from a thread of its own that carries the sandbox, reports the start on
 // started, then waits for the command. The thread is never unlocked: it ends with this goroutine,
 // taking its Landlock domain and cgroup membership with it, and its end is what the child's
 // parent-death signal watches. What follows the exit runs elsewhere (finish): this thread may
 // no longer read the cgroup files.
-func (s *Sandbox) run(p *Process, spec Spec, started chan<- error) {
+func (c *linuxConfinement) run(p *Process, spec Spec, cg *cgroup, started chan<- threadStart) {
 	runtime.LockOSThread()
-	p.starterThread = unix.Gettid()
+	thread := unix.Gettid()
 	var err error
-	if s != nil {
-		err = s.confineThread(spec, p.cgroup)
+	if c != nil {
+		err = c.confineThread(spec, cg)
 	}
 	if err == nil {
 		err = p.cmd.Start()
 	}
-	if err == nil && s != nil && s.directRlimits {
-		if err = setRlimits(p.cmd.Process.Pid, spec.Limits, p.cgroup); err != nil {
+	if err == nil && c != nil && c.directRlimits {
+		if err = setRlimits(p.cmd.Process.Pid, spec.Limits, cg); err != nil {
 			_ = signalGroup(p.cmd.Process.Pid, os.Kill)
 			_ = p.cmd.Wait()
 		}
 	}
-	started <- err
+	started <- threadStart{thread: thread, err: err}
 	if err != nil {
 		return
 	}
-	exited := make(chan error, 1)
-	go p.finish(exited)
-	exited <- p.cmd.Wait()
-}
-
-// finish cleans up after the command has exited with err.
-func (p *Process) finish(exited <-chan error) {
-	p.err = <-exited
-	// With a PID namespace its first process took the rest with it; without one, this catches
-	// what stayed in its group.
-	_ = signalGroup(p.cmd.Process.Pid, os.Kill)
-	p.oomKilledAtExit = p.cgroup != nil && p.cgroup.oomKills() > 0 // the cgroup goes away next
-	close(p.done)
-	p.cgroup.removeWhenEmpty(releaseDelay)
+	go p.finish(p.cmd.Wait())
 }
 
 // confineThread puts the calling (locked) thread into the sandbox's cgroups (v1, where
 // membership is per thread) and Landlock domain, so that what it forks starts inside both.
-func (s *Sandbox) confineThread(spec Spec, cg *cgroup) error {
+func (c *linuxConfinement) confineThread(spec Spec, cg *cgroup) error {
 	if cg != nil {
 		if err := cg.joinThread(unix.Gettid()); err != nil {
 			return err
 		}
 	}
-	return s.landlock.restrictThread(spec)
+	return c.landlock.restrictThread(spec)
 }
 
 // rlimit is one resource limit a sandbox sets.
@@ -116,7 +109,9 @@ func rlimits(l Limits, cg *cgroup) []rlimit {
 		}
 	}
 	add(unix.RLIMIT_NOFILE, "nofile", l.OpenFiles)
-	add(unix.RLIMIT_NPROC, "nproc", l.Processes)
+	if cg == nil || !cg.limitsProcesses {
+		add(unix.RLIMIT_NPROC, "nproc", l.Processes)
+	}
 	add(unix.RLIMIT_FSIZE, "fsize", l.FileMB<<20)
 	if (cg == nil || !cg.limitsMemory) && l.MemoryMB > 0 {
 		// Address space is a blunt stand-in for memory, so it gets headroom for thread stacks
@@ -175,14 +170,6 @@ func canSetRlimitsDirectly(mode Mode) bool {
 	return false
 }
 
-func signalGroup(pid int, sig os.Signal) error {
-	s, ok := sig.(syscall.Signal)
-	if !ok {
-		return fmt.Errorf("unsupported signal %v", sig)
-	}
-	return unix.Kill(-pid, s)
-}
-
 // userNamespacesWork tries what ModeUserNS needs: a child in new user and PID namespaces.
 func userNamespacesWork() bool {
 	path, err := exec.LookPath("true")
@@ -190,6 +177,6 @@ func userNamespacesWork() bool {
 		return false
 	}
 	cmd := exec.Command(path)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID}
+	cmd.SysProcAttr = &unix.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWPID}
 	return cmd.Run() == nil
 }

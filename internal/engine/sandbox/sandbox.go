@@ -1,30 +1,27 @@
-// Package sandbox confines what builds and app instances run: each process
-// tree gets its own identity (a project uid when the engine is root, a user
-// namespace otherwise), a PID namespace, a Landlock domain that lets it read
-// the system and its own deployment and write only its own directories, and
-// cgroup and rlimit limits. Everything it starts dies with it or with the
-// engine.
+// Package sandbox confines what builds and app instances run, with what the operating system
+// offers, and makes everything they start die with them.
 //
-// There is no helper process: a goroutine locked to a fresh OS thread joins
-// the sandbox's cgroups (v1) and Landlock domain itself, forks the command
-// from that thread (so the child inherits both) and stays there waiting for
-// it, so that the thread, its domain and the child's parent-death signal go
-// away together. Go creates no other threads from a locked one, so the
-// domain never leaks into the rest of the engine.
+// On Linux each process tree gets its own identity (a project uid when the engine is root, a
+// user namespace otherwise), a PID namespace, a Landlock domain that lets it read the system and
+// its own deployment and write only its own directories, and cgroup and rlimit limits. On macOS
+// it runs under a sandbox-exec profile that keeps it out of the engine's data dir, its API
+// socket and people's files and lets it write only its own directories, with rlimits.
+//
+// Each operating system's part is a confinement, in files named for it (_linux, _darwin); what
+// is here is shared. A platform without its files does not build.
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Mode is how processes are isolated from each other and from the engine.
@@ -32,13 +29,16 @@ type Mode string
 
 const (
 	// ModeUIDs runs each project as an unprivileged uid of its own (the engine must be root),
-	// in a PID namespace, under Landlock and cgroup limits.
+	// in a PID namespace, under Landlock and cgroup limits. Linux only.
 	ModeUIDs Mode = "uids"
 	// ModeUserNS runs processes as the engine's own uid inside a user and PID namespace, under
-	// Landlock and rlimits: what an engine that is not root can do.
+	// Landlock and rlimits: what an engine that is not root can do. Linux only.
 	ModeUserNS Mode = "userns"
-	// ModeLandlock is the last resort where user namespaces are disabled: Landlock and rlimits only.
+	// ModeLandlock is the last resort where user namespaces are disabled: Landlock and rlimits
+	// only. Linux only.
 	ModeLandlock Mode = "landlock"
+	// ModeSandboxExec runs processes under a sandbox-exec profile, with rlimits. macOS only.
+	ModeSandboxExec Mode = "sandbox-exec"
 )
 
 // ParseMode reads a mode setting; "" and "auto" mean the strongest the engine can have.
@@ -46,10 +46,10 @@ func ParseMode(s string) (Mode, error) {
 	switch m := Mode(s); m {
 	case "", "auto":
 		return "", nil
-	case ModeUIDs, ModeUserNS, ModeLandlock:
+	case ModeUIDs, ModeUserNS, ModeLandlock, ModeSandboxExec:
 		return m, nil
 	}
-	return "", fmt.Errorf("unknown sandbox mode %q: use auto, %s, %s or %s", s, ModeUIDs, ModeUserNS, ModeLandlock)
+	return "", fmt.Errorf("unknown sandbox mode %q: use auto, or on Linux %s, %s or %s, or on macOS %s", s, ModeUIDs, ModeUserNS, ModeLandlock, ModeSandboxExec)
 }
 
 // Default UID range of projects (ModeUIDs): far above the ids of system and login users.
@@ -60,11 +60,16 @@ const (
 
 // Config configures a Sandbox.
 type Config struct {
-	Mode     Mode   // "" chooses: ModeUIDs as root, else ModeUserNS, else ModeLandlock
+	Mode     Mode   // "" chooses the strongest mode the system allows
 	FirstUID int    // ModeUIDs: project uids (and gids) come from [FirstUID, LastUID]; 0 -> defaults
 	LastUID  int    //
 	Name     string // names this engine's cgroups, unique per data dir
 	Logger   *slog.Logger
+
+	// The engine's own files. macOS's profile denies them by name; Linux's Landlock denies
+	// everything a Spec does not allow, these included.
+	DataDir   string // read and written by no sandboxed process, but for what its Spec gives it
+	APISocket string // connected to by no sandboxed process
 }
 
 // Limits bound one sandboxed process tree. Zero means no limit of that kind.
@@ -94,54 +99,41 @@ type Spec struct {
 
 // Sandbox starts confined processes.
 type Sandbox struct {
-	mode     Mode
-	firstUID int
-	lastUID  int
-	landlock landlockSupport
-	cgroups  *cgroupTree // nil when the engine may not create cgroups
-	// directRlimits: the engine sets rlimits on a started process itself, rather than through
-	// a prlimit(1) exec in front of the command.
-	directRlimits bool
-	started       atomic.Uint64
-	log           *slog.Logger
+	mode        Mode
+	firstUID    int
+	lastUID     int
+	confinement confinement
+	log         *slog.Logger
 }
 
-// New checks what this kernel and user allow and returns a Sandbox of cfg.Mode, or of the
+// confinement is an operating system's way of confining process trees.
+type confinement interface {
+	// start starts cmd confined as spec says, in a process group of its own, and waits for
+	// it in the background.
+	start(cmd *exec.Cmd, spec Spec) (*Process, error)
+	// describe says in one line what is enforced, for the engine's log.
+	describe() string
+	// close kills what is left of the engine's sandboxes and releases what they held.
+	close()
+}
+
+// New checks what this system and user allow and returns a Sandbox of cfg.Mode, or of the
 // strongest mode available when it is "". A mode that cannot be had is an error that says why.
 func New(cfg Config) (*Sandbox, error) {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Sandbox{mode: cfg.Mode, firstUID: cfg.FirstUID, lastUID: cfg.LastUID, log: logger}
-	if s.firstUID == 0 && s.lastUID == 0 {
-		s.firstUID, s.lastUID = DefaultFirstUID, DefaultLastUID
+	if cfg.FirstUID == 0 && cfg.LastUID == 0 {
+		cfg.FirstUID, cfg.LastUID = DefaultFirstUID, DefaultLastUID
 	}
-	if s.firstUID <= 0 || s.lastUID < s.firstUID {
-		return nil, fmt.Errorf("sandbox uid range %d-%d is empty or starts at root: give a range of unused uids such as %d-%d", s.firstUID, s.lastUID, DefaultFirstUID, DefaultLastUID)
+	if cfg.FirstUID <= 0 || cfg.LastUID < cfg.FirstUID {
+		return nil, fmt.Errorf("sandbox uid range %d-%d is empty or starts at root: give a range of unused uids such as %d-%d", cfg.FirstUID, cfg.LastUID, DefaultFirstUID, DefaultLastUID)
 	}
-	var err error
-	if s.landlock, err = probeLandlock(); err != nil {
+	c, mode, err := newConfinement(cfg)
+	if err != nil {
 		return nil, err
 	}
-	root := os.Geteuid() == 0
-	switch {
-	case s.mode == "" && root:
-		s.mode = ModeUIDs
-	case s.mode == "" && userNamespacesWork():
-		s.mode = ModeUserNS
-	case s.mode == "":
-		s.mode = ModeLandlock
-	case s.mode == ModeUIDs && !root:
-		return nil, errors.New("sandbox mode uids needs the engine to run as root: run it as root, or use sandbox mode auto")
-	case s.mode == ModeUserNS && !userNamespacesWork():
-		return nil, errors.New("sandbox mode userns needs user namespaces, which this kernel refuses (see sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone): enable them, or use sandbox mode landlock")
-	}
-	if cfg.Name != "" {
-		s.cgroups = openCgroupTree(cfg.Name, logger)
-	}
-	s.directRlimits = canSetRlimitsDirectly(s.mode)
-	return s, nil
+	return &Sandbox{mode: mode, firstUID: cfg.FirstUID, lastUID: cfg.LastUID, confinement: c, log: cfg.Logger}, nil
 }
 
 // Mode is the mode in force.
@@ -154,38 +146,51 @@ func (s *Sandbox) UIDRange() (first, last int) { return s.firstUID, s.lastUID }
 func (s *Sandbox) SeparateIdentities() bool { return s != nil && s.mode == ModeUIDs }
 
 // Describe says in one line what the sandbox enforces, for the engine's log.
-func (s *Sandbox) Describe() string {
-	parts := []string{"mode " + string(s.mode)}
-	if s.mode != ModeLandlock {
-		parts = append(parts, "PID namespace")
-	}
-	parts = append(parts, fmt.Sprintf("Landlock ABI %d", s.landlock.abi))
-	if s.cgroups != nil {
-		parts = append(parts, "cgroup "+s.cgroups.version)
-	} else {
-		parts = append(parts, "rlimits (no cgroups)")
-	}
-	return strings.Join(parts, ", ")
-}
+func (s *Sandbox) Describe() string { return s.confinement.describe() }
 
-// Close kills what is left in the engine's cgroups and removes them.
-func (s *Sandbox) Close() {
-	if s.cgroups != nil {
-		s.cgroups.remove()
+// Close kills what is left of the engine's sandboxes and releases what they held.
+func (s *Sandbox) Close() { s.confinement.close() }
+
+// GuardListener refuses connections to the engine's API socket from sandboxed processes, where
+// the system lets the engine tell them apart.
+func (s *Sandbox) GuardListener(l net.Listener) net.Listener { return s.guardListener(l) }
+
+// Start starts cmd in a sandbox made from spec. cmd must not have been started, and its
+// SysProcAttr is the sandbox's to set. The caller waits through the returned Process, not cmd.
+// A nil Sandbox confines nothing: it only puts cmd in a process group of its own that dies with
+// the engine, for benchmarks and tests of the serving path.
+func (s *Sandbox) Start(cmd *exec.Cmd, spec Spec) (*Process, error) {
+	if cmd.Path == "" || !filepath.IsAbs(cmd.Path) {
+		return nil, fmt.Errorf("sandboxed command %q needs an absolute path", cmd.Path)
 	}
+	if s == nil {
+		return startUnconfined(cmd)
+	}
+	return s.confinement.start(cmd, spec)
 }
 
 // Process is a running sandboxed command.
 type Process struct {
-	cmd    *exec.Cmd
-	cgroup *cgroup
-	done   chan struct{} // closed once the command has been waited for
-	err    error         // the command's Wait error, once done
+	cmd  *exec.Cmd
+	tree processTree   // nil where the system keeps no such record
+	done chan struct{} // closed once the command has been waited for
+	err  error         // the command's Wait error, once done
 
 	oomKilledAtExit bool // once done: whether the kernel killed one of its processes for memory
-	starterThread   int  // the engine thread that started it
 
 	killOnce sync.Once
+}
+
+// processTree is the kernel's record of a sandbox's processes (a cgroup), which, unlike their
+// process group, they cannot leave.
+type processTree interface {
+	killAll()
+	oomKills() int
+	removeWhenEmpty(wait time.Duration)
+}
+
+func newProcess(cmd *exec.Cmd) *Process {
+	return &Process{cmd: cmd, done: make(chan struct{})}
 }
 
 // Done is closed when the command has exited and been reaped; then Err says how it ended.
@@ -206,7 +211,7 @@ func (p *Process) OOMKilled() bool {
 	case <-p.done:
 		return p.oomKilledAtExit
 	default:
-		return p.cgroup != nil && p.cgroup.oomKills() > 0
+		return p.tree != nil && p.tree.oomKills() > 0
 	}
 }
 
@@ -219,8 +224,8 @@ func (p *Process) Signal(sig os.Signal) error {
 func (p *Process) Kill() {
 	p.killOnce.Do(func() {
 		_ = signalGroup(p.cmd.Process.Pid, os.Kill)
-		if p.cgroup != nil {
-			p.cgroup.killAll()
+		if p.tree != nil {
+			p.tree.killAll()
 		}
 	})
 }
@@ -228,42 +233,27 @@ func (p *Process) Kill() {
 // releaseDelay bounds how long a finished sandbox's cgroup may stay busy (its thread exiting).
 const releaseDelay = 5 * time.Second
 
-// Start starts cmd in a sandbox made from spec. cmd must not have been started, and its
-// SysProcAttr is the sandbox's to set. The caller waits through the returned Process, not cmd.
-// A nil Sandbox confines nothing: it only puts cmd in a process group of its own that dies with
-// the engine, for benchmarks and tests of the serving path.
-func (s *Sandbox) Start(cmd *exec.Cmd, spec Spec) (*Process, error) {
-	if cmd.Path == "" || !filepath.IsAbs(cmd.Path) {
-		return nil, fmt.Errorf("sandboxed command %q needs an absolute path", cmd.Path)
+// finish cleans up after the command has exited with err.
+func (p *Process) finish(err error) {
+	p.err = err
+	// With a PID namespace its first process took the rest with it; without one, this catches
+	// what stayed in its group.
+	_ = signalGroup(p.cmd.Process.Pid, os.Kill)
+	if p.tree != nil {
+		p.oomKilledAtExit = p.tree.oomKills() > 0 // the cgroup goes away next
 	}
-	var cg *cgroup
-	if s != nil && s.cgroups != nil && spec.Name != "" {
-		var err error
-		// Numbered: a name may come again before the cgroup of its last use is gone.
-		name := spec.Name + "-" + strconv.FormatUint(s.started.Add(1), 36)
-		if cg, err = s.cgroups.create(name, spec.Limits); err != nil {
-			return nil, err
-		}
+	close(p.done)
+	if p.tree != nil {
+		p.tree.removeWhenEmpty(releaseDelay)
 	}
-	if err := s.configure(cmd, spec, cg); err != nil {
-		cg.remove()
-		return nil, err
+}
+
+func signalGroup(pid int, sig os.Signal) error {
+	s, ok := sig.(unix.Signal)
+	if !ok {
+		return fmt.Errorf("unsupported signal %v", sig)
 	}
-	p := &Process{cmd: cmd, cgroup: cg, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go s.run(p, spec, started)
-	err := <-started
-	// The starting thread is in the cgroup (v1) and may not leave it by itself: its Landlock
-	// domain forbids it the cgroup files.
-	if releaseErr := cg.releaseThread(p.starterThread); releaseErr != nil && err == nil {
-		p.Kill()
-		err = releaseErr
-	}
-	if err != nil {
-		go cg.removeWhenEmpty(releaseDelay)
-		return nil, err
-	}
-	return p, nil
+	return unix.Kill(-pid, s)
 }
 
 // InterpreterPaths are the directories a Python interpreter needs to read beyond the system's:

@@ -1,5 +1,5 @@
-// Package store defines the engine's metadata store: projects, env vars, deployments, the build
-// queue and the hostnames that route to deployments. Implementations live in packages of their
+// Package store defines the engine's metadata store: projects, env vars, integrations,
+// deployments, the build queue and the hostnames that route to deployments. Implementations live in packages of their
 // own (sqlite, the embedded default); storetest holds the conformance suite every one passes.
 // Uniqueness (names, hostnames, a key per target) is kept by the database's constraints, and
 // driver errors are mapped to the errors below inside each implementation. Secret values arrive
@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
@@ -35,6 +36,12 @@ var ErrQueueFull = errors.New("the build queue is full")
 // took it.
 var ErrNotClaimed = errors.New("the build is no longer claimed by this worker")
 
+// ErrNotReady is returned when a hostname would point at a deployment that is not READY.
+var ErrNotReady = errors.New("the deployment is not READY")
+
+// ErrPinned is returned when deleting a deployment that a pinned alias serves.
+var ErrPinned = errors.New("a pinned alias serves the deployment")
+
 // ErrUIDsExhausted means every uid of the sandbox range has been given to a project.
 var ErrUIDsExhausted = errors.New("every uid of the sandbox range is taken")
 
@@ -43,7 +50,10 @@ var ErrUIDsExhausted = errors.New("every uid of the sandbox range is taken")
 type Store interface {
 	Projects
 	EnvVars
+	Integrations
 	Deployments
+	Aliases
+	Domains
 	BuildQueue
 	RouteSource
 	Keeping
@@ -88,6 +98,20 @@ type EnvVars interface {
 	DeleteEnvVar(ctx context.Context, projectID, id string) error
 }
 
+// Integrations keeps a project's integrations (a Supabase database). Each one
+// claims the env keys it injects for each of its targets and its git branch, in
+// the namespace of env vars: a key an env var or another integration already
+// holds there is a *DuplicateEnvError, and nothing is written.
+type Integrations interface {
+	CreateIntegration(ctx context.Context, i *Integration) error
+	// UpdateIntegration replaces i's settings, secrets, targets, branch and keys.
+	UpdateIntegration(ctx context.Context, i *Integration) error
+	GetIntegration(ctx context.Context, projectID, id string) (*Integration, error)
+	// ListIntegrations returns a project's integrations, oldest first.
+	ListIntegrations(ctx context.Context, projectID string) ([]*Integration, error)
+	DeleteIntegration(ctx context.Context, projectID, id string) error
+}
+
 // Deployments keeps deployments and moves production between them.
 type Deployments interface {
 	// EnqueueDeployment inserts d as QUEUED and claims its hostname, unless
@@ -99,8 +123,8 @@ type Deployments interface {
 	ListDeployments(ctx context.Context, projectID string) ([]*Deployment, error)
 	// MarkReady records a successful build with its run spec (d.Run), if
 	// d.ClaimedBy still holds its claim (else ErrNotClaimed), and moves the
-	// hostnames of moves to it in the same transaction, so traffic switches at
-	// once.
+	// hostnames of moves to it (production's unless pinned) in the same
+	// transaction, so traffic switches at once.
 	MarkReady(ctx context.Context, d *Deployment, moves Moves) error
 	// InsertReady inserts d READY with its run spec, as a redeploy (which
 	// serves another deployment's build output) is born, claims its hostname
@@ -121,12 +145,107 @@ type Deployments interface {
 	// hostnames that served it fall back to the project's newest other READY
 	// production deployment, or to nothing, and its branch's hostname to the
 	// newest other READY deployment of the branch, or is removed, in the same
-	// transaction.
+	// transaction. ErrPinned, and nothing deleted, when a pinned alias serves it.
 	DeleteDeployment(ctx context.Context, id string) error
 	// ProductionDeploymentID returns the deployment the project's production
 	// hostname serves, or "".
 	ProductionDeploymentID(ctx context.Context, projectID string) (string, error)
+	// UnconfinedDeployments returns the READY deployments whose run spec
+	// gives no sandbox uid: those built before engines confined instances.
+	UnconfinedDeployments(ctx context.Context) ([]*Deployment, error)
+	// SetRunSpec replaces the run spec of a READY deployment (ErrNotFound
+	// for any other), for an engine that confines what an older one built.
+	SetRunSpec(ctx context.Context, id string, run *runspec.Spec) error
 }
+
+// Aliases pins a project's production hostnames to a deployment of its
+// choosing: an instant rollback or promotion, with no build. A pinned
+// hostname stays where it is put; new production deployments no longer move it.
+type Aliases interface {
+	// PinAlias points hostname (every production hostname of the project,
+	// when hostname is "") at deploymentID and pins it there, in one
+	// transaction. ErrNotFound when the hostname is not one of the project's
+	// production hostnames or the deployment is not the project's;
+	// ErrNotReady when the deployment is not READY.
+	PinAlias(ctx context.Context, projectID, hostname, deploymentID string) error
+	// UnpinAlias releases what PinAlias pinned: the hostnames point at the
+	// project's newest READY production deployment again, as if never pinned.
+	UnpinAlias(ctx context.Context, projectID, hostname string) error
+	// ListAliases returns the project's production hostnames, by hostname.
+	ListAliases(ctx context.Context, projectID string) ([]Alias, error)
+}
+
+// Alias is a production hostname of a project and where it points.
+type Alias struct {
+	Hostname     string
+	DeploymentID string // "" when nothing READY is there yet
+	Pinned       bool
+}
+
+// Domains keeps projects' custom domains. A domain is a production hostname
+// of its project in the one namespace of hostnames, so that promotion,
+// rollback and aliases move it with the project's own production host, and a
+// name can belong to one project only. Beside it the store keeps the domain's
+// ownership token and what ferry learnt of its DNS and its certificate.
+type Domains interface {
+	// CreateDomain claims d.Name as a production hostname of d.ProjectID,
+	// serving what the project's own production host serves, and stores d:
+	// ErrHostnameTaken when the name is in use; ErrNotFound when the project
+	// is gone or d.Redirect is not a domain of the project.
+	CreateDomain(ctx context.Context, d *Domain) error
+	// GetDomain finds a domain by name.
+	GetDomain(ctx context.Context, name string) (*Domain, error)
+	// ListDomains returns a project's domains ("": every project's), by name.
+	ListDomains(ctx context.Context, projectID string) ([]*Domain, error)
+	// UpdateDomain replaces a domain's git branch and redirect. ErrNotFound
+	// when it is not a domain of d.ProjectID, or d.Redirect is not one.
+	UpdateDomain(ctx context.Context, d *Domain) error
+	// DeleteDomain deletes a domain of the project with its hostname.
+	// A *RedirectedError, and nothing deleted, while other domains redirect to it.
+	DeleteDomain(ctx context.Context, projectID, name string) error
+	// RecordVerification records a look at a domain's DNS at checkedAt: its
+	// problem ("" when the records were right, which verifies the domain for
+	// good). ErrNotFound when the domain is gone.
+	RecordVerification(ctx context.Context, name string, checkedAt time.Time, problem string) error
+	// RecordCertificate records the state of the certificate of name, if name
+	// is a domain; for other hostnames it does nothing.
+	RecordCertificate(ctx context.Context, name string, c Certificate) error
+}
+
+// Domain is a stored custom domain.
+type Domain struct {
+	Name           string
+	ProjectID      string
+	GitBranch      string
+	Redirect       string // another domain of the project; "" serves the app
+	RedirectStatus int
+	Token          string     // the ownership token its TXT record must hold
+	VerifiedAt     *time.Time // nil until its DNS records were found right
+	CheckedAt      *time.Time // the last look at its DNS
+	Verification   string     // what that look found wrong
+	Certificate    Certificate
+	CreatedAt      time.Time
+}
+
+// Certificate is what the engine knows of a domain's certificate.
+type Certificate struct {
+	Status   string     // an api.TLS* state; "" before any attempt
+	Issuer   string     // the issuing CA's name
+	NotAfter *time.Time // expiry of the certificate served
+	Error    string     // the last failure, in the CA's words
+}
+
+// RedirectedError refuses to delete a domain other domains redirect to.
+type RedirectedError struct {
+	Domain string
+	From   []string
+}
+
+func (e *RedirectedError) Error() string {
+	return fmt.Sprintf("%s is the target of the redirect of %s", e.Domain, strings.Join(e.From, ", "))
+}
+
+func (e *RedirectedError) Unwrap() error { return ErrConflict }
 
 // BuildQueue is the queue of builds: QUEUED deployments, claimed by a node
 // for a lease it renews while it builds.
@@ -172,6 +291,8 @@ type Keeping interface {
 	// ServedDeployments returns the ids of the deployments a production or
 	// branch hostname serves: retention never removes them.
 	ServedDeployments(ctx context.Context) (map[string]bool, error)
+	// SchemaVersion returns the schema the store is at.
+	SchemaVersion(ctx context.Context) (int, error)
 }
 
 // Project is a stored project.
@@ -204,9 +325,27 @@ type EnvVar struct {
 	UpdatedAt   time.Time
 }
 
+// Kinds of integrations.
+const IntegrationSupabase = "supabase"
+
+// Integration is a stored integration: settings in the clear, secrets sealed.
+type Integration struct {
+	ID            string
+	ProjectID     string
+	Kind          string
+	Settings      []byte // JSON of the kind's settings; nothing secret
+	SealedSecrets []byte // JSON of the kind's secrets, sealed
+	Targets       []string
+	GitBranch     string
+	EnvKeys       []string // the keys it injects, claimed for each target
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 // DuplicateEnvError says which existing var an env var would clash with.
 type DuplicateEnvError struct {
 	Key, Target, GitBranch string
+	IntegrationID          string // the integration that holds the key; "" for an env var
 }
 
 func (e *DuplicateEnvError) Error() string {
@@ -214,7 +353,11 @@ func (e *DuplicateEnvError) Error() string {
 	if e.GitBranch != "" {
 		where += " (git branch " + e.GitBranch + ")"
 	}
-	return fmt.Sprintf("%s is already set for %s", e.Key, where)
+	by := "by an env var"
+	if e.IntegrationID != "" {
+		by = "by integration " + e.IntegrationID
+	}
+	return fmt.Sprintf("%s is already set for %s %s", e.Key, where, by)
 }
 
 func (e *DuplicateEnvError) Unwrap() error { return ErrConflict }
@@ -274,7 +417,15 @@ type Route struct {
 	Hostname    string
 	Kind        string
 	ProjectName string
-	Deployment  *Deployment // the READY deployment it serves; nil when there is none
+	Deployment  *Deployment  // the READY deployment it serves; nil when there is none
+	Domain      *RouteDomain // set when the hostname is a custom domain
+}
+
+// RouteDomain is what the edge needs to know of a custom domain.
+type RouteDomain struct {
+	Verified       bool   // its DNS records were found right; until then it is not served
+	Redirect       string // answer every request with a redirect to this domain
+	RedirectStatus int
 }
 
 // Routes is everything the edge serves, as of one version of the store.

@@ -861,6 +861,87 @@ def run_asgi_worker(app, listener, ready_fd, parent_pipe):
 
 
 # ---------------------------------------------------------------------------------------------------
+# Database driver settings
+
+# A transaction pooler (Supabase's on port 6543) gives each transaction whichever server connection is free, so
+# a statement a driver prepared in one transaction may be missing in the next, and two clients' fixed statement
+# names collide on one server connection. A URL cannot tell asyncpg or psycopg to stop preparing: the engine
+# lists what to set in FERRY_DB_DRIVER_SETTINGS, and this sets it before the app is imported.
+DRIVER_SETTINGS_ENV = "FERRY_DB_DRIVER_SETTINGS"
+
+
+def asyncpg_statement_cache_off():
+    import asyncpg
+    import asyncpg.connection
+    original = asyncpg.connection.connect
+    if getattr(original, "ferry_setting", False):
+        return
+
+    @functools.wraps(original)
+    async def connect(*args, **kwargs):
+        kwargs["statement_cache_size"] = 0
+        return await original(*args, **kwargs)
+
+    connect.ferry_setting = True
+    # Pools and SQLAlchemy call connect through these module attributes.
+    asyncpg.connection.connect = connect
+    asyncpg.connect = connect
+
+
+def asyncpg_unique_statement_names():
+    import asyncpg.connection
+
+    def unique_id(self, prefix):
+        # asyncpg numbers names per process, and forked workers count alike: random names never collide.
+        return "__asyncpg_%s_%s__" % (prefix, os.urandom(8).hex())
+
+    asyncpg.connection.Connection._get_unique_id = unique_id
+
+
+def psycopg_prepare_off():
+    import psycopg
+    sync_connect = psycopg.Connection.__dict__["connect"].__func__
+    async_connect = psycopg.AsyncConnection.__dict__["connect"].__func__
+    if getattr(sync_connect, "ferry_setting", False):
+        return
+
+    @functools.wraps(sync_connect)
+    def connect(cls, *args, **kwargs):
+        kwargs["prepare_threshold"] = None
+        return sync_connect(cls, *args, **kwargs)
+
+    @functools.wraps(async_connect)
+    async def connect_async(cls, *args, **kwargs):
+        kwargs["prepare_threshold"] = None
+        return await async_connect(cls, *args, **kwargs)
+
+    connect.ferry_setting = True
+    psycopg.Connection.connect = classmethod(connect)
+    psycopg.AsyncConnection.connect = classmethod(connect_async)
+    psycopg.connect = psycopg.Connection.connect  # bound to the original when psycopg was imported
+
+
+DRIVER_SETTINGS = {
+    "asyncpg:statement_cache_size=0": asyncpg_statement_cache_off,
+    "asyncpg:unique_statement_names": asyncpg_unique_statement_names,
+    "psycopg:prepare_threshold=None": psycopg_prepare_off,
+}
+
+
+def apply_driver_settings(settings):
+    """Applies the comma-separated settings of FERRY_DB_DRIVER_SETTINGS. A driver the app does not have is skipped."""
+    for setting in filter(None, (part.strip() for part in settings.split(","))):
+        apply = DRIVER_SETTINGS.get(setting)
+        if apply is None:
+            log("unknown database driver setting %r in %s: ignored" % (setting, DRIVER_SETTINGS_ENV))
+            continue
+        try:
+            apply()
+        except ImportError as exc:
+            log("database driver setting %r not applied: %s" % (setting, exc))
+
+
+# ---------------------------------------------------------------------------------------------------
 # Parent
 
 
@@ -1010,6 +1091,7 @@ def main():
     sys.argv = sys.argv[:1]
     sys.path[0] = os.getcwd()  # the app's directory, not this script's
     control = socket.socket(fileno=3)
+    apply_driver_settings(os.environ.get(DRIVER_SETTINGS_ENV, ""))
     try:
         app = load_app(entrypoint)
     except BaseException as exc:

@@ -19,8 +19,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
@@ -41,7 +42,8 @@ const (
 	stopGracePeriod = 10 * time.Second
 	logTailLines    = 30
 	logTailBytes    = 4 << 10
-	maxSocketPath   = 107 // sun_path holds 108 bytes with the terminating NUL
+	// The longest socket path: sun_path (108 bytes on Linux, 104 on macOS) less its NUL.
+	maxSocketPath = len(unix.RawSockaddrUnix{}.Path) - 1
 )
 
 // deployment is one start of an app's process group, from launch until it exits.
@@ -266,7 +268,7 @@ func hasKey(env []string, key string) bool {
 }
 
 func socketPair() (engineEnd, appEnd *os.File, err error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketPairCloseOnExec()
 	if err != nil {
 		return nil, nil, os.NewSyscallError("socketpair", err)
 	}
@@ -406,7 +408,7 @@ func (d *deployment) terminate(ctx context.Context) bool {
 	if proc == nil {
 		return true
 	}
-	_ = proc.Signal(syscall.SIGTERM)
+	_ = proc.Signal(unix.SIGTERM)
 	select {
 	case <-proc.Done():
 		return true

@@ -22,8 +22,9 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
@@ -290,7 +291,7 @@ func (ex exchangeResult) retryable(r *http.Request, body requestBody, c *backend
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return errors.Is(ex.err, io.EOF) || errors.Is(ex.err, syscall.ECONNRESET)
+		return errors.Is(ex.err, io.EOF) || errors.Is(ex.err, unix.ECONNRESET)
 	}
 	return false
 }

@@ -18,11 +18,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
+	"golang.org/x/sys/unix"
 )
 
 const systemPython = "/usr/bin/python3"
@@ -630,7 +630,7 @@ func TestParentDeathRestartsOnNextRequest(t *testing.T) {
 	parent := h.info(t, "/").PPID
 	members := groupMembers(t, parent)
 
-	if err := syscall.Kill(parent, syscall.SIGKILL); err != nil {
+	if err := unix.Kill(parent, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the killed deployment's workers exit", func() bool {

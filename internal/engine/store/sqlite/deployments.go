@@ -87,6 +87,13 @@ func insertDeployment(ctx context.Context, tx *sql.Tx, d *store.Deployment) erro
 	return hostnameTaken(err)
 }
 
+// newestProductionBut selects the id of the newest READY production
+// deployment of the project of the hostnames row being updated, leaving out
+// the deployment given as its parameter.
+const newestProductionBut = `(SELECT d.id FROM deployments d
+	WHERE d.project_id = hostnames.project_id AND d.target = 'production' AND d.state = 'READY' AND d.id <> ?
+	ORDER BY d.ready_at DESC, d.created_at DESC LIMIT 1)`
+
 // queryer is a *sql.DB or a *sql.Tx.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -161,7 +168,7 @@ func (s *Store) OutputInUse(ctx context.Context, id string) (bool, error) {
 // or kind holds is left to it.
 func takeHostnames(ctx context.Context, tx *sql.Tx, d *store.Deployment, moves store.Moves) error {
 	if moves.Production {
-		if _, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = ? WHERE project_id = ? AND kind = 'production'`, d.ID, d.ProjectID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = ? WHERE project_id = ? AND kind = 'production' AND pinned = 0`, d.ID, d.ProjectID); err != nil {
 			return err
 		}
 	}
@@ -214,7 +221,7 @@ func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil tim
 func (s *Store) RenewLease(ctx context.Context, id, node string, leaseUntil time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET lease_until = ? WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
 		leaseUntil.UnixMilli(), id, node)
-	return claimedRow(res, err)
+	return affectedOr(res, err, store.ErrNotClaimed)
 }
 
 // ReleaseDeployment puts a deployment node was building back in the queue,
@@ -222,7 +229,7 @@ func (s *Store) RenewLease(ctx context.Context, id, node string, leaseUntil time
 func (s *Store) ReleaseDeployment(ctx context.Context, id, node string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = 'QUEUED', claimed_by = '', lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
 		id, node)
-	return claimedRow(res, err)
+	return affectedOr(res, err, store.ErrNotClaimed)
 }
 
 // ReleaseNodeClaims puts every build node claimed back in the queue and
@@ -241,7 +248,7 @@ func (s *Store) ReleaseNodeClaims(ctx context.Context, node string) (int64, erro
 func (s *Store) FailBuild(ctx context.Context, id, node, state, errorMessage string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = ?, error_message = ?, lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
 		state, errorMessage, id, node)
-	return claimedRow(res, err)
+	return affectedOr(res, err, store.ErrNotClaimed)
 }
 
 // CancelDeployment marks a queued or building deployment CANCELED. It
@@ -260,7 +267,8 @@ func (s *Store) CancelDeployment(ctx context.Context, id string) (*store.Deploym
 	return d, n > 0, err
 }
 
-func claimedRow(res sql.Result, err error) error {
+// affectedOr returns none when a statement changed no row, and its error if it failed.
+func affectedOr(res sql.Result, err, none error) error {
 	if err != nil {
 		return err
 	}
@@ -269,7 +277,7 @@ func claimedRow(res sql.Result, err error) error {
 		return err
 	}
 	if n == 0 {
-		return store.ErrNotClaimed
+		return none
 	}
 	return nil
 }
@@ -289,7 +297,7 @@ func (s *Store) MarkReady(ctx context.Context, d *store.Deployment, moves store.
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deployments SET state = 'READY', run_spec = ?, error_message = '', ready_at = ?, lease_until = NULL WHERE id = ? AND claimed_by = ? AND state = 'BUILDING'`,
 			string(run), t, d.ID, d.ClaimedBy)
-		if err := claimedRow(res, err); err != nil {
+		if err := affectedOr(res, err, store.ErrNotClaimed); err != nil {
 			return err
 		}
 		d.ReadyAt = &t
@@ -304,10 +312,14 @@ func (s *Store) MarkReady(ctx context.Context, d *store.Deployment, moves store.
 // production deployment, or to nothing, in the same transaction.
 func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = (
-				SELECT d.id FROM deployments d
-				WHERE d.project_id = hostnames.project_id AND d.target = 'production' AND d.state = 'READY' AND d.id <> ?
-				ORDER BY d.ready_at DESC, d.created_at DESC LIMIT 1)
+		var pinned int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM hostnames WHERE deployment_id = ? AND pinned = 1`, id).Scan(&pinned); err != nil {
+			return err
+		}
+		if pinned > 0 {
+			return store.ErrPinned
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = `+newestProductionBut+`
 			WHERE kind = 'production' AND deployment_id = ?`, id, id)
 		if err != nil {
 			return err

@@ -15,7 +15,7 @@ const envColumns = `id, project_id, key, sealed_value, value_digest, git_branch,
 // envSelect reads env vars with their targets, joined here and split by scanEnvVar.
 const envSelect = `SELECT ` + envColumns + `, (SELECT group_concat(target) FROM env_var_targets t WHERE t.env_var_id = env_vars.id) FROM env_vars`
 
-func scanEnvVar(row interface{ Scan(...any) error }) (*store.EnvVar, error) {
+func scanEnvVar(row scanner) (*store.EnvVar, error) {
 	var v store.EnvVar
 	var targets sql.NullString
 	err := row.Scan(&v.ID, &v.ProjectID, &v.Key, &v.SealedValue, &v.ValueDigest, &v.GitBranch, &v.Comment, &v.CreatedAt, &v.UpdatedAt, &targets)
@@ -34,17 +34,32 @@ func scanEnvVar(row interface{ Scan(...any) error }) (*store.EnvVar, error) {
 
 // setTargets gives v its target rows; the database refuses a key already set for one of them.
 func setTargets(ctx context.Context, tx *sql.Tx, v *store.EnvVar) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM env_var_targets WHERE env_var_id = ?`, v.ID); err != nil {
+	return claimEnvKeys(ctx, tx, "env_var_id", v.ID, v.ProjectID, v.GitBranch, []string{v.Key}, v.Targets)
+}
+
+// claimEnvKeys replaces the env keys the owner (an env var or an integration, by the column
+// naming it) claims: each key for each target, in the project and git branch. The database
+// refuses a key another owner holds there.
+func claimEnvKeys(ctx context.Context, tx *sql.Tx, ownerColumn, ownerID, projectID, gitBranch string, keys, targets []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM env_var_targets WHERE `+ownerColumn+` = ?`, ownerID); err != nil {
 		return err
 	}
-	for _, target := range v.Targets {
-		_, err := tx.ExecContext(ctx, `INSERT INTO env_var_targets (env_var_id, project_id, key, git_branch, target) VALUES (?, ?, ?, ?, ?)`,
-			v.ID, v.ProjectID, v.Key, v.GitBranch, target)
-		if isUniqueViolation(err) {
-			return &store.DuplicateEnvError{Key: v.Key, Target: target, GitBranch: v.GitBranch}
-		}
-		if err != nil {
-			return err
+	for _, key := range keys {
+		for _, target := range targets {
+			_, err := tx.ExecContext(ctx, `INSERT INTO env_var_targets (`+ownerColumn+`, project_id, key, git_branch, target) VALUES (?, ?, ?, ?, ?)`,
+				ownerID, projectID, key, gitBranch, target)
+			if isUniqueViolation(err) {
+				dup := &store.DuplicateEnvError{Key: key, Target: target, GitBranch: gitBranch}
+				err := tx.QueryRowContext(ctx, `SELECT COALESCE(integration_id, '') FROM env_var_targets WHERE project_id = ? AND key = ? AND git_branch = ? AND target = ?`,
+					projectID, key, gitBranch, target).Scan(&dup.IntegrationID)
+				if err != nil {
+					return errors.Join(dup, err)
+				}
+				return dup
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -68,13 +83,10 @@ func (s *Store) CreateEnvVar(ctx context.Context, v *store.EnvVar) error {
 func (s *Store) UpdateEnvVar(ctx context.Context, v *store.EnvVar) error {
 	v.UpdatedAt = now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE env_vars SET key = ?, sealed_value = ?, value_digest = ?, git_branch = ?, comment = ?, updated_at = ? WHERE id = ? AND project_id = ?`,
-			v.Key, v.SealedValue, v.ValueDigest, v.GitBranch, v.Comment, v.UpdatedAt, v.ID, v.ProjectID)
+		err := oneRow(tx.ExecContext(ctx, `UPDATE env_vars SET key = ?, sealed_value = ?, value_digest = ?, git_branch = ?, comment = ?, updated_at = ? WHERE id = ? AND project_id = ?`,
+			v.Key, v.SealedValue, v.ValueDigest, v.GitBranch, v.Comment, v.UpdatedAt, v.ID, v.ProjectID))
 		if err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrNotFound
 		}
 		return setTargets(ctx, tx, v)
 	})
@@ -87,30 +99,10 @@ func (s *Store) GetEnvVar(ctx context.Context, projectID, id string) (*store.Env
 
 // ListEnvVars returns a project's vars by key.
 func (s *Store) ListEnvVars(ctx context.Context, projectID string) ([]*store.EnvVar, error) {
-	rows, err := s.db.QueryContext(ctx, envSelect+` WHERE project_id = ? ORDER BY key, created_at`, projectID)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
-	var out []*store.EnvVar
-	for rows.Next() {
-		v, err := scanEnvVar(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return listRows(ctx, s.db, scanEnvVar, envSelect+` WHERE project_id = ? ORDER BY key, created_at`, projectID)
 }
 
 // DeleteEnvVar deletes one var of a project.
 func (s *Store) DeleteEnvVar(ctx context.Context, projectID, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM env_vars WHERE id = ? AND project_id = ?`, id, projectID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return oneRow(s.db.ExecContext(ctx, `DELETE FROM env_vars WHERE id = ? AND project_id = ?`, id, projectID))
 }

@@ -40,8 +40,9 @@ func (s *Store) ReadRoutes(ctx context.Context) (*store.Routes, error) {
 		for _, d := range ready {
 			byID[d.ID] = d
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT h.hostname, h.kind, p.name, COALESCE(h.deployment_id, '')
-			FROM hostnames h JOIN projects p ON p.id = h.project_id`)
+		rows, err := tx.QueryContext(ctx, `SELECT h.hostname, h.kind, p.name, COALESCE(h.deployment_id, ''),
+				d.name IS NOT NULL, d.verified_at IS NOT NULL, COALESCE(d.redirect, ''), COALESCE(d.redirect_status, 0)
+			FROM hostnames h JOIN projects p ON p.id = h.project_id LEFT JOIN domains d ON d.name = h.hostname`)
 		if err != nil {
 			return err
 		}
@@ -49,8 +50,13 @@ func (s *Store) ReadRoutes(ctx context.Context) (*store.Routes, error) {
 		for rows.Next() {
 			var r store.Route
 			var deploymentID string
-			if err := rows.Scan(&r.Hostname, &r.Kind, &r.ProjectName, &deploymentID); err != nil {
+			var isDomain bool
+			var domain store.RouteDomain
+			if err := rows.Scan(&r.Hostname, &r.Kind, &r.ProjectName, &deploymentID, &isDomain, &domain.Verified, &domain.Redirect, &domain.RedirectStatus); err != nil {
 				return err
+			}
+			if isDomain {
+				r.Domain = &domain
 			}
 			r.Deployment = byID[deploymentID]
 			out.Routes = append(out.Routes, r)
@@ -63,10 +69,14 @@ func (s *Store) ReadRoutes(ctx context.Context) (*store.Routes, error) {
 	return out, nil
 }
 
+// ownProductionHost selects, among a project's hostnames, its own production
+// host (<name>.<base domain>), which its custom domains are not.
+const ownProductionHost = `kind = 'production' AND hostname NOT IN (SELECT name FROM domains)`
+
 // ProductionDeploymentID returns the deployment the project's production alias serves, or "".
 func (s *Store) ProductionDeploymentID(ctx context.Context, projectID string) (string, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(deployment_id, '') FROM hostnames WHERE project_id = ? AND kind = 'production' LIMIT 1`, projectID).Scan(&id)
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(deployment_id, '') FROM hostnames WHERE project_id = ? AND `+ownProductionHost+` LIMIT 1`, projectID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -113,7 +113,7 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 		if err := renameBranchHosts(ctx, tx, p.ID, branchHost); err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND kind = 'production'`, productionHost, p.ID)
+		res, err = tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND `+ownProductionHost, productionHost, p.ID)
 		if err != nil {
 			return hostnameTaken(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -67,4 +68,19 @@ func (s *Store) SetProjectLimits(ctx context.Context, projectID string, l *api.L
 	_, err = s.db.ExecContext(ctx, `INSERT INTO project_limits (project_id, limits) VALUES (?, ?)
 		ON CONFLICT (project_id) DO UPDATE SET limits = excluded.limits`, projectID, string(raw))
 	return err
+}
+
+// UnconfinedDeployments implements store.Deployments: READY deployments whose run spec gives no uid.
+func (s *Store) UnconfinedDeployments(ctx context.Context) ([]*store.Deployment, error) {
+	return queryDeployments(ctx, s.db, `state = 'READY' AND COALESCE(json_extract(run_spec, '$.uid'), 0) = 0`)
+}
+
+// SetRunSpec implements store.Deployments.
+func (s *Store) SetRunSpec(ctx context.Context, id string, run *runspec.Spec) error {
+	raw, err := json.Marshal(run)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET run_spec = ? WHERE id = ? AND state = 'READY'`, string(raw), id)
+	return affectedOr(res, err, store.ErrNotFound)
 }

@@ -7,12 +7,14 @@ import (
 )
 
 // SealedSample returns one value sealed with the engine's key (an env var's
-// value or a deployment's frozen env), or nil when the store holds none:
+// value, an integration's secrets or a deployment's frozen env), or nil when
+// the store holds none:
 // enough to tell whether a key file belongs to this store.
 func (s *Store) SealedSample(ctx context.Context) ([]byte, error) {
 	var sealed []byte
 	err := s.db.QueryRowContext(ctx, `SELECT sealed FROM (
 		SELECT sealed_value AS sealed FROM env_vars
+		UNION ALL SELECT sealed_secrets FROM integrations
 		UNION ALL SELECT sealed_env FROM deployments
 	) LIMIT 1`).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -173,13 +173,85 @@ var migrations = []string{
 		UNION ALL SELECT id, project_id, key, git_branch, 'development' FROM env_vars WHERE ',' || targets || ',' LIKE '%,development,%';
 	ALTER TABLE env_vars DROP COLUMN targets;`,
 	runSpecMigration,
+	// A pinned production hostname stays on the deployment an alias put it on.
+	`ALTER TABLE hostnames ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
+	integrationsMigration,
+	domainsMigration,
+	// A deployment may ask for a clean install instead of the build cache.
+	`ALTER TABLE deployments ADD COLUMN use_build_cache INTEGER NOT NULL DEFAULT 1;`,
 	gitSourcesMigration,
 }
+
+// integrationsMigration adds integrations. The keys an integration injects are claimed in
+// env_var_targets beside env vars' own, so that one constraint refuses a key set twice for a
+// target (and branch), by a var or an integration: the table is rebuilt with a claim's owner
+// being either.
+const integrationsMigration = `CREATE TABLE integrations (
+		id TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		settings TEXT NOT NULL,
+		sealed_secrets BLOB NOT NULL,
+		git_branch TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL,
+		updated_at TIMESTAMP NOT NULL
+	);
+	CREATE INDEX integrations_project ON integrations(project_id, created_at);
+	CREATE TABLE env_key_claims (
+		env_var_id TEXT REFERENCES env_vars(id) ON DELETE CASCADE,
+		integration_id TEXT REFERENCES integrations(id) ON DELETE CASCADE,
+		project_id TEXT NOT NULL,
+		key TEXT NOT NULL,
+		git_branch TEXT NOT NULL,
+		target TEXT NOT NULL,
+		CHECK ((env_var_id IS NULL) <> (integration_id IS NULL)),
+		UNIQUE (env_var_id, target),
+		UNIQUE (project_id, key, git_branch, target)
+	);
+	INSERT INTO env_key_claims (env_var_id, project_id, key, git_branch, target)
+		SELECT env_var_id, project_id, key, git_branch, target FROM env_var_targets;
+	DROP TABLE env_var_targets;
+	ALTER TABLE env_key_claims RENAME TO env_var_targets;
+	CREATE INDEX env_var_targets_integration ON env_var_targets(integration_id);`
+
+// domainsMigration adds custom domains. Each is also a 'production' row of hostnames (which it
+// goes with), so that it is one name in the one namespace and moves with promotions, rollbacks
+// and aliases; this table holds the rest. A domain that another redirects to cannot be deleted
+// from under it. What the edge serves changes when a domain comes, goes, is verified or becomes
+// a redirect: the triggers count those changes, not the bookkeeping of DNS checks and certificates.
+const domainsMigration = `CREATE TABLE domains (
+		name TEXT PRIMARY KEY REFERENCES hostnames(hostname) ON DELETE CASCADE,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		git_branch TEXT NOT NULL DEFAULT '',
+		redirect TEXT REFERENCES domains(name),
+		redirect_status INTEGER NOT NULL DEFAULT 0,
+		token TEXT NOT NULL,
+		verified_at TIMESTAMP,
+		checked_at TIMESTAMP,
+		verification TEXT NOT NULL DEFAULT '',
+		tls_status TEXT NOT NULL DEFAULT '',
+		tls_issuer TEXT NOT NULL DEFAULT '',
+		tls_not_after TIMESTAMP,
+		tls_error TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMP NOT NULL
+	);
+	CREATE INDEX domains_project ON domains(project_id, name);
+	CREATE INDEX domains_redirect ON domains(redirect);
+	CREATE TRIGGER domains_inserted AFTER INSERT ON domains
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER domains_routed AFTER UPDATE OF verified_at, redirect, redirect_status ON domains
+		WHEN (OLD.verified_at IS NULL) <> (NEW.verified_at IS NULL) OR OLD.redirect IS NOT NEW.redirect OR OLD.redirect_status <> NEW.redirect_status
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER domains_deleted AFTER DELETE ON domains
+		BEGIN UPDATE routes_version SET version = version + 1; END;`
+
 
 // gitSourcesMigration adds git sources, redeploys, branch URLs and retention. Deployments
 // record their commit (JSON), branch, env digest, build key, and the deployment whose build
 // output they serve. Hostnames get the kind 'branch' with the branch it follows; SQLite cannot
-// change a CHECK constraint, so the table is rebuilt (its triggers and indexes with it).
+// change a CHECK constraint, so the table is rebuilt (its triggers and indexes with it). Dropping
+// the old table deletes its rows first, and with them, by their foreign key, the custom domains:
+// those are kept aside and put back.
 const gitSourcesMigration = `ALTER TABLE deployments ADD COLUMN git TEXT;
 	ALTER TABLE deployments ADD COLUMN git_branch TEXT NOT NULL DEFAULT '';
 	ALTER TABLE deployments ADD COLUMN env_digest TEXT NOT NULL DEFAULT '';
@@ -192,13 +264,18 @@ const gitSourcesMigration = `ALTER TABLE deployments ADD COLUMN git TEXT;
 		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
 		kind TEXT NOT NULL CHECK (kind IN ('deployment', 'production', 'branch')),
 		deployment_id TEXT REFERENCES deployments(id) ON DELETE CASCADE,
+		pinned INTEGER NOT NULL DEFAULT 0,
 		git_branch TEXT NOT NULL DEFAULT '',
 		CHECK (kind <> 'deployment' OR deployment_id IS NOT NULL),
 		CHECK ((kind = 'branch') = (git_branch <> ''))
 	);
-	INSERT INTO hostnames_v2 (hostname, project_id, kind, deployment_id) SELECT hostname, project_id, kind, deployment_id FROM hostnames;
+	INSERT INTO hostnames_v2 (hostname, project_id, kind, deployment_id, pinned)
+		SELECT hostname, project_id, kind, deployment_id, pinned FROM hostnames;
+	CREATE TEMP TABLE domains_kept AS SELECT * FROM domains;
 	DROP TABLE hostnames;
 	ALTER TABLE hostnames_v2 RENAME TO hostnames;
+	INSERT INTO domains SELECT * FROM domains_kept;
+	DROP TABLE domains_kept;
 	CREATE INDEX hostnames_project ON hostnames(project_id, kind);
 	CREATE INDEX hostnames_deployment ON hostnames(deployment_id);
 	CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch';
@@ -227,30 +304,29 @@ const runSpecMigration = `ALTER TABLE deployments ADD COLUMN run_spec TEXT;
 	ALTER TABLE deployments DROP COLUMN kind;
 	DROP TABLE deployment_sandboxes;`
 
+// migrate applies the pending migrations in one transaction: a store is at
+// its old schema or the new one, never in between, so that an engine of the
+// old schema can still open it after a failed upgrade.
 func (s *Store) migrate(ctx context.Context) error {
-	var applied int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&applied); err != nil {
+	applied, err := s.SchemaVersion(ctx)
+	if err != nil {
 		return err
 	}
 	if applied > len(migrations) {
-		return fmt.Errorf("the database is at schema %d but this engine knows %d: it was written by a newer ferry; run that version", applied, len(migrations))
+		return &NewerSchemaError{Found: applied, Known: len(migrations)}
 	}
-	for i := applied; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return rollback(tx, fmt.Errorf("migration %d: %w", i+1, err))
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-			return rollback(tx, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
+	if applied == len(migrations) {
+		return nil
 	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for i := applied; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)))
+		return err
+	})
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.
@@ -276,3 +352,36 @@ func rollback(tx *sql.Tx, err error) error {
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// oneRow is the outcome of an update or delete of one row: ErrNotFound when
+// it touched none.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// listRows runs query and scans every row of its answer with scan.
+func listRows[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }() // rows.Err() reports a failed read
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

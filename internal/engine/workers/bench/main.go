@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 )
@@ -55,7 +56,7 @@ func main() {
 		}),
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()

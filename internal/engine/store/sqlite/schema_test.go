@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// fixtureDB writes the fixture of schema version k (testdata/schema-k.sql: a
+// store as an engine of that schema left it, with data) to a new database
+// file, and returns its path.
+func fixtureDB(t *testing.T, k int) string {
+	t.Helper()
+	dump, err := os.ReadFile(fmt.Sprintf("testdata/schema-%d.sql", k))
+	if err != nil {
+		t.Fatalf("no fixture of schema %d: add testdata/schema-%d.sql, a store of that schema with data in it, when adding migration %d (%v)", k, k, k+1, err)
+	}
+	path := filepath.Join(t.TempDir(), "ferry.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }() // written in full by Exec, or the test has failed
+	if _, err := db.ExecContext(context.Background(), string(dump)); err != nil {
+		t.Fatalf("load schema-%d.sql: %v", k, err)
+	}
+	return path
+}
+
+// TestEveryEarlierSchemaMigratesWithItsData opens the fixture of every
+// schema up to this build's and checks that every project, env var,
+// deployment and alias in it is there afterwards, as the newest code reads them.
+func TestEveryEarlierSchemaMigratesWithItsData(t *testing.T) {
+	box, err := keyfile.LoadKey("testdata/secret.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k <= SchemaVersion(); k++ {
+		t.Run(fmt.Sprintf("schema-%d", k), func(t *testing.T) {
+			s := openPath(t, fixtureDB(t, k))
+			if got, err := s.SchemaVersion(context.Background()); err != nil || got != SchemaVersion() {
+				t.Fatalf("schema after opening: %d, %v; want %d", got, err, SchemaVersion())
+			}
+			checkFixtureData(t, s, box, k)
+		})
+	}
+}
+
+// checkFixtureData checks what every fixture holds (see testdata/schema-*.sql).
+func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
+	t.Helper()
+	ctx := context.Background()
+	projects, err := s.ListProjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*store.Project{}
+	for _, p := range projects {
+		byName[p.Name] = p
+	}
+	hello, api := byName["hello"], byName["api"]
+	if len(projects) != 2 || hello == nil || api == nil {
+		t.Fatalf("projects: %+v", projects)
+	}
+	if hello.Framework != "flask" || api.RootDirectory != "backend" || api.InstallCommand == nil || *api.InstallCommand != "pip install -r requirements.txt" ||
+		api.BuildCommand == nil || *api.BuildCommand != "python build.py" || hello.BuildCommand != nil || hello.CreatedAt.Year() != 2025 {
+		t.Errorf("project settings: hello %+v, api %+v", hello, api)
+	}
+
+	wantVars := map[string]struct {
+		value, branch string
+		targets       []string
+	}{
+		"GREETING":  {"hello from the fixture", "", []string{"preview", "production"}},
+		"FEATURE":   {"on", "feature-x", []string{"preview"}},
+		"API_TOKEN": {"s3cret-token", "", []string{"production"}},
+	}
+	var vars []*store.EnvVar
+	for _, p := range projects {
+		list, err := s.ListEnvVars(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars = append(vars, list...)
+	}
+	if len(vars) != len(wantVars) {
+		t.Errorf("%d env vars, want %d", len(vars), len(wantVars))
+	}
+	for _, v := range vars {
+		want, ok := wantVars[v.Key]
+		plain, err := box.Open(context.Background(), v.SealedValue)
+		if !ok || err != nil || string(plain) != want.value || v.GitBranch != want.branch || !slices.Equal(v.Targets, want.targets) ||
+			v.ValueDigest != digest(t, box, plain) {
+			t.Errorf("env var %s: value %q (%v), branch %q, targets %v, digest %q; want %+v", v.Key, plain, err, v.GitBranch, v.Targets, v.ValueDigest, want)
+		}
+	}
+
+	wantStates := map[string]string{
+		"dpl_holdprodaaaaaaaaaaaa": "READY", "dpl_hproductionaaaaaaaaa": "READY", "dpl_hpreviewaaaaaaaaaaaa": "READY",
+		"dpl_aerroraaaaaaaaaaaaaa": "ERROR", "dpl_acanceledaaaaaaaaaaa": "CANCELED",
+	}
+	for _, p := range projects {
+		list, err := s.ListDeployments(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range list {
+			if wantStates[d.ID] != d.State {
+				t.Errorf("deployment %s is %s, want %q", d.ID, d.State, wantStates[d.ID])
+			}
+			delete(wantStates, d.ID)
+			var env []string
+			plain, err := box.Open(context.Background(), d.SealedEnv)
+			if err == nil {
+				err = json.Unmarshal(plain, &env)
+			}
+			if err != nil || !slices.Contains(env, "GREETING=hello from the fixture") {
+				t.Errorf("deployment %s env: %q, %v", d.ID, env, err)
+			}
+			if d.State == "READY" && (d.Run == nil || d.Run.AppDir != "src" || d.Run.Python != "venv/bin/python" || d.Run.Entrypoint != "app:app" || d.ReadyAt == nil) {
+				t.Errorf("ready deployment %s: run spec %+v, ready at %v", d.ID, d.Run, d.ReadyAt)
+			}
+			if d.State == "ERROR" && d.ErrorMessage != "no entrypoint: add app.py" {
+				t.Errorf("failed deployment %s says %q", d.ID, d.ErrorMessage)
+			}
+		}
+	}
+	if len(wantStates) > 0 {
+		t.Errorf("deployments lost: %v", wantStates)
+	}
+
+	routes, err := s.ReadRoutes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]string{}
+	for _, r := range routes.Routes {
+		served[r.Hostname] = r.Kind + " -> "
+		if r.Deployment != nil {
+			served[r.Hostname] += r.Deployment.ID
+		}
+		if r.Deployment != nil && schema >= 2 && (r.Deployment.Run == nil || r.Deployment.Run.UID != 1200000) {
+			t.Errorf("%s runs as %+v, want uid 1200000", r.Hostname, r.Deployment.Run)
+		}
+	}
+	for host, want := range map[string]string{
+		"hello.localhost":           "production -> dpl_hproductionaaaaaaaaa",
+		"api.localhost":             "production -> ",
+		"hello-hproducti.localhost": "deployment -> dpl_hproductionaaaaaaaaa",
+		"hello-holdproda.localhost": "deployment -> dpl_holdprodaaaaaaaaaaaa",
+		"hello-hpreviewa.localhost": "deployment -> dpl_hpreviewaaaaaaaaaaaa",
+		"api-aerroraaa.localhost":   "deployment -> ",
+	} {
+		if served[host] != want {
+			t.Errorf("%s: %q, want %q", host, served[host], want)
+		}
+	}
+	if schema >= 9 {
+		checkFixtureIntegration(t, s, box, api.ID)
+	}
+	if schema >= 10 {
+		checkFixtureDomains(t, s, hello.ID, served)
+	}
+	if schema >= 2 {
+		limits, err := s.ProjectLimits(ctx, api.ID)
+		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
+			t.Errorf("api's limits: %+v, %v", limits, err)
+		}
+	}
+}
+
+// checkFixtureIntegration checks the Supabase integration of fixtures from schema 9 on.
+func checkFixtureIntegration(t *testing.T, s *Store, box secrets.Keeper, apiID string) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := s.ListIntegrations(ctx, apiID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("api's integrations: %+v, %v", list, err)
+	}
+	i := list[0]
+	plain, err := box.Open(ctx, i.SealedSecrets)
+	if err != nil || !strings.Contains(string(plain), "fixture-pw") || string(i.Settings) != `{"driver":"asyncpg","pool_mode":"transaction"}` ||
+		!slices.Equal(i.Targets, []string{"production"}) || !slices.Equal(i.EnvKeys, []string{"DATABASE_URL", "POSTGRES_URL"}) {
+		t.Errorf("integration %+v: secrets %q, %v", i, plain, err)
+	}
+}
+
+// checkFixtureDomains checks the custom domains of fixtures from schema 10 on: a verified
+// domain served as hello's production, and an unverified apex redirecting to it.
+func checkFixtureDomains(t *testing.T, s *Store, helloID string, served map[string]string) {
+	t.Helper()
+	list, err := s.ListDomains(context.Background(), helloID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("hello's domains: %+v, %v", list, err)
+	}
+	apex, www := list[0], list[1]
+	if www.Name != "www.hello.test" || www.Token != "fixture-token-www" || www.VerifiedAt == nil ||
+		apex.Name != "hello.test" || apex.Redirect != "www.hello.test" || apex.RedirectStatus != 308 || apex.VerifiedAt != nil {
+		t.Errorf("domains: %+v, %+v", apex, www)
+	}
+	if served["www.hello.test"] != "production -> dpl_hproductionaaaaaaaaa" {
+		t.Errorf("www.hello.test: %q", served["www.hello.test"])
+	}
+}
+
+func TestNewerStoreIsRefusedWithWhatToDo(t *testing.T) {
+	path := fixtureDB(t, SchemaVersion())
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE from_the_future (x); PRAGMA user_version = %d`, SchemaVersion()+1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, path)
+	var newer *NewerSchemaError
+	if !errors.As(err, &newer) || newer.Found != SchemaVersion()+1 || newer.Known != SchemaVersion() {
+		t.Fatalf("Open of a newer store: %v", err)
+	}
+	for _, phrase := range []string{fmt.Sprintf("schema version %d", SchemaVersion()+1), fmt.Sprintf("up to %d", SchemaVersion()), "ferry restore", path} {
+		if !strings.Contains(err.Error(), phrase) {
+			t.Errorf("the error does not say %q: %v", phrase, err)
+		}
+	}
+	if got, err := SchemaOf(ctx, path); err != nil || got != SchemaVersion()+1 {
+		t.Errorf("the refused store changed: schema %d, %v", got, err)
+	}
+}
+
+// TestFailedMigrationLeavesTheOldSchema has the last of several pending
+// migrations fail: none of them is applied, so that an engine of the old
+// schema can still open the store.
+func TestFailedMigrationLeavesTheOldSchema(t *testing.T) {
+	from := SchemaVersion() - 2
+	path := fixtureDB(t, from)
+	ctx := context.Background()
+	shipped := migrations
+	migrations = append(migrations[:len(migrations):len(migrations)], `ALTER TABLE no_such_table ADD COLUMN broken INTEGER`)
+	t.Cleanup(func() { migrations = shipped })
+
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("migration %d", len(migrations))) {
+		t.Fatalf("Open with a broken last migration: %v", err)
+	}
+	if got, err := SchemaOf(ctx, path); err != nil || got != from {
+		t.Errorf("after the failed migration the store is at schema %d (%v), want %d", got, err, from)
+	}
+}
+
+// TestSnapshotWhileWriting copies a store that another connection keeps
+// writing to: the copy opens, is of this schema, and holds every project
+// committed before the copy began.
+func TestSnapshotWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	s := openPath(t, filepath.Join(dir, "ferry.db"))
+	ctx := context.Background()
+	var created atomic.Int64
+	create := func(i int64) {
+		name := fmt.Sprintf("p%d", i)
+		if err := s.CreateProject(ctx, &store.Project{ID: name, Name: name, Framework: "auto", RootDirectory: "."}, name+".localhost"); err != nil {
+			t.Error(err)
+		}
+		created.Store(i + 1)
+	}
+	for i := range int64(20) {
+		create(i)
+	}
+	stop := make(chan struct{})
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for i := int64(20); ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+				create(i)
+			}
+		}
+	})
+	before := created.Load()
+	copyPath := filepath.Join(dir, "copy.db")
+	schema, err := Snapshot(ctx, filepath.Join(dir, "ferry.db"), copyPath)
+	close(stop)
+	writer.Wait()
+	if err != nil || schema != SchemaVersion() {
+		t.Fatalf("Snapshot = %d, %v", schema, err)
+	}
+	if info, err := os.Stat(copyPath); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the copy's mode: %v, %v; want 0600", info, err)
+	}
+	copied, err := openPath(t, copyPath).ListProjects(ctx)
+	if err != nil || int64(len(copied)) < before || int64(len(copied)) > created.Load() {
+		t.Errorf("the copy holds %d projects (%v); %d were committed before it began, %d by its end", len(copied), err, before, created.Load())
+	}
+	if _, err := Snapshot(ctx, filepath.Join(dir, "ferry.db"), copyPath); err == nil {
+		t.Error("Snapshot overwrote an existing file")
+	}
+}
+
+func digest(t *testing.T, k secrets.Keeper, value []byte) string {
+	t.Helper()
+	d, err := k.Digest(context.Background(), value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
