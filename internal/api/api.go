@@ -31,16 +31,19 @@ const (
 
 // Paths of the engine API. Path parameters are written {name}.
 const (
-	PathHealth        = "/v1/health"
-	PathShutdown      = "/v1/shutdown"
-	PathHandover      = "/v1/handover" // see HandoverOffer; on the engine's unix socket only
-	PathProjects      = "/v1/projects"
-	PathProject       = "/v1/projects/{project}" // id or name
-	PathEnvVars       = "/v1/projects/{project}/env"
-	PathEnvVar        = "/v1/projects/{project}/env/{env}" // env var id
-	PathFiles         = "/v1/files/{digest}"               // PUT: blob body; HEAD: presence
-	PathDeployments   = "/v1/deployments"                  // POST: create; GET ?project=: list
-	PathDeployment    = "/v1/deployments/{deployment}"
+	PathHealth      = "/v1/health"
+	PathShutdown    = "/v1/shutdown"
+	PathHandover    = "/v1/handover" // see HandoverOffer; on the engine's unix socket only
+	PathProjects    = "/v1/projects"
+	PathProject     = "/v1/projects/{project}" // id or name
+	PathEnvVars     = "/v1/projects/{project}/env"
+	PathEnvVar      = "/v1/projects/{project}/env/{env}" // env var id
+	PathFiles       = "/v1/files/{digest}"               // PUT: blob body; HEAD: presence
+	PathDeployments = "/v1/deployments"                  // POST: create; GET ?project=: list
+	PathDeployment  = "/v1/deployments/{deployment}"
+	// GET: the build log, as DeploymentLog. With ?follow=1: the log as text/plain, streamed
+	// (chunked) as the build writes it, until the build has ended; ?offset=N skips its first
+	// N bytes, to resume a stream that broke off.
 	PathDeploymentLog = "/v1/deployments/{deployment}/log"
 	// POST: stop a queued or building deployment, which ends CANCELED; answers the deployment.
 	PathDeploymentCancel = "/v1/deployments/{deployment}/cancel"
@@ -445,17 +448,19 @@ const (
 
 // Deployment is an immutable build of a project's source with a frozen env.
 type Deployment struct {
-	ID           string     `json:"id"`
-	ProjectID    string     `json:"project_id"`
-	Target       string     `json:"target"` // production | preview
-	State        string     `json:"state"`
-	URL          string     `json:"url"` // full URL with scheme and port
-	Hostname     string     `json:"hostname"`
-	SourceDigest string     `json:"source_digest"`        // digest of the file list
-	Entrypoint   string     `json:"entrypoint,omitempty"` // module:attribute, once built
-	ErrorMessage string     `json:"error_message,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ReadyAt      *time.Time `json:"ready_at,omitempty"`
+	ID           string `json:"id"`
+	ProjectID    string `json:"project_id"`
+	Target       string `json:"target"` // production | preview
+	State        string `json:"state"`
+	URL          string `json:"url"` // full URL with scheme and port
+	Hostname     string `json:"hostname"`
+	SourceDigest string `json:"source_digest"`        // digest of the file list
+	Entrypoint   string `json:"entrypoint,omitempty"` // module:attribute, once built
+	// PythonVersion is the version of the interpreter it was built with, once built.
+	PythonVersion string     `json:"python_version,omitempty"`
+	ErrorMessage  string     `json:"error_message,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	ReadyAt       *time.Time `json:"ready_at,omitempty"`
 
 	Git       *GitCommit `json:"git,omitempty"`        // the commit it was built from, for a git source
 	GitBranch string     `json:"git_branch,omitempty"` // its branch: env vars of that branch apply, and the branch URL follows it
@@ -475,7 +480,10 @@ type DeploymentRequest struct {
 	Files      []File     `json:"files,omitempty"`
 	Git        *GitSource `json:"git,omitempty"` // the engine fetches the commit itself
 	Production bool       `json:"production"`    // target production; the production alias moves here on READY
-	// UseBuildCache false builds from scratch: no build output or cached environment is reused.
+	// UseBuildCache nil or true: the build output of an earlier deployment with the same build
+	// input is served (a redeploy, when only the env changed), and dependencies installed by an
+	// earlier build with the same interpreter and dependency spec are reused; false builds from
+	// scratch and installs them anew (refreshing the cache), as Vercel's "Redeploy without cache".
 	UseBuildCache *bool `json:"use_build_cache,omitempty"`
 }
 

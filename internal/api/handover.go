@@ -68,6 +68,7 @@ type HandoverState struct {
 type EngineSettings struct {
 	HTTPAddress        string        `json:"http_address"`
 	Python             string        `json:"python"`
+	ExtraPythons       []string      `json:"extra_pythons,omitempty"`
 	BaseDomain         string        `json:"base_domain"`
 	APIAddress         string        `json:"api_address,omitempty"`
 	Token              string        `json:"token,omitempty"`

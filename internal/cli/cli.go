@@ -20,7 +20,7 @@ import (
 const usage = `ferry deploys Python web apps on a self-hosted engine.
 
 Usage:
-  ferry serve   [--data-dir DIR] [--http-address ADDR] [--https-address ADDR|off] [--python PATH]
+  ferry serve   [--data-dir DIR] [--http-address ADDR] [--https-address ADDR|off] [--python PATH] [--extra-pythons PATH,...]
                 [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
@@ -40,7 +40,7 @@ Usage:
   ferry version                    print the version
 
 Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_HTTPS_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS,
-FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_GIT_TIMEOUT, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
+FERRY_EXTRA_PYTHONS, FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_GIT_TIMEOUT, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
 FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
 `
 

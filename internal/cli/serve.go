@@ -40,6 +40,7 @@ func serve(args []string, stderr io.Writer) error {
 	dataDir := dataDirFlag(fs)
 	httpAddress := fs.String("http-address", envOr("FERRY_HTTP_ADDRESS", engine.DefaultHTTPAddress), "where apps are served (FERRY_HTTP_ADDRESS)")
 	python := fs.String("python", os.Getenv("FERRY_PYTHON"), "base Python interpreter of builds (FERRY_PYTHON; default: the first found of "+strings.Join(builder.PythonCandidates(), ", ")+")")
+	extraPythons := fs.String("extra-pythons", os.Getenv("FERRY_EXTRA_PYTHONS"), "more interpreters projects may ask for by version, comma-separated; those on PATH and in pyenv are found by themselves (FERRY_EXTRA_PYTHONS)")
 	baseDomain := fs.String("base-domain", envOr("FERRY_BASE_DOMAIN", engine.DefaultBaseDomain), "apps are served as NAME.BASE_DOMAIN (FERRY_BASE_DOMAIN)")
 	apiAddress := fs.String("api-address", os.Getenv("FERRY_API_ADDRESS"), "also serve the API on this TCP address; needs a token (FERRY_API_ADDRESS)")
 	tokenFile := fs.String("token-file", "", "file holding the API token (else FERRY_TOKEN)")
@@ -139,6 +140,7 @@ func serve(args []string, stderr io.Writer) error {
 		DataDir:        *dataDir,
 		HTTPAddress:    *httpAddress,
 		Python:         *python,
+		ExtraPythons:   splitList(*extraPythons),
 		BaseDomain:     *baseDomain,
 		APIAddress:     *apiAddress,
 		Token:          token,
@@ -192,6 +194,17 @@ func printCA(args []string, stdout io.Writer) error {
 	}
 	_, err = stdout.Write(data)
 	return err
+}
+
+// splitList reads a comma-separated list, dropping empty entries.
+func splitList(text string) []string {
+	var items []string
+	for _, item := range strings.Split(text, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }
 
 // parseUIDRange reads "FIRST-LAST".

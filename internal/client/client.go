@@ -163,6 +163,25 @@ func giveUp(resp *http.Response, err error, tries int) (*http.Response, error) {
 // non-2xx answer becomes a *Error. in is JSON-encoded unless it is []byte,
 // which is sent as is.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	resp, err := c.send(ctx, method, path, query, in, "application/json")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }() // read to the end or abandoned; nothing to report
+
+	if out == nil || resp.StatusCode == http.StatusNoContent || method == http.MethodHead {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decoding the engine's answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends a request and returns a 2xx answer for the caller to read and close; any other
+// answer becomes a *Error. in is JSON-encoded unless it is []byte, which is sent as is.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, in any, accept string) (*http.Response, error) {
 	// path is already escaped (see expand).
 	target := c.baseURL.String() + path
 	if len(query) > 0 {
@@ -179,7 +198,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
-			return fmt.Errorf("encoding %s %s request: %w", method, path, err)
+			return nil, fmt.Errorf("encoding %s %s request: %w", method, path, err)
 		}
 		body = b
 		contentType = "application/json"
@@ -187,12 +206,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
@@ -207,23 +226,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	resp, err := rc.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("%s %s: %w", method, path, ctxErr)
+			return nil, fmt.Errorf("%s %s: %w", method, path, ctxErr)
 		}
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	defer func() { _ = resp.Body.Close() }() // read to the end or abandoned; nothing to report
-
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return decodeError(resp)
+		defer func() { _ = resp.Body.Close() }() // only its error body is read
+		return nil, decodeError(resp)
 	}
-	if out == nil || resp.StatusCode == http.StatusNoContent || method == http.MethodHead {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("decoding the engine's answer to %s %s: %w", method, path, err)
-	}
-	return nil
+	return resp, nil
 }
 
 func decodeError(resp *http.Response) error {

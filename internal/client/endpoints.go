@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
@@ -203,6 +205,36 @@ func (c *Client) EnvDigest(ctx context.Context, project, target, gitBranch strin
 		return "", err
 	}
 	return d.EnvDigest, nil
+}
+
+// followResumes is how often FollowDeploymentLog picks a broken stream up again.
+const followResumes = 3
+
+// FollowDeploymentLog writes a deployment's build log to w as the build writes it, and returns
+// once the build has ended (READY, ERROR or CANCELED) and its log is written whole; see
+// WaitDeployment for the outcome. A stream that breaks off is resumed where it stopped.
+func (c *Client) FollowDeploymentLog(ctx context.Context, id string, w io.Writer) error {
+	var written int64
+	var err error
+	for attempt := 0; attempt <= followResumes; attempt++ {
+		var resp *http.Response
+		query := url.Values{"follow": {"1"}, "offset": {strconv.FormatInt(written, 10)}}
+		resp, err = c.send(ctx, http.MethodGet, expand(api.PathDeploymentLog, "deployment", id), query, nil, "text/plain")
+		if err != nil {
+			return err // the request itself was retried already
+		}
+		var n int64
+		n, err = io.Copy(w, resp.Body)
+		_ = resp.Body.Close() // read to the end or broken off; err says which
+		written += n
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("following the build log of %s: %w", id, err)
+	}
+	return nil
 }
 
 func decryptQuery(decrypt bool) url.Values {

@@ -56,15 +56,16 @@ const (
 
 // Config is what `serve` was asked to run.
 type Config struct {
-	DataDir     string
-	HTTPAddress string // where apps are served
-	Python      string // base interpreter of builds; "" -> builder.DefaultPython()
-	BaseDomain  string // apps are <name>.<BaseDomain>
-	APIAddress  string // optional TCP address of the API; requires Token
-	Token       string
-	TLSCert     string // optional: serve the TCP API over TLS
-	TLSKey      string
-	Logger      *slog.Logger
+	DataDir      string
+	HTTPAddress  string   // where apps are served
+	Python       string   // default interpreter of builds; "" -> builder.DefaultPython()
+	ExtraPythons []string // more interpreters projects may ask for (besides PATH and pyenv's)
+	BaseDomain   string   // apps are <name>.<BaseDomain>
+	APIAddress   string   // optional TCP address of the API; requires Token
+	Token        string
+	TLSCert      string // optional: serve the TCP API over TLS
+	TLSKey       string
+	Logger       *slog.Logger
 
 	SandboxMode     string // "" or "auto": per-project uids as root, else a user namespace; see sandbox.Mode
 	SandboxFirstUID int    // range of project uids (ModeUIDs); 0 -> sandbox defaults
@@ -392,6 +393,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Hosts:           deploy.Hostnames{Base: cfg.BaseDomain},
 		DeploymentsDir:  filepath.Join(dataDir, "deployments"),
 		Python:          cfg.Python,
+		ExtraPythons:    cfg.ExtraPythons,
+		BuildCacheDir:   filepath.Join(dataDir, "build-cache"),
+		MaxLimits:       maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		Logger:          log,
 		StopRuntime:     rt.Remove,
 		Sandbox:         jail,
@@ -740,6 +744,7 @@ func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployme
 		if err := run.Validate(); err != nil {
 			return workers.App{}, err
 		}
+		limits := deploy.InstanceLimits(run.Limits)
 		frozen, err := deploy.OpenEnv(context.Background(), keeper, d)
 		if err != nil {
 			return workers.App{}, err
@@ -749,15 +754,17 @@ func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployme
 		root := filepath.Join(deploymentsDir, d.OutputOwner())
 		python := filepath.Join(root, run.Python)
 		return workers.App{
-			ID:         d.ID,
-			Dir:        filepath.Join(root, run.AppDir),
-			Python:     python,
-			Entrypoint: run.Entrypoint,
-			Kind:       run.Kind,
-			Env:        builder.ProcessEnv(frozen, filepath.Dir(filepath.Dir(python))),
-			Root:       root,
-			Identity:   sandbox.Identity{UID: run.UID, GID: run.UID},
-			Limits:     deploy.InstanceLimits(run.Limits),
+			ID:          d.ID,
+			Dir:         filepath.Join(root, run.AppDir),
+			Python:      python,
+			Entrypoint:  run.Entrypoint,
+			Kind:        run.Kind,
+			Env:         builder.ProcessEnv(frozen, filepath.Dir(filepath.Dir(python))),
+			Root:        root,
+			Identity:    sandbox.Identity{UID: run.UID, GID: run.UID},
+			Limits:      limits,
+			MaxDuration: time.Duration(run.MaxDuration) * time.Second,
+			Functions:   run.Functions,
 		}, nil
 	}
 }

@@ -468,7 +468,7 @@ func (p *predecessor) close() {
 // settingsOf are the settings of cfg that a successor adopts.
 func settingsOf(cfg Config) api.EngineSettings {
 	return api.EngineSettings{
-		HTTPAddress: cfg.HTTPAddress, Python: cfg.Python, BaseDomain: cfg.BaseDomain,
+		HTTPAddress: cfg.HTTPAddress, Python: cfg.Python, ExtraPythons: cfg.ExtraPythons, BaseDomain: cfg.BaseDomain,
 		APIAddress: cfg.APIAddress, Token: cfg.Token, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 		SandboxMode: cfg.SandboxMode, SandboxFirstUID: cfg.SandboxFirstUID, SandboxLastUID: cfg.SandboxLastUID,
 		MaxDeploymentBytes: cfg.MaxDeploymentBytes, MaxDeploymentFiles: cfg.MaxDeploymentFiles,
@@ -481,7 +481,7 @@ func settingsOf(cfg Config) api.EngineSettings {
 }
 
 // adopt gives cfg the settings the old engine ran with. An engine of a level before 3 had no
-// HTTPS nor domains: for those its successor keeps its own settings.
+// HTTPS, domains nor extra interpreters: for those its successor keeps its own settings.
 func adopt(cfg *Config, s api.EngineSettings, level int) {
 	cfg.HTTPAddress, cfg.Python, cfg.BaseDomain = s.HTTPAddress, s.Python, s.BaseDomain
 	cfg.APIAddress, cfg.Token, cfg.TLSCert, cfg.TLSKey = s.APIAddress, s.Token, s.TLSCert, s.TLSKey
@@ -492,6 +492,7 @@ func adopt(cfg *Config, s api.EngineSettings, level int) {
 	if level < 3 {
 		return
 	}
+	cfg.ExtraPythons = s.ExtraPythons
 	cfg.HTTPSAddress, cfg.HTTPSAnyPortIfTaken = s.HTTPSAddress, s.HTTPSAnyPortIfTaken
 	cfg.ACMEDirectory, cfg.ACMEEmail, cfg.ACMECARoots, cfg.HSTSMaxAge = s.ACMEDirectory, s.ACMEEmail, s.ACMECARoots, s.HSTSMaxAge
 	cfg.PublicAddresses, cfg.DNSResolvers, cfg.DomainCheckInterval = parseAddrs(s.PublicAddresses), s.DNSResolvers, s.DomainCheckInterval

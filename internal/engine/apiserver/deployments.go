@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 
@@ -89,7 +88,7 @@ func (s *Server) toAPIDeployment(d *store.Deployment, projectName string) *api.D
 		Git: d.Git, GitBranch: d.GitBranch, EnvDigest: d.EnvDigest, ReusedBuildOf: d.BuildOf,
 	}
 	if d.Run != nil {
-		out.Entrypoint = d.Run.Entrypoint
+		out.Entrypoint, out.PythonVersion = d.Run.Entrypoint, d.Run.PythonVersion
 	}
 	if d.GitBranch != "" {
 		out.BranchURL = s.cfg.URL(s.cfg.Hosts.BranchHost(projectName, d.GitBranch))
@@ -206,19 +205,4 @@ func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
 	}
 	out, err := s.showDeployment(r.Context(), d)
 	return http.StatusOK, out, err
-}
-
-func (s *Server) deploymentLog(r *http.Request) (int, any, error) {
-	d, err := s.deployment(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	log, err := os.ReadFile(s.cfg.Deploy.LogPath(d.ID))
-	if errors.Is(err, os.ErrNotExist) {
-		return http.StatusOK, api.DeploymentLog{}, nil
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, api.DeploymentLog{Log: string(log)}, nil
 }

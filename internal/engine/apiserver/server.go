@@ -76,7 +76,7 @@ func New(cfg Config) *Server {
 	s.handle("POST", api.PathDeployments, s.createDeployment)
 	s.handle("GET", api.PathDeployment, s.getDeployment)
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
-	s.handle("GET", api.PathDeploymentLog, s.deploymentLog)
+	s.mux.HandleFunc("GET "+api.PathDeploymentLog, s.deploymentLogOrStream)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
 	s.handle("GET", api.PathEnvDigest, s.envDigest)
 	s.handle("POST", api.PathGitResolve, s.resolveGit)
@@ -106,7 +106,12 @@ func New(cfg Config) *Server {
 type handlerFunc func(r *http.Request) (status int, body any, err error)
 
 func (s *Server) handle(method, pattern string, h handlerFunc) {
-	s.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(method+" "+pattern, s.jsonHandler(h))
+}
+
+// jsonHandler answers with what h returns, once the edge serves what the store says.
+func (s *Server) jsonHandler(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		status, body, err := h(r)
 		if err == nil {
 			err = s.cfg.SyncRoutes(r.Context())
@@ -129,7 +134,7 @@ func (s *Server) handle(method, pattern string, h handlerFunc) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = w.Write(append(data, '\n')) // a failed write means the client has gone
-	})
+	}
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

@@ -11,23 +11,32 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/vercelconfig"
 )
 
 // Spec describes one build.
 type Spec struct {
-	SrcDir         string    // the deployment's source, already written by the engine; the build may write into it
-	VenvDir        string    // where to create the deployment's Python environment (does not exist yet)
-	RootDirectory  string    // relative to SrcDir; "" or "." for the top; must stay inside SrcDir
-	Framework      string    // "auto" | "flask" | "fastapi"
-	InstallCommand *string   // nil: default install; "" or "true": skip install; else run with sh -c
-	BuildCommand   *string   // nil or "": none; else run with sh -c after install
-	Python         string    // base interpreter, e.g. /usr/bin/python3
-	Env            []string  // the deployment's frozen env (KEY=VALUE); values are never logged
-	Log            io.Writer // build log (what a user reads when a build fails)
+	SrcDir         string        // the deployment's source, already written by the engine; the build may write into it
+	VenvDir        string        // where to create the deployment's Python environment (does not exist yet)
+	RootDirectory  string        // relative to SrcDir; "" or "." for the top; must stay inside SrcDir
+	Framework      string        // "auto" | "flask" | "fastapi"
+	InstallCommand *string       // nil: default install; "" or "true": skip install; else run with sh -c
+	BuildCommand   *string       // nil or "": none; else run with sh -c after install
+	Python         string        // the engine's default interpreter, e.g. /usr/bin/python3
+	Interpreters   []Interpreter // what a project may ask for (FindInterpreters); empty: Python alone
+	Env            []string      // the deployment's frozen env (KEY=VALUE); values are never logged
+	Log            io.Writer     // build log (what a user reads when a build fails)
+
+	// CacheDir holds the build cache ("": no cache); UseCache false installs anew and
+	// replaces what the cache held for the same dependencies.
+	CacheDir string
+	UseCache bool
 
 	// Every command of the build runs in a sandbox that may write SrcDir, VenvDir and HomeDir only.
 	Sandbox  *sandbox.Sandbox
@@ -39,11 +48,22 @@ type Spec struct {
 
 // Result is a successful build.
 type Result struct {
-	AppDir     string // absolute dir the app runs in (SrcDir/RootDirectory)
-	Python     string // the venv's interpreter
-	Entrypoint string // "module:attribute", e.g. "app:app", "api.index:app", "api.index:handler"
-	Kind       string // a runspec kind; runspec.KindHandler is always FrameworkOther
-	Framework  string // detected: api.FrameworkFlask, api.FrameworkFastAPI or FrameworkOther
+	AppDir        string // absolute dir the app runs in (SrcDir/RootDirectory, or a Django project's folder in it)
+	Python        string // the venv's interpreter
+	PythonVersion string // of the interpreter chosen, e.g. "3.11.2"
+	Entrypoint    string // "module:attribute", e.g. "app:app", "api.index:app", "api.index:handler"
+	Kind          string // a runspec kind; runspec.KindHandler is always FrameworkOther
+	Framework     string // detected: api.FrameworkFlask, api.FrameworkFastAPI, "django" or FrameworkOther
+
+	// The app's settings from vercel.json's functions: 0 for the engine's defaults.
+	MaxDuration int64 // seconds a request may take
+	MemoryMB    int64
+
+	// Functions are the entrypoints of a project of several functions (the legacy api/
+	// directory, or several builds), each with the path it serves; Entrypoint is the first.
+	// nil for a project of one app.
+	Functions []runspec.Function
+	Vercel    *vercelconfig.Config // the project's vercel.json; nil without one
 }
 
 // FrameworkOther is the detected framework of an app that is neither Flask nor FastAPI.
@@ -86,33 +106,48 @@ func failure(format string, args ...any) *Error {
 type builder struct {
 	spec       Spec
 	log        *buildLog
-	appDir     string
+	appDir     string // the root directory
+	runDir     string // where the app runs: appDir, or a Django project's folder
 	venvDir    string
 	venvPython string
-	env        []string // for every command the build runs
-	commands   int      // started so far, to name each one's sandbox
+	python     Interpreter // the interpreter chosen
+	env        []string    // for every command the build runs
+	commands   int         // started so far, to name each one's sandbox
+
+	vercel         *vercelconfig.Config
+	project        *pyproject
+	deps           *dependencySpec
+	installCommand *string // in force: vercel.json's, else the project's
+	buildCommand   *string
 }
 
 // Build runs every step; on failure it returns *Error.
 func Build(ctx context.Context, spec Spec) (*Result, error) {
 	b := &builder{spec: spec, log: newBuildLog(spec.Log)}
 	start := time.Now()
-	if err := b.runStep(ctx, StepSettings, "checking settings", b.checkSettings); err != nil {
-		return nil, err
+	steps := []struct {
+		name, title string
+		run         func(context.Context) error
+		skip        func() bool
+	}{
+		{StepSettings, "checking settings", b.checkSettings, nil},
+		{StepPython, "creating Python environment", b.createEnvironment, nil},
+		{StepInstall, "installing dependencies", b.install, nil},
+		{StepBuild, "running build command", b.runBuildCommand, func() bool { return b.buildCommand == nil || *b.buildCommand == "" }},
 	}
-	if err := b.runStep(ctx, StepPython, "creating Python environment", b.createEnvironment); err != nil {
-		return nil, err
-	}
-	if err := b.runStep(ctx, StepInstall, "installing dependencies", b.install); err != nil {
-		return nil, err
-	}
-	if spec.BuildCommand != nil && *spec.BuildCommand != "" {
-		if err := b.runStep(ctx, StepBuild, "running build command", b.runBuildCommand); err != nil {
+	for _, step := range steps {
+		if step.skip != nil && step.skip() {
+			continue
+		}
+		if err := b.runStep(ctx, step.name, step.title, step.run); err != nil {
 			return nil, err
 		}
 	}
 	var result *Result
 	err := b.runStep(ctx, StepEntrypoint, "finding the app", func(ctx context.Context) (err error) {
+		if err := b.checkOutputDirectory(); err != nil {
+			return err
+		}
 		result, err = b.findEntrypoint(ctx)
 		return err
 	})
@@ -155,8 +190,60 @@ func (b *builder) checkSettings(context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.appDir = appDir
+	b.appDir, b.runDir = appDir, appDir
 	b.log.printf("root directory: %s", displayRoot(b.spec.RootDirectory))
+	if err := b.readProjectFiles(); err != nil {
+		return err
+	}
+	b.installCommand, b.buildCommand = b.spec.InstallCommand, b.spec.BuildCommand
+	if b.vercel != nil {
+		if b.vercel.InstallCommand != nil {
+			b.installCommand = b.vercel.InstallCommand
+			b.log.printf("install command from %s: %q", vercelconfig.FileName, *b.installCommand)
+		}
+		if b.vercel.BuildCommand != nil {
+			b.buildCommand = b.vercel.BuildCommand
+			b.log.printf("build command from %s: %q", vercelconfig.FileName, *b.buildCommand)
+		}
+	}
+	return nil
+}
+
+// readProjectFiles reads what configures the build: vercel.json, pyproject.toml and the
+// file that declares the dependencies.
+func (b *builder) readProjectFiles() error {
+	data, err := readSourceFile(b.appDir, vercelconfig.FileName)
+	switch {
+	case err == nil:
+		if b.vercel, err = vercelconfig.Parse(data); err != nil {
+			return failure("%v", err)
+		}
+		b.log.printf("%s read", vercelconfig.FileName)
+		if len(b.vercel.Ignored) > 0 {
+			b.log.printf("%s: %s configure Vercel's platform and do nothing on ferry", vercelconfig.FileName, strings.Join(b.vercel.Ignored, ", "))
+		}
+	case !errors.Is(err, errAbsent):
+		return err
+	}
+	if b.project, err = readPyproject(b.appDir); err != nil {
+		return err
+	}
+	if ignored := b.project.ignoredVercelTools(); len(ignored) > 0 {
+		b.log.printf("[tool.vercel] %s in %s configure Vercel's platform and do nothing on ferry", strings.Join(ignored, ", "), pyprojectFile)
+	}
+	b.deps, err = findDependencies(b.appDir, b.project)
+	return err
+}
+
+// checkOutputDirectory requires vercel.json's outputDirectory to exist once the build command ran.
+func (b *builder) checkOutputDirectory() error {
+	if b.vercel == nil || b.vercel.OutputDirectory == "" {
+		return nil
+	}
+	info, err := os.Stat(filepath.Join(b.appDir, filepath.FromSlash(b.vercel.OutputDirectory)))
+	if err != nil || !info.IsDir() {
+		return failure("%s names the output directory %q, which does not exist after the build: create it in the build command, or fix outputDirectory", vercelconfig.FileName, b.vercel.OutputDirectory)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -109,20 +110,31 @@ func assertContains(t *testing.T, what, text string, wants ...string) {
 
 func ptr(s string) *string { return &s }
 
+// systemPythonVersion is systemPython's version, as "3.11.2".
+func systemPythonVersion(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(systemPython, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 func TestFlaskAppInAppPy(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "flask")
 	spec, log := newSpec(t, map[string]string{"app.py": flaskHello})
 	result := mustBuild(t, spec, log)
 
-	want := Result{AppDir: spec.SrcDir, Python: filepath.Join(spec.VenvDir, "bin", "python"), Entrypoint: "app:app", Kind: runspec.KindWSGI, Framework: api.FrameworkFlask}
-	if *result != want {
+	want := Result{AppDir: spec.SrcDir, Python: filepath.Join(spec.VenvDir, "bin", "python"), PythonVersion: systemPythonVersion(t),
+		Entrypoint: "app:app", Kind: runspec.KindWSGI, Framework: api.FrameworkFlask}
+	if !reflect.DeepEqual(*result, want) {
 		t.Errorf("result = %+v, want %+v", *result, want)
 	}
 	if _, err := os.Stat(result.Python); err != nil {
 		t.Errorf("venv interpreter: %v", err)
 	}
-	assertContains(t, "log", log.String(), "ferry: creating Python environment", "ferry: finding the app: done in", "no requirements.txt")
+	assertContains(t, "log", log.String(), "ferry: creating Python environment", "ferry: finding the app: done in", "no dependencies declared")
 }
 
 func TestPlainWSGIApplicationInIndexPy(t *testing.T) {
@@ -213,23 +225,24 @@ func TestHandlerClassInAPIIndex(t *testing.T) {
 	}
 }
 
-func TestAppWinsOverHandler(t *testing.T) {
+// As on Vercel, the first file of the candidates that defines an app, an application or a
+// handler is the entrypoint, and within a file the first of them.
+func TestFirstCandidateWinsAsOnVercel(t *testing.T) {
 	t.Parallel()
 	requirePython(t)
-	const wsgiAndHandler = handlerHello + `
+	const handlerThenApp = handlerHello + `
 
 def app(environ, start_response):
     start_response("200 OK", [])
     return [b"app"]
 `
-	// index.py comes first but only has a handler; api/index.py has both.
 	spec, log := newSpec(t, map[string]string{
-		"index.py":     handlerHello,
-		"api/index.py": wsgiAndHandler,
+		"index.py":     handlerThenApp,
+		"api/index.py": "def app(environ, start_response):\n    pass\n",
 	})
 	result := mustBuild(t, spec, log)
-	if result.Entrypoint != "api.index:app" || result.Kind != runspec.KindWSGI {
-		t.Errorf("result = %+v, want api.index:app (wsgi)", result)
+	if result.Entrypoint != "index:handler" || result.Kind != runspec.KindHandler {
+		t.Errorf("result = %+v, want index:handler (handler)", result)
 	}
 }
 
@@ -238,7 +251,7 @@ func TestHandlerThatIsNotABaseHTTPRequestHandler(t *testing.T) {
 	requirePython(t)
 	for source, want := range map[string]string{
 		"class handler:\n    def do_GET(self):\n        pass\n": "`handler` in index.py is a class, not a subclass of http.server.BaseHTTPRequestHandler",
-		"def handler(request):\n    return 'hi'\n":              "`handler` in index.py is a function, not a subclass of http.server.BaseHTTPRequestHandler",
+		"def handler(request):\n    return 'hi'\n":              "index.py: defines `handler`, but not as a class",
 	} {
 		spec, log := newSpec(t, map[string]string{"index.py": source})
 		err := mustFail(t, spec, log, StepEntrypoint)
@@ -407,7 +420,7 @@ func TestInstallCommandTrueSkipsInstall(t *testing.T) {
 	})
 	spec.InstallCommand = ptr("true")
 	mustBuild(t, spec, log)
-	assertContains(t, "log", log.String(), `install_command is "true": skipping install`)
+	assertContains(t, "log", log.String(), `install command is "true": skipping install`)
 }
 
 func TestInstallCommandRunsInsideTheVenv(t *testing.T) {
@@ -476,8 +489,9 @@ func TestNoEntrypointListsTheFilesLookedFor(t *testing.T) {
 	})
 	err := mustFail(t, spec, log, StepEntrypoint)
 	assertContains(t, "message", err.Message,
-		"no app found in .", "app.py, index.py, server.py", "api/index.py", "src/api/app.py",
-		"`app` or `application`", "a top-level `handler`",
+		"no app found in .", "app.py, index.py, server.py", "src/app.py", "app/main.py", "api/index.py",
+		"`app` or `application`", "a class `handler`", "Python files in api/", "[project.scripts] app",
+		"[tool.vercel] entrypoint",
 		"app.py: defines none of `app`, `application` and `handler`", "server.py: SyntaxError")
 }
 

@@ -90,6 +90,11 @@ const killGraceDelay = 3 * time.Second
 // started are killed when ctx ends, and leftovers are killed when it exits:
 // nothing a build starts outlives it.
 func (b *builder) run(ctx context.Context, dir string, name string, args ...string) error {
+	return b.runWritable(ctx, b.writable(), dir, name, args...)
+}
+
+// runWritable is run with the paths the command may write.
+func (b *builder) runWritable(ctx context.Context, writable []string, dir string, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
 	if cmd.Err != nil {
 		return cmd.Err
@@ -103,9 +108,9 @@ func (b *builder) run(ctx context.Context, dir string, name string, args ...stri
 	proc, err := b.spec.Sandbox.Start(cmd, sandbox.Spec{
 		Name:       fmt.Sprintf("%s-%d", b.spec.Name, b.commands),
 		Identity:   b.spec.Identity,
-		Writable:   b.writable(),
+		Writable:   writable,
 		Limits:     b.spec.Limits,
-		ExtraPaths: sandbox.InterpreterPaths(b.spec.Python),
+		ExtraPaths: sandbox.InterpreterPaths(b.python.Path),
 	})
 	if err != nil {
 		return err
@@ -135,10 +140,10 @@ func (b *builder) shell(ctx context.Context, command string) error {
 }
 
 func (b *builder) runBuildCommand(ctx context.Context) error {
-	command := *b.spec.BuildCommand
+	command := *b.buildCommand
 	b.log.printf("running build command: %s", command)
 	if err := b.shell(ctx, command); err != nil {
-		return failure("the build command failed (%v): fix it or change build_command; its output is below", err)
+		return failure("the build command failed (%v): fix it or change build_command (or buildCommand in vercel.json); its output is below", err)
 	}
 	return nil
 }

@@ -1,10 +1,11 @@
 """ferry build helper, run by the deployment's Python with `python -c`.
 
-  requirements RESULT FILE          are FILE's requirements already installed?
-  entrypoint RESULT CANDIDATE...    find the app among CANDIDATE files, import it, classify it
-
-The app is the first candidate's top-level `app` or `application` (WSGI or ASGI), else the first
-candidate's top-level `handler`, a BaseHTTPRequestHandler subclass as in Vercel's Python runtime.
+  requirements RESULT FILE     are FILE's requirements already installed?
+  scan RESULT FILE...          which name does each FILE define for the app (app, application, handler)?
+  inspect RESULT JSON          import and classify the entrypoints of JSON ({entries: [{file, module, attribute}]}),
+                               or the first of {first_of: [{file, module}]} that defines an app
+  django RESULT                the settings module and the application Django's manage.py names
+  importable RESULT MODULE...  which MODULEs cannot be imported?
 
 The answer goes to RESULT as JSON so that whatever the app prints while it is
 imported lands in the build log without corrupting the answer.
@@ -25,6 +26,7 @@ import inspect
 import json
 import os
 import re
+import runpy
 import traceback
 
 # Options that say where to find packages, not which ones are required: when
@@ -34,8 +36,6 @@ INDEX_OPTIONS = {
     "--trusted-host", "--pre", "--prefer-binary", "--only-binary", "--no-binary",
 }
 REQUIREMENT_FILE_OPTIONS = {"-r", "--requirement"}
-APP_ATTRIBUTES = ("app", "application")
-HANDLER_ATTRIBUTE = "handler"
 
 
 class Undecidable(Exception):
@@ -190,53 +190,65 @@ def check_requirements(result_path, requirements_path):
 
 # ---- entrypoint ------------------------------------------------------------
 
+APP_NAMES = ("app", "application")
 
-def top_level_names(body):
-    """Names a module body binds, looking into if/try/with blocks but not into functions or classes."""
-    names = set()
+
+def first_app_name(body):
+    """The first name in statement order that Vercel's runtime takes for the app: an assignment, function or
+    `from x import` of `app` or `application`, or a class named `handler` (any case). Unlike Vercel's, this also
+    looks into if/try/with blocks at the top level, but never into functions or classes."""
     blocks = (ast.If, ast.Try, ast.With) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
     for node in body:
+        names = []
         if isinstance(node, ast.Assign):
-            for target in node.targets:
-                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            # `app = ...` and `app, other = ...`, not `app.debug = ...`
+            targets = [t for target in node.targets for t in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
         elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+            names = [node.target.id]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = [node.name]
+        elif isinstance(node, ast.ImportFrom):
+            names = [alias.asname or alias.name for alias in node.names]
+        elif isinstance(node, ast.ClassDef) and node.name.lower() == "handler":
+            return node.name
         elif isinstance(node, blocks):
-            for field in ("body", "orelse", "finalbody"):
-                names |= top_level_names(getattr(node, field, []))
-            for handler in getattr(node, "handlers", []):
-                names |= top_level_names(handler.body)
-    return names
+            nested = [getattr(node, field, []) for field in ("body", "orelse", "finalbody")]
+            nested += [handler.body for handler in getattr(node, "handlers", [])]
+            for block in nested:
+                found = first_app_name(block)
+                if found:
+                    return found
+        for name in names:
+            if name in APP_NAMES:
+                return name
+    return None
 
 
-def find_app(candidates):
-    """The first candidate that binds an app attribute, else the first that binds `handler`, and what
-    was wrong with the others."""
-    examined = []  # (file, its top-level names or None, problem)
-    for relative in candidates:
+def scan_files(files):
+    """For each file that exists: the name it defines for the app, or what is wrong with it."""
+    found = []
+    for relative in files:
         if not os.path.isfile(relative):
             continue
         try:
             with open(relative, "rb") as f:
                 tree = ast.parse(f.read(), filename=relative)
-        except SyntaxError as exc:
-            examined.append((relative, None, "SyntaxError: %s (line %s)" % (exc.msg, exc.lineno)))
+        except (SyntaxError, ValueError) as exc:
+            found.append({"file": relative, "name": "",
+                          "problem": "SyntaxError: %s (line %s)" % (getattr(exc, "msg", exc), getattr(exc, "lineno", "?"))})
             continue
-        names = top_level_names(tree.body)
-        for attribute in APP_ATTRIBUTES:
-            if attribute in names:
-                return relative, attribute, []
-        examined.append((relative, names, "defines none of `app`, `application` and `handler`"))
-    # A handler counts only when no file has an app: adding a handler file to a project that serves an
-    # app never changes what it serves.
-    for relative, names, _ in examined:
-        if names is not None and HANDLER_ATTRIBUTE in names:
-            return relative, HANDLER_ATTRIBUTE, []
-    return None, None, [{"file": relative, "problem": problem} for relative, _, problem in examined]
+        name = first_app_name(tree.body)
+        problem = ""
+        if not name:
+            problem = "defines none of `app`, `application` and `handler`"
+            if any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign)) and
+                   "handler" in [getattr(node, "name", None)] + [getattr(t, "id", None) for t in getattr(node, "targets", [])]
+                   for node in tree.body):
+                problem = ("defines `handler`, but not as a class: a handler is a class handler(BaseHTTPRequestHandler) "
+                           "with do_GET, do_POST, ... methods")
+        found.append({"file": relative, "name": name or "", "problem": problem})
+    return found
 
 
 def print_traceback(exc):
@@ -251,7 +263,7 @@ def print_traceback(exc):
 
 def framework_of(app):
     modules = [cls.__module__ for cls in type(app).__mro__]
-    for framework in ("flask", "fastapi"):
+    for framework in ("flask", "fastapi", "django"):
         if any(m == framework or m.startswith(framework + ".") for m in modules):
             return framework
     return "other"
@@ -268,28 +280,21 @@ def is_handler_class(value):
     return inspect.isclass(value) and issubclass(value, BaseHTTPRequestHandler)
 
 
-def inspect_entrypoint(result_path, candidates):
-    relative, attribute, examined = find_app(candidates)
-    if relative is None:
-        write_result(result_path, {"error": "not_found", "examined": examined})
-        return
-    module_name = relative[: -len(".py")].replace("/", ".")
-    result = {"file": relative, "module": module_name, "attribute": attribute}
-    sys.path.insert(0, os.getcwd())
-    sys.argv = [relative]
+def classify(entry):
+    """Import one entrypoint ({file, module, attribute}) and say what it is."""
+    result = dict(entry)
     # Said before importing, so that a hanging import shows which file it was.
-    print("ferry: importing %s for `%s`" % (relative, attribute), flush=True)
+    print("ferry: importing %s for `%s`" % (entry["file"], entry["attribute"]), flush=True)
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(entry["module"])
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from the app are failures too
         print_traceback(exc)
         result.update(error="import_failed", exception="%s: %s" % (type(exc).__name__, exc))
-        write_result(result_path, result)
-        return
-    app = getattr(module, attribute, None)
+        return result
+    app = getattr(module, entry["attribute"], None)
     if app is None:
         result["error"] = "missing_attribute"
-    elif attribute == HANDLER_ATTRIBUTE:
+    elif entry["attribute"].lower() == "handler":
         if is_handler_class(app):
             result.update(kind="handler", framework="other")
         else:
@@ -298,15 +303,96 @@ def inspect_entrypoint(result_path, candidates):
         result.update(error="not_callable", type=type(app).__name__)
     else:
         result.update(kind="asgi" if is_asgi(app) else "wsgi", framework=framework_of(app))
+    return result
+
+
+def inspect_entrypoints(result_path, plan_json):
+    """Import the plan's entries, or the first of its first_of files that defines an app."""
+    plan = json.loads(plan_json)
+    sys.path.insert(0, os.getcwd())
+    entries = plan.get("entries") or []
+    candidates = plan.get("first_of") or []
+    scanned = scan_files([c["file"] for c in candidates])
+    for found in scanned:
+        if found["name"]:
+            entry = next(c for c in candidates if c["file"] == found["file"])
+            entries = [dict(entry, attribute=found["name"])]
+            break
+    results = []
+    for entry in entries:
+        sys.argv = [entry["file"]]
+        results.append(classify(entry))
+    write_result(result_path, {"scanned": scanned, "results": results})
+
+
+# ---- django ----------------------------------------------------------------
+
+
+def django_settings(result_path):
+    """Run manage.py with Django's command line stubbed out, as Vercel does, so that it sets
+    DJANGO_SETTINGS_MODULE its own way; then read the settings that name the application."""
+    sys.path.insert(0, os.getcwd())
+    try:
+        import django
+        import django.core.management
+    except ImportError as exc:
+        write_result(result_path, {"error": "ImportError: %s" % exc})
+        return
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    django.core.management.execute_from_command_line = stop
+    sys.argv = ["manage.py"]
+    try:
+        runpy.run_path("manage.py", run_name="__main__")
+    except Stop:
+        pass
+    except BaseException as exc:
+        print_traceback(exc)
+        write_result(result_path, {"error": "%s: %s" % (type(exc).__name__, exc)})
+        return
+    module_name = os.environ.get("DJANGO_SETTINGS_MODULE", "")
+    result = {"settings_module": module_name, "version": ".".join(str(part) for part in django.VERSION[:3])}
+    if module_name:
+        try:
+            settings = importlib.import_module(module_name)
+        except BaseException as exc:
+            print_traceback(exc)
+            result["error"] = "%s: %s" % (type(exc).__name__, exc)
+        else:
+            for name in ("ASGI_APPLICATION", "WSGI_APPLICATION"):
+                value = getattr(settings, name, None)
+                if isinstance(value, str):
+                    result[name.lower()] = value
     write_result(result_path, result)
+
+
+def importable(result_path, modules):
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            missing.append(name)
+    write_result(result_path, {"missing": missing})
 
 
 def main():
     command, result_path, *args = sys.argv[1:]
     if command == "requirements":
         check_requirements(result_path, args[0])
-    elif command == "entrypoint":
-        inspect_entrypoint(result_path, args)
+    elif command == "scan":
+        write_result(result_path, scan_files(args))
+    elif command == "inspect":
+        inspect_entrypoints(result_path, args[0])
+    elif command == "django":
+        django_settings(result_path)
+    elif command == "importable":
+        importable(result_path, args)
     else:
         raise SystemExit("unknown command " + command)
     sys.stdout.flush()

@@ -61,8 +61,10 @@ type Config struct {
 	Blobs          artifacts.Store
 	Secrets        secrets.Keeper
 	Hosts          Hosts
-	DeploymentsDir string // each deployment gets DeploymentsDir/<id>
-	Python         string // base interpreter of builds
+	DeploymentsDir string   // each deployment gets DeploymentsDir/<id>
+	Python         string   // the default interpreter of builds
+	ExtraPythons   []string // more interpreters a project may ask for, besides those found on PATH and in pyenv
+	BuildCacheDir  string   // where builds keep installed dependencies for later builds; "" for none
 	StopRuntime    func(deploymentID string)
 	Logger         *slog.Logger
 	Sandbox        *sandbox.Sandbox // builds run in it
@@ -72,7 +74,8 @@ type Config struct {
 	GitTimeout     time.Duration    // bounds one fetch; default DefaultGitTimeout
 	// URLHost writes a host as the URL variables of apps carry it (VERCEL_URL and the like):
 	// with the edge's port, unless that is 443. nil leaves hosts bare.
-	URLHost func(host string) string
+	URLHost   func(host string) string
+	MaxLimits api.Limits // the most an instance may use; vercel.json's functions.memory may not ask more
 
 	NodeID          string        // names this engine in the claims it holds on builds
 	BuildWorkers    int           // builds run at once
@@ -178,14 +181,15 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		return nil, fmt.Errorf("encode the file list: %w", err)
 	}
 	d := &store.Deployment{
-		ID:           id,
-		ProjectID:    project.ID,
-		Target:       target,
-		State:        api.StateQueued,
-		Hostname:     s.cfg.Hosts.DeploymentHost(project.Name, id),
-		SourceDigest: api.SourceDigest(files),
-		Files:        fileList,
-		Git:          commit,
+		ID:            id,
+		ProjectID:     project.ID,
+		Target:        target,
+		State:         api.StateQueued,
+		Hostname:      s.cfg.Hosts.DeploymentHost(project.Name, id),
+		SourceDigest:  api.SourceDigest(files),
+		Files:         fileList,
+		Git:           commit,
+		UseBuildCache: req.UseBuildCache == nil || *req.UseBuildCache,
 	}
 	if commit != nil {
 		d.GitBranch = commit.Branch
@@ -198,7 +202,7 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if d.SealedEnv, err = s.cfg.Secrets.Seal(ctx, frozen); err != nil {
 		return nil, fmt.Errorf("seal the deployment's environment: %w", err)
 	}
-	if req.UseBuildCache == nil || *req.UseBuildCache {
+	if d.UseBuildCache {
 		built, err := s.reusableBuild(ctx, d)
 		if err != nil {
 			return nil, err
@@ -795,7 +799,10 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 		InstallCommand: project.InstallCommand,
 		BuildCommand:   project.BuildCommand,
 		Python:         s.cfg.Python,
+		Interpreters:   builder.FindInterpreters(append([]string{s.cfg.Python}, s.cfg.ExtraPythons...), s.cfg.Sandbox.SeparateIdentities()),
 		Env:            append(frozen, "CI=1"), // as on Vercel: set while building only
+		CacheDir:       s.cfg.BuildCacheDir,
+		UseCache:       d.UseBuildCache,
 		Log:            logFile,
 		Sandbox:        s.cfg.Sandbox,
 		Name:           "build-" + d.ID,
@@ -811,6 +818,11 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 	if err != nil {
 		return nil, err
 	}
+	instance, err := s.instanceLimits(setLimits, result)
+	if err != nil {
+		_, _ = fmt.Fprintf(logFile, "ferry: %v\n", err) // the deployment's error message says it as well
+		return nil, err
+	}
 	if err := s.cfg.Sandbox.Seal(srcDir, venvDir); err != nil {
 		return nil, err
 	}
@@ -820,8 +832,28 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 		return nil, err
 	}
 	// Relative to the deployment's directory: rows hold no absolute paths.
-	return &runspec.Spec{AppDir: appDir, Python: python, Entrypoint: result.Entrypoint, Kind: result.Kind,
-		UID: identity.UID, Limits: EffectiveLimits(setLimits)}, nil
+	return &runspec.Spec{AppDir: appDir, Python: python, PythonVersion: result.PythonVersion, Entrypoint: result.Entrypoint, Kind: result.Kind,
+		UID: identity.UID, Limits: instance, MaxDuration: result.MaxDuration, Functions: result.Functions, Vercel: result.Vercel}, nil
+}
+
+// instanceLimits are the limits of a deployment's instances: the project's, with the memory
+// vercel.json's functions ask for, which may not pass the engine's maximum.
+func (s *Service) instanceLimits(set *api.Limits, result *builder.Result) (api.Limits, error) {
+	limits := EffectiveLimits(set)
+	most := s.cfg.MaxLimits.MemoryMB
+	asked := []int64{result.MemoryMB}
+	for _, f := range result.Functions {
+		asked = append(asked, f.MemoryMB)
+	}
+	for _, memory := range asked {
+		if most > 0 && memory > most {
+			return api.Limits{}, fmt.Errorf("vercel.json's functions ask for memory %d MB, more than this engine allows an instance (%d MB): lower memory to fit", memory, most)
+		}
+	}
+	if result.MemoryMB > 0 {
+		limits.MemoryMB = result.MemoryMB
+	}
+	return limits, nil
 }
 
 func (s *Service) writeSource(ctx context.Context, srcDir string, files []api.File) error {

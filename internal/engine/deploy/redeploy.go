@@ -22,13 +22,14 @@ import (
 // that writes env values into files would keep the old ones; such a project deploys with
 // use_build_cache = false.
 type BuildInput struct {
-	SourceDigest   string  `json:"source_digest"` // the files, their modes and contents
-	RootDirectory  string  `json:"root_directory"`
-	Framework      string  `json:"framework"`
-	InstallCommand *string `json:"install_command"`
-	BuildCommand   *string `json:"build_command"`
-	Python         string  `json:"python"` // the interpreter builds start from
-	Engine         string  `json:"engine"` // the engine's version: another builder may build otherwise
+	SourceDigest   string   `json:"source_digest"` // the files, their modes and contents
+	RootDirectory  string   `json:"root_directory"`
+	Framework      string   `json:"framework"`
+	InstallCommand *string  `json:"install_command"`
+	BuildCommand   *string  `json:"build_command"`
+	Python         string   `json:"python"`                  // the default interpreter
+	ExtraPythons   []string `json:"extra_pythons,omitempty"` // the others a project may ask for by version
+	Engine         string   `json:"engine"`                  // the engine's version: another builder may build otherwise
 }
 
 // BuildKey is the digest of a build's whole input.
@@ -50,6 +51,7 @@ func (s *Service) buildInput(project *store.Project, sourceDigest string) BuildI
 		InstallCommand: project.InstallCommand,
 		BuildCommand:   project.BuildCommand,
 		Python:         s.cfg.Python,
+		ExtraPythons:   s.cfg.ExtraPythons,
 		Engine:         version.String(),
 	}
 }

@@ -374,11 +374,14 @@ type Deployment struct {
 	Files        []byte
 	SealedEnv    []byte
 	Run          *runspec.Spec // how it runs; set when it is READY
-	ErrorMessage string
-	CreatedAt    time.Time
-	ReadyAt      *time.Time
-	ClaimedBy    string     // the node building it, while BUILDING
-	LeaseUntil   *time.Time // when that claim lapses unless renewed
+	// UseBuildCache lets the build reuse installed dependencies, and the deployment an earlier
+	// build's output; false builds it anew.
+	UseBuildCache bool
+	ErrorMessage  string
+	CreatedAt     time.Time
+	ReadyAt       *time.Time
+	ClaimedBy     string     // the node building it, while BUILDING
+	LeaseUntil    *time.Time // when that claim lapses unless renewed
 
 	Git       *api.GitCommit // the commit it was built from, for a git source
 	GitBranch string         // its branch, for a git source; "" otherwise

@@ -86,7 +86,7 @@ func (e *startError) Error() string {
 
 func (m *Manager) newDeployment(app App) *deployment {
 	start := strconv.FormatUint(m.starts.Add(1), 36)
-	idSum := sha256.Sum256([]byte(app.ID))
+	idSum := sha256.Sum256([]byte(app.ID + "\x00" + app.function))
 	prefix := hex.EncodeToString(idSum[:4]) + "-" + start
 	runDir := filepath.Join(m.cfg.RunDir, prefix)
 	paths := make([]string, m.cfg.Workers)
@@ -101,6 +101,9 @@ func (m *Manager) newDeployment(app App) *deployment {
 		runDir:      runDir,
 		pool:        newPool(paths, m.cfg.Threads),
 		ready:       make(chan struct{}),
+	}
+	if app.function != "" {
+		d.log = d.log.With("function", app.function)
 	}
 	d.lastUsed.Store(time.Now().UnixNano())
 	return d

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
 
@@ -60,6 +61,31 @@ type App struct {
 	Root       string   // the deployment's directory: all an instance may read besides the system; "" -> Dir
 	Identity   sandbox.Identity
 	Limits     sandbox.Limits
+
+	MaxDuration time.Duration // per request; 0 -> Config.MaxDuration
+	// Functions are the functions of a deployment of several (each its own entrypoint, with its
+	// own processes): a request goes to the one whose route matches its path. Empty: one app
+	// (Entrypoint) serves every path.
+	Functions []runspec.Function
+
+	function string // the route of the function this App runs; "" for the whole app
+}
+
+// instanceKey names what runs for one App: a deployment, or one function of it.
+type instanceKey struct{ id, function string }
+
+func (a App) key() instanceKey { return instanceKey{a.ID, a.function} }
+
+// forFunction is the App that runs one function of a.
+func (a App) forFunction(f runspec.Function) App {
+	a.Entrypoint, a.Kind, a.function, a.Functions = f.Entrypoint, f.Kind, f.Route, nil
+	if f.MaxDuration > 0 {
+		a.MaxDuration = time.Duration(f.MaxDuration) * time.Second
+	}
+	if f.MemoryMB > 0 {
+		a.Limits.MemoryMB = f.MemoryMB
+	}
+	return a
 }
 
 // Manager starts deployments on demand, forwards requests to them and stops them.
@@ -70,7 +96,7 @@ type Manager struct {
 	starts        atomic.Uint64 // numbers each start, so a restart never shares socket paths with its predecessor
 
 	mu          sync.RWMutex
-	deployments map[string]*deployment
+	deployments map[instanceKey]*deployment
 	removed     map[string]bool // deleted deployments: never started again
 	closed      bool
 
@@ -104,7 +130,7 @@ func New(cfg Config) *Manager {
 		cfg:           cfg,
 		log:           logger.With("component", "runtime"),
 		bootstrapPath: filepath.Join(cfg.RunDir, bootstrapFileName),
-		deployments:   map[string]*deployment{},
+		deployments:   map[instanceKey]*deployment{},
 		removed:       map[string]bool{},
 		stopReaper:    make(chan struct{}),
 	}
@@ -114,6 +140,14 @@ func New(cfg Config) *Manager {
 
 // ServeHTTP starts app's processes if they are not running, forwards r to them and writes the response.
 func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
+	if len(app.Functions) > 0 {
+		f := runspec.Spec{Functions: app.Functions}.FunctionFor(r.URL.Path)
+		if f == nil {
+			writeProblem(w, http.StatusNotFound, "no function of this deployment serves "+r.URL.Path)
+			return
+		}
+		app = app.forFunction(*f)
+	}
 	body, err := readSmallBody(r)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "could not read the request body")
@@ -171,7 +205,7 @@ func (b requestBody) streamed() bool { return b.present && b.whole == nil }
 // acquire returns app's deployment, started and counted as in use until release.
 func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 	m.mu.RLock()
-	d := m.deployments[app.ID]
+	d := m.deployments[app.key()]
 	if d != nil {
 		d.inUse.Add(1)
 	}
@@ -186,10 +220,10 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 			m.mu.Unlock()
 			return nil, errRemoved
 		}
-		d = m.deployments[app.ID]
+		d = m.deployments[app.key()]
 		if d == nil {
 			d = m.newDeployment(app)
-			m.deployments[app.ID] = d
+			m.deployments[app.key()] = d
 			go d.start()
 		}
 		d.inUse.Add(1)
@@ -306,7 +340,7 @@ func (d *deployment) reportFailure(w http.ResponseWriter, r *http.Request, ex ex
 	case errors.Is(ex.err, errInvalidRequest):
 		writeProblem(w, http.StatusBadRequest, ex.err.Error())
 	case errors.Is(ex.err, os.ErrDeadlineExceeded):
-		writeProblem(w, http.StatusGatewayTimeout, fmt.Sprintf("the app did not answer within %s", d.m.cfg.MaxDuration))
+		writeProblem(w, http.StatusGatewayTimeout, fmt.Sprintf("the app did not answer within %s", d.maxDuration()))
 	case errors.Is(ex.err, errAppAborted):
 		writeProblem(w, http.StatusBadGateway, "the app failed while answering (see the deployment's log)")
 	case d.stopIfOutOfMemory():
@@ -320,7 +354,7 @@ func (d *deployment) reportFailure(w http.ResponseWriter, r *http.Request, ex ex
 // exchange sends r on c and copies the response to w.
 func (d *deployment) exchange(w http.ResponseWriter, r *http.Request, c *backendConn, body requestBody) exchangeResult {
 	// A deadline fails to set only on a closed connection, whose I/O then fails.
-	_ = c.conn.SetDeadline(time.Now().Add(d.m.cfg.MaxDuration))
+	_ = c.conn.SetDeadline(time.Now().Add(d.maxDuration()))
 	stopWatching := context.AfterFunc(r.Context(), func() {
 		_ = c.conn.SetDeadline(time.Unix(1, 0)) // the client is gone: unblock the worker I/O below
 	})
@@ -458,21 +492,32 @@ func writeProblem(w http.ResponseWriter, status int, message string) {
 	_, _ = io.WriteString(w, "ferry: "+message+" (request "+id+")\n")
 }
 
-// Stop stops a deployment's processes (deployment deleted); no-op if not running.
+// Stop stops a deployment's processes, those of each of its functions too (deployment deleted);
+// no-op if not running.
 func (m *Manager) Stop(id string) {
 	m.mu.Lock()
-	d := m.deployments[id]
-	if d != nil {
-		delete(m.deployments, id)
+	var stopping []*deployment
+	for key, d := range m.deployments {
+		if key.id == id {
+			stopping = append(stopping, d)
+			delete(m.deployments, key)
+		}
 	}
 	m.mu.Unlock()
-	if d == nil {
-		return
+	for _, d := range stopping {
+		ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
+		d.terminate(ctx)
+		cancel()
+		d.log.Info("deployment stopped")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
-	defer cancel()
-	d.terminate(ctx)
-	d.log.Info("deployment stopped")
+}
+
+// maxDuration is how long a request to d may take.
+func (d *deployment) maxDuration() time.Duration {
+	if d.app.MaxDuration > 0 {
+		return d.app.MaxDuration
+	}
+	return d.m.cfg.MaxDuration
 }
 
 // Remove stops a deleted deployment's processes for good: a request routed to it just before the delete
@@ -495,9 +540,9 @@ func (m *Manager) Running() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var ids []string
-	for id, d := range m.deployments {
-		if d.alive() {
-			ids = append(ids, id)
+	for key, d := range m.deployments {
+		if d.alive() && !slices.Contains(ids, key.id) {
+			ids = append(ids, key.id)
 		}
 	}
 	slices.Sort(ids)
@@ -570,8 +615,8 @@ func (m *Manager) reapIdle() {
 // forget removes d from the running deployments, unless another start has replaced it already.
 func (m *Manager) forget(d *deployment) {
 	m.mu.Lock()
-	if m.deployments[d.app.ID] == d {
-		delete(m.deployments, d.app.ID)
+	if m.deployments[d.app.key()] == d {
+		delete(m.deployments, d.app.key())
 	}
 	m.mu.Unlock()
 }

@@ -15,7 +15,7 @@ import (
 )
 
 const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, run_spec, error_message, created_at, ready_at, claimed_by, lease_until,
-	git, git_branch, env_digest, build_key, build_of`
+	git, git_branch, env_digest, build_key, build_of, use_build_cache`
 
 func scanDeployment(row interface{ Scan(...any) error }) (*store.Deployment, error) {
 	var d store.Deployment
@@ -24,7 +24,7 @@ func scanDeployment(row interface{ Scan(...any) error }) (*store.Deployment, err
 	var run, git sql.NullString
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Target, &d.State, &d.Hostname, &d.SourceDigest, &d.Files, &d.SealedEnv,
 		&run, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil,
-		&git, &d.GitBranch, &d.EnvDigest, &d.BuildKey, &d.BuildOf)
+		&git, &d.GitBranch, &d.EnvDigest, &d.BuildKey, &d.BuildOf, &d.UseBuildCache)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -73,9 +73,9 @@ func insertDeployment(ctx context.Context, tx *sql.Tx, d *store.Deployment) erro
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL, ?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv, run,
-		d.ErrorMessage, d.CreatedAt, d.ReadyAt, git, d.GitBranch, d.EnvDigest, d.BuildKey, d.BuildOf)
+		d.ErrorMessage, d.CreatedAt, d.ReadyAt, git, d.GitBranch, d.EnvDigest, d.BuildKey, d.BuildOf, d.UseBuildCache)
 	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
 		return store.ErrNotFound
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -58,7 +59,7 @@ func TestMigrationMakesDeploymentPathsRelative(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := runspec.Spec{AppDir: "src/api", Python: "venv/bin/python", Entrypoint: "index:app", Kind: runspec.KindWSGI}
-	if d.Run == nil || *d.Run != want {
+	if d.Run == nil || !reflect.DeepEqual(*d.Run, want) {
 		t.Errorf("run spec after the migrations: %+v, want %+v", d.Run, want)
 	}
 }
@@ -95,7 +96,7 @@ func TestMigrationGathersTheRunSpec(t *testing.T) {
 	}
 	want := runspec.Spec{AppDir: "src", Python: "venv/bin/python", Entrypoint: "app:app", Kind: runspec.KindASGI,
 		UID: 1200003, Limits: api.Limits{MemoryMB: 256, CPU: 0.5, Processes: 32, OpenFiles: 512}}
-	if d1.Run == nil || *d1.Run != want {
+	if d1.Run == nil || !reflect.DeepEqual(*d1.Run, want) {
 		t.Errorf("d1's run spec: %+v, want %+v", d1.Run, want)
 	}
 	if d2, err := s.GetDeployment(ctx, "d2"); err != nil || d2.Run != nil {
