@@ -17,34 +17,40 @@ import (
 // its levels in Health; client.Compatible checks them.
 const (
 	// Version is the level this build speaks: 2 added the store's schema
-	// version to Health and upgrades in place (PathHandover).
-	Version = 2
+	// version to Health and upgrades in place (PathHandover); 3 added
+	// aliases, Supabase integrations, custom domains and HTTPS, git sources,
+	// branches, redeploys and the build cache.
+	Version = 3
 	// OldestVersion is the oldest level of client an engine of this build
 	// serves. Level 1 clients expected a string api_version ("v1").
 	OldestVersion = 2
 	// MinEngineVersion is the oldest engine level clients of this build
-	// work with.
-	MinEngineVersion = 2
+	// work with: their resources call what level 3 added.
+	MinEngineVersion = 3
 )
 
 // Paths of the engine API. Path parameters are written {name}.
 const (
-	PathHealth        = "/v1/health"
-	PathShutdown      = "/v1/shutdown"
-	PathHandover      = "/v1/handover" // see HandoverOffer; on the engine's unix socket only
-	PathProjects      = "/v1/projects"
-	PathProject       = "/v1/projects/{project}" // id or name
-	PathEnvVars       = "/v1/projects/{project}/env"
-	PathEnvVar        = "/v1/projects/{project}/env/{env}" // env var id
-	PathFiles         = "/v1/files/{digest}"               // PUT: blob body; HEAD: presence
-	PathDeployments   = "/v1/deployments"                  // POST: create; GET ?project=: list
-	PathDeployment    = "/v1/deployments/{deployment}"
+	PathHealth      = "/v1/health"
+	PathShutdown    = "/v1/shutdown"
+	PathHandover    = "/v1/handover" // see HandoverOffer; on the engine's unix socket only
+	PathProjects    = "/v1/projects"
+	PathProject     = "/v1/projects/{project}" // id or name
+	PathEnvVars     = "/v1/projects/{project}/env"
+	PathEnvVar      = "/v1/projects/{project}/env/{env}" // env var id
+	PathFiles       = "/v1/files/{digest}"               // PUT: blob body; HEAD: presence
+	PathDeployments = "/v1/deployments"                  // POST: create; GET ?project=: list
+	PathDeployment  = "/v1/deployments/{deployment}"
 	// GET: the build log, as DeploymentLog. With ?follow=1: the log as text/plain, streamed
 	// (chunked) as the build writes it, until the build has ended; ?offset=N skips its first
 	// N bytes, to resume a stream that broke off.
 	PathDeploymentLog = "/v1/deployments/{deployment}/log"
 	// POST: stop a queued or building deployment, which ends CANCELED; answers the deployment.
 	PathDeploymentCancel = "/v1/deployments/{deployment}/cancel"
+	// GET ?target=&git_branch=: the digest of the env a new deployment would get (EnvDigest).
+	PathEnvDigest = "/v1/projects/{project}/env-digest"
+	// POST GitResolveRequest: the commit a git source names now, fetched; answers GitCommit.
+	PathGitResolve = "/v1/git/resolve"
 	// GET, PUT (AliasRequest), DELETE: pin every production hostname of a project to a deployment.
 	PathProductionAlias = "/v1/projects/{project}/production"
 	// GET, PUT (AliasRequest), DELETE: the same for one production hostname.
@@ -102,28 +108,84 @@ const (
 
 // Project is a deployable app.
 type Project struct {
-	ID                     string    `json:"id"`
-	Name                   string    `json:"name"`
-	Framework              string    `json:"framework"`
-	RootDirectory          string    `json:"root_directory"`
-	InstallCommand         *string   `json:"install_command"` // nil: default install
-	BuildCommand           *string   `json:"build_command"`   // nil: no build step
-	ProductionURL          string    `json:"production_url"`
-	ProductionDeploymentID string    `json:"production_deployment_id,omitempty"`
-	Limits                 Limits    `json:"limits"` // in force: what was set, defaults for the rest
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	ID                     string         `json:"id"`
+	Name                   string         `json:"name"`
+	Framework              string         `json:"framework"`
+	RootDirectory          string         `json:"root_directory"`
+	InstallCommand         *string        `json:"install_command"` // nil: default install
+	BuildCommand           *string        `json:"build_command"`   // nil: no build step
+	ProductionURL          string         `json:"production_url"`
+	ProductionDeploymentID string         `json:"production_deployment_id,omitempty"`
+	Limits                 Limits         `json:"limits"` // in force: what was set, defaults for the rest
+	GitRepository          *GitRepository `json:"git_repository,omitempty"`
+	Retention              Retention      `json:"retention"` // in force: "" fields are unlimited
+	CreatedAt              time.Time      `json:"created_at"`
+	UpdatedAt              time.Time      `json:"updated_at"`
 }
 
 // ProjectRequest creates a project (POST PathProjects) or replaces its
 // settings (PUT PathProject).
 type ProjectRequest struct {
-	Name           string  `json:"name"`
-	Framework      string  `json:"framework,omitempty"` // default auto
-	RootDirectory  string  `json:"root_directory,omitempty"`
-	InstallCommand *string `json:"install_command,omitempty"`
-	BuildCommand   *string `json:"build_command,omitempty"`
-	Limits         *Limits `json:"limits,omitempty"` // nil: the defaults
+	Name           string         `json:"name"`
+	Framework      string         `json:"framework,omitempty"` // default auto
+	RootDirectory  string         `json:"root_directory,omitempty"`
+	InstallCommand *string        `json:"install_command,omitempty"`
+	BuildCommand   *string        `json:"build_command,omitempty"`
+	Limits         *Limits        `json:"limits,omitempty"` // nil: the defaults
+	GitRepository  *GitRepository `json:"git_repository,omitempty"`
+	Retention      *Retention     `json:"retention,omitempty"` // nil: keep every deployment
+}
+
+// GitRepository is the repository a project deploys from: git sources without a URL use it,
+// and those without a ref its production branch.
+type GitRepository struct {
+	URL              string `json:"url"`
+	ProductionBranch string `json:"production_branch,omitempty"` // default: the repository's default branch
+}
+
+// Retention says how long a project keeps deployments, by kind, as Vercel's deployment
+// retention policy does: one of RetentionPeriods, "" meaning unlimited. A deployment an alias
+// or branch URL serves, and the newest KeptProductionDeployments READY production
+// deployments, are kept whatever their age.
+type Retention struct {
+	Production string `json:"production,omitempty"` // READY production deployments
+	Preview    string `json:"preview,omitempty"`    // READY preview deployments
+	Errored    string `json:"errored,omitempty"`    // deployments that ended ERROR
+	Canceled   string `json:"canceled,omitempty"`   // deployments that ended CANCELED
+}
+
+// RetentionUnlimited keeps deployments until they are deleted.
+const RetentionUnlimited = "unlimited"
+
+// RetentionPeriods are the periods a Retention may name, shortest first, as Vercel offers them.
+var RetentionPeriods = []string{"1d", "1w", "1m", "2m", "3m", "6m", "1y", "2y", "3y", RetentionUnlimited}
+
+// KeptProductionDeployments is how many of the newest READY production deployments retention
+// never removes, so that a rollback target is always there.
+const KeptProductionDeployments = 10
+
+// RetentionProblem says what makes period unusable as a retention period, or "".
+func RetentionProblem(period string) string {
+	for _, p := range RetentionPeriods {
+		if period == p {
+			return ""
+		}
+	}
+	return fmt.Sprintf("retention period %q is not one of %s", period, strings.Join(RetentionPeriods, ", "))
+}
+
+// RetentionExpiry is when a deployment created at created expires under period; ok is false
+// for a period that never expires ("", unlimited) or is unknown.
+func RetentionExpiry(period string, created time.Time) (expiry time.Time, ok bool) {
+	days := map[string]int{"1d": 1, "1w": 7}
+	months := map[string]int{"1m": 1, "2m": 2, "3m": 3, "6m": 6, "1y": 12, "2y": 24, "3y": 36}
+	if d, found := days[period]; found {
+		return created.AddDate(0, 0, d), true
+	}
+	if m, found := months[period]; found {
+		return created.AddDate(0, m, 0), true
+	}
+	return time.Time{}, false
 }
 
 // Limits bound each instance of a project's deployments, as Vercel's functions.memory does.
@@ -399,18 +461,65 @@ type Deployment struct {
 	ErrorMessage  string     `json:"error_message,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	ReadyAt       *time.Time `json:"ready_at,omitempty"`
+
+	Git       *GitCommit `json:"git,omitempty"`        // the commit it was built from, for a git source
+	GitBranch string     `json:"git_branch,omitempty"` // its branch: env vars of that branch apply, and the branch URL follows it
+	BranchURL string     `json:"branch_url,omitempty"` // <project>-git-<branch>: the newest READY deployment of its branch
+	// EnvDigest is the digest of the project's env vars it was frozen with (see PathEnvDigest).
+	EnvDigest string `json:"env_digest"`
+	// ReusedBuildOf is the deployment whose build this one serves with a new env (a redeploy:
+	// no build ran); "" when it was built itself.
+	ReusedBuildOf string `json:"reused_build_of,omitempty"`
 }
 
-// DeploymentRequest creates a deployment (POST PathDeployments). Every file's
-// blob must be uploaded first; otherwise the engine answers CodeMissingFiles.
+// DeploymentRequest creates a deployment (POST PathDeployments) from Files or
+// from Git. Every file's blob must be uploaded first; otherwise the engine
+// answers CodeMissingFiles.
 type DeploymentRequest struct {
-	ProjectID  string `json:"project_id"`
-	Files      []File `json:"files"`
-	Production bool   `json:"production"` // target production; the production alias moves here on READY
-	// UseBuildCache nil or true: dependencies installed by an earlier build with the same
-	// interpreter and dependency spec are reused; false installs them anew (and refreshes the
-	// cache), as Vercel's "Redeploy without cache".
+	ProjectID  string     `json:"project_id"`
+	Files      []File     `json:"files,omitempty"`
+	Git        *GitSource `json:"git,omitempty"` // the engine fetches the commit itself
+	Production bool       `json:"production"`    // target production; the production alias moves here on READY
+	// UseBuildCache nil or true: the build output of an earlier deployment with the same build
+	// input is served (a redeploy, when only the env changed), and dependencies installed by an
+	// earlier build with the same interpreter and dependency spec are reused; false builds from
+	// scratch and installs them anew (refreshing the cache), as Vercel's "Redeploy without cache".
 	UseBuildCache *bool `json:"use_build_cache,omitempty"`
+}
+
+// GitSource names the commit of a git deployment.
+type GitSource struct {
+	URL    string `json:"url,omitempty"`    // default: the project's git repository
+	Ref    string `json:"ref,omitempty"`    // a branch, tag or full ref; default: the project's production branch, else the default branch
+	Commit string `json:"commit,omitempty"` // a full 40-character sha; default: the ref's commit now
+}
+
+// GitResolveRequest asks which commit a git source names now (POST PathGitResolve).
+type GitResolveRequest struct {
+	ProjectID string `json:"project_id,omitempty"` // for the project's git repository defaults
+	GitSource
+}
+
+// GitCommit is a commit as the engine fetched it: what a deployment built from it records,
+// and what its app gets in the VERCEL_GIT_* variables.
+type GitCommit struct {
+	URL         string    `json:"url"`          // the repository, without credentials
+	Provider    string    `json:"provider"`     // github, gitlab, bitbucket, the server's host name, or local
+	RepoOwner   string    `json:"repo_owner"`   // the repository's owner (its path's directory)
+	RepoSlug    string    `json:"repo_slug"`    // the repository's name
+	Ref         string    `json:"ref"`          // the branch or tag named; "" for a bare commit
+	Branch      string    `json:"branch"`       // Ref when it is a branch, else ""
+	SHA         string    `json:"sha"`          // full commit sha
+	Message     string    `json:"message"`      // at most 4 KiB of it
+	AuthorName  string    `json:"author_name"`  //
+	AuthorEmail string    `json:"author_email"` //
+	AuthorLogin string    `json:"author_login"` // from a noreply address, else the email's local part
+	CommittedAt time.Time `json:"committed_at"`
+}
+
+// EnvDigest answers PathEnvDigest.
+type EnvDigest struct {
+	EnvDigest string `json:"env_digest"`
 }
 
 // DeploymentList answers GET PathDeployments?project=ID.

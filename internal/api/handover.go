@@ -56,6 +56,7 @@ const (
 type HandoverState struct {
 	Version       string         `json:"version"`        // of the old engine
 	SchemaVersion int            `json:"schema_version"` // of the store
+	APIVersion    int            `json:"api_version"`    // of the old engine; 0 before level 3 sent it
 	Settings      EngineSettings `json:"settings"`       // the new engine runs with these
 	Descriptors   []string       `json:"descriptors"`    // what each attached descriptor is, in order
 	SandboxSlot   string         `json:"sandbox_slot"`   // the new engine takes another one

@@ -108,6 +108,7 @@ func GitBranchProblem(name string) string {
 	case len(name) > 255:
 		return fmt.Sprintf("git branch name %.40q... is %d bytes long; at most 255 are allowed", name, len(name))
 	case strings.HasPrefix(name, "-") || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") ||
+		strings.HasPrefix(name, ".") || strings.Contains(name, "/.") ||
 		strings.HasSuffix(name, ".") || strings.HasSuffix(name, ".lock") || strings.Contains(name, "..") ||
 		strings.Contains(name, "//") || strings.Contains(name, "@{") || name == "@":
 		return fmt.Sprintf("%q is not a valid git branch name (git check-ref-format): give the branch as git names it, such as feature/login", name)
@@ -144,4 +145,13 @@ func SourceDigest(files []File) string {
 		_, _ = fmt.Fprintf(h, "%s\x00%o\x00%s\n", f.Path, f.Mode, f.Digest)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// GitCommitProblem says what makes commit unusable as a commit to deploy, or "" when nothing
+// does: it must be a full sha, so that it names one commit whatever the repository holds.
+func GitCommitProblem(commit string) string {
+	if len(commit) == 40 && strings.Trim(commit, "0123456789abcdef") == "" {
+		return ""
+	}
+	return fmt.Sprintf("commit %q is not a full commit sha: give all 40 lowercase hexadecimal characters (git rev-parse HEAD prints it)", commit)
 }

@@ -54,14 +54,25 @@ func TestEnvKeyProblem(t *testing.T) {
 }
 
 func TestGitBranchProblem(t *testing.T) {
-	for _, ok := range []string{"", "main", "feature/login", "release-1.2", "dependabot/pip/flask-3.0"} {
+	for _, ok := range []string{"", "main", "feature/login", "release-1.2", "Dev_2", "a.b", "dependabot/pip/flask-3.0"} {
 		if p := GitBranchProblem(ok); p != "" {
-			t.Errorf("%q: %s", ok, p)
+			t.Errorf("GitBranchProblem(%q) = %q, want none", ok, p)
 		}
 	}
-	for _, bad := range []string{"-x", "a..b", "a b", "a~1", "x.lock", "/x", "x/", "a//b", "a@{1}", "a:b", "a\x00b", "x."} {
-		if p := GitBranchProblem(bad); p == "" {
-			t.Errorf("%q accepted", bad)
+	for _, bad := range []string{"a b", "a..b", "a~1", "x^", "a:b", "a?", "a*", "a[b", "a\\b", "/a", "a/", "a//b", ".a", "a/.b", "a.", "a.lock", "-a", "@", "a@{1}", "a\tb", "a\x00b", strings.Repeat("b", 256)} {
+		if GitBranchProblem(bad) == "" {
+			t.Errorf("GitBranchProblem(%q) found nothing wrong", bad)
+		}
+	}
+}
+
+func TestGitCommitProblem(t *testing.T) {
+	if p := GitCommitProblem("0123456789abcdef0123456789abcdef01234567"); p != "" {
+		t.Errorf("a full sha: %s", p)
+	}
+	for _, bad := range []string{"", "0123456", "0123456789ABCDEF0123456789ABCDEF01234567", "0123456789abcdef0123456789abcdef0123456g", "main"} {
+		if GitCommitProblem(bad) == "" {
+			t.Errorf("GitCommitProblem(%q) found nothing wrong", bad)
 		}
 	}
 }

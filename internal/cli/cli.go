@@ -24,6 +24,7 @@ Usage:
                 [--api-address ADDR --token-file FILE]
                 [--max-deployment-size SIZE] [--max-deployment-files N]
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
+                [--git-timeout DURATION]
                 [--take-over]
                 [--base-domain NAME] [--public-address IP,...] [--dns-resolvers HOST:PORT,...]
                 [--acme-directory URL] [--acme-email ADDRESS] [--acme-ca-roots FILE] [--hsts DURATION]
@@ -39,7 +40,7 @@ Usage:
   ferry version                    print the version
 
 Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_HTTPS_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS,
-FERRY_EXTRA_PYTHONS, FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
+FERRY_EXTRA_PYTHONS, FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_GIT_TIMEOUT, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
 FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
 `
 

@@ -53,11 +53,13 @@ func serve(args []string, stderr io.Writer) error {
 	buildWorkers := fs.Int("build-workers", deploy.DefaultBuildWorkers, "builds run at once (FERRY_BUILD_WORKERS)")
 	buildTimeout := fs.Duration("build-timeout", deploy.DefaultBuildTimeout, "a build still running after this fails (FERRY_BUILD_TIMEOUT)")
 	maxQueuedBuilds := fs.Int("max-queued-builds", deploy.DefaultMaxQueuedBuilds, "deployments allowed to wait for a build; more are refused with 429 (FERRY_MAX_QUEUED_BUILDS)")
+	gitTimeout := fs.Duration("git-timeout", deploy.DefaultGitTimeout, "fetching one git commit for a deployment fails after this (FERRY_GIT_TIMEOUT)")
 	nodeID := fs.String("node-id", os.Getenv("FERRY_NODE_ID"), "names this engine in its claims on builds; unique per engine sharing a database (FERRY_NODE_ID, default the host name)")
 	if err := flagsFromEnv(fs, map[string]string{
 		"build-workers":     "FERRY_BUILD_WORKERS",
 		"build-timeout":     "FERRY_BUILD_TIMEOUT",
 		"max-queued-builds": "FERRY_MAX_QUEUED_BUILDS",
+		"git-timeout":       "FERRY_GIT_TIMEOUT",
 	}); err != nil {
 		return err
 	}
@@ -96,8 +98,8 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--dns-resolvers: %w", err)
 	}
-	if *buildWorkers < 1 || *maxQueuedBuilds < 1 || *buildTimeout <= 0 {
-		return errors.New("--build-workers and --max-queued-builds must be at least 1, and --build-timeout more than 0")
+	if *buildWorkers < 1 || *maxQueuedBuilds < 1 || *buildTimeout <= 0 || *gitTimeout <= 0 {
+		return errors.New("--build-workers and --max-queued-builds must be at least 1, and --build-timeout and --git-timeout more than 0")
 	}
 	maxBytes, err := parseSize(*maxSize)
 	if err != nil {
@@ -159,6 +161,7 @@ func serve(args []string, stderr io.Writer) error {
 		BuildWorkers:    *buildWorkers,
 		BuildTimeout:    *buildTimeout,
 		MaxQueuedBuilds: *maxQueuedBuilds,
+		GitTimeout:      *gitTimeout,
 		MaxRequestBody:  requestBodyLimit,
 
 		HTTPSAddress:        *httpsAddress,

@@ -26,12 +26,13 @@ func (c *Client) Deploy(ctx context.Context, projectID, dir string, production b
 	if err != nil {
 		return nil, err
 	}
-	return c.DeployFiles(ctx, projectID, dir, files, production)
+	return c.DeployFiles(ctx, dir, api.DeploymentRequest{ProjectID: projectID, Files: files, Production: production})
 }
 
-// DeployFiles is Deploy with the file list already collected from dir.
-func (c *Client) DeployFiles(ctx context.Context, projectID, dir string, files []api.File, production bool) (*api.Deployment, error) {
-	req := api.DeploymentRequest{ProjectID: projectID, Files: files, Production: production}
+// DeployFiles creates the deployment req describes, req.Files collected from
+// dir, uploading the blobs the engine is missing.
+func (c *Client) DeployFiles(ctx context.Context, dir string, req api.DeploymentRequest) (*api.Deployment, error) {
+	files := req.Files
 	// Blobs can in principle vanish between upload and the second request
 	// (a concurrent cleanup); a third try covers that.
 	const tries = 3

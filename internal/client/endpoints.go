@@ -184,6 +184,29 @@ func (c *Client) DeploymentLog(ctx context.Context, id string) (string, error) {
 	return l.Log, nil
 }
 
+// ResolveGit returns the commit a git source names now; the engine fetches it.
+func (c *Client) ResolveGit(ctx context.Context, req api.GitResolveRequest) (*api.GitCommit, error) {
+	var g api.GitCommit
+	if err := c.do(ctx, http.MethodPost, api.PathGitResolve, nil, req, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// EnvDigest returns the digest of the env vars a new deployment of the
+// project would get for target (and, for a preview, gitBranch).
+func (c *Client) EnvDigest(ctx context.Context, project, target, gitBranch string) (string, error) {
+	var d api.EnvDigest
+	query := url.Values{"target": {target}}
+	if gitBranch != "" {
+		query.Set("git_branch", gitBranch)
+	}
+	if err := c.do(ctx, http.MethodGet, expand(api.PathEnvDigest, "project", project), query, nil, &d); err != nil {
+		return "", err
+	}
+	return d.EnvDigest, nil
+}
+
 // followResumes is how often FollowDeploymentLog picks a broken stream up again.
 const followResumes = 3
 

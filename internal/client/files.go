@@ -14,40 +14,8 @@ import (
 	"strings"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/sourceignore"
 )
-
-// skippedDirs are directories CollectFiles leaves out wherever they are:
-// version control, virtual environments, caches and Terraform's own files,
-// none of which belong in a deployment (the engine builds its own Python
-// environment).
-var skippedDirs = map[string]bool{
-	".git":         true,
-	".hg":          true,
-	".svn":         true,
-	".venv":        true,
-	"venv":         true,
-	"__pycache__":  true,
-	"node_modules": true,
-	".terraform":   true,
-	".vercel":      true,
-}
-
-// skippedFile reports whether CollectFiles leaves out a file: compiled
-// Python, OS litter, and Terraform state (it changes on every apply and
-// holds secrets, so a source tree that contains a configuration must not
-// redeploy because of it).
-func skippedFile(name string) bool {
-	switch {
-	case name == ".DS_Store",
-		name == ".terraform.lock.hcl",
-		name == ".terraform.tfstate.lock.info",
-		strings.HasSuffix(name, ".pyc"),
-		strings.HasSuffix(name, ".tfstate"),
-		strings.HasSuffix(name, ".tfstate.backup"):
-		return true
-	}
-	return false
-}
 
 // ErrSourceNotFound is returned (wrapped) by CollectFiles when the source
 // directory does not exist.
@@ -58,10 +26,13 @@ var ErrSourceNotFound = errors.New("source directory does not exist")
 // size and mode (0755 if any execute bit is set, else 0644, so that umasks
 // do not change the digest).
 //
-// It skips the directories in skippedDirs and the files skippedFile names.
-// A symbolic link is followed when it points inside dir (its target's
-// content is sent under the link's path); one that points outside dir, that
-// dangles, or that loops is an error. Sockets, pipes and devices are skipped.
+// It leaves out what the tree's ignore files say, as Vercel does: its
+// .vercelignore or, without one, its .gitignore files; and always version
+// control, virtual environments, caches and Terraform's files (see
+// sourceignore). A symbolic link is followed when it points inside dir (its
+// target's content is sent under the link's path); one that points outside
+// dir, that dangles, or that loops is an error. Sockets, pipes and devices are
+// skipped.
 func CollectFiles(dir string) ([]api.File, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -81,22 +52,42 @@ func CollectFiles(dir string) ([]api.File, error) {
 		return nil, err
 	}
 
-	c := collector{root: root}
+	vercelignore, err := os.ReadFile(filepath.Join(root, sourceignore.VercelIgnore))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		vercelignore = nil
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", sourceignore.VercelIgnore, err)
+	case vercelignore == nil:
+		vercelignore = []byte{} // an empty .vercelignore still replaces the .gitignore files
+	}
+	c := collector{root: root, rules: sourceignore.New(vercelignore), digests: openDigestCache(root)}
 	if err := c.walk(root, "", []string{root}); err != nil {
 		return nil, err
 	}
+	c.digests.save()
 	sort.Slice(c.files, func(i, j int) bool { return c.files[i].Path < c.files[j].Path })
 	return c.files, nil
 }
 
 type collector struct {
-	root  string
-	files []api.File
+	root    string
+	rules   *sourceignore.Rules
+	digests *digestCache
+	files   []api.File
 }
 
 // walk adds the files under the real directory dir, named under rel.
 // ancestors are the real directories being walked, to catch link cycles.
 func (c *collector) walk(dir, rel string, ancestors []string) error {
+	if c.rules.UsesGitignore() {
+		switch ignore, err := os.ReadFile(filepath.Join(dir, sourceignore.GitIgnore)); {
+		case err == nil:
+			c.rules.AddGitignore(rel, ignore)
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("read %s: %w", path.Join(rel, sourceignore.GitIgnore), err)
+		}
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -119,10 +110,10 @@ func (c *collector) walk(dir, rel string, ancestors []string) error {
 			if err != nil {
 				return err
 			}
+			if c.rules.Excluded(relPath, info.IsDir()) {
+				continue
+			}
 			if info.IsDir() {
-				if skippedDirs[name] {
-					continue
-				}
 				for _, a := range ancestors {
 					if a == target {
 						return fmt.Errorf("symbolic link %s points to a directory that contains it (%s): links must not loop", relPath, target)
@@ -133,20 +124,20 @@ func (c *collector) walk(dir, rel string, ancestors []string) error {
 				}
 				continue
 			}
-			if info.Mode().IsRegular() && !skippedFile(name) {
+			if info.Mode().IsRegular() {
 				if err := c.add(relPath, target, info); err != nil {
 					return err
 				}
 			}
 		case e.IsDir():
-			if skippedDirs[name] {
+			if c.rules.Excluded(relPath, true) {
 				continue
 			}
 			if err := c.walk(full, relPath, append(ancestors[:len(ancestors):len(ancestors)], full)); err != nil {
 				return err
 			}
 		case typ.IsRegular():
-			if skippedFile(name) {
+			if c.rules.Excluded(relPath, false) {
 				continue
 			}
 			info, err := e.Info()
@@ -162,7 +153,7 @@ func (c *collector) walk(dir, rel string, ancestors []string) error {
 }
 
 func (c *collector) add(rel, file string, info fs.FileInfo) error {
-	digest, size, err := hashFile(file)
+	digest, size, err := c.digests.digest(file, info)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
@@ -151,5 +152,107 @@ func TestSourceDigest(t *testing.T) {
 	f3, _ := CollectFiles(dir)
 	if api.SourceDigest(f1) == api.SourceDigest(f3) {
 		t.Error("an edit did not change the digest")
+	}
+}
+
+func TestCollectFilesFollowsGitignoreFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "app.py", "app", 0o644)
+	writeFile(t, dir, ".gitignore", ".env\n*.sqlite3\n/build/\n", 0o644)
+	writeFile(t, dir, ".env", "SECRET=1", 0o644)
+	writeFile(t, dir, "db.sqlite3", "data", 0o644)
+	writeFile(t, dir, "build/out.txt", "x", 0o644)
+	writeFile(t, dir, "api/build/keep.py", "x", 0o644) // /build is anchored to the top
+	writeFile(t, dir, "api/.gitignore", "fixtures/\n!seed.sqlite3\n", 0o644)
+	writeFile(t, dir, "api/fixtures/big.json", "x", 0o644)
+	writeFile(t, dir, "api/seed.sqlite3", "seed", 0o644)
+	writeFile(t, dir, "venv/lib/x.py", "always left out", 0o644)
+
+	files, err := CollectFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(files), ".gitignore api/.gitignore api/build/keep.py api/seed.sqlite3 app.py"; got != want {
+		t.Errorf("paths %q, want %q", got, want)
+	}
+}
+
+func TestCollectFilesVercelignoreReplacesGitignore(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "api/index.py", "x", 0o644)
+	writeFile(t, dir, "vercel.json", "{}", 0o644)
+	writeFile(t, dir, "README.md", "docs", 0o644)
+	writeFile(t, dir, "scripts/seed.py", "x", 0o644)
+	writeFile(t, dir, ".gitignore", "api/\n", 0o644) // not read: .vercelignore decides
+	// Vercel's allowlist: ignore everything at the top, then bring back what is deployed.
+	writeFile(t, dir, ".vercelignore", "/*\n!api\n!vercel.json\n", 0o644)
+
+	files, err := CollectFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(files), "api/index.py vercel.json"; got != want {
+		t.Errorf("paths %q, want %q", got, want)
+	}
+
+	// An empty .vercelignore leaves out nothing but the always-excluded names.
+	writeFile(t, dir, ".vercelignore", "", 0o644)
+	if files, err = CollectFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(files), ".gitignore .vercelignore README.md api/index.py scripts/seed.py vercel.json"; got != want {
+		t.Errorf("with an empty .vercelignore: paths %q, want %q", got, want)
+	}
+}
+
+// TestCollectFilesTrustsTheDigestCacheOnlyForUnchangedFiles: a plan of an unchanged tree takes
+// the digests it recorded; a file written since, even to the same size and modification time,
+// is read again.
+func TestCollectFilesTrustsTheDigestCacheOnlyForUnchangedFiles(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	writeFile(t, dir, "app.py", "version = 1", 0o644)
+	writeFile(t, dir, "lib.py", "x = 1", 0o644)
+	time.Sleep(racyWindow + 100*time.Millisecond) // older than the window: their digests are kept
+	if _, err := CollectFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.EvalSymlinks(dir)
+	cache := openDigestCache(root)
+	libPath := filepath.Join(root, "lib.py")
+	entry, ok := cache.entries[libPath]
+	if !ok || entry.Digest != sha([]byte("x = 1")) {
+		t.Fatalf("the cache does not hold lib.py: %+v", cache.entries)
+	}
+	// A digest in the cache is what the next walk reports, file unread: mark one to see it.
+	entry.Digest = strings.Repeat("0", 64)
+	cache.used = map[string]cacheEntry{libPath: entry, filepath.Join(root, "app.py"): cache.entries[filepath.Join(root, "app.py")]}
+	cache.save()
+
+	// app.py changes, keeping its size and modification time.
+	appPath := filepath.Join(root, "app.py")
+	info, err := os.Stat(appPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "app.py", "version = 2", 0o644)
+	if err := os.Chtimes(appPath, info.ModTime(), info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	files, err := CollectFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		switch f.Path {
+		case "lib.py":
+			if f.Digest != entry.Digest {
+				t.Errorf("lib.py was read again though unchanged: %s", f.Digest)
+			}
+		case "app.py":
+			if f.Digest != sha([]byte("version = 2")) {
+				t.Errorf("app.py changed but its old digest was used: %s", f.Digest)
+			}
+		}
 	}
 }

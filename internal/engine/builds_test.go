@@ -340,7 +340,7 @@ func TestFollowTheBuildLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := c.DeployFiles(ctx, p.ID, dir, list, false)
+	d, err := c.DeployFiles(ctx, dir, api.DeploymentRequest{ProjectID: p.ID, Files: list})
 	if err != nil {
 		t.Fatal(err)
 	}

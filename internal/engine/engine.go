@@ -31,6 +31,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/domains"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -81,6 +82,7 @@ type Config struct {
 	BuildWorkers    int           // builds run at once
 	BuildTimeout    time.Duration // deadline of one build
 	MaxQueuedBuilds int           // deployments allowed to wait for a build; more are refused (429)
+	GitTimeout      time.Duration // bounds fetching one git commit; 0 -> deploy.DefaultGitTimeout
 
 	// MaxRequestBody bounds an app's request body (the edge buffers it
 	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
@@ -238,7 +240,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	if from != nil {
 		e.onClose(from.close)
-		adopt(&cfg, from.state.Settings)
+		adopt(&cfg, from.state.Settings, from.state.APIVersion)
 		e.lock, e.slot = from.lock, from.slot()
 		log.Info("taking over from the running engine", "version", from.state.Version, "schema", from.state.SchemaVersion)
 	} else if e.lock, err = lockDataDir(dataDir); err != nil {
@@ -336,6 +338,18 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	for i, a := range publicAddresses {
 		publicAddressList[i] = a.String()
 	}
+	// Apps write "https://" + $VERCEL_URL: the URL variables carry the HTTPS port, unless it
+	// is https's own (or, without HTTPS, the edge's port).
+	urlHost := func(host string) string {
+		urlPort := port
+		if httpsPort != "" {
+			urlPort = httpsPort
+		}
+		if urlPort == "443" {
+			return host
+		}
+		return net.JoinHostPort(host, urlPort)
+	}
 
 	rt := workers.New(workers.Config{
 		RunDir:  filepath.Join(dataDir, "run", e.slot),
@@ -387,6 +401,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Sandbox:         jail,
 		BuildLimits:     cfg.BuildLimits,
 		Limits:          deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
+		Git:             gitsource.New(filepath.Join(dataDir, "git")),
+		GitTimeout:      cfg.GitTimeout,
+		URLHost:         urlHost,
 		SyncRoutes:      router.Sync,
 		NodeID:          cfg.NodeID,
 		BuildWorkers:    cfg.BuildWorkers,
@@ -511,7 +528,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			return nil, err
 		}
 		var workers sync.WaitGroup
-		workers.Go(func() { keepHouse(ctx, log, st, blobStore, dataDir) })
+		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir) })
 		workers.Go(func() { verifier.Run(ctx) })
 		done := make(chan struct{})
 		go func() {
@@ -732,8 +749,9 @@ func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployme
 		if err != nil {
 			return workers.App{}, err
 		}
-		// The spec's paths are relative to the deployment's directory.
-		root := filepath.Join(deploymentsDir, d.ID)
+		// The spec's paths are relative to the directory of the deployment whose build
+		// output it serves: its own, or, for a redeploy, that of the one that built it.
+		root := filepath.Join(deploymentsDir, d.OutputOwner())
 		python := filepath.Join(root, run.Python)
 		return workers.App{
 			ID:          d.ID,

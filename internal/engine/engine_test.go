@@ -22,7 +22,7 @@ import (
 
 const python = "/usr/bin/python3"
 
-func needFlask(t *testing.T) {
+func needFlask(t testing.TB) {
 	t.Helper()
 	if err := exec.Command(python, "-c", "import flask").Run(); err != nil {
 		t.Skipf("%s cannot import flask (apt-get install python3-flask): %v", python, err)
@@ -126,7 +126,7 @@ func get(t testing.TB, httpAddress, rawURL string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func writeApp(t *testing.T, version string) string {
+func writeApp(t testing.TB, version string) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := "import os\nfrom flask import Flask\napp = Flask(__name__)\n\n@app.get('/')\ndef index():\n    return f\"v" + version + " {os.environ['GREETING']} {os.environ['VERCEL_ENV']}\"\n"
@@ -145,7 +145,7 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
-func deploy(t *testing.T, c *client.Client, projectID, dir string) *api.Deployment {
+func deploy(t testing.TB, c *client.Client, projectID, dir string) *api.Deployment {
 	t.Helper()
 	ctx := context.Background()
 	d, err := c.Deploy(ctx, projectID, dir, true)

@@ -230,7 +230,7 @@ func (e *Engine) runHandover(conn handoverConn, schema int) error {
 	if err := conn.expect(api.StepReceive); err != nil {
 		return err
 	}
-	state := api.HandoverState{Version: version.String(), SchemaVersion: schema, Settings: e.settings, SandboxSlot: e.slot}
+	state := api.HandoverState{Version: version.String(), SchemaVersion: schema, APIVersion: api.Version, Settings: e.settings, SandboxSlot: e.slot}
 	files := []*os.File{e.lock}
 	state.Descriptors = append(state.Descriptors, api.DescriptorLock)
 	for _, l := range []struct {
@@ -480,14 +480,19 @@ func settingsOf(cfg Config) api.EngineSettings {
 	}
 }
 
-// adopt gives cfg the settings the old engine ran with.
-func adopt(cfg *Config, s api.EngineSettings) {
-	cfg.HTTPAddress, cfg.Python, cfg.ExtraPythons, cfg.BaseDomain = s.HTTPAddress, s.Python, s.ExtraPythons, s.BaseDomain
+// adopt gives cfg the settings the old engine ran with. An engine of a level before 3 had no
+// HTTPS, domains nor extra interpreters: for those its successor keeps its own settings.
+func adopt(cfg *Config, s api.EngineSettings, level int) {
+	cfg.HTTPAddress, cfg.Python, cfg.BaseDomain = s.HTTPAddress, s.Python, s.BaseDomain
 	cfg.APIAddress, cfg.Token, cfg.TLSCert, cfg.TLSKey = s.APIAddress, s.Token, s.TLSCert, s.TLSKey
 	cfg.SandboxMode, cfg.SandboxFirstUID, cfg.SandboxLastUID = s.SandboxMode, s.SandboxFirstUID, s.SandboxLastUID
 	cfg.MaxDeploymentBytes, cfg.MaxDeploymentFiles = s.MaxDeploymentBytes, s.MaxDeploymentFiles
 	cfg.NodeID, cfg.BuildWorkers, cfg.BuildTimeout, cfg.MaxQueuedBuilds = s.NodeID, s.BuildWorkers, s.BuildTimeout, s.MaxQueuedBuilds
 	cfg.MaxRequestBody, cfg.TrustedProxies = s.MaxRequestBody, parsePrefixes(s.TrustedProxies)
+	if level < 3 {
+		return
+	}
+	cfg.ExtraPythons = s.ExtraPythons
 	cfg.HTTPSAddress, cfg.HTTPSAnyPortIfTaken = s.HTTPSAddress, s.HTTPSAnyPortIfTaken
 	cfg.ACMEDirectory, cfg.ACMEEmail, cfg.ACMECARoots, cfg.HSTSMaxAge = s.ACMEDirectory, s.ACMEEmail, s.ACMECARoots, s.HSTSMaxAge
 	cfg.PublicAddresses, cfg.DNSResolvers, cfg.DomainCheckInterval = parseAddrs(s.PublicAddresses), s.DNSResolvers, s.DomainCheckInterval

@@ -3,10 +3,14 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -27,8 +31,9 @@ const (
 	runtimeLogGlob = "*.log"
 )
 
-// keepHouse collects unused blobs and caps the logs until ctx ends.
-func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore artifacts.Store, dataDir string) {
+// keepHouse applies the projects' retention, then collects unused blobs and build outputs,
+// and caps the logs, until ctx ends.
+func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore artifacts.Store, deployments *deploy.Service, dataDir string) {
 	log = log.With("component", "housekeeping")
 	collect := time.NewTimer(firstCollection)
 	defer collect.Stop()
@@ -39,6 +44,8 @@ func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore 
 		case <-ctx.Done():
 			return
 		case <-collect.C:
+			applyRetention(ctx, log, st, deployments.Delete, time.Now())
+			collectDeploymentDirs(ctx, log, deployments, filepath.Join(dataDir, "deployments"))
 			collectBlobs(ctx, log, st, blobStore, blobGracePeriod)
 			collect.Reset(blobCollectEvery)
 		case <-logs.C:
@@ -80,6 +87,94 @@ func capLogs(log *slog.Logger, dataDir string, limit int64) {
 			log.Error("cannot rotate a log", "path", path, "error", err)
 		} else if rotated {
 			log.Info("log rotated", "path", path, "older", path+logrotate.RotatedSuffix)
+		}
+	}
+}
+
+// applyRetention deletes the deployments the projects' retention lets go (see
+// expiredDeployments) with remove.
+func applyRetention(ctx context.Context, log *slog.Logger, st store.Store, remove func(context.Context, string) error, now time.Time) {
+	projects, err := st.ListProjects(ctx)
+	if err != nil {
+		log.Error("retention skipped: cannot list the projects", "error", err)
+		return
+	}
+	var served map[string]bool
+	for _, p := range projects {
+		if p.Retention == (api.Retention{}) {
+			continue // keeps everything: no need to read its deployments
+		}
+		if served == nil {
+			if served, err = st.ServedDeployments(ctx); err != nil {
+				log.Error("retention skipped: cannot list the deployments hostnames serve", "error", err)
+				return
+			}
+		}
+		list, err := st.ListDeployments(ctx, p.ID)
+		if err != nil {
+			log.Error("retention skipped for a project: cannot list its deployments", "project", p.Name, "error", err)
+			continue
+		}
+		for _, d := range expiredDeployments(p.Retention, list, served, now) {
+			if err := remove(ctx, d.ID); err != nil {
+				log.Error("retention: cannot delete an expired deployment", "project", p.Name, "deployment", d.ID, "error", err)
+				continue
+			}
+			log.Info("retention: deployment expired and deleted", "project", p.Name, "deployment", d.ID,
+				"state", d.State, "target", d.Target, "created_at", d.CreatedAt)
+		}
+	}
+}
+
+// expiredDeployments are the deployments of list (a project's, newest first) that retention
+// lets go at now, each by the period of its kind, as Vercel's retention does. Never one a
+// production or branch hostname serves (served), one still queued or building, nor one of the
+// newest api.KeptProductionDeployments READY production deployments: a rollback target stays.
+func expiredDeployments(retention api.Retention, list []*store.Deployment, served map[string]bool, now time.Time) []*store.Deployment {
+	var expired []*store.Deployment
+	productionSeen := 0
+	for _, d := range list {
+		var period string
+		switch {
+		case d.State == api.StateReady && d.Target == api.TargetProduction:
+			productionSeen++
+			if productionSeen <= api.KeptProductionDeployments {
+				continue
+			}
+			period = retention.Production
+		case d.State == api.StateReady:
+			period = retention.Preview
+		case d.State == api.StateError:
+			period = retention.Errored
+		case d.State == api.StateCanceled:
+			period = retention.Canceled
+		default:
+			continue
+		}
+		if served[d.ID] {
+			continue
+		}
+		if expiry, expires := api.RetentionExpiry(period, d.CreatedAt); expires && !now.Before(expiry) {
+			expired = append(expired, d)
+		}
+	}
+	return expired
+}
+
+// collectDeploymentDirs removes the directories of deployments that are gone and whose build
+// output no redeploy serves, such as those a crash left between a delete and its cleanup.
+func collectDeploymentDirs(ctx context.Context, log *slog.Logger, deployments *deploy.Service, dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		log.Error("cannot list the deployment directories", "error", err)
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "dpl_") {
+			continue
+		}
+		if err := deployments.RemoveUnusedDir(ctx, e.Name()); err != nil {
+			log.Error("cannot remove the directory of a deleted deployment", "deployment", e.Name(), "error", err)
 		}
 	}
 }

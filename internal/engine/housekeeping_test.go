@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -94,5 +96,84 @@ func TestCapLogsRotatesEngineAndRuntimeLogs(t *testing.T) {
 		if i == 2 && olderErr == nil {
 			t.Errorf("%s was rotated below the limit", path)
 		}
+	}
+}
+
+func TestExpiredDeploymentsFollowRetention(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	ago := func(days int) time.Time { return now.AddDate(0, 0, -days) }
+	deployment := func(id, target, state string, created time.Time) *store.Deployment {
+		return &store.Deployment{ID: id, Target: target, State: state, CreatedAt: created}
+	}
+	// Newest first, as a project's list comes.
+	var list []*store.Deployment
+	for i := range api.KeptProductionDeployments {
+		list = append(list, deployment(fmt.Sprintf("prod%d", i), "production", api.StateReady, ago(400+i)))
+	}
+	list = append(list,
+		deployment("prod-old", "production", api.StateReady, ago(500)),     // past 1y, beyond the newest ten
+		deployment("prod-served", "production", api.StateReady, ago(600)),  // a hostname serves it
+		deployment("preview-new", "preview", api.StateReady, ago(3)),       // within 1w
+		deployment("preview-old", "preview", api.StateReady, ago(8)),       // past 1w
+		deployment("preview-branch", "preview", api.StateReady, ago(30)),   // its branch URL serves it
+		deployment("errored", "preview", api.StateError, ago(2)),           // past 1d
+		deployment("canceled", "production", api.StateCanceled, ago(1000)), // canceled: unlimited
+		deployment("building", "preview", api.StateBuilding, ago(100)),     // never while it builds
+		deployment("queued", "production", api.StateQueued, ago(100)),
+	)
+	served := map[string]bool{"prod-served": true, "preview-branch": true}
+	retention := api.Retention{Production: "1y", Preview: "1w", Errored: "1d", Canceled: api.RetentionUnlimited}
+
+	var got []string
+	for _, d := range expiredDeployments(retention, list, served, now) {
+		got = append(got, d.ID)
+	}
+	if want := []string{"prod-old", "preview-old", "errored"}; !slices.Equal(got, want) {
+		t.Errorf("expired %v, want %v", got, want)
+	}
+	if expired := expiredDeployments(api.Retention{}, list, nil, now); len(expired) != 0 {
+		t.Errorf("with no retention set, %d deployments expired", len(expired))
+	}
+}
+
+func TestApplyRetentionDeletesOnlyExpiredDeployments(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, p := range []*store.Project{
+		{ID: "p1", Name: "kept", Framework: "auto", RootDirectory: "."},
+		{ID: "p2", Name: "short", Framework: "auto", RootDirectory: ".", Retention: api.Retention{Canceled: "1d"}},
+	} {
+		if err := st.CreateProject(ctx, p, p.Name+".localhost"); err != nil {
+			t.Fatal(err)
+		}
+		d := &store.Deployment{ID: "d-" + p.Name, ProjectID: p.ID, Target: "preview", Hostname: p.Name + "-d.localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+		if err := st.EnqueueDeployment(ctx, d, 100); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.CancelDeployment(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var removed []string
+	remove := func(ctx context.Context, id string) error {
+		removed = append(removed, id)
+		return st.DeleteDeployment(ctx, id)
+	}
+	log := slog.New(slog.DiscardHandler)
+	applyRetention(ctx, log, st, remove, time.Now())
+	if len(removed) != 0 {
+		t.Fatalf("deployments younger than their retention were deleted: %v", removed)
+	}
+	applyRetention(ctx, log, st, remove, time.Now().Add(25*time.Hour))
+	if !slices.Equal(removed, []string{"d-short"}) {
+		t.Errorf("deleted %v, want only the canceled deployment of the project that keeps them 1d", removed)
 	}
 }

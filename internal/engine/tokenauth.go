@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 )
 
 // Throttle of wrong tokens: each client address may send failureBurst wrong
@@ -84,7 +85,8 @@ func (g *tokenGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"missing or wrong token: send Authorization: Bearer <token> (provider token / FERRY_TOKEN)")
 		return
 	}
-	g.next.ServeHTTP(w, r)
+	// A token holder is not the engine's user: it may not read repositories on its machine.
+	g.next.ServeHTTP(w, r.WithContext(gitsource.ForRemoteCaller(r.Context())))
 }
 
 // throttled returns how long client must wait, or 0 if it may try a token.

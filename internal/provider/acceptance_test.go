@@ -49,10 +49,22 @@ func skipUnlessAcceptance(t *testing.T) {
 	}
 }
 
+// launchEngine starts an engine from the test binary (see TestMain), serving apps on free
+// ports, stopped when the test or benchmark ends.
+func launchEngine(t testing.TB) *testEngine {
+	t.Helper()
+	return launchEngineOn(t, freePort(t), freePort(t))
+}
+
 // startEngineOn starts the engine with apps on the given HTTP and HTTPS ports.
 func startEngineOn(t *testing.T, port, httpsPort string) *testEngine {
 	t.Helper()
 	skipUnlessAcceptance(t)
+	return launchEngineOn(t, port, httpsPort)
+}
+
+func launchEngineOn(t testing.TB, port, httpsPort string) *testEngine {
+	t.Helper()
 	// Not t.TempDir(): its long paths would push the engine's socket past
 	// the 107-byte limit of unix socket paths, apps running as uids of their
 	// own could not pass through its 0700 parent, and it would be removed
@@ -87,7 +99,7 @@ func startEngineOn(t *testing.T, port, httpsPort string) *testEngine {
 
 // stop shuts the engine down, waits for it to be gone, and removes its data
 // dir unless the test failed (it is kept for a look at engine.log).
-func (e *testEngine) stop(t *testing.T, socket string) {
+func (e *testEngine) stop(t testing.TB, socket string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.client.Shutdown(ctx); err != nil {
@@ -125,7 +137,7 @@ provider "ferry" {
 `, e.dataDir, e.httpAddress, e.httpsAddress, testPython, resources)
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -201,7 +213,7 @@ func expectBody(rawURL string, want ...string) error {
 }
 
 // writeApp writes files (relative path -> content) into dir.
-func writeApp(t *testing.T, dir string, files map[string]string) {
+func writeApp(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for rel, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(rel))

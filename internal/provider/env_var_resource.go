@@ -139,8 +139,10 @@ func (r *envVarResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"git_branch": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Reserved for limiting the variable to preview deployments of one git branch. Branch-scoped " +
-					"env vars are not supported yet (deployments have no git branch until git sources land): setting it is an error.",
+				MarkdownDescription: "Limits the variable to preview deployments of one git branch (deployments whose " +
+					"`source.git` names that branch), as on Vercel; it then wins over a variable of the same key for every branch. " +
+					"Requires `target = [\"preview\"]`.",
+				Validators: []validator.String{validators.GitBranch()},
 			},
 			"comment": schema.StringAttribute{
 				Optional:            true,
@@ -156,17 +158,24 @@ func (r *envVarResource) ConfigValidators(context.Context) []resource.ConfigVali
 	}
 }
 
-// ValidateConfig refuses git_branch at plan time: the engine would refuse it
-// at apply.
+// ValidateConfig refuses at plan time a git_branch with targets other than
+// preview: the engine would refuse it at apply.
 func (r *envVarResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var gitBranch types.String
+	var target types.Set
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("git_branch"), &gitBranch)...)
-	if resp.Diagnostics.HasError() || gitBranch.IsNull() || gitBranch.IsUnknown() {
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("target"), &target)...)
+	if resp.Diagnostics.HasError() || gitBranch.IsNull() || gitBranch.IsUnknown() || target.IsUnknown() || target.IsNull() {
 		return
 	}
-	resp.Diagnostics.AddAttributeError(path.Root("git_branch"), "Branch-scoped env vars are not supported yet",
-		"Deployments have no git branch until git sources land, so a variable limited to a branch would never be applied. "+
-			"Remove git_branch; target = [\"preview\"] gives the variable to every preview deployment.")
+	var targets []string
+	resp.Diagnostics.Append(target.ElementsAs(ctx, &targets, false)...)
+	if len(targets) == 1 && targets[0] == api.TargetPreview {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("git_branch"), "A branch's variable is for previews only",
+		fmt.Sprintf("git_branch %q limits the variable to preview deployments of that branch, as on Vercel, but target is %v. "+
+			"Set target = [\"preview\"], or remove git_branch to give the variable to every deployment of its targets.", gitBranch.ValueString(), targets))
 }
 
 func (r *envVarResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -388,16 +397,21 @@ func (r *envVarResource) Delete(ctx context.Context, req resource.DeleteRequest,
 }
 
 // ImportState takes "project/KEY/target": the project by name or id, and
-// one of the variable's targets.
+// one of the variable's targets; "project/KEY/preview/BRANCH" for a
+// variable of a git branch.
 func (r *envVarResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	parts := strings.Split(req.ID, "/")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || !slices.Contains(allTargets, parts[2]) {
+	parts := strings.SplitN(req.ID, "/", 4)
+	if len(parts) < 3 || parts[0] == "" || parts[1] == "" || !slices.Contains(allTargets, parts[2]) || len(parts) == 4 && parts[3] == "" {
 		resp.Diagnostics.AddError("Invalid import id",
 			fmt.Sprintf("Import an environment variable as project/KEY/target, such as hello/API_KEY/production, "+
-				"with the project's name or id and one of the variable's targets (%s); got %q.", strings.Join(allTargets, ", "), req.ID))
+				"with the project's name or id and one of the variable's targets (%s), or as project/KEY/preview/BRANCH "+
+				"for a variable of a git branch; got %q.", strings.Join(allTargets, ", "), req.ID))
 		return
 	}
-	projectRef, key, target := parts[0], parts[1], parts[2]
+	projectRef, key, target, branch := parts[0], parts[1], parts[2], ""
+	if len(parts) == 4 {
+		branch = parts[3]
+	}
 	p, err := r.data.Client.GetProject(ctx, projectRef)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot import environment variable", fmt.Sprintf("Finding project %q: %v", projectRef, err))
@@ -409,14 +423,18 @@ func (r *envVarResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	for _, e := range vars {
-		if e.Key == key && slices.Contains(e.Targets, target) {
+		if e.Key == key && slices.Contains(e.Targets, target) && e.GitBranch == branch {
 			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), e.ID)...)
 			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), p.ID)...)
 			return
 		}
 	}
+	where := "target " + target
+	if branch != "" {
+		where += " and git branch " + branch
+	}
 	resp.Diagnostics.AddError("Environment variable not found",
-		fmt.Sprintf("Project %q has no variable %s with target %s.", projectRef, key, target))
+		fmt.Sprintf("Project %q has no variable %s with %s.", projectRef, key, where))
 }
 
 func addEnvVarError(diags interface{ AddError(string, string) }, op, projectID string, body api.EnvVarRequest, err error) {
@@ -426,11 +444,14 @@ func addEnvVarError(diags interface{ AddError(string, string) }, op, projectID s
 			fmt.Sprintf("The engine refused to %s %s for target %s: %v\n\nA ferry_supabase_integration sets %s for this target: "+
 				"remove this ferry_env_var, or the target from one of them.", op, body.Key, strings.Join(body.Targets, ", "), err, body.Key))
 	case client.IsConflict(err):
+		importID := projectID + "/" + body.Key + "/" + body.Targets[0]
+		if body.GitBranch != "" {
+			importID += "/" + body.GitBranch
+		}
 		diags.AddError("Duplicate environment variable",
 			fmt.Sprintf("The engine refused to %s %s for target %s: %v\n\nA key may be set once per target (and git branch) "+
 				"in a project. Remove the other definition, change target, or import the existing variable with "+
-				"`terraform import ferry_env_var.<name> %s/%s/%s`.", op, body.Key, strings.Join(body.Targets, ", "), err,
-				projectID, body.Key, body.Targets[0]))
+				"`terraform import ferry_env_var.<name> %s`.", op, body.Key, strings.Join(body.Targets, ", "), err, importID))
 	default:
 		diags.AddError("Cannot "+op+" environment variable",
 			fmt.Sprintf("The engine refused to %s %s in project %s: %v", op, body.Key, projectID, err))

@@ -34,8 +34,8 @@ func TestEnvVarValidation(t *testing.T) {
 		"no value":            {`key = "A"` + "\n" + `target = ["production"]`, `Exactly one of these attributes must be configured: [value,value_wo]`},
 		"both values":         {`key = "A"` + "\n" + `value = "x"` + "\n" + `value_wo = "y"` + "\n" + `value_wo_version = 1` + "\n" + `target = ["production"]`, `Exactly one of these attributes must be configured: [value,value_wo]`},
 		"value_wo no version": {`key = "A"` + "\n" + `value_wo = "y"` + "\n" + `target = ["production"]`, `Attribute "value_wo_version" must be specified when "value_wo" is specified`},
-		"branch preview":      {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["preview"]` + "\n" + `git_branch = "main"`, `Branch-scoped env vars are not supported yet`},
-		"branch production":   {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n" + `git_branch = "main"`, `Branch-scoped env vars are not supported yet`},
+		"branch production":   {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["production"]` + "\n" + `git_branch = "main"`, `A branch's variable is for previews only`},
+		"branch not a branch": {`key = "A"` + "\n" + `value = "x"` + "\n" + `target = ["preview"]` + "\n" + `git_branch = "a b"`, `not a valid git branch name`},
 	}, tfversion.SkipBelow(tfversion.Version1_11_0))
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -43,6 +44,8 @@ type projectModel struct {
 	BuildCommand   types.String `tfsdk:"build_command"`
 	ProductionURL  types.String `tfsdk:"production_url"`
 	Limits         *limitsModel `tfsdk:"limits"`
+	GitRepository  types.Object `tfsdk:"git_repository"`
+	Retention      types.Object `tfsdk:"retention"`
 }
 
 func (r *projectResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -92,7 +95,9 @@ func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				MarkdownDescription: "Command run after the install at build time, in the app's directory. Unset: no build step.",
 			},
-			"limits": limitsAttribute(),
+			"limits":         limitsAttribute(),
+			"git_repository": gitRepositoryAttribute(),
+			"retention":      retentionAttribute(),
 			"production_url": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "URL of the project's production alias (scheme, host and port), such as `http://hello.localhost:8080`. " +
@@ -123,7 +128,10 @@ func (r *projectResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 }
 
-func (m *projectModel) request() api.ProjectRequest {
+func (m *projectModel) request(ctx context.Context) (api.ProjectRequest, diag.Diagnostics) {
+	repo, diags := gitRepositoryRequest(ctx, m.GitRepository)
+	retention, more := retentionRequest(ctx, m.Retention)
+	diags.Append(more...)
 	return api.ProjectRequest{
 		Name:           m.Name.ValueString(),
 		Framework:      m.Framework.ValueString(),
@@ -131,7 +139,9 @@ func (m *projectModel) request() api.ProjectRequest {
 		InstallCommand: m.InstallCommand.ValueStringPointer(),
 		BuildCommand:   m.BuildCommand.ValueStringPointer(),
 		Limits:         m.Limits.request(),
-	}
+		GitRepository:  repo,
+		Retention:      retention,
+	}, diags
 }
 
 func (m *projectModel) fill(p *api.Project) {
@@ -149,6 +159,8 @@ func (m *projectModel) fill(p *api.Project) {
 	m.BuildCommand = types.StringPointerValue(p.BuildCommand)
 	m.ProductionURL = types.StringValue(p.ProductionURL)
 	m.Limits = limitsFrom(p.Limits)
+	m.GitRepository = gitRepositoryValue(p.GitRepository, m.GitRepository)
+	m.Retention = retentionValue(p.Retention)
 }
 
 func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -157,8 +169,13 @@ func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	request, diags := plan.request(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	tflog.Info(ctx, "creating project", map[string]any{"name": plan.Name.ValueString()})
-	p, err := r.data.Client.CreateProject(ctx, plan.request())
+	p, err := r.data.Client.CreateProject(ctx, request)
 	if err != nil {
 		addProjectError(&resp.Diagnostics, "create", plan.Name.ValueString(), err)
 		return
@@ -196,8 +213,13 @@ func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	request, diags := plan.request(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	tflog.Info(ctx, "updating project", map[string]any{"id": state.ID.ValueString(), "name": plan.Name.ValueString()})
-	p, err := r.data.Client.UpdateProject(ctx, state.ID.ValueString(), plan.request())
+	p, err := r.data.Client.UpdateProject(ctx, state.ID.ValueString(), request)
 	if err != nil {
 		addProjectError(&resp.Diagnostics, "update", plan.Name.ValueString(), err)
 		return

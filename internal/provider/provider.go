@@ -257,7 +257,10 @@ func (p *ferryProvider) Functions(context.Context) []func() function.Function {
 }
 
 func (p *ferryProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		NewGitRefDataSource,
+		NewDeploymentDataSource,
+	}
 }
 
 // stringOrEnv returns v, or the environment variable env when v is null.

@@ -100,6 +100,38 @@ func checkRootDirectory(dir string) string {
 	return ""
 }
 
+// GitBranch checks a git branch name by git's rules.
+func GitBranch() validator.String {
+	return stringCheck{
+		description: "must be a valid git branch name, such as main or feature/login",
+		summary:     "Invalid git branch",
+		check: func(branch string) string {
+			if branch == "" {
+				return "the git branch is empty: give a branch such as main, or leave the attribute out"
+			}
+			return api.GitBranchProblem(branch)
+		},
+	}
+}
+
+// GitCommit checks that a commit is a full sha.
+func GitCommit() validator.String {
+	return stringCheck{
+		description: "must be a full commit sha: 40 lowercase hexadecimal characters",
+		summary:     "Invalid git commit",
+		check:       api.GitCommitProblem,
+	}
+}
+
+// RetentionPeriod checks a deployment retention period.
+func RetentionPeriod() validator.String {
+	return stringCheck{
+		description: "must be one of " + strings.Join(api.RetentionPeriods, ", "),
+		summary:     "Invalid retention period",
+		check:       api.RetentionProblem,
+	}
+}
+
 // DomainName checks that a custom domain's name is valid (length, labels,
 // IDNA, public suffixes, wildcards only where certificates can serve them)
 // and written in the canonical form the engine keeps it in.

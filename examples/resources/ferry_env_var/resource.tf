@@ -28,3 +28,12 @@ resource "ferry_env_var" "debug" {
   value      = "1"
   target     = ["preview"]
 }
+
+# Only for preview deployments of one git branch; it wins over DEBUG above there.
+resource "ferry_env_var" "debug_login_branch" {
+  project_id = ferry_project.api.id
+  key        = "DEBUG"
+  value      = "2"
+  target     = ["preview"]
+  git_branch = "feature/login"
+}

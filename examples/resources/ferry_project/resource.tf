@@ -18,6 +18,21 @@ resource "ferry_project" "worker" {
   }
 }
 
+# A project deployed from git: its deployments' source.git may leave out the
+# URL (and the ref: production_branch). Previews are kept a month, failed
+# builds a week; what a production or branch URL serves is never deleted.
+resource "ferry_project" "shop" {
+  name = "shop"
+  git_repository = {
+    url               = "https://github.com/acme/shop.git"
+    production_branch = "main"
+  }
+  retention = {
+    preview = "1m"
+    errored = "1w"
+  }
+}
+
 output "production_url" {
   value = ferry_project.api.production_url
 }

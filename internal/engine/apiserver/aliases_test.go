@@ -26,7 +26,7 @@ func storeDeployment(t *testing.T, st store.Store, p *api.Project, id, target st
 		t.Fatalf("claim %s: %+v %v", id, claimed, err)
 	}
 	claimed.Run = &runspec.Spec{AppDir: ".", Python: "python", Entrypoint: "app:app", Kind: runspec.KindWSGI}
-	if err := st.MarkReady(ctx, claimed, target == api.TargetProduction); err != nil {
+	if err := st.MarkReady(ctx, claimed, store.Moves{Production: target == api.TargetProduction}); err != nil {
 		t.Fatal(err)
 	}
 }

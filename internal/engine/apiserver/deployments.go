@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -78,16 +79,30 @@ func (b uploadBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *Server) toAPIDeployment(d *store.Deployment) *api.Deployment {
+// toAPIDeployment is d as the API shows it; projectName names its branch URL.
+func (s *Server) toAPIDeployment(d *store.Deployment, projectName string) *api.Deployment {
 	out := &api.Deployment{
 		ID: d.ID, ProjectID: d.ProjectID, Target: d.Target, State: d.State,
 		URL: s.cfg.URL(d.Hostname), Hostname: d.Hostname, SourceDigest: d.SourceDigest,
 		ErrorMessage: d.ErrorMessage, CreatedAt: d.CreatedAt, ReadyAt: d.ReadyAt,
+		Git: d.Git, GitBranch: d.GitBranch, EnvDigest: d.EnvDigest, ReusedBuildOf: d.BuildOf,
 	}
 	if d.Run != nil {
 		out.Entrypoint, out.PythonVersion = d.Run.Entrypoint, d.Run.PythonVersion
 	}
+	if d.GitBranch != "" {
+		out.BranchURL = s.cfg.URL(s.cfg.Hosts.BranchHost(projectName, d.GitBranch))
+	}
 	return out
+}
+
+// showDeployment is toAPIDeployment for a deployment whose project is to be looked up.
+func (s *Server) showDeployment(ctx context.Context, d *store.Deployment) (*api.Deployment, error) {
+	p, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return s.toAPIDeployment(d, p.Name), nil
 }
 
 func (s *Server) createDeployment(r *http.Request) (int, any, error) {
@@ -99,7 +114,32 @@ func (s *Server) createDeployment(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, s.toAPIDeployment(d), nil
+	out, err := s.showDeployment(r.Context(), d)
+	return http.StatusCreated, out, err
+}
+
+// resolveGit answers which commit a git source names now, fetching it.
+func (s *Server) resolveGit(r *http.Request) (int, any, error) {
+	var req api.GitResolveRequest
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	var project *store.Project
+	if req.ProjectID != "" {
+		p, err := s.cfg.Store.GetProject(r.Context(), req.ProjectID)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, notFound("project %q does not exist", req.ProjectID)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		project = p
+	}
+	checkout, err := s.cfg.Deploy.ResolveGit(r.Context(), project, req.GitSource)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, checkout.Commit, nil
 }
 
 func (s *Server) deployment(r *http.Request) (*store.Deployment, error) {
@@ -115,7 +155,8 @@ func (s *Server) getDeployment(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, s.toAPIDeployment(d), nil
+	out, err := s.showDeployment(r.Context(), d)
+	return http.StatusOK, out, err
 }
 
 func (s *Server) listDeployments(r *http.Request) (int, any, error) {
@@ -136,7 +177,7 @@ func (s *Server) listDeployments(r *http.Request) (int, any, error) {
 	}
 	list := api.DeploymentList{Deployments: []api.Deployment{}}
 	for _, d := range deployments {
-		list.Deployments = append(list.Deployments, *s.toAPIDeployment(d))
+		list.Deployments = append(list.Deployments, *s.toAPIDeployment(d, p.Name))
 	}
 	return http.StatusOK, list, nil
 }
@@ -162,5 +203,6 @@ func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, s.toAPIDeployment(d), nil
+	out, err := s.showDeployment(r.Context(), d)
+	return http.StatusOK, out, err
 }

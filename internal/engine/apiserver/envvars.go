@@ -23,10 +23,14 @@ func validateEnvVar(req *api.EnvVarRequest) error {
 		return badRequest("target", "%s: %s", req.Key, problem)
 	}
 	sort.Strings(req.Targets)
-	// Deployments carry no git branch yet, so a branch-scoped value would be
-	// stored and never applied.
 	if req.GitBranch != "" {
-		return badRequest("git_branch", "%s has git_branch %q, but branch-scoped env vars are not supported yet (deployments have no git branch until git sources land): remove git_branch", req.Key, req.GitBranch)
+		if problem := api.GitBranchProblem(req.GitBranch); problem != "" {
+			return badRequest("git_branch", "git_branch of %s: %s", req.Key, problem)
+		}
+		// As on Vercel: a branch's own value is for its previews; production has one branch.
+		if len(req.Targets) != 1 || req.Targets[0] != api.TargetPreview {
+			return badRequest("git_branch", "%s has git_branch %q with target %v: a variable limited to a git branch applies to preview deployments of that branch only; set target = [\"preview\"]", req.Key, req.GitBranch, req.Targets)
+		}
 	}
 	return nil
 }
@@ -178,4 +182,22 @@ func (s *Server) deleteEnvVar(r *http.Request) (int, any, error) {
 	}
 	s.cfg.Logger.Info("env var deleted", "project", p.Name, "key", v.Key)
 	return http.StatusNoContent, nil, nil
+}
+
+// envDigest answers the digest of the env vars a new deployment of a target and git branch
+// would get: what a deployment's env_digest is compared with at plan time.
+func (s *Server) envDigest(r *http.Request) (int, any, error) {
+	p, err := s.project(r.Context(), r)
+	if err != nil {
+		return 0, nil, err
+	}
+	target := r.URL.Query().Get("target")
+	if target != api.TargetProduction && target != api.TargetPreview {
+		return 0, nil, badRequest("target", "target %q is not production or preview: ask %s?target=production (or preview, with &git_branch=)", target, api.PathEnvDigest)
+	}
+	digest, err := s.cfg.Deploy.EnvDigest(r.Context(), p, target, r.URL.Query().Get("git_branch"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, api.EnvDigest{EnvDigest: digest}, nil
 }

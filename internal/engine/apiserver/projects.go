@@ -32,7 +32,51 @@ func validateProject(req *api.ProjectRequest) error {
 		return badRequest("root_directory", "root_directory %q must be a relative path inside the source (e.g. \".\" or \"backend\")", req.RootDirectory)
 	}
 	req.RootDirectory = clean
+	if repo := req.GitRepository; repo != nil {
+		if strings.TrimSpace(repo.URL) == "" {
+			return badRequest("git_repository.url", "git_repository has no url: give the repository's https:// or ssh URL (or an absolute path on the engine's machine)")
+		}
+		if repo.ProductionBranch != "" {
+			if problem := api.GitBranchProblem(repo.ProductionBranch); problem != "" {
+				return badRequest("git_repository.production_branch", "production_branch: %s", problem)
+			}
+		}
+	}
+	if r := req.Retention; r != nil {
+		for field, period := range map[string]*string{"production": &r.Production, "preview": &r.Preview, "errored": &r.Errored, "canceled": &r.Canceled} {
+			if *period == "" {
+				*period = api.RetentionUnlimited
+			}
+			if problem := api.RetentionProblem(*period); problem != "" {
+				return badRequest("retention."+field, "retention.%s: %s", field, problem)
+			}
+		}
+	}
 	return nil
+}
+
+// applySettings gives p the settings of req.
+func applySettings(p *store.Project, req *api.ProjectRequest) {
+	p.Name, p.Framework, p.RootDirectory = req.Name, req.Framework, req.RootDirectory
+	p.InstallCommand, p.BuildCommand = req.InstallCommand, req.BuildCommand
+	p.GitRepositoryURL, p.ProductionBranch = "", ""
+	if repo := req.GitRepository; repo != nil {
+		p.GitRepositoryURL, p.ProductionBranch = repo.URL, repo.ProductionBranch
+	}
+	p.Retention = api.Retention{}
+	if req.Retention != nil {
+		p.Retention = *req.Retention
+	}
+}
+
+// retentionInForce is a project's retention with "unlimited" for what is unset.
+func retentionInForce(r api.Retention) api.Retention {
+	for _, period := range []*string{&r.Production, &r.Preview, &r.Errored, &r.Canceled} {
+		if *period == "" {
+			*period = api.RetentionUnlimited
+		}
+	}
+	return r
 }
 
 func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, error) {
@@ -44,7 +88,13 @@ func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, 
 	if err != nil {
 		return nil, err
 	}
+	var repo *api.GitRepository
+	if p.GitRepositoryURL != "" {
+		repo = &api.GitRepository{URL: p.GitRepositoryURL, ProductionBranch: p.ProductionBranch}
+	}
 	return &api.Project{
+		GitRepository:          repo,
+		Retention:              retentionInForce(p.Retention),
 		ID:                     p.ID,
 		Name:                   p.Name,
 		Framework:              p.Framework,
@@ -70,14 +120,8 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
 		return 0, nil, err
 	}
-	p := &store.Project{
-		ID:             deploy.NewID("prj"),
-		Name:           req.Name,
-		Framework:      req.Framework,
-		RootDirectory:  req.RootDirectory,
-		InstallCommand: req.InstallCommand,
-		BuildCommand:   req.BuildCommand,
-	}
+	p := &store.Project{ID: deploy.NewID("prj")}
+	applySettings(p, &req)
 	err := s.cfg.Store.CreateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name))
 	if errors.Is(err, store.ErrHostnameTaken) {
 		return 0, nil, s.hostnameTaken(p.Name)
@@ -144,9 +188,9 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
 		return 0, nil, err
 	}
-	p.Name, p.Framework, p.RootDirectory = req.Name, req.Framework, req.RootDirectory
-	p.InstallCommand, p.BuildCommand = req.InstallCommand, req.BuildCommand
-	err = s.cfg.Store.UpdateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name))
+	applySettings(p, &req)
+	err = s.cfg.Store.UpdateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name),
+		func(branch string) string { return s.cfg.Hosts.BranchHost(p.Name, branch) })
 	if errors.Is(err, store.ErrHostnameTaken) {
 		return 0, nil, s.hostnameTaken(p.Name)
 	}

@@ -78,6 +78,8 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
 	s.mux.HandleFunc("GET "+api.PathDeploymentLog, s.deploymentLogOrStream)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
+	s.handle("GET", api.PathEnvDigest, s.envDigest)
+	s.handle("POST", api.PathGitResolve, s.resolveGit)
 	s.handle("GET", api.PathSupabaseIntegrations, s.listSupabaseIntegrations)
 	s.handle("POST", api.PathSupabaseIntegrations, s.createSupabaseIntegration)
 	s.handle("GET", api.PathSupabaseIntegration, s.getSupabaseIntegration)

@@ -24,6 +24,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
@@ -42,6 +43,7 @@ const DefaultMaxBytes = 500 << 20
 type Hosts interface {
 	ProductionHost(projectName string) string
 	DeploymentHost(projectName, deploymentID string) string
+	BranchHost(projectName, branch string) string
 }
 
 // Defaults of the build queue's settings.
@@ -68,7 +70,12 @@ type Config struct {
 	Sandbox        *sandbox.Sandbox // builds run in it
 	BuildLimits    BuildLimits
 	Limits         Limits
-	MaxLimits      api.Limits // the most an instance may use; vercel.json's functions.memory may not ask more
+	Git            *gitsource.Repos // fetches git sources
+	GitTimeout     time.Duration    // bounds one fetch; default DefaultGitTimeout
+	// URLHost writes a host as the URL variables of apps carry it (VERCEL_URL and the like):
+	// with the edge's port, unless that is 443. nil leaves hosts bare.
+	URLHost   func(host string) string
+	MaxLimits api.Limits // the most an instance may use; vercel.json's functions.memory may not ask more
 
 	NodeID          string        // names this engine in the claims it holds on builds
 	BuildWorkers    int           // builds run at once
@@ -127,6 +134,12 @@ func New(cfg Config) *Service {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
+	if cfg.GitTimeout <= 0 {
+		cfg.GitTimeout = DefaultGitTimeout
+	}
+	if cfg.URLHost == nil {
+		cfg.URLHost = func(host string) string { return host }
+	}
 	return &Service{cfg: cfg, wake: make(chan struct{}, 1), running: map[string]*runningBuild{}}
 }
 
@@ -140,9 +153,11 @@ type InputError struct {
 
 func (e *InputError) Error() string { return e.Message }
 
-// Create validates req, freezes the env and queues a build. Every file's
-// blob must already be stored; otherwise it answers CodeMissingFiles with
-// the digests to upload.
+// Create validates req, fetches a git source, freezes the env and queues a
+// build; or, when a READY deployment of the project was built from the same
+// input (see BuildKey), serves that build's output at once (a redeploy). Every
+// uploaded file's blob must already be stored; otherwise it answers
+// CodeMissingFiles with the digests to upload.
 func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store.Deployment, error) {
 	project, err := s.cfg.Store.GetProject(ctx, req.ProjectID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -151,15 +166,8 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if err != nil {
 		return nil, err
 	}
-	files, err := checkFiles(req.Files, s.cfg.Limits)
+	files, commit, err := s.sourceFiles(ctx, project, req)
 	if err != nil {
-		return nil, err
-	}
-	sizes, err := s.keepBlobs(ctx, files)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkStoredSize(files, sizes, s.cfg.Limits); err != nil {
 		return nil, err
 	}
 
@@ -167,14 +175,6 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	target := api.TargetPreview
 	if req.Production {
 		target = api.TargetProduction
-	}
-	frozen, err := s.frozenEnv(ctx, project, id, target)
-	if err != nil {
-		return nil, err
-	}
-	sealedEnv, err := s.cfg.Secrets.Seal(ctx, frozen)
-	if err != nil {
-		return nil, fmt.Errorf("seal the deployment's environment: %w", err)
 	}
 	fileList, err := json.Marshal(files)
 	if err != nil {
@@ -188,8 +188,28 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		Hostname:      s.cfg.Hosts.DeploymentHost(project.Name, id),
 		SourceDigest:  api.SourceDigest(files),
 		Files:         fileList,
-		SealedEnv:     sealedEnv,
+		Git:           commit,
 		UseBuildCache: req.UseBuildCache == nil || *req.UseBuildCache,
+	}
+	if commit != nil {
+		d.GitBranch = commit.Branch
+	}
+	d.BuildKey = BuildKey(s.buildInput(project, d.SourceDigest))
+	frozen, err := s.frozenEnv(ctx, project, d)
+	if err != nil {
+		return nil, err
+	}
+	if d.SealedEnv, err = s.cfg.Secrets.Seal(ctx, frozen); err != nil {
+		return nil, fmt.Errorf("seal the deployment's environment: %w", err)
+	}
+	if d.UseBuildCache {
+		built, err := s.reusableBuild(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		if built != nil {
+			return s.redeploy(ctx, project, d, built)
+		}
 	}
 	err = s.cfg.Store.EnqueueDeployment(ctx, d, s.cfg.MaxQueuedBuilds)
 	if errors.Is(err, store.ErrQueueFull) {
@@ -197,15 +217,45 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 			"%v (the limit is %d): nothing was created; try again once builds have finished, or raise the engine's --max-queued-builds",
 			err, s.cfg.MaxQueuedBuilds)}
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &InputError{Code: api.CodeNotFound, Field: "project_id", Message: fmt.Sprintf("project %q was deleted", req.ProjectID)}
-	}
 	if err != nil {
-		return nil, err
+		return nil, s.insertError(err, req.ProjectID)
 	}
 	s.cfg.Logger.Info("deployment queued", "deployment", id, "project", project.Name, "target", target, "files", len(files))
 	s.wakeWorker()
 	return d, nil
+}
+
+// insertError is the answer to a deployment the store would not insert.
+func (s *Service) insertError(err error, projectID string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &InputError{Code: api.CodeNotFound, Field: "project_id", Message: fmt.Sprintf("project %q was deleted", projectID)}
+	}
+	return err
+}
+
+// sourceFiles is the checked file list of a deployment, every blob kept, with the commit it
+// comes from for a git source.
+func (s *Service) sourceFiles(ctx context.Context, project *store.Project, req api.DeploymentRequest) ([]api.File, *api.GitCommit, error) {
+	if req.Git != nil {
+		if len(req.Files) > 0 {
+			return nil, nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: "the deployment names both files and a git source: give one of them"}
+		}
+		files, commit, err := s.gitFiles(ctx, project, *req.Git)
+		if err != nil {
+			return nil, nil, err
+		}
+		_, err = s.keepBlobs(ctx, files)
+		return files, commit, err
+	}
+	files, err := checkFiles(req.Files, s.cfg.Limits)
+	if err != nil {
+		return nil, nil, err
+	}
+	sizes, err := s.keepBlobs(ctx, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	return files, nil, checkStoredSize(files, sizes, s.cfg.Limits)
 }
 
 // checkFiles refuses paths that could escape the deployment directory or
@@ -219,7 +269,7 @@ func checkFiles(files []api.File, limits Limits) ([]api.File, error) {
 		return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: "the deployment has no files: point source at a directory that holds your app"}
 	}
 	if len(files) > limits.MaxFiles {
-		return nil, &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("the deployment has %d files, more than the limit of %d: exclude build output and dependencies (.venv, node_modules) from the source directory, or raise the engine's limit (ferry serve --max-deployment-files)", len(files), limits.MaxFiles)}
+		return nil, tooManyFiles(len(files), limits)
 	}
 	out := append([]api.File(nil), files...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
@@ -281,6 +331,10 @@ func pathProblem(p string) string {
 		}
 	}
 	return ""
+}
+
+func tooManyFiles(n int, limits Limits) *InputError {
+	return &InputError{Code: api.CodeBadRequest, Field: "files", Message: fmt.Sprintf("the deployment has %d files, more than the limit of %d: exclude build output and dependencies (.venv, node_modules) from the source (with .vercelignore), or raise the engine's limit (ferry serve --max-deployment-files)", n, limits.MaxFiles)}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -345,8 +399,9 @@ func checkStoredSize(files []api.File, sizes map[string]int64, configured Limits
 	return nil
 }
 
-func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, target string) ([]byte, error) {
-	stored, err := s.cfg.Store.ListEnvVars(ctx, project.ID)
+// userVars are a project's env vars, values opened, with their digests.
+func (s *Service) userVars(ctx context.Context, projectID string) ([]envvars.Var, error) {
+	stored, err := s.cfg.Store.ListEnvVars(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -356,30 +411,76 @@ func (s *Service) frozenEnv(ctx context.Context, project *store.Project, id, tar
 		if err != nil {
 			return nil, fmt.Errorf("env var %s: %w", v.Key, err)
 		}
-		vars = append(vars, envvars.Var{Key: v.Key, Value: string(value), Targets: v.Targets, GitBranch: v.GitBranch})
+		// Not the stored digest: rows of older engines may hold an unkeyed one.
+		digest, err := s.cfg.Secrets.Digest(ctx, value)
+		if err != nil {
+			return nil, fmt.Errorf("env var %s: %w", v.Key, err)
+		}
+		vars = append(vars, envvars.Var{Key: v.Key, Value: string(value), ValueDigest: digest, Targets: v.Targets, GitBranch: v.GitBranch})
 	}
-	storedIntegrations, err := s.cfg.Store.ListIntegrations(ctx, project.ID)
+	return vars, nil
+}
+
+// envTarget describes d for envvars, its hosts as the URL variables carry them.
+func (s *Service) envTarget(project *store.Project, d *store.Deployment) envvars.Deployment {
+	target := envvars.Deployment{
+		ID:             d.ID,
+		ProjectID:      project.ID,
+		ProjectName:    project.Name,
+		Target:         d.Target,
+		GitBranch:      d.GitBranch,
+		Hostname:       s.cfg.URLHost(d.Hostname),
+		ProductionHost: s.cfg.URLHost(s.cfg.Hosts.ProductionHost(project.Name)),
+		Git:            d.Git,
+	}
+	if d.GitBranch != "" {
+		target.BranchHost = s.cfg.URLHost(s.cfg.Hosts.BranchHost(project.Name, d.GitBranch))
+	}
+	return target
+}
+
+// integrations are what a project's integrations give its deployments.
+func (s *Service) integrations(ctx context.Context, projectID string) ([]envvars.Integration, error) {
+	stored, err := s.cfg.Store.ListIntegrations(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
-	integrations, err := supabase.ForDeployments(ctx, s.cfg.Secrets, storedIntegrations)
+	integrations, err := supabase.ForDeployments(ctx, s.cfg.Secrets, stored)
 	var problem *dburl.ProblemError
 	if errors.As(err, &problem) {
 		// A connection string this engine can no longer make right: say which, before anything is created.
 		return nil, &InputError{Code: api.CodeBadRequest, Field: "project_id", Message: err.Error() + ": update the integration's connection_string"}
 	}
+	return integrations, err
+}
+
+// frozenEnv resolves d's env and records the digest of its user vars and integrations in d.EnvDigest.
+func (s *Service) frozenEnv(ctx context.Context, project *store.Project, d *store.Deployment) ([]byte, error) {
+	vars, err := s.userVars(ctx, project.ID)
 	if err != nil {
 		return nil, err
 	}
-	resolved := envvars.Resolve(envvars.Deployment{
-		ID:             id,
-		ProjectID:      project.ID,
-		ProjectName:    project.Name,
-		Target:         target,
-		Hostname:       s.cfg.Hosts.DeploymentHost(project.Name, id),
-		ProductionHost: s.cfg.Hosts.ProductionHost(project.Name),
-	}, vars, integrations)
-	return json.Marshal(resolved)
+	integrations, err := s.integrations(ctx, project.ID)
+	if err != nil {
+		return nil, err
+	}
+	target := s.envTarget(project, d)
+	d.EnvDigest = envvars.Digest(envvars.Select(target, vars, integrations))
+	return json.Marshal(envvars.Resolve(target, vars, integrations))
+}
+
+// EnvDigest is the digest of the user vars a new deployment of project with target and git
+// branch would get: a deployment whose EnvDigest differs has an env that is out of date.
+func (s *Service) EnvDigest(ctx context.Context, project *store.Project, target, gitBranch string) (string, error) {
+	vars, err := s.userVars(ctx, project.ID)
+	if err != nil {
+		return "", err
+	}
+	integrations, err := s.integrations(ctx, project.ID)
+	if err != nil {
+		return "", err
+	}
+	return envvars.Digest(envvars.Select(envvars.Deployment{Target: target, GitBranch: gitBranch}, vars, integrations)), nil
 }
 
 // OpenEnv returns a deployment's frozen env.
@@ -524,7 +625,12 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 	}
 	d.Run = result
 	if s.record(log, "mark the deployment ready", func(ctx context.Context) error {
-		return s.cfg.Store.MarkReady(ctx, d, d.Target == api.TargetProduction)
+		// The project as it is now: a rename while building moved its branch hostnames.
+		project, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
+		if err != nil {
+			return err
+		}
+		return s.cfg.Store.MarkReady(ctx, d, s.moves(project, d))
 	}) {
 		if err := s.cfg.SyncRoutes(context.Background()); err != nil {
 			log.Error("route a ready deployment", "error", err)
@@ -658,6 +764,11 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 	if err := json.Unmarshal(d.Files, &files); err != nil {
 		return nil, fmt.Errorf("read the file list: %w", err)
 	}
+	if g := d.Git; g != nil {
+		if _, err := fmt.Fprintf(logFile, "ferry: source: %s at %s (%s)\n", g.URL, g.SHA, firstLine(g.Message)); err != nil {
+			return nil, fmt.Errorf("write the build log: %w", err)
+		}
+	}
 	if _, err := fmt.Fprintf(logFile, "ferry: writing %d source files\n", len(files)); err != nil {
 		return nil, fmt.Errorf("write the build log: %w", err)
 	}
@@ -689,7 +800,7 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 		BuildCommand:   project.BuildCommand,
 		Python:         s.cfg.Python,
 		Interpreters:   builder.FindInterpreters(append([]string{s.cfg.Python}, s.cfg.ExtraPythons...), s.cfg.Sandbox.SeparateIdentities()),
-		Env:            frozen,
+		Env:            append(frozen, "CI=1"), // as on Vercel: set while building only
 		CacheDir:       s.cfg.BuildCacheDir,
 		UseCache:       d.UseBuildCache,
 		Log:            logFile,
@@ -781,14 +892,19 @@ func (s *Service) copyBlob(ctx context.Context, digest, path string, mode fs.Fil
 }
 
 // Delete removes a deployment: its build is canceled, its processes
-// stopped, its files removed. The edge stops routing to it first, so that
-// no request can start it again once it is stopped.
+// stopped, its files removed (unless a redeploy still serves its build
+// output). The edge stops routing to it first, so that no request can start
+// it again once it is stopped.
 func (s *Service) Delete(ctx context.Context, id string) error {
+	d, err := s.cfg.Store.GetDeployment(ctx, id)
+	if err != nil {
+		return err
+	}
 	if err := s.cfg.Store.DeleteDeployment(ctx, id); err != nil {
 		return err
 	}
-	err := s.cfg.SyncRoutes(ctx)
-	s.forget(id)
+	err = s.cfg.SyncRoutes(ctx)
+	s.forget(id, d.OutputOwner())
 	return err
 }
 
@@ -801,7 +917,7 @@ func (s *Service) DeleteProject(ctx context.Context, projectID string) error {
 	}
 	err = s.cfg.SyncRoutes(ctx)
 	for _, id := range deleted {
-		s.forget(id)
+		s.forget(id, id)
 	}
 	return err
 }
@@ -839,8 +955,10 @@ func (s *Service) Cancel(ctx context.Context, id string) (*store.Deployment, err
 	return d, nil
 }
 
-// forget cancels, stops and removes what a deleted deployment left behind.
-func (s *Service) forget(id string) {
+// forget cancels, stops and removes what a deleted deployment left behind:
+// its directory, and the directory of the build output it served (owner) once
+// no deployment serves that any more.
+func (s *Service) forget(id, owner string) {
 	s.mu.Lock()
 	build, building := s.running[id]
 	s.mu.Unlock()
@@ -848,9 +966,28 @@ func (s *Service) forget(id string) {
 		build.stop(errBuildDeleted) // buildOne removes the directory once the build has stopped
 	}
 	s.cfg.StopRuntime(id)
-	if !building {
-		if err := os.RemoveAll(s.Dir(id)); err != nil {
-			s.cfg.Logger.Error("remove the files of a deleted deployment", "deployment", id, "error", err)
+	if building {
+		return
+	}
+	for _, dir := range []string{id, owner} {
+		if err := s.RemoveUnusedDir(context.Background(), dir); err != nil {
+			s.cfg.Logger.Error("remove the files of a deleted deployment", "deployment", dir, "error", err)
 		}
 	}
+}
+
+// RemoveUnusedDir removes the directory of deployment id unless the deployment, or a
+// redeploy that serves its build output, still exists.
+func (s *Service) RemoveUnusedDir(ctx context.Context, id string) error {
+	inUse, err := s.cfg.Store.OutputInUse(ctx, id)
+	if err != nil || inUse {
+		return err
+	}
+	return os.RemoveAll(s.Dir(id))
+}
+
+// firstLine is the first line of a commit message.
+func firstLine(message string) string {
+	line, _, _ := strings.Cut(message, "\n")
+	return line
 }

@@ -117,7 +117,7 @@ func (e *testEdge) deployment(t *testing.T, projectID, projectName, id, target, 
 	d.ClaimedBy = claimed.ClaimedBy
 	d.Run = &runspec.Spec{AppDir: ".", Python: "python", Entrypoint: "app:app", Kind: runspec.KindWSGI}
 	if state == "READY" {
-		if err := e.store.MarkReady(ctx, d, target == "production"); err != nil {
+		if err := e.store.MarkReady(ctx, d, store.Moves{Production: target == "production"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -70,8 +70,9 @@ type Projects interface {
 	// ListProjects returns every project, by name.
 	ListProjects(ctx context.Context) ([]*Project, error)
 	// UpdateProject replaces a project's settings and moves its production
-	// hostname to productionHost, in one transaction.
-	UpdateProject(ctx context.Context, p *Project, productionHost string) error
+	// hostname to productionHost and each branch hostname to branchHost(its
+	// branch), in one transaction.
+	UpdateProject(ctx context.Context, p *Project, productionHost string, branchHost func(branch string) string) error
 	// DeleteProject deletes a project with its env vars, deployments and
 	// hostnames, and returns the ids of the deployments deleted.
 	DeleteProject(ctx context.Context, id string) ([]string, error)
@@ -121,18 +122,30 @@ type Deployments interface {
 	// ListDeployments returns a project's deployments, newest first.
 	ListDeployments(ctx context.Context, projectID string) ([]*Deployment, error)
 	// MarkReady records a successful build with its run spec (d.Run), if
-	// d.ClaimedBy still holds its claim (else ErrNotClaimed), and, when
-	// moveProduction, moves the project's production hostnames that are not
-	// pinned to it in the same transaction, so traffic switches at once.
-	MarkReady(ctx context.Context, d *Deployment, moveProduction bool) error
+	// d.ClaimedBy still holds its claim (else ErrNotClaimed), and moves the
+	// hostnames of moves to it (production's unless pinned) in the same
+	// transaction, so traffic switches at once.
+	MarkReady(ctx context.Context, d *Deployment, moves Moves) error
+	// InsertReady inserts d READY with its run spec, as a redeploy (which
+	// serves another deployment's build output) is born, claims its hostname
+	// and moves the hostnames of moves to it, in one transaction. ErrNotFound
+	// when its project is gone.
+	InsertReady(ctx context.Context, d *Deployment, moves Moves) error
+	// FindBuild returns the newest READY deployment of a project built with
+	// buildKey (see Deployment.BuildKey); ErrNotFound when there is none.
+	FindBuild(ctx context.Context, projectID, buildKey string) (*Deployment, error)
+	// OutputInUse reports whether the build output in the directory of
+	// deployment id is still served: by that deployment, or by a redeploy of it.
+	OutputInUse(ctx context.Context, id string) (bool, error)
 	// CancelDeployment marks a queued or building deployment CANCELED. It
 	// returns the deployment as it is afterwards, and whether it was canceled
 	// now (false: it had already finished).
 	CancelDeployment(ctx context.Context, id string) (*Deployment, bool, error)
 	// DeleteDeployment deletes a deployment with its hostname. Production
 	// hostnames that served it fall back to the project's newest other READY
-	// production deployment, or to nothing, in the same transaction. ErrPinned,
-	// and nothing deleted, when a pinned alias serves it.
+	// production deployment, or to nothing, and its branch's hostname to the
+	// newest other READY deployment of the branch, or is removed, in the same
+	// transaction. ErrPinned, and nothing deleted, when a pinned alias serves it.
 	DeleteDeployment(ctx context.Context, id string) error
 	// ProductionDeploymentID returns the deployment the project's production
 	// hostname serves, or "".
@@ -275,6 +288,9 @@ type Keeping interface {
 	// keyedPrefix: plain hashes of a value would let a copy of the store be
 	// used to guess values offline.
 	ForgetUnkeyedDigests(ctx context.Context, keyedPrefix string) error
+	// ServedDeployments returns the ids of the deployments a production or
+	// branch hostname serves: retention never removes them.
+	ServedDeployments(ctx context.Context) (map[string]bool, error)
 	// SchemaVersion returns the schema the store is at.
 	SchemaVersion(ctx context.Context) (int, error)
 }
@@ -287,8 +303,12 @@ type Project struct {
 	RootDirectory  string
 	InstallCommand *string
 	BuildCommand   *string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// GitRepositoryURL and ProductionBranch are the defaults of git sources; "" when unset.
+	GitRepositoryURL string
+	ProductionBranch string
+	Retention        api.Retention // "" fields keep deployments forever
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // EnvVar is a stored env var; its value is sealed.
@@ -354,19 +374,45 @@ type Deployment struct {
 	Files        []byte
 	SealedEnv    []byte
 	Run          *runspec.Spec // how it runs; set when it is READY
-	// UseBuildCache lets the build reuse installed dependencies; false installs them anew.
+	// UseBuildCache lets the build reuse installed dependencies, and the deployment an earlier
+	// build's output; false builds it anew.
 	UseBuildCache bool
 	ErrorMessage  string
 	CreatedAt     time.Time
 	ReadyAt       *time.Time
 	ClaimedBy     string     // the node building it, while BUILDING
 	LeaseUntil    *time.Time // when that claim lapses unless renewed
+
+	Git       *api.GitCommit // the commit it was built from, for a git source
+	GitBranch string         // its branch, for a git source; "" otherwise
+	EnvDigest string         // digest of the project's env vars it was frozen with
+	// BuildKey identifies the whole input of its build (see deploy.BuildKey): a new deployment
+	// with the same key may serve this one's build output instead of building.
+	BuildKey string
+	// BuildOf is the deployment whose directory holds the build output this one serves (a
+	// redeploy); "" when that is its own.
+	BuildOf string
+}
+
+// OutputOwner is the deployment whose directory holds d's build output.
+func (d *Deployment) OutputOwner() string {
+	if d.BuildOf != "" {
+		return d.BuildOf
+	}
+	return d.ID
+}
+
+// Moves are the hostnames a deployment takes over when it becomes READY.
+type Moves struct {
+	Production bool   // the project's production hostnames
+	BranchHost string // its branch's hostname, claimed if no deployment has it yet; "" for none
 }
 
 // Kinds of hostnames.
 const (
 	HostDeployment = "deployment" // a deployment's own host; never moves
 	HostProduction = "production" // a project's production alias; moves on promote, rename and delete
+	HostBranch     = "branch"     // a git branch's URL: the newest READY deployment of the branch
 )
 
 // Route is one hostname and what it serves.

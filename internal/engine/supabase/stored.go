@@ -1,9 +1,12 @@
 package supabase
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/dburl"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/envvars"
@@ -70,7 +73,22 @@ func ForDeployments(ctx context.Context, keeper secrets.Keeper, stored []*store.
 		if env.DriverSettings != "" {
 			in.System = map[string]string{dburl.DriverSettingsEnv: env.DriverSettings}
 		}
+		if in.Digest, err = keeper.Digest(ctx, injected(in)); err != nil {
+			return nil, err
+		}
 		out = append(out, in)
 	}
 	return out, nil
+}
+
+// injected is what an integration injects, written out in one order, for its digest.
+func injected(in envvars.Integration) []byte {
+	var b bytes.Buffer
+	for _, vars := range []map[string]string{in.Vars, in.System} {
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
+			fmt.Fprintf(&b, "%s\x00%s\n", k, vars[k])
+		}
+		b.WriteString("\x00\n")
+	}
+	return b.Bytes()
 }

@@ -9,19 +9,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, run_spec, error_message, created_at, ready_at, claimed_by, lease_until, use_build_cache`
+const deploymentColumns = `id, project_id, target, state, hostname, source_digest, files, sealed_env, run_spec, error_message, created_at, ready_at, claimed_by, lease_until,
+	git, git_branch, env_digest, build_key, build_of, use_build_cache`
 
 func scanDeployment(row interface{ Scan(...any) error }) (*store.Deployment, error) {
 	var d store.Deployment
 	var readyAt sql.NullTime
 	var leaseUntil sql.NullInt64
-	var run sql.NullString
+	var run, git sql.NullString
 	err := row.Scan(&d.ID, &d.ProjectID, &d.Target, &d.State, &d.Hostname, &d.SourceDigest, &d.Files, &d.SealedEnv,
-		&run, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil, &d.UseBuildCache)
+		&run, &d.ErrorMessage, &d.CreatedAt, &readyAt, &d.ClaimedBy, &leaseUntil,
+		&git, &d.GitBranch, &d.EnvDigest, &d.BuildKey, &d.BuildOf, &d.UseBuildCache)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -41,7 +44,47 @@ func scanDeployment(row interface{ Scan(...any) error }) (*store.Deployment, err
 		t := time.UnixMilli(leaseUntil.Int64).UTC()
 		d.LeaseUntil = &t
 	}
+	if git.Valid {
+		d.Git = &api.GitCommit{}
+		if err := json.Unmarshal([]byte(git.String), d.Git); err != nil {
+			return nil, fmt.Errorf("deployment %s: read its git commit: %w", d.ID, err)
+		}
+	}
 	return &d, nil
+}
+
+// nullJSON encodes v for a nullable JSON column: NULL for a nil pointer.
+func nullJSON[T any](v *T) (sql.NullString, error) {
+	if v == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(v)
+	return sql.NullString{String: string(b), Valid: true}, err
+}
+
+// insertDeployment inserts d, in its state, with its own hostname. store.ErrNotFound when its
+// project is gone.
+func insertDeployment(ctx context.Context, tx *sql.Tx, d *store.Deployment) error {
+	run, err := nullJSON(d.Run)
+	if err != nil {
+		return err
+	}
+	git, err := nullJSON(d.Git)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv, run,
+		d.ErrorMessage, d.CreatedAt, d.ReadyAt, git, d.GitBranch, d.EnvDigest, d.BuildKey, d.BuildOf, d.UseBuildCache)
+	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return hostnameTaken(err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id) VALUES (?, ?, 'deployment', ?)`,
+		d.Hostname, d.ProjectID, d.ID)
+	return hostnameTaken(err)
 }
 
 // newestProductionBut selects the id of the newest READY production
@@ -87,19 +130,60 @@ func (s *Store) EnqueueDeployment(ctx context.Context, d *store.Deployment, maxQ
 		if queued >= maxQueued {
 			return fmt.Errorf("%w: %d deployments are waiting to be built", store.ErrQueueFull, queued)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO deployments (`+deploymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, '', NULL, ?)`,
-			d.ID, d.ProjectID, d.Target, d.State, d.Hostname, d.SourceDigest, d.Files, d.SealedEnv,
-			d.ErrorMessage, d.CreatedAt, d.UseBuildCache)
-		if err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return hostnameTaken(err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id) VALUES (?, ?, 'deployment', ?)`,
-			d.Hostname, d.ProjectID, d.ID)
-		return hostnameTaken(err)
+		return insertDeployment(ctx, tx, d)
 	})
+}
+
+// InsertReady inserts d READY with its run spec, claims its hostname and moves the hostnames
+// of moves to it, in one transaction.
+func (s *Store) InsertReady(ctx context.Context, d *store.Deployment, moves store.Moves) error {
+	if d.Run == nil {
+		return fmt.Errorf("deployment %s: ready without a run spec", d.ID)
+	}
+	t := now()
+	d.CreatedAt, d.ReadyAt, d.State = t, &t, "READY"
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := insertDeployment(ctx, tx, d); err != nil {
+			return err
+		}
+		return takeHostnames(ctx, tx, d, moves)
+	})
+}
+
+// FindBuild returns the newest READY deployment of a project built with buildKey.
+func (s *Store) FindBuild(ctx context.Context, projectID, buildKey string) (*store.Deployment, error) {
+	return scanDeployment(s.db.QueryRowContext(ctx, `SELECT `+deploymentColumns+` FROM deployments
+		WHERE project_id = ? AND build_key = ? AND build_key <> '' AND state = 'READY' ORDER BY created_at DESC, id LIMIT 1`, projectID, buildKey))
+}
+
+// OutputInUse reports whether deployment id, or a redeploy of it, still exists.
+func (s *Store) OutputInUse(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deployments WHERE id = ? OR build_of = ?`, id, id).Scan(&n)
+	return n > 0, err
+}
+
+// takeHostnames moves the hostnames of moves to d, READY. A branch's hostname serves the newest
+// deployment of the branch, whichever of them finished last; one whose name another project
+// or kind holds is left to it.
+func takeHostnames(ctx context.Context, tx *sql.Tx, d *store.Deployment, moves store.Moves) error {
+	if moves.Production {
+		if _, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = ? WHERE project_id = ? AND kind = 'production' AND pinned = 0`, d.ID, d.ProjectID); err != nil {
+			return err
+		}
+	}
+	if moves.BranchHost == "" || d.GitBranch == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id, git_branch) VALUES (?, ?, 'branch', ?, ?)
+		ON CONFLICT DO NOTHING`, moves.BranchHost, d.ProjectID, d.ID, d.GitBranch)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = ? WHERE project_id = ? AND kind = 'branch' AND git_branch = ?
+		AND deployment_id <> ? AND (SELECT created_at FROM deployments WHERE id = hostnames.deployment_id) <= ?`,
+		d.ID, d.ProjectID, d.GitBranch, d.ID, d.CreatedAt)
+	return err
 }
 
 // GetDeployment returns a deployment by id.
@@ -199,10 +283,9 @@ func affectedOr(res sql.Result, err, none error) error {
 }
 
 // MarkReady records a successful build, if d.ClaimedBy still holds its
-// claim (else store.ErrNotClaimed), and, for a production deployment, moves the
-// project's production aliases to it in the same transaction, so traffic
-// switches at once.
-func (s *Store) MarkReady(ctx context.Context, d *store.Deployment, moveProduction bool) error {
+// claim (else store.ErrNotClaimed), and moves the hostnames of moves to it in
+// the same transaction, so traffic switches at once.
+func (s *Store) MarkReady(ctx context.Context, d *store.Deployment, moves store.Moves) error {
 	if d.Run == nil {
 		return fmt.Errorf("deployment %s: ready without a run spec", d.ID)
 	}
@@ -220,10 +303,7 @@ func (s *Store) MarkReady(ctx context.Context, d *store.Deployment, moveProducti
 		d.ReadyAt = &t
 		d.State = "READY"
 		d.LeaseUntil = nil
-		if moveProduction {
-			_, err = tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = ? WHERE project_id = ? AND kind = 'production' AND pinned = 0`, d.ID, d.ProjectID)
-		}
-		return err
+		return takeHostnames(ctx, tx, d, moves)
 	})
 }
 
@@ -242,6 +322,17 @@ func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = `+newestProductionBut+`
 			WHERE kind = 'production' AND deployment_id = ?`, id, id)
 		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = (
+				SELECT d.id FROM deployments d
+				WHERE d.project_id = hostnames.project_id AND d.git_branch = hostnames.git_branch AND d.state = 'READY' AND d.id <> ?
+				ORDER BY d.created_at DESC LIMIT 1)
+			WHERE kind = 'branch' AND deployment_id = ?`, id, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM hostnames WHERE kind = 'branch' AND deployment_id IS NULL`); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM deployments WHERE id = ?`, id)

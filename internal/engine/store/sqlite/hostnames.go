@@ -82,3 +82,13 @@ func (s *Store) ProductionDeploymentID(ctx context.Context, projectID string) (s
 	}
 	return id, err
 }
+
+// ServedDeployments returns the deployments a production or branch hostname serves.
+func (s *Store) ServedDeployments(ctx context.Context) (map[string]bool, error) {
+	ids, err := queryStrings(ctx, s.db, `SELECT DISTINCT deployment_id FROM hostnames WHERE kind <> 'deployment' AND deployment_id IS NOT NULL`)
+	served := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		served[id] = true
+	}
+	return served, err
+}

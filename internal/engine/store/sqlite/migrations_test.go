@@ -132,3 +132,51 @@ func TestMigrationMakesEnvTargetsRows(t *testing.T) {
 		t.Errorf("API_KEY for development only: %v", err)
 	}
 }
+
+// TestMigrationToGitSourcesKeepsHostnames opens a database of the first schema with a READY
+// production deployment and its alias: after the migrations that rebuild the hostnames table
+// both still route, the project reads with no git repository and unlimited retention, and a
+// branch hostname can be added.
+func TestMigrationToGitSourcesKeepsHostnames(t *testing.T) {
+	s := openFromFirstSchema(t,
+		`INSERT INTO projects VALUES ('p1', 'hello', 'auto', '.', NULL, NULL, '2025-01-01 00:00:00', '2025-01-01 00:00:00')`,
+		`INSERT INTO deployments (id, project_id, target, state, hostname, source_digest, files, sealed_env, app_dir, python, entrypoint, kind, created_at)
+			VALUES ('d1', 'p1', 'production', 'READY', 'hello-d1.localhost', 'x', '[]', x'00', 'src', 'venv/bin/python', 'app:app', 'wsgi', '2025-01-01 00:00:00')`,
+		`INSERT INTO aliases VALUES ('hello.localhost', 'p1', 'd1', 1)`)
+	ctx := context.Background()
+	before, err := s.RoutesVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, err := s.ReadRoutes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]string{}
+	for _, r := range routes.Routes {
+		if r.Deployment != nil {
+			served[r.Hostname] = r.Kind + ":" + r.Deployment.ID
+		}
+	}
+	if served["hello.localhost"] != "production:d1" || served["hello-d1.localhost"] != "deployment:d1" {
+		t.Fatalf("routes after the migrations: %v", served)
+	}
+	p, err := s.GetProject(ctx, "p1")
+	if err != nil || p.GitRepositoryURL != "" || p.Retention != (api.Retention{}) {
+		t.Fatalf("project after the migrations: %+v, %v", p, err)
+	}
+	d := &store.Deployment{ID: "d2", ProjectID: "p1", Target: "preview", Hostname: "hello-d2.localhost", Files: []byte("[]"),
+		SealedEnv: []byte("x"), GitBranch: "main", Run: &runspec.Spec{AppDir: "src", Python: "venv/bin/python", Entrypoint: "app:app", Kind: runspec.KindWSGI}}
+	if err := s.InsertReady(ctx, d, store.Moves{BranchHost: "hello-git-main.localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := s.RoutesVersion(ctx); after <= before {
+		t.Error("the routes version did not go up: the hostnames triggers are missing")
+	}
+	routes, _ = s.ReadRoutes(ctx)
+	for _, r := range routes.Routes {
+		if r.Hostname == "hello-git-main.localhost" && (r.Kind != store.HostBranch || r.Deployment == nil || r.Deployment.ID != "d2") {
+			t.Errorf("branch route: %+v", r)
+		}
+	}
+}

@@ -3,23 +3,29 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-const projectColumns = `id, name, framework, root_directory, install_command, build_command, created_at, updated_at`
+const projectColumns = `id, name, framework, root_directory, install_command, build_command, git_repository_url, production_branch, retention, created_at, updated_at`
 
 func scanProject(row interface{ Scan(...any) error }) (*store.Project, error) {
 	var p store.Project
 	var install, build sql.NullString
-	err := row.Scan(&p.ID, &p.Name, &p.Framework, &p.RootDirectory, &install, &build, &p.CreatedAt, &p.UpdatedAt)
+	var retention []byte
+	err := row.Scan(&p.ID, &p.Name, &p.Framework, &p.RootDirectory, &install, &build, &p.GitRepositoryURL, &p.ProductionBranch, &retention, &p.CreatedAt, &p.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal(retention, &p.Retention); err != nil {
+		return nil, fmt.Errorf("project %s: read its retention: %w", p.ID, err)
 	}
 	if install.Valid {
 		p.InstallCommand = &install.String
@@ -38,9 +44,13 @@ func isUniqueViolation(err error) bool {
 func (s *Store) CreateProject(ctx context.Context, p *store.Project, productionHost string) error {
 	p.CreatedAt = now()
 	p.UpdatedAt = p.CreatedAt
+	retention, err := json.Marshal(p.Retention)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.CreatedAt, p.UpdatedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.CreatedAt, p.UpdatedAt)
 		if isUniqueViolation(err) {
 			return store.ErrConflict
 		}
@@ -78,13 +88,19 @@ func (s *Store) ListProjects(ctx context.Context) ([]*store.Project, error) {
 }
 
 // UpdateProject replaces a project's settings and moves its production
-// alias to productionHost, in one transaction: concurrent renames leave the
-// name and the alias of the same one.
-func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionHost string) error {
+// alias to productionHost and its branch hostnames to branchHost(branch), in
+// one transaction: concurrent renames leave the name and the aliases of the
+// same one.
+func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionHost string, branchHost func(branch string) string) error {
 	p.UpdatedAt = now()
+	retention, err := json.Marshal(p.Retention)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, framework = ?, root_directory = ?, install_command = ?, build_command = ?, updated_at = ? WHERE id = ?`,
-			p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.UpdatedAt, p.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, framework = ?, root_directory = ?, install_command = ?, build_command = ?,
+			git_repository_url = ?, production_branch = ?, retention = ?, updated_at = ? WHERE id = ?`,
+			p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.UpdatedAt, p.ID)
 		if isUniqueViolation(err) {
 			return store.ErrConflict
 		}
@@ -93,6 +109,9 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
+		}
+		if err := renameBranchHosts(ctx, tx, p.ID, branchHost); err != nil {
+			return err
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND `+ownProductionHost, productionHost, p.ID)
 		if err != nil {
@@ -113,19 +132,8 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) {
 	var deleted []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM deployments WHERE project_id = ?`, id)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var d string
-			if err := rows.Scan(&d); err != nil {
-				_ = rows.Close() // the scan error is the one to report
-				return err
-			}
-			deleted = append(deleted, d)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		var err error
+		if deleted, err = queryStrings(ctx, tx, `SELECT id FROM deployments WHERE project_id = ?`, id); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, id)
@@ -141,4 +149,37 @@ func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) 
 		return nil, err
 	}
 	return deleted, nil
+}
+
+// renameBranchHosts gives each branch hostname of a project the name branchHost says.
+func renameBranchHosts(ctx context.Context, tx *sql.Tx, projectID string, branchHost func(string) string) error {
+	branches, err := queryStrings(ctx, tx, `SELECT git_branch FROM hostnames WHERE project_id = ? AND kind = 'branch'`, projectID)
+	if err != nil {
+		return err
+	}
+	for _, b := range branches {
+		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND kind = 'branch' AND git_branch = ?`, branchHost(b), projectID, b)
+		if err != nil {
+			return hostnameTaken(err)
+		}
+	}
+	return nil
+}
+
+// queryStrings returns the one column of text that query selects.
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			_ = rows.Close() // the scan error is the one to report
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
 }

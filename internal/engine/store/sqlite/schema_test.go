@@ -177,6 +177,9 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 	if schema >= 10 {
 		checkFixtureDomains(t, s, hello.ID, served)
 	}
+	if schema >= 12 {
+		checkFixtureGit(t, s, hello, served)
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
@@ -216,6 +219,25 @@ func checkFixtureDomains(t *testing.T, s *Store, helloID string, served map[stri
 	}
 	if served["www.hello.test"] != "production -> dpl_hproductionaaaaaaaaa" {
 		t.Errorf("www.hello.test: %q", served["www.hello.test"])
+	}
+}
+
+// checkFixtureGit checks the git data of fixtures from schema 12 on: hello's repository and
+// retention, and a preview built from a commit of a branch, served on the branch's URL.
+func checkFixtureGit(t *testing.T, s *Store, hello *store.Project, served map[string]string) {
+	t.Helper()
+	if hello.GitRepositoryURL != "https://github.com/acme/hello.git" || hello.ProductionBranch != "main" || hello.Retention.Preview != "30d" {
+		t.Errorf("hello's git settings: %q %q %+v", hello.GitRepositoryURL, hello.ProductionBranch, hello.Retention)
+	}
+	d, err := s.GetDeployment(context.Background(), "dpl_hpreviewaaaaaaaaaaaa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Git == nil || d.Git.SHA != "0123456789abcdef0123456789abcdef01234567" || d.Git.AuthorLogin != "ada" || d.GitBranch != "feature-x" || d.BuildKey != "fixturebuildkey" {
+		t.Errorf("the preview's git: %+v, branch %q, build key %q", d.Git, d.GitBranch, d.BuildKey)
+	}
+	if served["hello-git-feature-x.localhost"] != "branch -> dpl_hpreviewaaaaaaaaaaaa" {
+		t.Errorf("the branch URL: %q", served["hello-git-feature-x.localhost"])
 	}
 }
 

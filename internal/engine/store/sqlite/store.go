@@ -179,6 +179,7 @@ var migrations = []string{
 	domainsMigration,
 	// A deployment may ask for a clean install instead of the build cache.
 	`ALTER TABLE deployments ADD COLUMN use_build_cache INTEGER NOT NULL DEFAULT 1;`,
+	gitSourcesMigration,
 }
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in
@@ -243,6 +244,51 @@ const domainsMigration = `CREATE TABLE domains (
 		BEGIN UPDATE routes_version SET version = version + 1; END;
 	CREATE TRIGGER domains_deleted AFTER DELETE ON domains
 		BEGIN UPDATE routes_version SET version = version + 1; END;`
+
+
+// gitSourcesMigration adds git sources, redeploys, branch URLs and retention. Deployments
+// record their commit (JSON), branch, env digest, build key, and the deployment whose build
+// output they serve. Hostnames get the kind 'branch' with the branch it follows; SQLite cannot
+// change a CHECK constraint, so the table is rebuilt (its triggers and indexes with it). Dropping
+// the old table deletes its rows first, and with them, by their foreign key, the custom domains:
+// those are kept aside and put back.
+const gitSourcesMigration = `ALTER TABLE deployments ADD COLUMN git TEXT;
+	ALTER TABLE deployments ADD COLUMN git_branch TEXT NOT NULL DEFAULT '';
+	ALTER TABLE deployments ADD COLUMN env_digest TEXT NOT NULL DEFAULT '';
+	ALTER TABLE deployments ADD COLUMN build_key TEXT NOT NULL DEFAULT '';
+	ALTER TABLE deployments ADD COLUMN build_of TEXT NOT NULL DEFAULT '';
+	CREATE INDEX deployments_build_key ON deployments(project_id, build_key);
+	CREATE INDEX deployments_build_of ON deployments(build_of);
+	CREATE TABLE hostnames_v2 (
+		hostname TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL CHECK (kind IN ('deployment', 'production', 'branch')),
+		deployment_id TEXT REFERENCES deployments(id) ON DELETE CASCADE,
+		pinned INTEGER NOT NULL DEFAULT 0,
+		git_branch TEXT NOT NULL DEFAULT '',
+		CHECK (kind <> 'deployment' OR deployment_id IS NOT NULL),
+		CHECK ((kind = 'branch') = (git_branch <> ''))
+	);
+	INSERT INTO hostnames_v2 (hostname, project_id, kind, deployment_id, pinned)
+		SELECT hostname, project_id, kind, deployment_id, pinned FROM hostnames;
+	CREATE TEMP TABLE domains_kept AS SELECT * FROM domains;
+	DROP TABLE hostnames;
+	ALTER TABLE hostnames_v2 RENAME TO hostnames;
+	INSERT INTO domains SELECT * FROM domains_kept;
+	DROP TABLE domains_kept;
+	CREATE INDEX hostnames_project ON hostnames(project_id, kind);
+	CREATE INDEX hostnames_deployment ON hostnames(deployment_id);
+	CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch';
+	CREATE TRIGGER hostnames_inserted AFTER INSERT ON hostnames
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER hostnames_updated AFTER UPDATE ON hostnames
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER hostnames_deleted AFTER DELETE ON hostnames
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	UPDATE routes_version SET version = version + 1;
+	ALTER TABLE projects ADD COLUMN git_repository_url TEXT NOT NULL DEFAULT '';
+	ALTER TABLE projects ADD COLUMN production_branch TEXT NOT NULL DEFAULT '';
+	ALTER TABLE projects ADD COLUMN retention TEXT NOT NULL DEFAULT '{}';`
 
 // runSpecMigration makes a READY deployment's run spec one JSON document, the build's whole
 // answer to "how does this run", sandbox included: routes and more join it without new columns.

@@ -26,7 +26,7 @@ func testRunSpecIsKeptWithTheDeployment(t *testing.T, s store.Store, _ func(*tes
 	}
 	claimBuild(t, s, d)
 	d.Run = nil
-	if err := s.MarkReady(ctx, d, true); err == nil {
+	if err := s.MarkReady(ctx, d, store.Moves{Production: true}); err == nil {
 		t.Fatal("a deployment was made READY without a run spec")
 	}
 	if got, _ := s.GetDeployment(ctx, "d1"); got.State != api.StateBuilding {
@@ -42,7 +42,7 @@ func testRunSpecIsKeptWithTheDeployment(t *testing.T, s store.Store, _ func(*tes
 		Vercel: &vercelconfig.Config{TrailingSlash: &slash, Rewrites: []vercelconfig.Rewrite{{Source: "/(.*)", Destination: "/api"}},
 			Crons: []vercelconfig.Cron{{Path: "/api", Schedule: "0 5 * * *"}}}}
 	d.Run = &want
-	if err := s.MarkReady(ctx, d, true); err != nil {
+	if err := s.MarkReady(ctx, d, store.Moves{Production: true}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetDeployment(ctx, "d1")

@@ -100,7 +100,7 @@ func testDomainsFollowProduction(t *testing.T, s store.Store, _ func(*testing.T)
 	}
 	p, _ := s.GetProject(ctx, "p1")
 	p.Name = "store"
-	if err := s.UpdateProject(ctx, p, "store.localhost"); err != nil {
+	if err := s.UpdateProject(ctx, p, "store.localhost", func(b string) string { return "store-git-" + b + ".localhost" }); err != nil {
 		t.Fatalf("rename of a project with a domain: %v", err)
 	}
 	serving, _, _ = routeTable(t, s)

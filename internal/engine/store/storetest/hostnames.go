@@ -26,7 +26,7 @@ func testHostnamesAreOneNamespace(t *testing.T, s store.Store, _ func(*testing.T
 	createProject(t, s, "p3", "other")
 	p3, _ := s.GetProject(ctx, "p3")
 	p3.Name = "shop-abc"
-	if err := s.UpdateProject(ctx, p3, "shop-abc.localhost"); !errors.Is(err, store.ErrHostnameTaken) {
+	if err := s.UpdateProject(ctx, p3, "shop-abc.localhost", branchHost); !errors.Is(err, store.ErrHostnameTaken) {
 		t.Fatalf("rename over a deployment host: %v, want ErrHostnameTaken", err)
 	}
 	if p, _ := s.GetProject(ctx, "p3"); p.Name != "other" {
@@ -68,7 +68,7 @@ func testRenameMovesTheProductionHost(t *testing.T, s store.Store, _ func(*testi
 	readyDeployment(t, s, "d1", "old-abc.localhost")
 	p, _ := s.GetProject(ctx, "p1")
 	p.Name = "new"
-	if err := s.UpdateProject(ctx, p, "new.localhost"); err != nil {
+	if err := s.UpdateProject(ctx, p, "new.localhost", branchHost); err != nil {
 		t.Fatal(err)
 	}
 	routes, _ := s.ReadRoutes(ctx)
@@ -83,7 +83,7 @@ func testRenameMovesTheProductionHost(t *testing.T, s store.Store, _ func(*testi
 		t.Fatalf("production at %q after rename, want d1", id)
 	}
 	gone := &store.Project{ID: "nope", Name: "x", Framework: "auto", RootDirectory: "."}
-	if err := s.UpdateProject(ctx, gone, "x.localhost"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.UpdateProject(ctx, gone, "x.localhost", branchHost); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update of a missing project: %v", err)
 	}
 }
@@ -98,7 +98,7 @@ func testDeletingProductionFallsBackToThePreviousReadyOne(t *testing.T, s store.
 		t.Fatal(err)
 	}
 	claimBuild(t, s, preview)
-	if err := s.MarkReady(ctx, preview, false); err != nil {
+	if err := s.MarkReady(ctx, preview, store.Moves{}); err != nil {
 		t.Fatal(err)
 	}
 	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d2" {

@@ -60,7 +60,7 @@ func testDeleteProjectCascades(t *testing.T, s store.Store, _ func(*testing.T) s
 		t.Fatal(err)
 	}
 	claimBuild(t, s, d)
-	if err := s.MarkReady(ctx, d, true); err != nil {
+	if err := s.MarkReady(ctx, d, store.Moves{Production: true}); err != nil {
 		t.Fatal(err)
 	}
 	if id, _ := s.ProductionDeploymentID(ctx, "p1"); id != "d1" {

@@ -127,10 +127,10 @@ func testLeaseLapsesAndMovesToAnotherNode(t *testing.T, s store.Store, _ func(*t
 		t.Fatalf("outcome by the former holder: %v", err)
 	}
 	d.Run, taken.Run = &testRun, &testRun
-	if err := s.MarkReady(ctx, d, false); !errors.Is(err, store.ErrNotClaimed) {
+	if err := s.MarkReady(ctx, d, store.Moves{}); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("ready by the former holder: %v", err)
 	}
-	if err := s.MarkReady(ctx, taken, false); err != nil {
+	if err := s.MarkReady(ctx, taken, store.Moves{}); err != nil {
 		t.Fatalf("ready by the holder: %v", err)
 	}
 }

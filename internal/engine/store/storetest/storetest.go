@@ -44,6 +44,10 @@ func Run(t *testing.T, open Opener) {
 		{"CancelDeployment", testCancelDeployment},
 		{"ReferencedDigestsListsEveryDeploymentsFiles", testReferencedDigestsListsEveryDeploymentsFiles},
 		{"SealedSampleAndUnkeyedDigests", testSealedSampleAndUnkeyedDigests},
+		{"BranchHostServesTheNewestReadyDeployment", testBranchHostServesTheNewestReadyDeployment},
+		{"BranchHostTakenElsewhereIsLeftAlone", testBranchHostTakenElsewhereIsLeftAlone},
+		{"RedeployReusesABuild", testRedeployReusesABuild},
+		{"ProjectKeepsGitRepositoryAndRetention", testProjectKeepsGitRepositoryAndRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +89,7 @@ func readyDeployment(t *testing.T, s store.Store, id, host string) {
 		t.Fatal(err)
 	}
 	claimBuild(t, s, d)
-	if err := s.MarkReady(ctx, d, true); err != nil {
+	if err := s.MarkReady(ctx, d, store.Moves{Production: true}); err != nil {
 		t.Fatal(err)
 	}
 }
