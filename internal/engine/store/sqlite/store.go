@@ -245,7 +245,6 @@ const domainsMigration = `CREATE TABLE domains (
 	CREATE TRIGGER domains_deleted AFTER DELETE ON domains
 		BEGIN UPDATE routes_version SET version = version + 1; END;`
 
-
 // gitSourcesMigration adds git sources, redeploys, branch URLs and retention. Deployments
 // record their commit (JSON), branch, env digest, build key, and the deployment whose build
 // output they serve. Hostnames get the kind 'branch' with the branch it follows; SQLite cannot
