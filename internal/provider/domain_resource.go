@@ -117,8 +117,11 @@ func (r *domainResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			},
 			"git_branch": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "Serve the newest ready deployment of this git branch instead of production. Needs " +
-					"git-driven deployments, which this version of the engine does not have yet: setting it is an error.",
+				MarkdownDescription: "Serve the newest ready deployment of this git branch (its previews, with the branch's env) " +
+					"instead of production, as the branch's own URL `<project>-git-<branch>` does: for a staging domain, for example. " +
+					"Until the branch has a ready deployment the domain answers 404. Production deployments, promotions and " +
+					"`ferry_alias` do not move it.",
+				Validators: []validator.String{validators.GitBranch()},
 			},
 			"redirect": schema.StringAttribute{
 				Optional: true,
@@ -191,11 +194,6 @@ func (r *domainResource) ValidateConfig(ctx context.Context, req resource.Valida
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
-	}
-	if !m.GitBranch.IsNull() && !m.GitBranch.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("git_branch"), "A domain bound to a git branch needs git-driven deployments",
-			"A domain bound to a git branch follows that branch's newest deployment, but this engine's deployments carry no git branch yet. "+
-				"Remove git_branch: the domain then serves the project's production deployment.")
 	}
 	if !m.Name.IsUnknown() && !m.Redirect.IsUnknown() && !m.Redirect.IsNull() && m.Redirect.ValueString() == m.Name.ValueString() {
 		resp.Diagnostics.AddAttributeError(path.Root("redirect"), "A domain cannot redirect to itself",

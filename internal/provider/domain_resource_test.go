@@ -32,7 +32,7 @@ func TestDomainValidation(t *testing.T) {
 		"an IP address":           {`name = "203.0.113.7"`, `is an IP address`},
 		"a public suffix":         {`name = "co.uk"`, `is a public suffix`},
 		"a public wildcard":       {`name = "*.example.com"`, `DNS-01`},
-		"a git branch":            {`name = "dev.example.com"` + "\n" + `git_branch = "dev"`, `needs git-driven deployments`},
+		"an invalid git branch":   {`name = "dev.example.com"` + "\n" + `git_branch = "dev branch"`, `not a valid git branch name`},
 		"a redirect to itself":    {`name = "www.example.com"` + "\n" + `redirect = "www.example.com"`, `cannot redirect to itself`},
 		"a redirect status alone": {`name = "www.example.com"` + "\n" + `redirect_status_code = 301`, `"redirect" must be specified`},
 		"a status no redirect is": {`name = "www.example.com"` + "\n" + `redirect = "example.com"` + "\n" + `redirect_status_code = 200`, `value must be one of`},

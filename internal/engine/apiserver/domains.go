@@ -38,9 +38,8 @@ func validateDomain(req *api.DomainRequest) error {
 		return badRequest("name", "%s", problem)
 	}
 	req.Name = name
-	if req.GitBranch != "" {
-		return badRequest("git_branch", "domain %s has git_branch %q, but a domain bound to a branch needs git-driven deployments, which this engine does not have yet "+
-			"(its deployments carry no git branch): remove git_branch, and the domain serves production", name, req.GitBranch)
+	if problem := api.GitBranchProblem(req.GitBranch); problem != "" {
+		return badRequest("git_branch", "%s", problem)
 	}
 	switch {
 	case req.Redirect == "" && req.RedirectStatusCode != 0:

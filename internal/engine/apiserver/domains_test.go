@@ -54,7 +54,7 @@ func TestDomainRequests(t *testing.T) {
 	}{
 		"an invalid name":              {domains, api.DomainRequest{Name: "a..b"}, 400, "name", "empty label"},
 		"a public wildcard":            {domains, api.DomainRequest{Name: "*.example.com"}, 400, "name", "DNS-01"},
-		"a git branch":                 {domains, api.DomainRequest{Name: "dev.example.com", GitBranch: "dev"}, 400, "git_branch", "needs git-driven deployments"},
+		"an invalid git branch":        {domains, api.DomainRequest{Name: "dev.example.com", GitBranch: "dev..x"}, 400, "git_branch", "not a valid git branch name"},
 		"a status without redirect":    {domains, api.DomainRequest{Name: "www.example.com", RedirectStatusCode: 301}, 400, "redirect_status_code", "without redirect"},
 		"a status that is no redirect": {domains, api.DomainRequest{Name: "www.example.com", Redirect: "shop.example.com", RedirectStatusCode: 200}, 400, "redirect_status_code", "301, 302, 307 or 308"},
 		"a redirect to itself":         {domains, api.DomainRequest{Name: "www.example.com", Redirect: "www.example.com"}, 400, "redirect", "itself"},

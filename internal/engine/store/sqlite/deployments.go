@@ -181,7 +181,7 @@ func takeHostnames(ctx context.Context, tx *sql.Tx, d *store.Deployment, moves s
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = ? WHERE project_id = ? AND kind = 'branch' AND git_branch = ?
-		AND deployment_id <> ? AND (SELECT created_at FROM deployments WHERE id = hostnames.deployment_id) <= ?`,
+		AND (deployment_id IS NULL OR (deployment_id <> ? AND (SELECT created_at FROM deployments WHERE id = hostnames.deployment_id) <= ?))`,
 		d.ID, d.ProjectID, d.GitBranch, d.ID, d.CreatedAt)
 	return err
 }
@@ -332,7 +332,8 @@ func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM hostnames WHERE kind = 'branch' AND deployment_id IS NULL`); err != nil {
+		// A branch's own URL goes with its last deployment; a custom domain stays, waiting for the next.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM hostnames WHERE kind = 'branch' AND deployment_id IS NULL AND custom = 0`); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM deployments WHERE id = ?`, id)

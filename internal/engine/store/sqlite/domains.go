@@ -60,12 +60,13 @@ func (s *Store) CreateDomain(ctx context.Context, d *store.Domain) error {
 		if err := checkRedirectTarget(ctx, tx, d); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id, pinned)
-			SELECT ?, id, 'production',
-				(SELECT deployment_id FROM hostnames WHERE project_id = projects.id AND `+ownProductionHost+` LIMIT 1),
-				COALESCE((SELECT pinned FROM hostnames WHERE project_id = projects.id AND `+ownProductionHost+` LIMIT 1), 0)
-			FROM projects WHERE id = ?`, d.Name, d.ProjectID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO hostnames (hostname, project_id, kind, git_branch, custom)
+			SELECT ?, id, CASE WHEN ? = '' THEN 'production' ELSE 'branch' END, ?, 1 FROM projects WHERE id = ?`,
+			d.Name, d.GitBranch, d.GitBranch, d.ProjectID)
 		if err := affectedOr(res, hostnameTaken(err), store.ErrNotFound); err != nil {
+			return err
+		}
+		if err := followDomainTarget(ctx, tx, d); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO domains (name, project_id, git_branch, redirect, redirect_status, token, created_at)
@@ -105,8 +106,39 @@ func (s *Store) UpdateDomain(ctx context.Context, d *store.Domain) error {
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE domains SET git_branch = ?, redirect = NULLIF(?, ''), redirect_status = ? WHERE name = ? AND project_id = ?`,
 			d.GitBranch, d.Redirect, d.RedirectStatus, d.Name, d.ProjectID)
-		return affectedOr(res, err, store.ErrNotFound)
+		if err := affectedOr(res, err, store.ErrNotFound); err != nil {
+			return err
+		}
+		var branch string
+		if err := tx.QueryRowContext(ctx, `SELECT git_branch FROM hostnames WHERE hostname = ?`, d.Name).Scan(&branch); err != nil {
+			return err
+		}
+		if branch == d.GitBranch {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE hostnames SET kind = CASE WHEN ? = '' THEN 'production' ELSE 'branch' END, git_branch = ?, pinned = 0
+			WHERE hostname = ?`, d.GitBranch, d.GitBranch, d.Name)
+		if err != nil {
+			return err
+		}
+		return followDomainTarget(ctx, tx, d)
 	})
+}
+
+// followDomainTarget points a domain's hostname at what it follows: the project's own production
+// host's deployment (pinned with it), or the newest READY deployment of its git branch.
+func followDomainTarget(ctx context.Context, tx *sql.Tx, d *store.Domain) error {
+	if d.GitBranch == "" {
+		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET
+				deployment_id = (SELECT deployment_id FROM hostnames own WHERE own.project_id = ? AND own.kind = 'production' AND own.custom = 0 LIMIT 1),
+				pinned = COALESCE((SELECT pinned FROM hostnames own WHERE own.project_id = ? AND own.kind = 'production' AND own.custom = 0 LIMIT 1), 0)
+			WHERE hostname = ?`, d.ProjectID, d.ProjectID, d.Name)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE hostnames SET deployment_id = (
+			SELECT id FROM deployments WHERE project_id = ? AND git_branch = ? AND state = 'READY' ORDER BY created_at DESC LIMIT 1)
+		WHERE hostname = ?`, d.ProjectID, d.GitBranch, d.Name)
+	return err
 }
 
 // DeleteDomain implements store.Domains.
@@ -132,7 +164,7 @@ func (s *Store) DeleteDomain(ctx context.Context, projectID, name string) error 
 			return &store.RedirectedError{Domain: name, From: from}
 		}
 		// The domains row goes with its hostname.
-		res, err := tx.ExecContext(ctx, `DELETE FROM hostnames WHERE hostname = ? AND project_id = ? AND hostname IN (SELECT name FROM domains)`, name, projectID)
+		res, err := tx.ExecContext(ctx, `DELETE FROM hostnames WHERE hostname = ? AND project_id = ? AND custom = 1`, name, projectID)
 		return affectedOr(res, err, store.ErrNotFound)
 	})
 }

@@ -71,7 +71,7 @@ func (s *Store) ReadRoutes(ctx context.Context) (*store.Routes, error) {
 
 // ownProductionHost selects, among a project's hostnames, its own production
 // host (<name>.<base domain>), which its custom domains are not.
-const ownProductionHost = `kind = 'production' AND hostname NOT IN (SELECT name FROM domains)`
+const ownProductionHost = `kind = 'production' AND custom = 0`
 
 // ProductionDeploymentID returns the deployment the project's production alias serves, or "".
 func (s *Store) ProductionDeploymentID(ctx context.Context, projectID string) (string, error) {

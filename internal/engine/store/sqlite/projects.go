@@ -153,12 +153,12 @@ func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) 
 
 // renameBranchHosts gives each branch hostname of a project the name branchHost says.
 func renameBranchHosts(ctx context.Context, tx *sql.Tx, projectID string, branchHost func(string) string) error {
-	branches, err := queryStrings(ctx, tx, `SELECT git_branch FROM hostnames WHERE project_id = ? AND kind = 'branch'`, projectID)
+	branches, err := queryStrings(ctx, tx, `SELECT git_branch FROM hostnames WHERE project_id = ? AND kind = 'branch' AND custom = 0`, projectID)
 	if err != nil {
 		return err
 	}
 	for _, b := range branches {
-		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND kind = 'branch' AND git_branch = ?`, branchHost(b), projectID, b)
+		_, err := tx.ExecContext(ctx, `UPDATE hostnames SET hostname = ? WHERE project_id = ? AND kind = 'branch' AND custom = 0 AND git_branch = ?`, branchHost(b), projectID, b)
 		if err != nil {
 			return hostnameTaken(err)
 		}

@@ -180,6 +180,9 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 	if schema >= 12 {
 		checkFixtureGit(t, s, hello, served)
 	}
+	if want := "branch -> dpl_hpreviewaaaaaaaaaaaa"; schema >= 13 && served["feature.hello.test"] != want {
+		t.Errorf("the domain bound to feature-x: %q, want %q", served["feature.hello.test"], want)
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
@@ -209,10 +212,17 @@ func checkFixtureIntegration(t *testing.T, s *Store, box secrets.Keeper, apiID s
 func checkFixtureDomains(t *testing.T, s *Store, helloID string, served map[string]string) {
 	t.Helper()
 	list, err := s.ListDomains(context.Background(), helloID)
-	if err != nil || len(list) != 2 {
+	if err != nil || len(list) < 2 {
 		t.Fatalf("hello's domains: %+v, %v", list, err)
 	}
-	apex, www := list[0], list[1]
+	byName := map[string]*store.Domain{}
+	for _, d := range list {
+		byName[d.Name] = d
+	}
+	apex, www := byName["hello.test"], byName["www.hello.test"]
+	if apex == nil || www == nil {
+		t.Fatalf("hello's domains: %+v", list)
+	}
 	if www.Name != "www.hello.test" || www.Token != "fixture-token-www" || www.VerifiedAt == nil ||
 		apex.Name != "hello.test" || apex.Redirect != "www.hello.test" || apex.RedirectStatus != 308 || apex.VerifiedAt != nil {
 		t.Errorf("domains: %+v, %+v", apex, www)

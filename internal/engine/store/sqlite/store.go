@@ -180,6 +180,12 @@ var migrations = []string{
 	// A deployment may ask for a clean install instead of the build cache.
 	`ALTER TABLE deployments ADD COLUMN use_build_cache INTEGER NOT NULL DEFAULT 1;`,
 	gitSourcesMigration,
+	// A custom domain may follow a git branch, as a 'branch' hostname beside the branch's own
+	// URL: custom marks domains' hostnames, so that one URL per branch holds for ferry's own.
+	`ALTER TABLE hostnames ADD COLUMN custom INTEGER NOT NULL DEFAULT 0;
+	UPDATE hostnames SET custom = 1 WHERE hostname IN (SELECT name FROM domains);
+	DROP INDEX hostnames_branch;
+	CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch' AND custom = 0;`,
 }
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in

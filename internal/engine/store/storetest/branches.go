@@ -216,3 +216,78 @@ func testProjectKeepsGitRepositoryAndRetention(t *testing.T, s store.Store, _ fu
 		t.Errorf("project after clearing: %+v", again)
 	}
 }
+
+func testDomainFollowsItsBranch(t *testing.T, s store.Store, _ func(*testing.T) store.Store) {
+	ctx := context.Background()
+	createProject(t, s, "p1", "shop")
+	readyDeployment(t, s, "prod", "shop-prod.localhost")
+	const staging = "staging.example.com"
+	// Bound before the branch has a deployment: routed, serving nothing yet.
+	if err := s.CreateDomain(ctx, &store.Domain{Name: staging, ProjectID: "p1", GitBranch: "develop", Token: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if id, routed := routeOf(t, s, staging); !routed || id != "" {
+		t.Fatalf("a branch's domain before any deployment of it: routed %v, serving %q", routed, id)
+	}
+	first := queueBranchDeployment(t, s, "d1", "develop")
+	claimBuild(t, s, first)
+	if err := s.MarkReady(ctx, first, store.Moves{BranchHost: branchHost("develop")}); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := routeOf(t, s, staging); id != "d1" {
+		t.Fatalf("the domain serves %q, want d1", id)
+	}
+	if id, _ := routeOf(t, s, branchHost("develop")); id != "d1" {
+		t.Fatalf("the branch's own URL serves %q beside the domain, want d1", id)
+	}
+	// A production deployment does not move it; a rename leaves its name alone.
+	readyDeployment(t, s, "prod2", "shop-prod2.localhost")
+	p, _ := s.GetProject(ctx, "p1")
+	p.Name = "store"
+	if err := s.UpdateProject(ctx, p, "store.localhost", func(b string) string { return "store-git-" + b + ".localhost" }); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := routeOf(t, s, staging); id != "d1" {
+		t.Fatalf("after a production deployment and a rename the domain serves %q, want d1", id)
+	}
+	// Its branch's last deployment deleted: the branch URL goes, the domain stays and waits.
+	if err := s.DeleteDeployment(ctx, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if id, routed := routeOf(t, s, staging); !routed || id != "" {
+		t.Fatalf("after its branch's last deployment went: routed %v, serving %q", routed, id)
+	}
+	if _, routed := routeOf(t, s, "store-git-develop.localhost"); routed {
+		t.Error("the branch URL outlived the branch's last deployment")
+	}
+	// Unbound from the branch, it serves production; bound again, the branch.
+	d, err := s.GetDomain(ctx, staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.GitBranch = ""
+	if err := s.UpdateDomain(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := routeOf(t, s, staging); id != "prod2" {
+		t.Fatalf("unbound from its branch the domain serves %q, want prod2", id)
+	}
+	second := queueBranchDeployment(t, s, "d2", "develop")
+	claimBuild(t, s, second)
+	if err := s.MarkReady(ctx, second, store.Moves{BranchHost: "store-git-develop.localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	d.GitBranch = "develop"
+	if err := s.UpdateDomain(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := routeOf(t, s, staging); id != "d2" {
+		t.Fatalf("bound to its branch again the domain serves %q, want d2", id)
+	}
+	if err := s.DeleteDomain(ctx, "p1", staging); err != nil {
+		t.Fatal(err)
+	}
+	if _, routed := routeOf(t, s, staging); routed {
+		t.Error("a deleted branch domain still routes")
+	}
+}

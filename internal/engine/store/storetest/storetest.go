@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"DomainsFollowProduction", testDomainsFollowProduction},
 		{"DomainVerificationAndCertificate", testDomainVerificationAndCertificate},
 		{"RedirectTargetIsKept", testRedirectTargetIsKept},
+		{"DomainFollowsItsBranch", testDomainFollowsItsBranch},
 		{"BuildCacheChoiceIsKept", testBuildCacheChoiceIsKept},
 		{"QueueFullInsertsNothing", testQueueFullInsertsNothing},
 		{"ClaimIsAtomic", testClaimIsAtomic},
