@@ -30,6 +30,8 @@ Usage:
                 [--acme-directory URL] [--acme-email ADDRESS] [--acme-ca-roots FILE] [--hsts DURATION]
                 run the engine in the foreground
   ferry ca      [--data-dir DIR]   print the local CA's certificate, for browsers and curl to trust
+  ferry logs    [--data-dir DIR | --endpoint URL] [-f] DEPLOYMENT
+                                   print a deployment's build log; -f follows it until the build ends
   ferry status  [--data-dir DIR]   show the engine of a data dir
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
   ferry upgrade [--data-dir DIR]   replace the engine of a data dir by this version, in place, without downtime
@@ -61,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stderr)
 	case "status":
 		err = status(args[1:], stdout)
+	case "logs":
+		err = logs(args[1:], stdout)
 	case "ca":
 		err = printCA(args[1:], stdout)
 	case "stop":
