@@ -306,6 +306,8 @@ func TestAccDeploymentFromGit(t *testing.T) {
 	featureSHA := repo.Commit("Feature work", map[string]string{"feature.txt": "x"})
 	repo.Checkout("main")
 	host := func(label string) string { return label + ".localhost:" + e.httpPort }
+	// The URL variables carry the HTTPS port, so that "https://" + VERCEL_URL works.
+	urlVar := func(label string) string { return label + ".localhost:" + e.httpsPort }
 	const prod, feature = "ferry_deployment.prod", "ferry_deployment.feature"
 	config := e.config(fmt.Sprintf(`
 resource "ferry_project" "app" {
@@ -360,8 +362,8 @@ resource "ferry_deployment" "feature" {
 						return expectBody(u, "VERCEL_GIT_COMMIT_SHA="+first, "VERCEL_GIT_COMMIT_REF=main",
 							"VERCEL_GIT_COMMIT_MESSAGE=Initial app\n\nServes its commit.", "VERCEL_GIT_COMMIT_AUTHOR_NAME=Ada Lovelace",
 							"VERCEL_GIT_COMMIT_AUTHOR_LOGIN=ada", "VERCEL_GIT_PROVIDER=local", "VERCEL_GIT_REPO_SLUG="+filepath.Base(repo.Dir),
-							"VERCEL_TARGET_ENV=production", "VERCEL_URL="+hostname+":"+e.httpPort,
-							"VERCEL_BRANCH_URL="+host(name+"-git-main"), "GREETING=<unset>", "version=v1", "notes=False")
+							"VERCEL_TARGET_ENV=production", "VERCEL_URL="+hostname+":"+e.httpsPort,
+							"VERCEL_BRANCH_URL="+urlVar(name+"-git-main"), "GREETING=<unset>", "version=v1", "notes=False")
 					},
 					func(*terraform.State) error {
 						return expectBody(fmt.Sprintf("http://%s.localhost:%s", name, e.httpPort), "VERCEL_GIT_COMMIT_SHA="+first)
@@ -369,7 +371,7 @@ resource "ferry_deployment" "feature" {
 					func(s *terraform.State) error {
 						u := s.RootModule().Resources[feature].Primary.Attributes["url"]
 						return expectBody(u, "VERCEL_GIT_COMMIT_REF=feature", "VERCEL_TARGET_ENV=preview", "GREETING=hello feature",
-							"VERCEL_BRANCH_URL="+host(name+"-git-feature"))
+							"VERCEL_BRANCH_URL="+urlVar(name+"-git-feature"))
 					},
 					func(*terraform.State) error {
 						// The branch URL serves the branch's newest deployment.
