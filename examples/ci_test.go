@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"net"
+	"net/http"
+	"net/http/cgi"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -93,6 +96,9 @@ func TestCIPipeline(t *testing.T) {
 	root := workCopy(t, "modules/python-app", "examples/ci")
 	ci := filepath.Join(root, "examples/ci")
 	repo := gitRepo(t, root)
+	// The engine fetches from a git server, as from GitHub: a remote caller
+	// may not name repositories on the engine's machine.
+	repoURL := serveGit(t, root) + "/repo"
 
 	// CI keeps state in a backend of its own (pg); here, local files.
 	states := filepath.Join(root, "states")
@@ -105,7 +111,7 @@ func TestCIPipeline(t *testing.T) {
 	}
 	env := append(os.Environ(),
 		"FERRY_ENDPOINT="+endpoint, "FERRY_TOKEN="+token,
-		"TF_VAR_project=ci-app", "TF_VAR_repository="+repo, `TF_VAR_env={ GREETING = "Hello" }`,
+		"TF_VAR_project=ci-app", "TF_VAR_repository="+repoURL, `TF_VAR_env={ GREETING = "Hello" }`,
 		"GITHUB_OUTPUT=", "RUNNER_TEMP="+root)
 	step := func(extraEnv []string, script string, args ...string) map[string]string {
 		t.Helper()
@@ -175,4 +181,26 @@ func TestCIPipeline(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(states, "preview.d")); len(entries) != 0 {
 		t.Fatalf("preview workspaces left after preview-destroy.sh: %v", entries)
 	}
+}
+
+// serveGit serves the repositories under dir over git's smart HTTP protocol
+// (git http-backend) and returns the server's URL.
+func serveGit(t *testing.T, dir string) string {
+	t.Helper()
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env:  []string{"GIT_PROJECT_ROOT=" + dir, "GIT_HTTP_EXPORT_ALL=1"},
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + l.Addr().String()
 }

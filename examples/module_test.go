@@ -95,7 +95,9 @@ func TestModuleExamples(t *testing.T) {
 		expectBody(t, preview, "Hello from preview, v2")
 
 		// A push to the branch plans a new preview deployment, and nothing for production.
+		git(t, repo, "checkout", "-q", "feature/login")
 		editApp(t, repo, `VERSION = "2"`, `VERSION = "3"`, "login, again")
+		git(t, repo, "checkout", "-q", "main")
 		plan := terraform(t, dir, e.env, append([]string{"plan"}, vars...)...)
 		if !strings.Contains(plan, `module.app.ferry_deployment.preview["feature/login"] must be replaced`) ||
 			strings.Contains(plan, "module.app.ferry_deployment.production must be replaced") {
