@@ -3,10 +3,10 @@ package examples_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"net"
 	"net/http"
 	"net/http/cgi"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
