@@ -51,10 +51,11 @@ func remoteEngine(t *testing.T) (endpoint, token, httpPort string) {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case err := <-exited:
+			t.Logf("ferry serve: %v", err)
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			t.Logf("ferry serve killed: %v", <-exited)
 		}
 		_ = logFile.Close()
 		if t.Failed() {

@@ -279,7 +279,7 @@ func gitRepo(t *testing.T, dir string) string {
 	return repo
 }
 
-func git(t *testing.T, dir string, args ...string) string {
+func git(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-c", "user.name=CI Test", "-c", "user.email=ci@example.com", "-c", "commit.gpgsign=false"}, args...)...)
 	cmd.Dir = dir
@@ -287,21 +287,20 @@ func git(t *testing.T, dir string, args ...string) string {
 	if err != nil {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return strings.TrimSpace(string(out))
 }
 
 // editApp replaces old by new in the repository's app.py and commits it.
-func editApp(t *testing.T, repo, old, new, message string) {
+func editApp(t *testing.T, repo, from, to, message string) {
 	t.Helper()
 	p := filepath.Join(repo, "app.py")
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(b, []byte(old)) {
-		t.Fatalf("app.py has no %q", old)
+	if !bytes.Contains(b, []byte(from)) {
+		t.Fatalf("app.py has no %q", from)
 	}
-	if err := os.WriteFile(p, bytes.ReplaceAll(b, []byte(old), []byte(new)), 0o644); err != nil {
+	if err := os.WriteFile(p, bytes.ReplaceAll(b, []byte(from), []byte(to)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	git(t, repo, "commit", "-q", "-am", message)
