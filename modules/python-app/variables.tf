@@ -33,7 +33,7 @@ variable "source_path" {
 
 variable "git" {
   description = <<-EOT
-    Git repository of the app, fetched by the engine: `url` (https, ssh, or a path on the engine's machine),
+    Git repository of the app, fetched by the engine: `url` (https, ssh, or, with the embedded engine, a local path),
     `ref` (the production branch; unset: the repository's default branch) and optionally `commit`
     (a full 40-character sha to deploy exactly that commit). Set this or `source_path`, not both. Plan
     resolves the branch, so a push shows as a new production deployment.
