@@ -1,0 +1,138 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/storetest"
+	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
+)
+
+// databases names the databases tests create on one server.
+var databases atomic.Int64
+
+// newDatabase creates an empty database on srv and returns its URL.
+func newDatabase(t *testing.T, srv *pgtest.Server) string {
+	t.Helper()
+	name := fmt.Sprintf("ferry_%d", databases.Add(1))
+	srv.Exec(t, "postgres", "CREATE DATABASE "+name)
+	u, err := url.Parse(srv.DirectURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// openDSN opens the store at dsn, closed when the test ends.
+func openDSN(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	srv := pgtest.Start(t)
+	storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+		dsn := newDatabase(t, srv)
+		open := func(t *testing.T) store.Store { return openDSN(t, dsn) }
+		return open(t), open
+	})
+}
+
+func TestStore(t *testing.T) {
+	srv := pgtest.Start(t)
+	ctx := context.Background()
+
+	// Nodes starting at once on a new database: one migrates, the others find it done.
+	t.Run("NodesStartingAtOnceMigrateOnce", func(t *testing.T) {
+		dsn := newDatabase(t, srv)
+		const nodes = 4
+		stores := make([]*Store, nodes)
+		errs := make([]error, nodes)
+		var wg sync.WaitGroup
+		for i := range nodes {
+			wg.Go(func() { stores[i], errs[i] = Open(ctx, dsn) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("node %d: %v", i, err)
+			}
+			defer func() { _ = stores[i].Close() }()
+		}
+		var rows, version int
+		if err := stores[0].pool.QueryRow(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&rows, &version); err != nil {
+			t.Fatal(err)
+		}
+		if rows != len(migrations) || version != SchemaVersion() {
+			t.Fatalf("schema_migrations holds %d rows up to version %d; want %d up to %d", rows, version, len(migrations), SchemaVersion())
+		}
+	})
+
+	t.Run("ReopenKeepsData", func(t *testing.T) {
+		dsn := newDatabase(t, srv)
+		s, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateProject(ctx, &store.Project{ID: "p1", Name: "hello", Framework: "auto", RootDirectory: "."}, "hello.localhost"); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Close()
+		s = openDSN(t, dsn)
+		if _, err := s.GetProject(ctx, "hello"); err != nil {
+			t.Fatalf("project lost across reopen: %v", err)
+		}
+	})
+
+	t.Run("NewerSchemaIsRefused", func(t *testing.T) {
+		dsn := newDatabase(t, srv)
+		s := openDSN(t, dsn)
+		if _, err := s.pool.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, SchemaVersion()+1); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(ctx, dsn)
+		var newer *NewerSchemaError
+		if !errors.As(err, &newer) || newer.Found != SchemaVersion()+1 {
+			t.Fatalf("open of a newer schema: %v", err)
+		}
+	})
+
+	t.Run("ErrorsHideThePassword", func(t *testing.T) {
+		dsn := newDatabase(t, srv)
+		u, _ := url.Parse(dsn)
+		u.User = url.UserPassword("postgres", "wrong-secret-1234")
+		_, err := Open(ctx, u.String())
+		if err == nil {
+			t.Fatal("a wrong password was accepted")
+		}
+		if strings.Contains(err.Error(), "wrong-secret-1234") || !strings.Contains(err.Error(), "127.0.0.1") {
+			t.Fatalf("error %q: want the host and no password", err)
+		}
+		for _, bad := range []string{
+			"postgres://postgres:wrong-secret-1234@127.0.0.1:notaport/db",
+			"host=127.0.0.1 password=wrong-secret-1234 port=notaport",
+		} {
+			_, err := Open(ctx, bad)
+			if err == nil || strings.Contains(err.Error(), "wrong-secret-1234") {
+				t.Errorf("open %s: %v; want an error without the password", Redact(bad), err)
+			}
+		}
+	})
+}
