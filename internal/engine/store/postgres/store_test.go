@@ -9,7 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/storetest"
 	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
@@ -134,5 +136,62 @@ func TestStore(t *testing.T) {
 				t.Errorf("open %s: %v; want an error without the password", Redact(bad), err)
 			}
 		}
+	})
+	// Writers that move production on two nodes at once: every one succeeds (none is
+	// chosen as a deadlock's victim).
+	t.Run("ConcurrentRouteWritersDoNotDeadlock", func(t *testing.T) {
+		dsn := newDatabase(t, srv)
+		nodes := []*Store{openDSN(t, dsn), openDSN(t, dsn)}
+		if err := nodes[0].CreateProject(ctx, &store.Project{ID: "p1", Name: "shop", Framework: "auto", RootDirectory: "."}, "shop.localhost"); err != nil {
+			t.Fatal(err)
+		}
+		var claiming sync.Mutex // so that each builder claims the deployment it queued
+		ready := func(s *Store, id string) error {
+			d := &store.Deployment{ID: id, ProjectID: "p1", Target: "production", Hostname: id + ".localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+			claiming.Lock()
+			err := s.EnqueueDeployment(ctx, d, 1000)
+			var claimed *store.Deployment
+			if err == nil {
+				claimed, err = s.ClaimDeployment(ctx, id, time.Now().Add(time.Hour))
+			}
+			claiming.Unlock()
+			if err != nil || claimed == nil || claimed.ID != id {
+				return fmt.Errorf("claim %s: %v %v", id, claimed, err)
+			}
+			d.ClaimedBy, d.Run = claimed.ClaimedBy, &runspec.Spec{AppDir: "src", Python: "venv/bin/python", Entrypoint: "app:app", Kind: runspec.KindWSGI}
+			return s.MarkReady(ctx, d, store.Moves{Production: true})
+		}
+		if err := ready(nodes[0], "d0"); err != nil {
+			t.Fatal(err)
+		}
+		const rounds = 25
+		var wg sync.WaitGroup
+		fail := func(err error) {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		for n, s := range nodes {
+			wg.Go(func() {
+				for i := range rounds {
+					fail(ready(s, fmt.Sprintf("d%d-%d", n, i)))
+				}
+			})
+			wg.Go(func() {
+				for range rounds {
+					fail(s.PinAlias(ctx, "p1", "", "d0"))
+					fail(s.UnpinAlias(ctx, "p1", ""))
+				}
+			})
+			wg.Go(func() {
+				for i := range rounds {
+					name := fmt.Sprintf("n%d-%d.example.com", n, i)
+					fail(s.CreateDomain(ctx, &store.Domain{Name: name, ProjectID: "p1", Token: "t"}))
+					fail(s.RecordVerification(ctx, name, time.Now(), ""))
+					fail(s.DeleteDomain(ctx, "p1", name))
+				}
+			})
+		}
+		wg.Wait()
 	})
 }
