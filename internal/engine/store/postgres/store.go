@@ -29,6 +29,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,10 @@ const routesChannel = "ferry_routes"
 type Store struct {
 	pool *pgxpool.Pool
 	name string // the database's URL without its password, for messages
+
+	closing  context.Context // done once Close is called; ends the watchers
+	close    context.CancelFunc
+	watchers sync.WaitGroup
 }
 
 var _ store.Store = (*Store)(nil)
@@ -68,15 +73,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, redactError(err, dsn)
 	}
 	s := &Store{pool: pool, name: Redact(dsn)}
+	s.closing, s.close = context.WithCancel(context.Background())
 	if err := s.migrate(ctx); err != nil {
+		s.close()
 		pool.Close()
 		return nil, redactError(err, dsn)
 	}
 	return s, nil
 }
 
-// Close closes the store's connections.
+// Close stops the watchers and closes the store's connections.
 func (s *Store) Close() error {
+	s.close()
+	s.watchers.Wait()
 	s.pool.Close()
 	return nil
 }

@@ -194,4 +194,39 @@ func TestStore(t *testing.T) {
 		}
 		wg.Wait()
 	})
+	// A change committed through one node reaches the other's watcher; a store closed ends it.
+	t.Run("WatchHearsOtherNodesChanges", func(t *testing.T) {
+		dsn := newDatabase(t, srv)
+		writer := openDSN(t, dsn)
+		watcher, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := watcher.WatchRoutes(ctx)
+		receive := func(what string) {
+			t.Helper()
+			select {
+			case _, ok := <-changed:
+				if !ok {
+					t.Fatalf("%s: the watch ended", what)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: no signal", what)
+			}
+		}
+		receive("listening")
+		if err := writer.CreateProject(ctx, &store.Project{ID: "p1", Name: "shop", Framework: "auto", RootDirectory: "."}, "shop.localhost"); err != nil {
+			t.Fatal(err)
+		}
+		receive("a project created on the other node")
+		if err := writer.CreateDomain(ctx, &store.Domain{Name: "shop.example.com", ProjectID: "p1", Token: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		receive("a domain added on the other node")
+		if err := watcher.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for range changed { // what was pending, until the channel closes
+		}
+	})
 }
