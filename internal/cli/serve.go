@@ -54,6 +54,9 @@ func serve(args []string, stderr io.Writer) error {
 	buildTimeout := fs.Duration("build-timeout", deploy.DefaultBuildTimeout, "a build still running after this fails (FERRY_BUILD_TIMEOUT)")
 	maxQueuedBuilds := fs.Int("max-queued-builds", deploy.DefaultMaxQueuedBuilds, "deployments allowed to wait for a build; more are refused with 429 (FERRY_MAX_QUEUED_BUILDS)")
 	gitTimeout := fs.Duration("git-timeout", deploy.DefaultGitTimeout, "fetching one git commit for a deployment fails after this (FERRY_GIT_TIMEOUT)")
+	storeURL := fs.String("store", os.Getenv("FERRY_STORE"), "metadata store shared by several engine nodes, a postgres:// URL; default: a SQLite database in the data dir (FERRY_STORE)")
+	artifactsURL := fs.String("artifacts", os.Getenv("FERRY_ARTIFACTS"), "artifact store shared by several engine nodes, s3://[KEY_ID:SECRET@]BUCKET[/PREFIX][?endpoint=URL&region=REGION]; default: files in the data dir (FERRY_ARTIFACTS)")
+	keyFile := fs.String("key-file", os.Getenv("FERRY_KEY_FILE"), "file holding the 32-byte key that seals secrets, the same on every node of a shared store; or give its base64 in FERRY_SECRET_KEY; default: the data dir's own (FERRY_KEY_FILE)")
 	nodeID := fs.String("node-id", os.Getenv("FERRY_NODE_ID"), "names this engine in its claims on builds; unique per engine sharing a database (FERRY_NODE_ID, default the host name)")
 	if err := flagsFromEnv(fs, map[string]string{
 		"build-workers":     "FERRY_BUILD_WORKERS",
@@ -131,8 +134,16 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if os.Getenv("FERRY_SECRET_KEY") != "" && *keyFile != "" {
+		return errors.New("FERRY_SECRET_KEY and --key-file (FERRY_KEY_FILE) both give the key: give one")
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	secretKey := os.Getenv("FERRY_SECRET_KEY")
+	// Read once: nothing the engine starts needs it in its environment.
+	if err := os.Unsetenv("FERRY_SECRET_KEY"); err != nil {
+		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 	defer cancel()
@@ -173,6 +184,11 @@ func serve(args []string, stderr io.Writer) error {
 		PublicAddresses:     publicAddresses,
 		DNSResolvers:        resolvers,
 		DomainCheckInterval: *domainCheckInterval,
+
+		Store:     *storeURL,
+		Artifacts: *artifactsURL,
+		SecretKey: secretKey,
+		KeyFile:   *keyFile,
 	})
 }
 

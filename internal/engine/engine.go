@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,8 +25,9 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
-
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/s3"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/builder"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/certs"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
@@ -35,6 +37,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -114,6 +117,16 @@ type Config struct {
 	DNSResolvers        []string
 	DomainCheckInterval time.Duration // between looks at unverified domains; 0 -> domains.DefaultInterval
 	RenewCheckInterval  time.Duration // between checks of certificates for renewal; 0 -> certmagic's
+
+	// State shared by several engine nodes (see openState). Store is a postgres:// URL of the
+	// metadata store, "" for the data dir's SQLite database; Artifacts an s3:// URL of the
+	// artifact store, "" for the data dir's files. The key sealing secrets is SecretKey (the
+	// base64 of 32 bytes) or the file KeyFile (those bytes); with neither, the data dir's key
+	// file, which a store of its own only may use.
+	Store     string
+	Artifacts string
+	SecretKey string
+	KeyFile   string
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -212,6 +225,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		cfg.NodeID = host
 	}
+	if cfg.TakeOver && (cfg.Store != "" || cfg.Artifacts != "") {
+		return nil, errors.New("a node on a shared store cannot take over from another engine yet: stop the node, then start the new one (other nodes serve meanwhile)")
+	}
 	if cfg.APIAddress != "" && cfg.Token == "" {
 		return nil, errors.New("an API address on TCP needs a token: set FERRY_TOKEN (or --token-file) so that only its holders can reach the API")
 	}
@@ -273,7 +289,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			return nil, err
 		}
 	}
-	st, err := openStore(ctx, dataDir, log)
+	st, box, blobStore, err := openState(ctx, cfg, dataDir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -283,14 +299,6 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			log.Error("closing the metadata store", "error", err)
 		}
 	})
-	box, err := openSecrets(ctx, filepath.Join(dataDir, KeyName), filepath.Join(dataDir, DBName), st)
-	if err != nil {
-		return nil, err
-	}
-	blobStore, err := localfs.Open(filepath.Join(dataDir, "blobs"))
-	if err != nil {
-		return nil, err
-	}
 
 	edgeListener, err := listen(from, api.DescriptorEdge, "tcp", cfg.HTTPAddress)
 	if err != nil {
@@ -381,6 +389,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		HTTPPort:       port,
 		HTTPSPort:      httpsPort,
 		HSTSMaxAge:     cfg.HSTSMaxAge,
+	}
+	if cfg.Store != "" {
+		edgeCfg.PollInterval = sharedRoutesPoll
 	}
 	if certificates != nil {
 		edgeCfg.Certificates = certificates
@@ -767,4 +778,74 @@ func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployme
 			Functions:   run.Functions,
 		}, nil
 	}
+}
+
+// sharedRoutesPoll is how often the edge of a node on a shared store looks
+// for route changes it was not told of: PostgreSQL's notifications, which
+// tell it at once, are lost while its connection is down.
+const sharedRoutesPoll = 2 * time.Second
+
+// openState opens the metadata store, the secret keeper and the artifact
+// store cfg names: PostgreSQL, the given key and S3 for nodes that share
+// them, otherwise those of the data dir. On failure nothing stays open.
+func openState(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (st store.Store, box secrets.Keeper, blobs artifacts.Store, err error) {
+	// What can be told without a connection is told first.
+	if cfg.Store != "" && !strings.HasPrefix(cfg.Store, "postgres://") && !strings.HasPrefix(cfg.Store, "postgresql://") {
+		return nil, nil, nil, fmt.Errorf("--store %s: give a postgres:// URL, such as postgres://ferry:PASSWORD@db.internal:5432/ferry?sslmode=verify-full", postgres.Redact(cfg.Store))
+	}
+	if cfg.Store != "" && cfg.SecretKey == "" && cfg.KeyFile == "" {
+		return nil, nil, nil, errors.New("nodes that share a store must share its key: give every node the same key with --key-file (FERRY_KEY_FILE) or FERRY_SECRET_KEY; " +
+			"make it once with `head -c32 /dev/urandom > FILE` (or `| base64` for FERRY_SECRET_KEY)")
+	}
+	if cfg.Artifacts != "" {
+		if _, err := s3.ParseURL(cfg.Artifacts); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	storeName := filepath.Join(dataDir, DBName)
+	if cfg.Store == "" {
+		st, err = openStore(ctx, dataDir, log)
+	} else {
+		storeName = postgres.Redact(cfg.Store)
+		st, err = postgres.Open(ctx, cfg.Store)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opened := st // the results are nil by the time a failure's deferred close runs
+	defer func() {
+		if err != nil {
+			_ = opened.Close() // the error that stopped the start is the one to report
+		}
+	}()
+	if cfg.SecretKey != "" || cfg.KeyFile != "" {
+		box, err = openGivenKey(ctx, cfg, storeName, st)
+	} else {
+		box, err = openSecrets(ctx, filepath.Join(dataDir, KeyName), storeName, st)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cfg.Artifacts == "" {
+		blobs, err = localfs.Open(filepath.Join(dataDir, "blobs"))
+	} else {
+		blobs, err = s3.OpenURL(ctx, cfg.Artifacts)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log.Info("state", "store", storeName, "artifacts", artifactsName(cfg, dataDir))
+	return st, box, blobs, nil
+}
+
+// artifactsName names the artifact store in logs, without its secret.
+func artifactsName(cfg Config, dataDir string) string {
+	if cfg.Artifacts == "" {
+		return filepath.Join(dataDir, "blobs")
+	}
+	parsed, err := s3.ParseURL(cfg.Artifacts)
+	if err != nil {
+		return "s3://..."
+	}
+	return parsed.String()
 }

@@ -65,6 +65,11 @@ type Config struct {
 	// Certificates hears, after every reload, which verified custom domains
 	// to obtain certificates for ahead of their first visitor.
 	Certificates interface{ Manage(subjects []string) }
+	// PollInterval, when set, has the edge look at the store's routes
+	// version that often and reload when it went up: the safety net of an
+	// edge whose store other nodes write too, beside a store.RouteWatcher's
+	// signals. 0: only Sync and the watcher reload.
+	PollInterval time.Duration
 }
 
 // route is where one hostname leads.
@@ -129,18 +134,38 @@ func (r *Router) Server() *http.Server {
 	}
 }
 
-// Run reloads the table whenever asked, until ctx is done. A failed reload
-// is retried a second later.
+// Run reloads the table whenever asked, until ctx is done: by Sync, by the
+// store if it is a store.RouteWatcher, and by a poll that found the store's
+// routes version newer. A failed reload is retried a second later.
 func (r *Router) Run(ctx context.Context) {
 	defer close(r.done)
 	retry := time.NewTimer(0)
 	retry.Stop()
+	var changed <-chan struct{}
+	if w, ok := r.cfg.Store.(store.RouteWatcher); ok {
+		changed = w.WatchRoutes(ctx)
+	}
+	var poll <-chan time.Time
+	if r.cfg.PollInterval > 0 {
+		ticker := time.NewTicker(r.cfg.PollInterval)
+		defer ticker.Stop()
+		poll = ticker.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
 		case <-retry.C:
+		case _, open := <-changed:
+			if !open {
+				changed = nil // the store closed: the poll and Sync remain
+				continue
+			}
+		case <-poll:
+			if v, err := r.cfg.Store.RoutesVersion(ctx); err == nil && v <= r.table.Load().version {
+				continue
+			}
 		}
 		err := r.reload(ctx)
 		if err != nil && ctx.Err() == nil {

@@ -276,6 +276,17 @@ type RouteSource interface {
 	ReadRoutes(ctx context.Context) (*Routes, error)
 }
 
+// RouteWatcher is a store shared by several engine nodes that tells each of
+// them when another changed what is served, so that its edge reloads without
+// waiting for a poll. A store only one engine writes need not be one.
+type RouteWatcher interface {
+	// WatchRoutes returns a channel that receives after changes to what is
+	// served are committed, by any node, and whenever some may have been
+	// missed (when it starts listening, and after it lost the database). It
+	// is closed once ctx ends or the store is closed.
+	WatchRoutes(ctx context.Context) <-chan struct{}
+}
+
 // Keeping is what the engine's housekeeping and key checks read and fix.
 type Keeping interface {
 	// ReferencedDigests returns the digest of every file some deployment

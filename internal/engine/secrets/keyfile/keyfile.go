@@ -10,11 +10,13 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
@@ -52,6 +54,19 @@ func LoadKey(path string) (*Keeper, error) {
 		if err := os.Chmod(path, 0o600); err != nil {
 			return nil, err
 		}
+	}
+	return New(key)
+}
+
+// Decode reads a key given as text: the base64 of its 32 bytes, as
+// `head -c32 /dev/urandom | base64` prints it. Its errors never repeat the text.
+func Decode(text string) (*Keeper, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil {
+		return nil, errors.New("the key is not base64: give the base64 of 32 random bytes, such as `head -c32 /dev/urandom | base64` prints")
+	}
+	if len(key) != keySize {
+		return nil, fmt.Errorf("the key holds %d bytes, want %d: give the base64 of 32 random bytes, such as `head -c32 /dev/urandom | base64` prints", len(key), keySize)
 	}
 	return New(key)
 }

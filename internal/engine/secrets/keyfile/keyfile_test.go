@@ -2,6 +2,7 @@ package keyfile
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"os"
@@ -73,5 +74,35 @@ func TestLoadKeyDoesNotCreate(t *testing.T) {
 	}
 	if _, err := CreateKey(path); err == nil {
 		t.Fatal("CreateKey overwrote an existing key")
+	}
+}
+
+// A key given as text opens what the same key in a file sealed; bad text is
+// refused without being repeated.
+func TestDecode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret.key")
+	fromFile, err := CreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := fromFile.Seal(context.Background(), []byte("s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromText, err := Decode(base64.StdEncoding.EncodeToString(raw) + "\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := fromText.Open(context.Background(), sealed); err != nil || string(plain) != "s3cret" {
+		t.Fatalf("Open = %q, %v", plain, err)
+	}
+	for _, bad := range []string{"not-base64-secret!", base64.StdEncoding.EncodeToString([]byte("short-secret"))} {
+		if _, err := Decode(bad); err == nil || strings.Contains(err.Error(), bad) {
+			t.Errorf("Decode(%q) = %v; want an error that does not repeat it", bad, err)
+		}
 	}
 }

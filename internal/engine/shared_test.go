@@ -1,0 +1,123 @@
+package engine_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/s3/s3test"
+	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
+)
+
+// Stores named wrongly are refused before anything is served, and the
+// messages never repeat a password.
+func TestSharedStateRefusesBadAddresses(t *testing.T) {
+	const secret = "hunter2-secret"
+	for _, tc := range []struct {
+		name string
+		set  func(*engine.Config)
+		want string
+	}{
+		{"not PostgreSQL", func(c *engine.Config) { c.Store = "mysql://ferry:" + secret + "@db/ferry" }, "give a postgres:// URL"},
+		{"bad artifacts URL", func(c *engine.Config) { c.Artifacts = "s3://KEY:" + secret + "@Not_A_Bucket" }, "is not a bucket name"},
+		{"shared store without a shared key", func(c *engine.Config) { c.Store = "postgres://ferry:" + secret + "@127.0.0.1:1/ferry" }, "must share its key"},
+		{"bad key", func(c *engine.Config) { c.SecretKey = secret }, "FERRY_SECRET_KEY"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := engine.Config{DataDir: shortDataDir(t), HTTPAddress: "127.0.0.1:0", Python: python, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			tc.set(&cfg)
+			e, err := engine.Start(context.Background(), cfg)
+			if err == nil {
+				_ = e.Shutdown(context.Background())
+				t.Fatal("started")
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), secret) {
+				t.Fatalf("%v; want %q and no password", err, tc.want)
+			}
+		})
+	}
+}
+
+// Two nodes on one PostgreSQL and one S3 store: what one is told, the other
+// knows, and the routes a build changes reach the other node's edge with
+// nobody asking it to reload.
+func TestTwoNodesShareState(t *testing.T) {
+	needFlask(t)
+	db := pgtest.Start(t)
+	db.Exec(t, "postgres", "CREATE DATABASE ferry")
+	dsn, err := url.Parse(db.DirectURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn.Path = "/ferry"
+	objects := s3test.Start(t)
+	bucket := objects.Bucket(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	shared := func(c *engine.Config) {
+		c.Store, c.Artifacts = dsn.String(), objects.URL(bucket, "ferry")
+		c.SecretKey = base64.StdEncoding.EncodeToString(key)
+	}
+	a, addrA := startEngine(t, shared, func(c *engine.Config) { c.NodeID = "node-a" })
+	b, addrB := startEngine(t, shared, func(c *engine.Config) { c.NodeID = "node-b" })
+	ctx := context.Background()
+
+	p, err := a.CreateProject(ctx, api.ProjectRequest{Name: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateProject(ctx, api.ProjectRequest{Name: "hello"}); err == nil {
+		t.Fatal("the second node created a project of a name the first holds")
+	}
+	if _, err := a.CreateEnvVar(ctx, p.ID, api.EnvVarRequest{Key: "GREETING", Value: "hi", Targets: []string{"production"}}); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := get(t, addrB, p.ProductionURL); status != 404 || !strings.Contains(body, "no ready production deployment") {
+		t.Fatalf("the second node before any deployment: %d %q", status, body)
+	}
+
+	// Deployed through node a, built by whichever node claims it (its files come from S3).
+	d := deploy(t, a, p.ID, writeApp(t, "1"))
+	if d.State != api.StateReady {
+		t.Fatalf("deployment: %s %s", d.State, d.ErrorMessage)
+	}
+	seen, err := b.GetDeployment(ctx, d.ID)
+	if err != nil || seen.State != api.StateReady {
+		t.Fatalf("the deployment through the second node: %+v %v", seen, err)
+	}
+	// Both edges route the production host to it without a Sync on node b: the first that
+	// answers anything but "no ready production deployment" has reloaded.
+	served := 0
+	for _, addr := range []string{addrA, addrB} {
+		deadline := time.Now().Add(30 * time.Second)
+		status, body := get(t, addr, p.ProductionURL)
+		for strings.Contains(body, "no ready production deployment") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+			status, body = get(t, addr, p.ProductionURL)
+		}
+		if strings.Contains(body, "no ready production deployment") {
+			t.Fatalf("%s never routed the new production deployment: %d %q", addr, status, body)
+		}
+		if status == 200 {
+			if body != "v1 hi production" {
+				t.Errorf("%s: %d %q", addr, status, body)
+			}
+			served++
+		} else {
+			// Build outputs stay on the disk of the node that built them: the other node routes
+			// the host but cannot start the app until it can fetch the output.
+			t.Logf("%s routes the host but does not hold the build output: %d %q", addr, status, body)
+		}
+	}
+	if served == 0 {
+		t.Fatal("neither node served the deployment")
+	}
+}

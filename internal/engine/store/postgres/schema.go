@@ -1,0 +1,221 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// migrationLock is the key of the advisory lock migrations hold, so that
+// nodes starting at once migrate one after the other: the later ones find
+// the schema current.
+const migrationLock = 0x66657272790001 // "ferry" 0001
+
+// migrations are applied in order, each recorded in schema_migrations.
+// Never edit one that has shipped: append a new one.
+var migrations = []string{
+	// The schema the SQLite store reached in its twelve migrations, in PostgreSQL's types. Times
+	// are timestamptz; JSON that is queried is jsonb, JSON handed back byte for byte is text.
+	`CREATE TABLE projects (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL CONSTRAINT projects_name_key UNIQUE,
+		framework TEXT NOT NULL,
+		root_directory TEXT NOT NULL,
+		install_command TEXT,
+		build_command TEXT,
+		git_repository_url TEXT NOT NULL DEFAULT '',
+		production_branch TEXT NOT NULL DEFAULT '',
+		retention JSONB NOT NULL DEFAULT '{}',
+		created_at TIMESTAMPTZ NOT NULL,
+		updated_at TIMESTAMPTZ NOT NULL
+	);
+	-- A project's uid is never given to another project, even after it is deleted.
+	CREATE TABLE project_sandboxes (
+		project_id TEXT PRIMARY KEY,
+		uid INTEGER NOT NULL UNIQUE
+	);
+	CREATE TABLE project_limits (
+		project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+		limits JSONB NOT NULL
+	);
+	CREATE TABLE env_vars (
+		id TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		key TEXT NOT NULL,
+		sealed_value BYTEA NOT NULL,
+		value_digest TEXT NOT NULL,
+		git_branch TEXT NOT NULL DEFAULT '',
+		comment TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL,
+		updated_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE INDEX env_vars_project ON env_vars(project_id, key);
+	CREATE TABLE integrations (
+		id TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		settings TEXT NOT NULL,
+		sealed_secrets BYTEA NOT NULL,
+		git_branch TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL,
+		updated_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE INDEX integrations_project ON integrations(project_id, created_at);
+	-- The env keys claimed for each target (and branch), by an env var or an integration:
+	-- one constraint refuses a key set twice.
+	CREATE TABLE env_var_targets (
+		env_var_id TEXT REFERENCES env_vars(id) ON DELETE CASCADE,
+		integration_id TEXT REFERENCES integrations(id) ON DELETE CASCADE,
+		project_id TEXT NOT NULL,
+		key TEXT NOT NULL,
+		git_branch TEXT NOT NULL,
+		target TEXT NOT NULL,
+		CHECK ((env_var_id IS NULL) <> (integration_id IS NULL)),
+		UNIQUE (env_var_id, target),
+		CONSTRAINT env_var_targets_claim UNIQUE (project_id, key, git_branch, target)
+	);
+	CREATE INDEX env_var_targets_integration ON env_var_targets(integration_id);
+	CREATE TABLE deployments (
+		id TEXT PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		target TEXT NOT NULL,
+		state TEXT NOT NULL,
+		hostname TEXT NOT NULL CONSTRAINT deployments_hostname_key UNIQUE,
+		source_digest TEXT NOT NULL,
+		files TEXT NOT NULL,
+		sealed_env BYTEA NOT NULL,
+		run_spec JSONB,
+		error_message TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL,
+		ready_at TIMESTAMPTZ,
+		claimed_by TEXT NOT NULL DEFAULT '',
+		lease_until TIMESTAMPTZ,
+		git JSONB,
+		git_branch TEXT NOT NULL DEFAULT '',
+		env_digest TEXT NOT NULL DEFAULT '',
+		build_key TEXT NOT NULL DEFAULT '',
+		build_of TEXT NOT NULL DEFAULT '',
+		use_build_cache BOOLEAN NOT NULL DEFAULT true
+	);
+	CREATE INDEX deployments_project ON deployments(project_id, created_at);
+	CREATE INDEX deployments_queue ON deployments(state, created_at);
+	CREATE INDEX deployments_build_key ON deployments(project_id, build_key);
+	CREATE INDEX deployments_build_of ON deployments(build_of);
+	-- One namespace of hostnames: deployments' own hosts, production aliases (custom domains
+	-- among them) and branch URLs.
+	CREATE TABLE hostnames (
+		hostname TEXT CONSTRAINT hostnames_pkey PRIMARY KEY,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL CHECK (kind IN ('deployment', 'production', 'branch')),
+		deployment_id TEXT REFERENCES deployments(id) ON DELETE CASCADE,
+		pinned BOOLEAN NOT NULL DEFAULT false,
+		git_branch TEXT NOT NULL DEFAULT '',
+		CHECK (kind <> 'deployment' OR deployment_id IS NOT NULL),
+		CHECK ((kind = 'branch') = (git_branch <> ''))
+	);
+	CREATE INDEX hostnames_project ON hostnames(project_id, kind);
+	CREATE INDEX hostnames_deployment ON hostnames(deployment_id);
+	CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch';
+	CREATE TABLE domains (
+		name TEXT PRIMARY KEY REFERENCES hostnames(hostname) ON DELETE CASCADE,
+		project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+		git_branch TEXT NOT NULL DEFAULT '',
+		redirect TEXT REFERENCES domains(name),
+		redirect_status INTEGER NOT NULL DEFAULT 0,
+		token TEXT NOT NULL,
+		verified_at TIMESTAMPTZ,
+		checked_at TIMESTAMPTZ,
+		verification TEXT NOT NULL DEFAULT '',
+		tls_status TEXT NOT NULL DEFAULT '',
+		tls_issuer TEXT NOT NULL DEFAULT '',
+		tls_not_after TIMESTAMPTZ,
+		tls_error TEXT NOT NULL DEFAULT '',
+		created_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE INDEX domains_project ON domains(project_id, name);
+	CREATE INDEX domains_redirect ON domains(redirect);
+	-- routes_version counts changes to what the edge serves, kept by triggers so that no
+	-- writer can forget it; each change is also announced on the routes channel, delivered
+	-- when its transaction commits (and once per transaction: the payload is always the same).
+	CREATE TABLE routes_version (
+		singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+		version BIGINT NOT NULL
+	);
+	INSERT INTO routes_version (singleton, version) VALUES (1, 1);
+	CREATE FUNCTION ferry_routes_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		UPDATE routes_version SET version = version + 1;
+		PERFORM pg_notify('` + routesChannel + `', '');
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER hostnames_changed AFTER INSERT OR UPDATE OR DELETE ON hostnames
+		FOR EACH ROW EXECUTE FUNCTION ferry_routes_changed();
+	CREATE TRIGGER deployments_ready AFTER UPDATE OF state ON deployments
+		FOR EACH ROW WHEN ((OLD.state = 'READY') <> (NEW.state = 'READY')) EXECUTE FUNCTION ferry_routes_changed();
+	CREATE TRIGGER projects_renamed AFTER UPDATE OF name ON projects
+		FOR EACH ROW WHEN (OLD.name <> NEW.name) EXECUTE FUNCTION ferry_routes_changed();
+	CREATE TRIGGER domains_changed AFTER INSERT OR DELETE ON domains
+		FOR EACH ROW EXECUTE FUNCTION ferry_routes_changed();
+	CREATE TRIGGER domains_routed AFTER UPDATE OF verified_at, redirect, redirect_status ON domains
+		FOR EACH ROW WHEN ((OLD.verified_at IS NULL) <> (NEW.verified_at IS NULL) OR OLD.redirect IS DISTINCT FROM NEW.redirect
+			OR OLD.redirect_status <> NEW.redirect_status)
+		EXECUTE FUNCTION ferry_routes_changed();`,
+}
+
+// SchemaVersion is the newest schema this build knows: the number of its migrations.
+func SchemaVersion() int { return len(migrations) }
+
+// NewerSchemaError is a database migrated by a newer ferry than this one.
+type NewerSchemaError struct {
+	Found int // the database's schema
+	Known int // the newest this build knows
+}
+
+func (e *NewerSchemaError) Error() string {
+	return fmt.Sprintf("the database is at schema version %d, but this ferry knows versions up to %d: a newer ferry migrated it, "+
+		"and migrations only go forward. Run every node on that newer ferry or later", e.Found, e.Known)
+}
+
+// migrate applies the pending migrations in one transaction under an
+// advisory lock: nodes that start at once take turns, and a database is at
+// its old schema or the new one, never in between.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY,
+			applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+		)`); err != nil {
+			return err
+		}
+		applied, err := schemaVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if applied > len(migrations) {
+			return &NewerSchemaError{Found: applied, Known: len(migrations)}
+		}
+		for i := applied; i < len(migrations); i++ {
+			// Without arguments, pgx sends the simple protocol, which runs several statements.
+			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, i+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func schemaVersion(ctx context.Context, q querier) (int, error) {
+	var applied int
+	err := q.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&applied)
+	return applied, err
+}
+
+// SchemaVersion returns the schema the database is at.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) { return schemaVersion(ctx, s.pool) }
