@@ -154,7 +154,7 @@ func takeHostnames(ctx context.Context, tx pgx.Tx, d *store.Deployment, moves st
 		return err
 	}
 	_, err = tx.Exec(ctx, `UPDATE hostnames SET deployment_id = $1 WHERE project_id = $2 AND kind = 'branch' AND git_branch = $3
-		AND deployment_id <> $1 AND (SELECT created_at FROM deployments WHERE id = hostnames.deployment_id) <= $4`,
+		AND (deployment_id IS NULL OR (deployment_id <> $1 AND (SELECT created_at FROM deployments WHERE id = hostnames.deployment_id) <= $4))`,
 		d.ID, d.ProjectID, d.GitBranch, d.CreatedAt)
 	return err
 }
@@ -276,7 +276,8 @@ func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM hostnames WHERE kind = 'branch' AND deployment_id IS NULL`); err != nil {
+		// A branch's own URL goes with its last deployment; a custom domain stays, waiting for the next.
+		if _, err := tx.Exec(ctx, `DELETE FROM hostnames WHERE kind = 'branch' AND deployment_id IS NULL AND NOT custom`); err != nil {
 			return err
 		}
 		return oneRow(tx.Exec(ctx, `DELETE FROM deployments WHERE id = $1`, id))

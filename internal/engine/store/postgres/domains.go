@@ -46,12 +46,13 @@ func (s *Store) CreateDomain(ctx context.Context, d *store.Domain) error {
 		if err := checkRedirectTarget(ctx, tx, d); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO hostnames (hostname, project_id, kind, deployment_id, pinned)
-			SELECT $1, id, 'production',
-				(SELECT deployment_id FROM hostnames WHERE project_id = projects.id AND `+ownProductionHost+` LIMIT 1),
-				COALESCE((SELECT pinned FROM hostnames WHERE project_id = projects.id AND `+ownProductionHost+` LIMIT 1), false)
-			FROM projects WHERE id = $2`, d.Name, d.ProjectID)
+		tag, err := tx.Exec(ctx, `INSERT INTO hostnames (hostname, project_id, kind, git_branch, custom)
+			SELECT $1, id, CASE WHEN $2 = '' THEN 'production' ELSE 'branch' END, $2, true FROM projects WHERE id = $3`,
+			d.Name, d.GitBranch, d.ProjectID)
 		if err := affectedOr(tag, hostnameTaken(err), store.ErrNotFound); err != nil {
+			return err
+		}
+		if err := followDomainTarget(ctx, tx, d); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO domains (name, project_id, git_branch, redirect, redirect_status, token, created_at)
@@ -78,8 +79,39 @@ func (s *Store) UpdateDomain(ctx context.Context, d *store.Domain) error {
 		}
 		tag, err := tx.Exec(ctx, `UPDATE domains SET git_branch = $1, redirect = NULLIF($2, ''), redirect_status = $3 WHERE name = $4 AND project_id = $5`,
 			d.GitBranch, d.Redirect, d.RedirectStatus, d.Name, d.ProjectID)
-		return affectedOr(tag, err, store.ErrNotFound)
+		if err := affectedOr(tag, err, store.ErrNotFound); err != nil {
+			return err
+		}
+		var branch string
+		if err := tx.QueryRow(ctx, `SELECT git_branch FROM hostnames WHERE hostname = $1`, d.Name).Scan(&branch); err != nil {
+			return err
+		}
+		if branch == d.GitBranch {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE hostnames SET kind = CASE WHEN $1 = '' THEN 'production' ELSE 'branch' END, git_branch = $1, pinned = false
+			WHERE hostname = $2`, d.GitBranch, d.Name)
+		if err != nil {
+			return err
+		}
+		return followDomainTarget(ctx, tx, d)
 	})
+}
+
+// followDomainTarget points a domain's hostname at what it follows: the project's own production
+// host's deployment (pinned with it), or the newest READY deployment of its git branch.
+func followDomainTarget(ctx context.Context, tx pgx.Tx, d *store.Domain) error {
+	if d.GitBranch == "" {
+		_, err := tx.Exec(ctx, `UPDATE hostnames SET
+				deployment_id = (SELECT deployment_id FROM hostnames own WHERE own.project_id = $1 AND own.kind = 'production' AND NOT own.custom LIMIT 1),
+				pinned = COALESCE((SELECT pinned FROM hostnames own WHERE own.project_id = $1 AND own.kind = 'production' AND NOT own.custom LIMIT 1), false)
+			WHERE hostname = $2`, d.ProjectID, d.Name)
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE hostnames SET deployment_id = (
+			SELECT id FROM deployments WHERE project_id = $1 AND git_branch = $2 AND state = 'READY' ORDER BY created_at DESC LIMIT 1)
+		WHERE hostname = $3`, d.ProjectID, d.GitBranch, d.Name)
+	return err
 }
 
 // DeleteDomain implements store.Domains.
@@ -93,7 +125,7 @@ func (s *Store) DeleteDomain(ctx context.Context, projectID, name string) error 
 			return &store.RedirectedError{Domain: name, From: from}
 		}
 		// The domains row goes with its hostname.
-		tag, err := tx.Exec(ctx, `DELETE FROM hostnames WHERE hostname = $1 AND project_id = $2 AND hostname IN (SELECT name FROM domains)`, name, projectID)
+		tag, err := tx.Exec(ctx, `DELETE FROM hostnames WHERE hostname = $1 AND project_id = $2 AND custom`, name, projectID)
 		return affectedOr(tag, err, store.ErrNotFound)
 	})
 }

@@ -79,12 +79,12 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 		if err := oneRow(tag, err); err != nil {
 			return err
 		}
-		branches, err := queryStrings(ctx, tx, `SELECT git_branch FROM hostnames WHERE project_id = $1 AND kind = 'branch'`, p.ID)
+		branches, err := queryStrings(ctx, tx, `SELECT git_branch FROM hostnames WHERE project_id = $1 AND kind = 'branch' AND NOT custom`, p.ID)
 		if err != nil {
 			return err
 		}
 		for _, b := range branches {
-			_, err := tx.Exec(ctx, `UPDATE hostnames SET hostname = $1 WHERE project_id = $2 AND kind = 'branch' AND git_branch = $3`, branchHost(b), p.ID, b)
+			_, err := tx.Exec(ctx, `UPDATE hostnames SET hostname = $1 WHERE project_id = $2 AND kind = 'branch' AND NOT custom AND git_branch = $3`, branchHost(b), p.ID, b)
 			if err != nil {
 				return hostnameTaken(err)
 			}

@@ -13,7 +13,7 @@ import (
 
 // ownProductionHost selects, among a project's hostnames, its own production
 // host (<name>.<base domain>), which its custom domains are not.
-const ownProductionHost = `kind = 'production' AND hostname NOT IN (SELECT name FROM domains)`
+const ownProductionHost = `kind = 'production' AND NOT custom`
 
 // RoutesVersion returns the version of what is served now.
 func (s *Store) RoutesVersion(ctx context.Context) (int64, error) {

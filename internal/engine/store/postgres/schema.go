@@ -161,6 +161,12 @@ var migrations = []string{
 		FOR EACH ROW WHEN ((OLD.verified_at IS NULL) <> (NEW.verified_at IS NULL) OR OLD.redirect IS DISTINCT FROM NEW.redirect
 			OR OLD.redirect_status <> NEW.redirect_status)
 		EXECUTE FUNCTION ferry_routes_changed();`,
+	// A custom domain may follow a git branch, as a 'branch' hostname beside the branch's own
+	// URL: custom marks domains' hostnames, so that one URL per branch holds for ferry's own.
+	`ALTER TABLE hostnames ADD COLUMN custom BOOLEAN NOT NULL DEFAULT false;
+	UPDATE hostnames SET custom = true WHERE hostname IN (SELECT name FROM domains);
+	DROP INDEX hostnames_branch;
+	CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch' AND NOT custom;`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.
