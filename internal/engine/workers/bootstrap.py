@@ -42,6 +42,9 @@ NUL-separated strings let a worker split a head with one str.split and fill a WS
 dict.update: Python's per-request work is what bounds throughput.
 """
 
+import collections
+import collections.abc
+import contextvars
 import functools
 import importlib
 import io
@@ -662,36 +665,109 @@ class Lifespan:
             self.stopped.set_result(None)
 
 
-class ASGIExchange:
-    """receive and send of one ASGI request."""
+class Resumed(collections.abc.Coroutine):
+    """The rest of a coroutine that has run up to its first suspension outside any task: the first send()
+    hands the task what the coroutine waits for, later ones resume it."""
 
-    def __init__(self, loop, reader, writer, has_body):
-        self.loop = loop
-        self.reader = reader
-        self.writer = writer
+    __slots__ = ("coro", "pending")
+
+    def __init__(self, coro, pending):
+        self.coro = coro
+        self.pending = pending
+
+    def send(self, value):
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            return pending
+        return self.coro.send(value)
+
+    def throw(self, *args):
+        self.pending = None
+        return self.coro.throw(*args)
+
+    def close(self):
+        self.coro.close()
+
+    def __await__(self):
+        return self
+
+
+def start_eagerly(loop, coro):
+    """Runs coro now, in a context of its own as a task would, and makes a task of the rest only if it has to
+    wait: most requests never do, and skipping the task and its trip through the loop is a large part of what
+    a request costs."""
+    context = contextvars.copy_context()
+    try:
+        pending = context.run(coro.send, None)
+    except StopIteration:
+        return
+    # A bare yield (asyncio.sleep(0)) gives None, which Resumed cannot hand on: the task resumes it directly.
+    rest = coro if pending is None else Resumed(coro, pending)
+    if sys.version_info >= (3, 11):
+        loop.create_task(rest, context=context)
+    else:
+        context.run(loop.create_task, rest)
+
+
+class ASGIExchange:
+    """receive and send of one ASGI request on an engine connection."""
+
+    __slots__ = ("connection", "has_body", "body_done", "chunks", "queued", "request_complete", "status",
+                 "headers", "head_sent", "complete", "waiter")
+
+    def __init__(self, connection, has_body):
+        self.connection = connection
         self.has_body = has_body
-        self.request_complete = False
+        self.body_done = not has_body  # END of the request body arrived
+        self.chunks = collections.deque()
+        self.queued = 0  # bytes in chunks
+        self.request_complete = False  # the app received the whole body
         self.status = None
         self.headers = None
         self.head_sent = False
-        self.complete = False
-        self.finished = None  # future that wakes receive() waiting for a disconnect
-        self.gone = False
+        self.complete = False  # the response is complete
+        self.waiter = None  # future a receive() waits on for body data, the response's end or a disconnect
+
+    def wake(self):
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def body_received(self, data):
+        if data:
+            self.chunks.append(data)
+            self.queued += len(data)
+        self.wake()
+
+    def body_ended(self):
+        self.body_done = True
+        self.wake()
+
+    async def _wait(self):
+        self.waiter = self.connection.loop.create_future()
+        await self.waiter
 
     async def receive(self):
-        if not self.request_complete:
-            if self.has_body:
-                kind, _, _, length = FRAME.unpack(await self.reader.readexactly(8))
-                if kind == BODY:
-                    return {"type": "http.request", "body": await self.reader.readexactly(length), "more_body": True}
-                if kind != END:
-                    raise ProtocolError("frame %r inside a request body" % chr(kind))
-            self.request_complete = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        if not self.complete:
-            if self.finished is None:
-                self.finished = self.loop.create_future()
-            await self.finished
+        connection = self.connection
+        while not self.request_complete:
+            if self.chunks:
+                data = self.chunks.popleft()
+                self.queued -= len(data)
+                connection.body_consumed(self)
+                more = bool(self.chunks) or not self.body_done
+                self.request_complete = not more
+                return {"type": "http.request", "body": data, "more_body": more}
+            if self.body_done:
+                self.request_complete = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            if connection.gone:
+                return {"type": "http.disconnect"}
+            await self._wait()
+        while not self.complete and not connection.gone:
+            await self._wait()
         return {"type": "http.disconnect"}
 
     async def send(self, message):
@@ -707,60 +783,170 @@ class ASGIExchange:
             if self.complete:
                 raise RuntimeError("http.response.body sent after the response completed")
             more = message.get("more_body", False)
-            await self._write(message.get("body", b""), not more)
+            data = self._frames(message.get("body", b""), not more)
+            connection = self.connection
+            if connection.gone:
+                raise ConnectionResetError("the engine closed the connection")
+            connection.transport.write(data)
+            if connection.paused:
+                await connection.drained()
 
-    def _head(self):
-        fields = [b"%d" % self.status]
-        for name, value in self.headers:
-            fields.append(name if type(name) is bytes else name.encode("latin-1"))
-            fields.append(value if type(value) is bytes else value.encode("latin-1"))
-        payload = b"\0".join(fields)
-        return FRAME.pack(RESPONSE, 0, len(fields) // 2, len(payload)) + payload
-
-    async def _write(self, data, last):
-        prefix = b""
-        if not self.head_sent:
-            prefix = self._head()
+    def _frames(self, data, last):
+        """The frames that send data, preceded by the response head the first time, and END if last."""
+        if self.head_sent:
+            parts = []
+        else:
             self.head_sent = True
-        parts = [prefix]
+            fields = [b"%d" % self.status]
+            for name, value in self.headers:
+                fields.append(name if type(name) is bytes else name.encode("latin-1"))
+                fields.append(value if type(value) is bytes else value.encode("latin-1"))
+            head = b"\0".join(fields)
+            parts = [FRAME.pack(RESPONSE, 0, len(fields) // 2, len(head)), head]
         if data:
             parts += (FRAME.pack(BODY, 0, 0, len(data)), data)
         if last:
             parts.append(END_FRAME)
-            self._complete()
-        await self._send(b"".join(parts))
+            self.complete = True
+            self.wake()
+        return b"".join(parts)
 
-    async def _send(self, data):
-        try:
-            self.writer.write(data)
-            await self.writer.drain()
-        except ConnectionError:
-            self.gone = True
-            raise
-
-    def _complete(self):
-        self.complete = True
-        if self.finished is not None and not self.finished.done():
-            self.finished.set_result(None)
-
-    async def finish(self):
-        if self.complete:
-            return
-        if self.status is None:
-            raise RuntimeError("the app returned without sending a response")
-        await self._write(b"", True)
-
-    async def fail(self):
+    def fail(self):
+        """Ends a response the app could not complete: a 500 if nothing was sent, else ABORT."""
         if self.complete:
             return
         data = ABORT_FRAME if self.head_sent else ERROR_RESPONSE
-        self.head_sent = True
-        self._complete()
-        await self._send(data)
+        self.head_sent = self.complete = True
+        self.wake()
+        if not self.connection.gone:
+            self.connection.transport.write(data)
 
-    async def drain_request(self):
-        while self.has_body and not self.request_complete:
-            await self.receive()
+    async def serve(self, app, scope, worker):
+        try:
+            await app(scope, self.receive, self.send)
+            if not self.complete:
+                if self.status is None:
+                    raise RuntimeError("the app returned without sending a response")
+                self.connection.transport.write(self._frames(b"", True))
+        except Exception:
+            if not self.connection.gone:
+                traceback.print_exc()
+                self.fail()
+        finally:
+            worker.active -= 1
+            self.connection.exchange_done(self)
+
+
+BODY_QUEUE_LIMIT = 256 * 1024  # request body bytes a worker holds for an app before it stops reading
+
+
+class ASGIConnection:
+    """One engine connection: its frames are parsed as they arrive and each request runs as soon as its head
+    is complete, with no stream objects or task in between."""
+
+    def __init__(self, worker, loop):
+        self.worker = worker
+        self.loop = loop
+        self.transport = None
+        self.buffer = bytearray()  # an incomplete frame
+        self.needed = 8  # bytes buffer must hold before it is worth parsing
+        self.exchange = None  # the request in progress, until both its body and its response are complete
+        self.gone = False
+        self.paused = False  # writing paused by the transport
+        self.drain_waiter = None
+        self.reading_paused = False
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def eof_received(self):
+        return False  # close the connection
+
+    def connection_lost(self, exc):
+        self.gone = True
+        exchange = self.exchange
+        if exchange is not None:
+            exchange.wake()
+        self.resume_writing()
+
+    def pause_writing(self):
+        self.paused = True
+
+    def resume_writing(self):
+        self.paused = False
+        waiter = self.drain_waiter
+        if waiter is not None:
+            self.drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def drained(self):
+        if self.gone:
+            raise ConnectionResetError("the engine closed the connection")
+        self.drain_waiter = self.loop.create_future()
+        await self.drain_waiter
+
+    def data_received(self, data):
+        buffer = self.buffer
+        if buffer:
+            buffer += data
+            if len(buffer) < self.needed:
+                return
+            data = bytes(buffer)
+            buffer.clear()
+        size = len(data)
+        position = 0
+        unpack_from = FRAME.unpack_from
+        try:
+            while size - position >= 8:
+                kind, flags, count, length = unpack_from(data, position)
+                end = position + 8 + length
+                if end > size:
+                    break
+                self.frame(kind, flags, count, data[position + 8:end])
+                position = end
+        except Exception:
+            traceback.print_exc()
+            self.transport.abort()
+            return
+        if position < size:
+            buffer += memoryview(data)[position:]
+            self.needed = 8 if len(buffer) < 8 else 8 + FRAME.unpack_from(buffer)[3]
+
+    def frame(self, kind, flags, count, payload):
+        exchange = self.exchange
+        if kind == HEAD:
+            if exchange is not None:
+                raise ProtocolError("a request head before the previous request completed")
+            exchange = self.exchange = ASGIExchange(self, not flags & NO_BODY)
+            self.worker.start(exchange, count, payload)
+        elif exchange is None or exchange.body_done:
+            raise ProtocolError("frame %r outside a request body" % chr(kind))
+        elif kind == BODY:
+            exchange.body_received(payload)
+            if exchange.queued > BODY_QUEUE_LIMIT and not self.reading_paused:
+                self.reading_paused = True
+                self.transport.pause_reading()
+        elif kind == END:
+            exchange.body_ended()
+            self.exchange_done(exchange)
+        else:
+            raise ProtocolError("frame %r inside a request body" % chr(kind))
+
+    def body_consumed(self, exchange):
+        if self.reading_paused and exchange.queued <= BODY_QUEUE_LIMIT // 2:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def exchange_done(self, exchange):
+        """Lets the next request in once exchange's response and body are both complete. A body the app
+        left unread is skipped as its frames arrive."""
+        if exchange is self.exchange and exchange.complete and exchange.body_done:
+            self.exchange = None
+            exchange.chunks.clear()
+            if self.reading_paused:
+                self.reading_paused = False
+                self.transport.resume_reading()
 
 
 class ASGIWorker:
@@ -768,16 +954,17 @@ class ASGIWorker:
         self.app = app
         self.lifespan = Lifespan(app)
         self.active = 0
+        self.loop = None
 
     async def run(self, listener, ready_fd, parent_pipe):
         import asyncio
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stopping.set)
         loop.add_signal_handler(signal.SIGINT, stopping.set)
         loop.add_reader(parent_pipe, os._exit, 1)
         await self.lifespan.startup()
-        server = await asyncio.start_unix_server(self.serve_connection, sock=listener)
+        server = await loop.create_unix_server(lambda: ASGIConnection(self, loop), sock=listener)
         os.write(ready_fd, b".")
         os.close(ready_fd)
         await stopping.wait()
@@ -786,33 +973,7 @@ class ASGIWorker:
             await asyncio.sleep(0.01)
         await self.lifespan.shutdown()
 
-    async def serve_connection(self, reader, writer):
-        import asyncio
-        loop = asyncio.get_running_loop()
-        unpack = FRAME.unpack
-        try:
-            while True:
-                kind, flags, count, length = unpack(await reader.readexactly(8))
-                if kind != HEAD:
-                    raise ProtocolError("expected a request head, got frame %r" % chr(kind))
-                payload = await reader.readexactly(length)
-                exchange = ASGIExchange(loop, reader, writer, not flags & NO_BODY)
-                self.active += 1
-                try:
-                    await self.handle_request(exchange, count, payload)
-                finally:
-                    self.active -= 1
-                if exchange.gone:
-                    return
-                await exchange.drain_request()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        except Exception:
-            traceback.print_exc()
-        finally:
-            writer.close()
-
-    async def handle_request(self, exchange, count, payload):
+    def start(self, exchange, count, payload):
         fields = payload.split(b"\0", count)
         path = fields.pop()
         (method, scheme, query, raw_path, http_version,
@@ -833,17 +994,8 @@ class ASGIWorker:
             "server": (server_host.decode("latin-1"), int(server_port)),
             "state": self.lifespan.state.copy(),
         }
-        try:
-            await self.app(scope, exchange.receive, exchange.send)
-            await exchange.finish()
-        except Exception:
-            if exchange.gone:
-                return
-            traceback.print_exc()
-            try:
-                await exchange.fail()
-            except ConnectionError:
-                pass
+        self.active += 1
+        start_eagerly(self.loop, exchange.serve(self.app, scope, self))
 
 
 def run_asgi_worker(app, listener, ready_fd, parent_pipe):

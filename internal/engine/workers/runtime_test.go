@@ -734,9 +734,10 @@ def error():
 }
 
 const plainASGIApp = `
-import json, os
+import asyncio, contextvars, json, os
 
 started = False
+request_name = contextvars.ContextVar("request_name", default=None)
 
 async def app(scope, receive, send):
     global started
@@ -759,6 +760,16 @@ async def app(scope, receive, send):
             break
     if scope["path"] == "/error":
         raise RuntimeError("asgi boom")
+    if scope["path"] == "/context":
+        # Each request must start in a context of its own, whether or not it ever waits.
+        name, _, wait = scope["query_string"].decode().partition("&")
+        leaked = request_name.get()
+        request_name.set(name)
+        if wait:
+            await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": json.dumps([leaked, request_name.get()]).encode()})
+        return
     if scope["path"] == "/stream":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
         for part in (b"one,", b"two,", b"three"):
@@ -831,6 +842,12 @@ func TestASGIApp(t *testing.T) {
 
 	if resp, body := h.get(t, "/stream"); string(body) != "one,two,three" {
 		t.Errorf("stream: %d %q", resp.StatusCode, body)
+	}
+	for _, query := range []string{"a", "b&wait", "c", "d&wait", "e"} {
+		name, _, _ := strings.Cut(query, "&")
+		if resp, body := h.get(t, "/context?"+query); string(body) != `[null, "`+name+`"]` {
+			t.Errorf("context %s: %d %s", query, resp.StatusCode, body)
+		}
 	}
 	if resp, body := h.get(t, "/error"); resp.StatusCode != 500 || strings.Contains(string(body), "boom") {
 		t.Errorf("error: %d %q", resp.StatusCode, body)
