@@ -3,12 +3,17 @@ BaseHTTPRequestHandler class (Vercel's `class handler(BaseHTTPRequestHandler)`).
 
 The engine (internal/engine/workers) embeds this file and starts it as
 
-    python bootstrap.py KIND ENTRYPOINT THREADS SOCKET_PATH...    (KIND: wsgi, asgi or handler)
+    python bootstrap.py [--park] KIND ENTRYPOINT THREADS SOCKET_PATH...    (KIND: wsgi, asgi or handler)
 
 in the app's directory, with fd 3 a unix socket back to the engine.
 
+Parked starts. With --park the engine starts this process ahead of a request, in the sandbox the instance
+will have: it imports what the app's modules import from outside the app's directory (its framework and
+other dependencies), without running any of the app's own code, writes "parked\n" on fd 3 and waits. When
+"go\n" arrives, it goes on as below; most of an interpreter's start is then already done.
+
 Processes. This parent imports the app once, listens on one unix socket per worker, forks the workers
-and writes "ready\\n" on fd 3 once every worker serves. It forks a new worker when one dies and kills its
+and writes "ready\\n" on fd 3 once the first worker serves. It forks a new worker when one dies and kills its
 whole process group when fd 3 reaches EOF (the engine is gone); workers exit when the parent dies.
 SIGTERM stops everything gracefully: workers finish the requests they hold (and an ASGI app's lifespan
 shutdown runs), then exit. A WSGI or handler worker serves with THREADS threads, each owning one connection
@@ -1051,10 +1056,11 @@ class Supervisor:
                 os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
             if self.ready_r in readable:
                 reports = len(os.read(self.ready_r, 64))
-                if unready > 0:
-                    unready -= reports
-                    if unready <= 0:
-                        self.control.sendall(b"ready\n")
+                if unready == len(self.listeners):
+                    # One worker serving is enough to go on: requests for the others wait in their sockets'
+                    # backlogs. A worker that fails to start still fails the start.
+                    self.control.sendall(b"ready\n")
+                unready = max(unready - reports, 0)
             if self.wake_r in readable:
                 while True:
                     try:
@@ -1156,12 +1162,104 @@ def listen(path):
     return listener
 
 
+def local_module_files(root, name, package=None):
+    """The files of the app's own module name (dotted, relative to package when given) and of its parent
+    packages, all of which importing it runs; [] when name is not the app's but a dependency's."""
+    parts = name.split(".") if name else []
+    base = package or root
+    if package is None and not (os.path.isfile(os.path.join(root, parts[0] + ".py"))
+                                or os.path.isdir(os.path.join(root, parts[0]))):
+        return []
+    files = []
+    for index in range(len(parts)):
+        path = os.path.join(base, *parts[:index + 1])
+        for candidate in (path + ".py", os.path.join(path, "__init__.py")):
+            if os.path.isfile(candidate):
+                files.append(candidate)
+    return files
+
+
+def imports_of(path):
+    """(level, module, names) of each import the file runs when imported, not those inside functions."""
+    import ast
+    try:
+        with open(path, "rb") as source:
+            tree = ast.parse(source.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield 0, alias.name, ()
+        elif isinstance(node, ast.ImportFrom):
+            yield node.level, node.module or "", [alias.name for alias in node.names]
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stack.extend(child for child in ast.iter_child_nodes(node)
+                         if isinstance(child, (ast.stmt, ast.excepthandler)))
+
+
+def preload(entrypoint):
+    """Imports the dependencies of the app's modules, found by reading them, not running them. What cannot
+    be imported is left for the app's own import to report."""
+    root = os.getcwd()
+    pending = local_module_files(root, entrypoint.partition(":")[0])
+    seen = set()
+    dependencies = set()
+    while pending and len(seen) < 200:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for level, module, names in imports_of(path):
+            base = root
+            if level:
+                base = os.path.dirname(path)
+                for _ in range(level - 1):
+                    base = os.path.dirname(base)
+                files = local_module_files(root, module, base)
+            else:
+                files = local_module_files(root, module)
+                if not files:
+                    dependencies.add(module)
+                    continue
+            pending += files
+            # "from package import name" imports the submodule name, if there is one.
+            package = os.path.join(base, *module.split(".")) if module else base
+            for name in names:
+                pending += local_module_files(root, name, package)
+
+    for module in sorted(dependencies):
+        try:
+            importlib.import_module(module)
+        except (Exception, SystemExit):
+            pass
+
+
+def park(control, entrypoint):
+    """Prepares the start and waits for the engine's go; False when the engine closed fd 3 instead."""
+    preload(entrypoint)
+    control.sendall(b"parked\n")
+    received = b""
+    while not received.endswith(b"\n"):
+        data = control.recv(64)
+        if not data:
+            return False
+        received += data
+    return True
+
+
 def main():
-    kind, entrypoint, threads, *socket_paths = sys.argv[1:]
+    args = sys.argv[1:]
+    parked = args[:1] == ["--park"]
+    kind, entrypoint, threads, *socket_paths = args[1:] if parked else args
     threads = int(threads)
     sys.argv = sys.argv[:1]
     sys.path[0] = os.getcwd()  # the app's directory, not this script's
     control = socket.socket(fileno=3)
+    if parked and not park(control, entrypoint):
+        return 0
     try:
         app = load_app(entrypoint)
     except BaseException as exc:

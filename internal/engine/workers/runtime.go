@@ -2,6 +2,9 @@
 //
 // A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) imports the
 // app once in a parent process that forks Config.Workers workers, each listening on its own unix socket.
+// Prewarm, and scaling to zero, leave a parked start behind (a zygote): that parent process, launched in the
+// instance's own sandbox with the app's dependencies imported, waiting for the first request to import the
+// app and fork the workers, which cuts the interpreter's start and the framework's import out of a cold start.
 // The engine parses HTTP and hands each request to a worker over a persistent connection with the binary
 // framing of protocol.go, so Python only builds the WSGI environ or ASGI scope and calls the app (or, for
 // a BaseHTTPRequestHandler class, hands it the request in memory and parses what it writes). A
@@ -35,6 +38,7 @@ const (
 	defaultThreads     = 4
 	defaultIdleTimeout = 15 * time.Minute
 	defaultMaxDuration = 300 * time.Second
+	defaultMaxParked   = 16
 )
 
 // Config configures a Manager.
@@ -45,6 +49,7 @@ type Config struct {
 	Threads     int              // concurrent requests per process; 0 -> 4
 	IdleTimeout time.Duration    // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
 	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
+	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 16, <0 -> none
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
 }
@@ -71,7 +76,8 @@ type Manager struct {
 
 	mu          sync.RWMutex
 	deployments map[string]*deployment
-	removed     map[string]bool // deleted deployments: never started again
+	parked      map[string]*deployment // parked starts of deployments without a running one
+	removed     map[string]bool        // deleted deployments: never started again
 	closed      bool
 
 	stopReaper chan struct{}
@@ -96,6 +102,9 @@ func New(cfg Config) *Manager {
 	if cfg.MaxDuration <= 0 {
 		cfg.MaxDuration = defaultMaxDuration
 	}
+	if cfg.MaxParked == 0 {
+		cfg.MaxParked = defaultMaxParked
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -105,6 +114,7 @@ func New(cfg Config) *Manager {
 		log:           logger.With("component", "runtime"),
 		bootstrapPath: filepath.Join(cfg.RunDir, bootstrapFileName),
 		deployments:   map[string]*deployment{},
+		parked:        map[string]*deployment{},
 		removed:       map[string]bool{},
 		stopReaper:    make(chan struct{}),
 	}
@@ -188,9 +198,14 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 		}
 		d = m.deployments[app.ID]
 		if d == nil {
-			d = m.newDeployment(app)
+			d = m.takeParked(app.ID)
+			if d != nil {
+				go d.resume()
+			} else {
+				d = m.newDeployment(app)
+				go d.start()
+			}
 			m.deployments[app.ID] = d
-			go d.start()
 		}
 		d.inUse.Add(1)
 		m.mu.Unlock()
@@ -206,6 +221,50 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 		return nil, d.startErr
 	}
 	return d, nil
+}
+
+// takeParked returns id's parked start if it is ready to go on, and drops one that is not (still
+// preparing: a full start is as quick). m.mu must be held.
+func (m *Manager) takeParked(id string) *deployment {
+	d := m.parked[id]
+	if d == nil {
+		return nil
+	}
+	delete(m.parked, id)
+	if !d.isParked() {
+		go d.kill()
+		return nil
+	}
+	d.lastUsed.Store(time.Now().UnixNano())
+	return d
+}
+
+// Prewarm prepares app's next start ahead of its first request, when app has no running processes: a
+// parked start in the sandbox its instance will have, with the interpreter up and the app's dependencies
+// imported. The engine calls it for a deployment that has just become ready; scaling to zero calls it too.
+// It returns at once.
+func (m *Manager) Prewarm(app App) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.MaxParked < 0 || m.closed || m.removed[app.ID] || m.deployments[app.ID] != nil || m.parked[app.ID] != nil {
+		return
+	}
+	if len(m.parked) >= m.cfg.MaxParked {
+		var oldest *deployment
+		for _, d := range m.parked {
+			if oldest == nil || d.parkedAt.Before(oldest.parkedAt) {
+				oldest = d
+			}
+		}
+		delete(m.parked, oldest.app.ID)
+		go oldest.kill()
+	}
+	d := m.newDeployment(app)
+	d.park = true
+	d.parked = make(chan struct{})
+	d.parkedAt = time.Now()
+	m.parked[app.ID] = d
+	go d.prepare()
 }
 
 // writeAcquireError answers a request whose app could not be started. What the app printed may hold
@@ -458,19 +517,22 @@ func writeProblem(w http.ResponseWriter, status int, message string) {
 	_, _ = io.WriteString(w, "ferry: "+message+" (request "+id+")\n")
 }
 
-// Stop stops a deployment's processes (deployment deleted); no-op if not running.
+// Stop stops a deployment's processes, its parked start included (deployment deleted); no-op if not running.
 func (m *Manager) Stop(id string) {
 	m.mu.Lock()
 	d := m.deployments[id]
-	if d != nil {
-		delete(m.deployments, id)
-	}
+	delete(m.deployments, id)
+	parked := m.parked[id]
+	delete(m.parked, id)
 	m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
+	defer cancel()
+	if parked != nil {
+		parked.terminate(ctx)
+	}
 	if d == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
-	defer cancel()
 	d.terminate(ctx)
 	d.log.Info("deployment stopped")
 }
@@ -517,6 +579,10 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		all = append(all, d)
 		delete(m.deployments, id)
 	}
+	for id, d := range m.parked {
+		all = append(all, d)
+		delete(m.parked, id)
+	}
 	m.mu.Unlock()
 	var wg sync.WaitGroup
 	var forced atomic.Bool
@@ -562,16 +628,20 @@ func (m *Manager) reapIdle() {
 				defer cancel()
 				d.terminate(ctx)
 				d.log.Info("deployment scaled to zero", "idle_timeout", m.cfg.IdleTimeout)
+				m.Prewarm(d.app)
 			}()
 		}
 	}
 }
 
-// forget removes d from the running deployments, unless another start has replaced it already.
+// forget removes d from the running deployments and parked starts, unless another start has replaced it already.
 func (m *Manager) forget(d *deployment) {
 	m.mu.Lock()
 	if m.deployments[d.app.ID] == d {
 		delete(m.deployments, d.app.ID)
+	}
+	if m.parked[d.app.ID] == d {
+		delete(m.parked, d.app.ID)
 	}
 	m.mu.Unlock()
 }
