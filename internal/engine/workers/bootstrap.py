@@ -454,16 +454,16 @@ def run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe
             finally:
                 sock.close()
 
-    for slot in range(threads):
-        threading.Thread(target=accept_loop, args=(slot,), name="ferry-wsgi-%d" % slot, daemon=True).start()
-
     # The main thread only waits: for SIGTERM (signals reach it through the wakeup fd) or the parent's death.
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGTERM, lambda *_: None)
     signal.signal(signal.SIGINT, lambda *_: None)
+    # Ready before the threads start, each a switch to a new thread away: connections wait in the backlog.
     os.write(ready_fd, b".")
     os.close(ready_fd)
+    for slot in range(threads):
+        threading.Thread(target=accept_loop, args=(slot,), name="ferry-wsgi-%d" % slot, daemon=True).start()
     if parent_pipe in wait_readable([wake_r, parent_pipe]):
         os._exit(1)
     # Stopping: the engine sends nothing new; let the requests in progress finish.
