@@ -7,18 +7,22 @@ The engine (internal/engine/workers) embeds this file and starts it as
 
 in the app's directory, with fd 3 a unix socket back to the engine.
 
-Parked starts. With --park the engine starts this process ahead of a request, in the sandbox the instance
-will have: it imports what the app's modules import from outside the app's directory (its framework and
-other dependencies), without running any of the app's own code, writes "parked\n" on fd 3 and waits. When
-"go\n" arrives, it goes on as below; most of an interpreter's start is then already done.
+Processes. This parent runs no code of the app's: it listens on one unix socket per worker and forks the
+workers, each of which imports the app (as gunicorn's and uvicorn's workers do, and a fork of a small
+process is cheap where a fork of one that imported a framework pays for every page it then touches). It
+writes "ready\\n" on fd 3 once the first worker serves; the others catch up while their sockets hold what
+comes for them. It forks a new worker when one dies and kills its whole process group when fd 3 reaches EOF
+(the engine is gone); workers exit when the parent dies. SIGTERM stops everything gracefully: workers
+finish the requests they hold (and an ASGI app's lifespan shutdown runs), then exit. A WSGI or handler
+worker serves with THREADS threads, each owning one connection at a time; an ASGI worker runs one asyncio
+loop (uvloop when importable). The engine opens at most THREADS connections to a worker's socket and has
+one request in flight per connection.
 
-Processes. This parent imports the app once, listens on one unix socket per worker, forks the workers
-and writes "ready\\n" on fd 3 once the first worker serves. It forks a new worker when one dies and kills its
-whole process group when fd 3 reaches EOF (the engine is gone); workers exit when the parent dies.
-SIGTERM stops everything gracefully: workers finish the requests they hold (and an ASGI app's lifespan
-shutdown runs), then exit. A WSGI or handler worker serves with THREADS threads, each owning one connection
-at a time; an ASGI worker runs one asyncio loop (uvloop when importable). The engine opens at most THREADS
-connections to a worker's socket and has one request in flight per connection.
+Parked starts (zygotes). With --park the engine starts this process ahead of any request, in the sandbox
+the instance will have. Each worker imports the app's dependencies, found by reading the app's modules
+(what they import from outside the app's directory), without running any of the app's own code; once all
+have, the parent writes "parked\\n" on fd 3, and on "go\\n" there the workers import the app and serve. A
+cold start is then the import of the app alone: no interpreter to start, no framework to import, no fork.
 
 Framing, both directions, integers big-endian. Every frame is an 8-byte header and a payload:
 
@@ -1024,10 +1028,14 @@ def run_asgi_worker(app, listener, ready_fd, parent_pipe):
 class Supervisor:
     """Forks the workers, keeps them running, and reports readiness to the engine."""
 
-    def __init__(self, run_worker, listeners, control):
-        self.run_worker = run_worker  # run_worker(listener, ready_fd, parent_pipe), in the forked worker
+    def __init__(self, run_worker, listeners, control, parked):
+        # run_worker(listener, ready_fd, parent_pipe, park), in the forked worker; park is None, or for a
+        # worker of a parked start a function to call once prepared, which returns at the engine's go (True)
+        # or when the parent died before it (False).
+        self.run_worker = run_worker
         self.listeners = listeners
         self.control = control
+        self.released = not parked  # workers forked before the engine's go wait for it
         self.workers = {}  # pid -> worker index
         self.started_at = [0.0] * len(listeners)
         self.restart_delay = [0.0] * len(listeners)
@@ -1042,8 +1050,11 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._stop)
         self.ready_r, self.ready_w = os.pipe2(os.O_CLOEXEC)
         self.death_r, self.death_w = os.pipe2(os.O_CLOEXEC)  # workers see EOF when this process dies
+        self.parked_r, self.parked_w = os.pipe2(os.O_CLOEXEC)  # a byte from each worker once prepared
+        self.go_r, self.go_w = os.pipe2(os.O_CLOEXEC)  # a byte each releases the parked workers
         for index in range(len(self.listeners)):
             self._spawn(index)
+        unparked = 0 if self.released else len(self.listeners)
         unready = len(self.listeners)
         while True:
             if self.stopping and not self.workers:
@@ -1051,9 +1062,16 @@ class Supervisor:
             timeout = None
             if self.restarts:
                 timeout = max(0.0, min(self.restarts.values()) - time.monotonic())
-            readable = wait_readable([self.control.fileno(), self.ready_r, self.wake_r], timeout)
-            if self.control.fileno() in readable and not self.control.recv(64):
-                os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
+            readable = wait_readable([self.control.fileno(), self.ready_r, self.wake_r, self.parked_r], timeout)
+            if self.control.fileno() in readable:
+                if not self.control.recv(64):
+                    os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
+                if not self.released:  # the engine's go
+                    self._release()
+            if self.parked_r in readable:
+                unparked -= len(os.read(self.parked_r, 64))
+                if unparked == 0 and not self.released:
+                    self.control.sendall(b"parked\n")
             if self.ready_r in readable:
                 reports = len(os.read(self.ready_r, 64))
                 if unready == len(self.listeners):
@@ -1068,13 +1086,20 @@ class Supervisor:
                             break
                     except BlockingIOError:
                         break
-                if not self._reap(starting=unready > 0):
+                if not self._reap(starting=unready > 0 or unparked > 0):
                     return 1
             now = time.monotonic()
             for index, due in list(self.restarts.items()):
                 if due <= now and not self.stopping:
                     self.restarts.pop(index, None)  # the SIGTERM handler may have emptied it meanwhile
                     self._spawn(index)
+
+    def _release(self):
+        self.released = True
+        now = time.monotonic()
+        for index in self.workers.values():
+            self.started_at[index] = now
+        os.write(self.go_w, b"g" * len(self.workers))
 
     def _stop(self, signum, frame):
         self.stopping = True
@@ -1109,13 +1134,18 @@ class Supervisor:
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, signal.SIG_DFL)
-        for fd in (self.wake_r, self.wake_w, self.ready_r, self.death_w):
+        for fd in (self.wake_r, self.wake_w, self.ready_r, self.death_w, self.parked_r, self.go_w):
             os.close(fd)
         self.control.close()
         for other, listener in enumerate(self.listeners):
             if other != index:
                 listener.close()
-        self.run_worker(self.listeners[index], self.ready_w, self.death_r)
+        park = None
+        if not self.released:
+            def park():
+                os.write(self.parked_w, b"p")
+                return os.read(self.go_r, 1) != b""
+        self.run_worker(self.listeners[index], self.ready_w, self.death_r, park)
 
     def _reap(self, starting):
         """Collects exited workers and schedules their restart; False if one died during startup."""
@@ -1237,19 +1267,6 @@ def preload(entrypoint):
             pass
 
 
-def park(control, entrypoint):
-    """Prepares the start and waits for the engine's go; False when the engine closed fd 3 instead."""
-    preload(entrypoint)
-    control.sendall(b"parked\n")
-    received = b""
-    while not received.endswith(b"\n"):
-        data = control.recv(64)
-        if not data:
-            return False
-        received += data
-    return True
-
-
 def main():
     args = sys.argv[1:]
     parked = args[:1] == ["--park"]
@@ -1258,28 +1275,30 @@ def main():
     sys.argv = sys.argv[:1]
     sys.path[0] = os.getcwd()  # the app's directory, not this script's
     control = socket.socket(fileno=3)
-    if parked and not park(control, entrypoint):
-        return 0
-    try:
-        app = load_app(entrypoint)
-    except BaseException as exc:
-        print_app_exception(exc)
-        log("could not load the app from %r" % entrypoint)
-        return 1
-    if kind == "handler" and not is_handler_class(app):
-        log("%r is not a subclass of http.server.BaseHTTPRequestHandler" % entrypoint)
-        return 1
     listeners = [listen(path) for path in socket_paths]
-    if kind == "asgi":
-        def run_worker(listener, ready_fd, parent_pipe):
+
+    def run_worker(listener, ready_fd, parent_pipe, park):
+        if park is not None:
+            preload(entrypoint)
+            if not park():
+                return  # the parent died before the engine's go
+        try:
+            app = load_app(entrypoint)
+        except BaseException as exc:
+            print_app_exception(exc)
+            log("could not load the app from %r" % entrypoint)
+            raise SystemExit(1) from None
+        if kind == "handler" and not is_handler_class(app):
+            log("%r is not a subclass of http.server.BaseHTTPRequestHandler" % entrypoint)
+            raise SystemExit(1)
+        if kind == "asgi":
             run_asgi_worker(app, listener, ready_fd, parent_pipe)
-    elif kind == "handler":
-        def run_worker(listener, ready_fd, parent_pipe):
+        elif kind == "handler":
             run_handler_worker(app, listener, threads, ready_fd, parent_pipe)
-    else:
-        def run_worker(listener, ready_fd, parent_pipe):
+        else:
             run_wsgi_worker(app, listener, threads, len(socket_paths), ready_fd, parent_pipe)
-    return Supervisor(run_worker, listeners, control).run()
+
+    return Supervisor(run_worker, listeners, control, parked).run()
 
 
 if __name__ == "__main__":

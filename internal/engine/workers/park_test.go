@@ -92,11 +92,11 @@ func TestParkedStartImportsDependenciesOnlyThenServes(t *testing.T) {
 	h.awaitParked(t)
 
 	deps := pids(t, h.depLog)
-	if len(deps) != 1 {
-		t.Fatalf("the dependency was imported by %v, want one parked process", deps)
+	if len(deps) != defaultWorkers {
+		t.Fatalf("the dependency was imported by %v, want once by each of %d parked workers", deps, defaultWorkers)
 	}
 	if imports := pids(t, h.importLog); len(imports) != 0 {
-		t.Fatalf("the parked process ran the app's own code (imported by %v)", imports)
+		t.Fatalf("a parked start ran the app's own code (imported by %v)", imports)
 	}
 	if running := h.manager.Running(); len(running) != 0 {
 		t.Fatalf("a parked start counts as running: %v", running)
@@ -106,22 +106,46 @@ func TestParkedStartImportsDependenciesOnlyThenServes(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	if imports := pids(t, h.importLog); !slices.Equal(imports, deps) {
-		t.Errorf("the app was imported by %v, want the parked process %v", imports, deps)
+	eventually(t, "both workers import the app", func() bool { return len(pids(t, h.importLog)) == defaultWorkers })
+	if imports := pids(t, h.importLog); !sameSet(imports, deps) {
+		t.Errorf("the app was imported by %v, want the parked workers %v", imports, deps)
 	}
 	if got := pids(t, h.depLog); !slices.Equal(got, deps) {
 		t.Errorf("the dependency was imported again: %v", got)
 	}
-	if string(body) != strconv.Itoa(deps[0]) {
-		t.Errorf("the worker's parent is %s, want the parked process %d", body, deps[0])
+	for _, worker := range deps {
+		if parent := parentPID(t, worker); strconv.Itoa(parent) != string(body) {
+			t.Errorf("parked worker %d has parent %d; the request was served by a worker of %s", worker, parent, body)
+		}
 	}
 	if h.manager.isParked(h.app.ID) {
 		t.Error("the parked start is still parked after serving")
 	}
 	h.manager.Prewarm(h.app) // running: nothing to prepare
-	if h.manager.isParked(h.app.ID) || len(pids(t, h.depLog)) != 1 {
+	if h.manager.isParked(h.app.ID) || len(pids(t, h.depLog)) != defaultWorkers {
 		t.Error("Prewarm prepared a start for a running deployment")
 	}
+}
+
+func sameSet(a, b []int) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func parentPID(t *testing.T, pid int) int {
+	t.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	parent, err := strconv.Atoi(fields[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parent
 }
 
 func TestScaleToZeroLeavesAParkedStart(t *testing.T) {
@@ -132,11 +156,18 @@ func TestScaleToZeroLeavesAParkedStart(t *testing.T) {
 	eventually(t, "the idle deployment stops", func() bool { return len(h.manager.Running()) == 0 })
 	h.awaitParked(t)
 	deps := pids(t, h.depLog)
-	if len(deps) != 2 {
-		t.Fatalf("dependency imports %v: want the first start's and the parked one's", deps)
+	if len(deps) != 2*defaultWorkers {
+		t.Fatalf("dependency imports %v: want the first start's workers' and the parked ones'", deps)
 	}
-	if resp, body := h.get(t, "/"); resp.StatusCode != http.StatusOK || string(body) != strconv.Itoa(deps[1]) {
-		t.Fatalf("%d %s: want an answer from a worker of the parked process %d", resp.StatusCode, body, deps[1])
+	first := pids(t, h.importLog)
+	if resp, body := h.get(t, "/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	eventually(t, "the parked workers import the app", func() bool {
+		return len(pids(t, h.importLog)) == len(first)+defaultWorkers
+	})
+	if parked := pids(t, h.importLog)[len(first):]; !sameSet(parked, deps[defaultWorkers:]) {
+		t.Errorf("the app was imported by %v after scaling to zero, want the parked workers %v", parked, deps[defaultWorkers:])
 	}
 }
 
@@ -144,14 +175,14 @@ func TestStopAndRemoveEndParkedStarts(t *testing.T) {
 	h := newParkHarness(t, Config{})
 	h.manager.Prewarm(h.app)
 	h.awaitParked(t)
-	parked := pids(t, h.depLog)[0]
+	parked := pids(t, h.depLog)
 	h.manager.Remove(h.app.ID)
-	if processAlive(parked) {
-		t.Errorf("the parked process %d outlived Remove", parked)
+	if alive := slices.IndexFunc(parked, processAlive); alive >= 0 {
+		t.Errorf("the parked worker %d outlived Remove", parked[alive])
 	}
 	h.manager.Prewarm(h.app)
 	time.Sleep(300 * time.Millisecond) // time enough to launch, if Prewarm wrongly did
-	if len(pids(t, h.depLog)) != 1 {
+	if len(pids(t, h.depLog)) != len(parked) {
 		t.Error("Prewarm started a deleted deployment")
 	}
 }

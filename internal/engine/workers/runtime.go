@@ -1,10 +1,11 @@
 // Package workers runs deployments' Python apps and carries HTTP requests to them.
 //
-// A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) imports the
-// app once in a parent process that forks Config.Workers workers, each listening on its own unix socket.
-// Prewarm, and scaling to zero, leave a parked start behind (a zygote): that parent process, launched in the
-// instance's own sandbox with the app's dependencies imported, waiting for the first request to import the
-// app and fork the workers, which cuts the interpreter's start and the framework's import out of a cold start.
+// A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) runs a parent
+// process that forks Config.Workers workers, each importing the app and listening on its own unix socket.
+// Prewarm, and scaling to zero, leave a parked start behind (a zygote): that process group, launched in the
+// instance's own sandbox, its workers forked and the app's dependencies imported, waiting for the first
+// request to import the app, which takes the interpreter's start, the framework's import and the forks out
+// of a cold start.
 // The engine parses HTTP and hands each request to a worker over a persistent connection with the binary
 // framing of protocol.go, so Python only builds the WSGI environ or ASGI scope and calls the app (or, for
 // a BaseHTTPRequestHandler class, hands it the request in memory and parses what it writes). A
