@@ -39,7 +39,7 @@ const (
 	defaultThreads     = 4
 	defaultIdleTimeout = 15 * time.Minute
 	defaultMaxDuration = 300 * time.Second
-	defaultMaxParked   = 16
+	defaultMaxParked   = 8
 )
 
 // Config configures a Manager.
@@ -50,7 +50,7 @@ type Config struct {
 	Threads     int              // concurrent requests per process; 0 -> 4
 	IdleTimeout time.Duration    // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
 	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
-	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 16, <0 -> none
+	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 8, <0 -> none
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
 }
@@ -241,9 +241,9 @@ func (m *Manager) takeParked(id string) *deployment {
 }
 
 // Prewarm prepares app's next start ahead of its first request, when app has no running processes: a
-// parked start in the sandbox its instance will have, with the interpreter up and the app's dependencies
-// imported. The engine calls it for a deployment that has just become ready; scaling to zero calls it too.
-// It returns at once.
+// parked start in the sandbox its instance will have, its workers forked with the app's dependencies
+// imported. It is for a deployment that has just become ready, so that its first request finds one;
+// scaling to zero calls it itself. It returns at once.
 func (m *Manager) Prewarm(app App) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
