@@ -1025,6 +1025,9 @@ def run_asgi_worker(app, listener, ready_fd, parent_pipe):
 # Parent
 
 
+SUPERVISOR_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT)  # the parent's handlers
+
+
 class Supervisor:
     """Forks the workers, keeps them running, and reports readiness to the engine."""
 
@@ -1055,7 +1058,7 @@ class Supervisor:
         for index in range(len(self.listeners)):
             self._spawn(index)
         unparked = 0 if self.released else len(self.listeners)
-        unready = len(self.listeners)
+        serving = False  # the engine has been told: from then on a worker that dies is replaced
         while True:
             if self.stopping and not self.workers:
                 return 0
@@ -1073,12 +1076,12 @@ class Supervisor:
                 if unparked == 0 and not self.released:
                     self.control.sendall(b"parked\n")
             if self.ready_r in readable:
-                reports = len(os.read(self.ready_r, 64))
-                if unready == len(self.listeners):
+                os.read(self.ready_r, 64)
+                if not serving:
                     # One worker serving is enough to go on: requests for the others wait in their sockets'
-                    # backlogs. A worker that fails to start still fails the start.
+                    # backlogs, and one that fails to start is replaced like any that dies.
+                    serving = True
                     self.control.sendall(b"ready\n")
-                unready = max(unready - reports, 0)
             if self.wake_r in readable:
                 while True:
                     try:
@@ -1086,7 +1089,7 @@ class Supervisor:
                             break
                     except BlockingIOError:
                         break
-                if not self._reap(starting=unready > 0 or unparked > 0):
+                if not self._reap(starting=not serving):
                     return 1
             now = time.monotonic()
             for index, due in list(self.restarts.items()):
@@ -1113,7 +1116,14 @@ class Supervisor:
     def _spawn(self, index):
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        # Blocked across the fork: a SIGTERM that reaches the worker before it drops the parent's handlers
+        # must take the default action then, not run the parent's handler (which would leave it running).
+        signal.pthread_sigmask(signal.SIG_BLOCK, SUPERVISOR_SIGNALS)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISOR_SIGNALS)
+            raise
         if pid == 0:
             code = 0
             try:
@@ -1127,13 +1137,15 @@ class Supervisor:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISOR_SIGNALS)
         self.workers[pid] = index
         self.started_at[index] = time.monotonic()
 
     def _become_worker(self, index):
         signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        for signum in SUPERVISOR_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISOR_SIGNALS)
         for fd in (self.wake_r, self.wake_w, self.ready_r, self.death_w, self.parked_r, self.go_w):
             os.close(fd)
         self.control.close()
