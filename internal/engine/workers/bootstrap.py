@@ -9,9 +9,9 @@ in the app's directory, with fd 3 a unix socket back to the engine.
 
 Processes. This parent runs no code of the app's: it listens on one unix socket per worker and forks the
 workers, each of which imports the app (as gunicorn's and uvicorn's workers do, and a fork of a small
-process is cheap where a fork of one that imported a framework pays for every page it then touches). It
-writes "ready\\n" on fd 3 once the first worker serves; the others catch up while their sockets hold what
-comes for them. It forks a new worker when one dies and kills its whole process group when fd 3 reaches EOF
+process is cheap where a fork of one that imported a framework pays for every page it then touches). The
+first worker imports the app alone, and once it serves the parent writes "ready\\n" on fd 3 and lets the
+others import it; meanwhile their sockets hold what comes for them. It forks a new worker when one dies and kills its whole process group when fd 3 reaches EOF
 (the engine is gone); workers exit when the parent dies. SIGTERM stops everything gracefully: workers
 finish the requests they hold (and an ASGI app's lifespan shutdown runs), then exit. A WSGI or handler
 worker serves with THREADS threads, each owning one connection at a time; an ASGI worker runs one asyncio
@@ -21,7 +21,7 @@ one request in flight per connection.
 Parked starts (zygotes). With --park the engine starts this process ahead of any request, in the sandbox
 the instance will have. Each worker imports the app's dependencies, found by reading the app's modules
 (what they import from outside the app's directory), without running any of the app's own code; once all
-have, the parent writes "parked\\n" on fd 3, and on "go\\n" there the workers import the app and serve. A
+have, the parent writes "parked\\n" on fd 3, and on "go\\n" there the workers go on as above. A
 cold start is then the import of the app alone: no interpreter to start, no framework to import, no fork.
 
 Framing, both directions, integers big-endian. Every frame is an 8-byte header and a payload:
@@ -1032,13 +1032,14 @@ class Supervisor:
     """Forks the workers, keeps them running, and reports readiness to the engine."""
 
     def __init__(self, run_worker, listeners, control, parked):
-        # run_worker(listener, ready_fd, parent_pipe, park), in the forked worker; park is None, or for a
-        # worker of a parked start a function to call once prepared, which returns at the engine's go (True)
-        # or when the parent died before it (False).
+        # run_worker(listener, ready_fd, parent_pipe, wait), in the forked worker. wait is None for a worker
+        # that replaces one, else a function to call before loading the app (once prepared, in a parked
+        # start), which returns True when it may go on or False when the parent died first.
         self.run_worker = run_worker
         self.listeners = listeners
         self.control = control
-        self.released = not parked  # workers forked before the engine's go wait for it
+        self.parked = parked  # waiting for the engine's go
+        self.serving = False  # the engine has been told ready: from then on a worker that dies is replaced
         self.workers = {}  # pid -> worker index
         self.started_at = [0.0] * len(listeners)
         self.restart_delay = [0.0] * len(listeners)
@@ -1054,11 +1055,14 @@ class Supervisor:
         self.ready_r, self.ready_w = os.pipe2(os.O_CLOEXEC)
         self.death_r, self.death_w = os.pipe2(os.O_CLOEXEC)  # workers see EOF when this process dies
         self.parked_r, self.parked_w = os.pipe2(os.O_CLOEXEC)  # a byte from each worker once prepared
-        self.go_r, self.go_w = os.pipe2(os.O_CLOEXEC)  # a byte each releases the parked workers
+        # A byte lets one waiting worker load the app: the first alone, so that it has the CPU to itself,
+        # then the others once it serves.
+        self.go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
         for index in range(len(self.listeners)):
             self._spawn(index)
-        unparked = 0 if self.released else len(self.listeners)
-        serving = False  # the engine has been told: from then on a worker that dies is replaced
+        unparked = len(self.listeners) if self.parked else 0
+        if not self.parked:
+            self._go()
         while True:
             if self.stopping and not self.workers:
                 return 0
@@ -1069,19 +1073,21 @@ class Supervisor:
             if self.control.fileno() in readable:
                 if not self.control.recv(64):
                     os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
-                if not self.released:  # the engine's go
-                    self._release()
+                if self.parked:  # the engine's go
+                    self.parked = False
+                    self._go()
             if self.parked_r in readable:
                 unparked -= len(os.read(self.parked_r, 64))
-                if unparked == 0 and not self.released:
+                if unparked == 0 and self.parked:
                     self.control.sendall(b"parked\n")
             if self.ready_r in readable:
                 os.read(self.ready_r, 64)
-                if not serving:
+                if not self.serving:
                     # One worker serving is enough to go on: requests for the others wait in their sockets'
                     # backlogs, and one that fails to start is replaced like any that dies.
-                    serving = True
+                    self.serving = True
                     self.control.sendall(b"ready\n")
+                    os.write(self.go_w, b"g" * (len(self.workers) - 1))
             if self.wake_r in readable:
                 while True:
                     try:
@@ -1089,7 +1095,7 @@ class Supervisor:
                             break
                     except BlockingIOError:
                         break
-                if not self._reap(starting=not serving):
+                if not self._reap(starting=not self.serving):
                     return 1
             now = time.monotonic()
             for index, due in list(self.restarts.items()):
@@ -1097,12 +1103,11 @@ class Supervisor:
                     self.restarts.pop(index, None)  # the SIGTERM handler may have emptied it meanwhile
                     self._spawn(index)
 
-    def _release(self):
-        self.released = True
+    def _go(self):
         now = time.monotonic()
         for index in self.workers.values():
             self.started_at[index] = now
-        os.write(self.go_w, b"g" * len(self.workers))
+        os.write(self.go_w, b"g")
 
     def _stop(self, signum, frame):
         self.stopping = True
@@ -1152,12 +1157,15 @@ class Supervisor:
         for other, listener in enumerate(self.listeners):
             if other != index:
                 listener.close()
-        park = None
-        if not self.released:
-            def park():
-                os.write(self.parked_w, b"p")
+        wait = None
+        if not self.serving:
+            parked = self.parked
+
+            def wait():
+                if parked:
+                    os.write(self.parked_w, b"p")
                 return os.read(self.go_r, 1) != b""
-        self.run_worker(self.listeners[index], self.ready_w, self.death_r, park)
+        self.run_worker(self.listeners[index], self.ready_w, self.death_r, wait)
 
     def _reap(self, starting):
         """Collects exited workers and schedules their restart; False if one died during startup."""
@@ -1289,11 +1297,12 @@ def main():
     control = socket.socket(fileno=3)
     listeners = [listen(path) for path in socket_paths]
 
-    def run_worker(listener, ready_fd, parent_pipe, park):
-        if park is not None:
-            preload(entrypoint)
-            if not park():
-                return  # the parent died before the engine's go
+    def run_worker(listener, ready_fd, parent_pipe, wait):
+        if wait is not None:
+            if parked:
+                preload(entrypoint)
+            if not wait():
+                return  # the parent died before its go
         try:
             app = load_app(entrypoint)
         except BaseException as exc:
