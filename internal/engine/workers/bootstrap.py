@@ -19,8 +19,8 @@ loop (uvloop when importable). The engine opens at most THREADS connections to a
 one request in flight per connection.
 
 Parked starts (zygotes). With --park the engine starts this process ahead of any request, in the sandbox
-the instance will have. Each worker imports the app's dependencies, found by reading the app's modules
-(what they import from outside the app's directory), without running any of the app's own code; once all
+the instance will have. Each worker imports the app's dependencies, found by reading the app's modules:
+what they import from outside the app's directory before any of the app's own code would run. Once all
 have, the parent writes "parked\\n" on fd 3, and on "go\\n" there the workers go on as above. A
 cold start is then the import of the app alone: no interpreter to start, no framework to import, no fork.
 
@@ -1214,73 +1214,83 @@ def listen(path):
 
 def local_module_files(root, name, package=None):
     """The files of the app's own module name (dotted, relative to package when given) and of its parent
-    packages, all of which importing it runs; [] when name is not the app's but a dependency's."""
+    packages, in the order importing it runs them; None when name is not the app's but a dependency's."""
     parts = name.split(".") if name else []
     base = package or root
     if package is None and not (os.path.isfile(os.path.join(root, parts[0] + ".py"))
                                 or os.path.isdir(os.path.join(root, parts[0]))):
-        return []
+        return None
     files = []
     for index in range(len(parts)):
         path = os.path.join(base, *parts[:index + 1])
-        for candidate in (path + ".py", os.path.join(path, "__init__.py")):
+        for candidate in (os.path.join(path, "__init__.py"), path + ".py"):
             if os.path.isfile(candidate):
                 files.append(candidate)
     return files
 
 
-def imports_of(path):
-    """(level, module, names) of each import the file runs when imported, not those inside functions."""
+def dependencies_before_app_code(root, path, seen, dependencies):
+    """Adds to dependencies, in order, what the module at path imports from outside the app before any of the
+    app's own code runs, following the app's modules it imports on the way. It returns False where app code
+    would run, after which nothing is taken: that code may set what a later import reads (os.environ, a
+    monkey-patch), so the dependencies imported ahead must be those the app would have imported first."""
     import ast
     try:
         with open(path, "rb") as source:
-            tree = ast.parse(source.read(), path)
+            body = ast.parse(source.read(), path).body
     except (OSError, SyntaxError, ValueError):
-        return
-    stack = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield 0, alias.name, ()
-        elif isinstance(node, ast.ImportFrom):
-            yield node.level, node.module or "", [alias.name for alias in node.names]
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stack.extend(child for child in ast.iter_child_nodes(node)
-                         if isinstance(child, (ast.stmt, ast.excepthandler)))
-
-
-def preload(entrypoint):
-    """Imports the dependencies of the app's modules, found by reading them, not running them. What cannot
-    be imported is left for the app's own import to report."""
-    root = os.getcwd()
-    pending = local_module_files(root, entrypoint.partition(":")[0])
-    seen = set()
-    dependencies = set()
-    while pending and len(seen) < 200:
-        path = pending.pop()
-        if path in seen:
+        return False
+    pending = list(reversed(body))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) or isinstance(node, ast.Pass):
             continue
-        seen.add(path)
-        for level, module, names in imports_of(path):
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.decorator_list
+                and all(default is None or isinstance(default, ast.Constant)
+                        for default in node.args.defaults + node.args.kw_defaults)):
+            continue  # defining a plain function runs none of its code
+        if isinstance(node, ast.Try) and not node.finalbody:
+            pending += reversed(node.body)  # its handlers run only if an import fails: not taken
+            continue
+        if isinstance(node, ast.Import):
+            imports = [(0, alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            imports = [(node.level, node.module or "", [alias.name for alias in node.names])]
+        else:
+            return False
+        for level, module, names in imports:
             base = root
             if level:
                 base = os.path.dirname(path)
                 for _ in range(level - 1):
                     base = os.path.dirname(base)
-                files = local_module_files(root, module, base)
-            else:
-                files = local_module_files(root, module)
-                if not files:
-                    dependencies.add(module)
-                    continue
-            pending += files
+            files = local_module_files(root, module, base if level else None)
+            if files is None:
+                dependencies.append(module)
+                continue
             # "from package import name" imports the submodule name, if there is one.
             package = os.path.join(base, *module.split(".")) if module else base
             for name in names:
-                pending += local_module_files(root, name, package)
+                files += local_module_files(root, name, package)
+            for file in files:
+                if file not in seen:
+                    seen.add(file)
+                    if not dependencies_before_app_code(root, file, seen, dependencies):
+                        return False
+    return True
 
-    for module in sorted(dependencies):
+
+def preload(entrypoint):
+    """Imports the dependencies the app would import before running any code of its own, found by reading
+    its modules. What cannot be imported is left for the app's own import to report."""
+    root = os.getcwd()
+    dependencies = []
+    seen = set()
+    for path in local_module_files(root, entrypoint.partition(":")[0]) or ():
+        seen.add(path)
+        if not dependencies_before_app_code(root, path, seen, dependencies):
+            break
+    for module in dependencies:
         try:
             importlib.import_module(module)
         except (Exception, SystemExit):

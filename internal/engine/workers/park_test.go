@@ -283,3 +283,40 @@ func TestParkedStartIsConfinedAsAFullStart(t *testing.T) {
 		t.Errorf("the parked start runs as uid %d, want the project's %d", parked.UID, h.app.Identity.UID)
 	}
 }
+
+// An app whose own code runs before an import may set what the imported module reads at import: a parked
+// start must not import that module ahead of it.
+func TestParkedStartImportsNothingThatAppCodePrecedes(t *testing.T) {
+	requirePython(t)
+	const app = `
+import os
+import json
+os.environ["SET_BY_APP"] = "yes"
+import envdep
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [envdep.seen.encode()]
+`
+	const envDependency = `
+import os
+
+seen = os.environ.get("SET_BY_APP", "unset")
+with open(os.environ["DEP_LOG"], "a") as log:
+    log.write("%d\n" % os.getpid())
+`
+	deps := writeApp(t, map[string]string{"envdep.py": envDependency})
+	depLog := filepath.Join(t.TempDir(), "deps")
+	h := newHarness(t, Config{}, App{
+		Dir: writeApp(t, map[string]string{"app.py": app}),
+		Env: []string{"PYTHONPATH=" + deps, "DEP_LOG=" + depLog},
+	})
+	h.manager.Prewarm(h.app)
+	eventually(t, "the deployment's start is parked", func() bool { return h.manager.isParked(h.app.ID) })
+	if imported := pids(t, depLog); len(imported) != 0 {
+		t.Fatalf("the parked start imported a module the app's own code precedes (by %v)", imported)
+	}
+	if resp, body := h.get(t, "/"); resp.StatusCode != http.StatusOK || string(body) != "yes" {
+		t.Fatalf("%d %q: the module did not see what the app set before importing it", resp.StatusCode, body)
+	}
+}
