@@ -37,6 +37,11 @@ type Runtime interface {
 	ServeHTTP(w http.ResponseWriter, r *http.Request, app workers.App)
 }
 
+// prewarmer is a Runtime that can prepare an app's first start ahead of its first request.
+type prewarmer interface {
+	Prewarm(app workers.App)
+}
+
 // Config wires a Router.
 type Config struct {
 	Store   store.Store
@@ -180,6 +185,27 @@ func (r *Router) Run(ctx context.Context) {
 	}
 }
 
+// prewarm prepares the first start of the apps that production and branch hostnames serve
+// now and did not before (a new production deployment, a branch's new build, every one at
+// start), so that their first visitor finds the interpreter up and the framework imported.
+func (r *Router) prewarm(old, next *table) {
+	runtime, ok := r.cfg.Runtime.(prewarmer)
+	if !ok {
+		return
+	}
+	warmed := map[*workers.App]bool{}
+	for host, rt := range next.routes {
+		if rt.app == nil || warmed[rt.app] || len(rt.app.Functions) > 0 || (rt.kind != store.HostProduction && rt.kind != store.HostBranch) {
+			continue
+		}
+		if previous, ok := old.routes[host]; ok && previous.app == rt.app {
+			continue
+		}
+		warmed[rt.app] = true
+		runtime.Prewarm(*rt.app)
+	}
+}
+
 // Sync returns once the live table is at least as new as the store's routing
 // state when it was called: what was committed before is served. It returns
 // the error of a failed reload rather than wait for the retry.
@@ -249,6 +275,7 @@ func (r *Router) reload(ctx context.Context) error {
 		next.routes[rt.Hostname] = entry
 	}
 	r.table.Store(next)
+	r.prewarm(old, next)
 	if r.cfg.Certificates != nil {
 		var verified []string
 		for host, rt := range next.routes {

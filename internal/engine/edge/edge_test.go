@@ -371,3 +371,47 @@ func TestSlowReadersDoNotHoldTheApp(t *testing.T) {
 		t.Errorf("served after %s", elapsed)
 	}
 }
+
+// prewarmingRuntime records which apps the edge asks to prepare.
+type prewarmingRuntime struct {
+	oneWorkerRuntime
+	mu     sync.Mutex
+	warmed []string
+}
+
+func (rt *prewarmingRuntime) Prewarm(app workers.App) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.warmed = append(rt.warmed, app.ID)
+}
+
+func (rt *prewarmingRuntime) took() []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	out := rt.warmed
+	rt.warmed = nil
+	return out
+}
+
+// TestNewProductionDeploymentsArePrewarmed: the app production moves to is prepared ahead of
+// its first request, once; previews and deployments' own hosts are not.
+func TestNewProductionDeploymentsArePrewarmed(t *testing.T) {
+	rt := &prewarmingRuntime{oneWorkerRuntime: oneWorkerRuntime{worker: make(chan struct{}, 1)}}
+	e := newTestEdge(t, Config{Runtime: rt})
+	e.project(t, "p1", "shop")
+	e.deployment(t, "p1", "shop", "d1", "production", "READY")
+	e.sync(t)
+	if got := rt.took(); fmt.Sprint(got) != "[d1]" {
+		t.Fatalf("prewarmed %v, want [d1]", got)
+	}
+	e.deployment(t, "p1", "shop", "d2", "preview", "READY")
+	e.sync(t)
+	if got := rt.took(); len(got) != 0 {
+		t.Errorf("a preview's own host prewarmed %v", got)
+	}
+	e.deployment(t, "p1", "shop", "d3", "production", "READY")
+	e.sync(t)
+	if got := rt.took(); fmt.Sprint(got) != "[d3]" {
+		t.Errorf("after production moved, prewarmed %v, want [d3]", got)
+	}
+}

@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 )
@@ -20,7 +23,7 @@ type benchSandbox struct {
 // sandboxes are what the benchmarks compare: no sandbox, the user-namespace sandbox (PID
 // namespace, Landlock, cgroups or rlimits with the default project limits), which any user can
 // have, and, as root, the per-project uids that an engine run as root uses.
-func sandboxes(b *testing.B) []benchSandbox {
+func sandboxes(b testing.TB) []benchSandbox {
 	out := []benchSandbox{{"sandbox=none", nil}}
 	for _, mode := range []sandbox.Mode{sandbox.ModeUserNS, sandbox.ModeUIDs} {
 		sb, err := sandbox.New(sandbox.Config{Mode: mode, Name: "bench-" + string(mode)})
@@ -36,7 +39,7 @@ func sandboxes(b *testing.B) []benchSandbox {
 
 // benchHarness serves source in sb; with a uid of its own, the app and run directories are made
 // reachable for it, as the engine makes its data dir.
-func benchHarness(b *testing.B, sb *sandbox.Sandbox, source string) *harness {
+func benchHarness(b testing.TB, sb *sandbox.Sandbox, source string) *harness {
 	dir := writeApp(b, map[string]string{"app.py": source})
 	app := App{Dir: dir, Limits: benchLimits}
 	if sb.SeparateIdentities() {
@@ -110,8 +113,9 @@ func benchmarkHello(b *testing.B, h *harness) {
 	})
 }
 
-// BenchmarkColdStart measures the first request to a stopped deployment: start the Python parent,
-// import the app, fork the workers, answer.
+// BenchmarkColdStart measures the first request to a stopped deployment, until its response head: in full
+// (start the Python parent, import the framework and the app, fork the workers, answer) and from a parked
+// start (import the app, fork, answer). It reports the median and 99th percentile besides the mean.
 func BenchmarkColdStart(b *testing.B) {
 	apps := []struct{ name, source, module string }{
 		{"wsgi", plainWSGIApp, ""},
@@ -125,18 +129,44 @@ func BenchmarkColdStart(b *testing.B) {
 				requirePython(b)
 			}
 			for _, sb := range sandboxes(b) {
-				b.Run(sb.name, func(b *testing.B) {
-					h := benchHarness(b, sb.sandbox, app.source)
-					for b.Loop() {
-						b.StopTimer()
-						h.manager.Stop(h.app.ID)
-						b.StartTimer()
-						if resp, body := h.get(b, "/"); resp.StatusCode != http.StatusOK {
-							b.Fatalf("status %d: %s", resp.StatusCode, body)
-						}
-					}
-				})
+				for _, parked := range []bool{false, true} {
+					b.Run(sb.name+"/parked="+strconv.FormatBool(parked), func(b *testing.B) {
+						benchmarkColdStart(b, benchHarness(b, sb.sandbox, app.source), parked)
+					})
+				}
 			}
 		})
 	}
+}
+
+func benchmarkColdStart(b *testing.B, h *harness, parked bool) {
+	var took []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		h.manager.Stop(h.app.ID)
+		if parked {
+			h.manager.Prewarm(h.app)
+			for !h.manager.isParked(h.app.ID) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		b.StartTimer()
+		began := time.Now()
+		resp, err := http.Get(h.server.URL + "/")
+		took = append(took, time.Since(began))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	slices.Sort(took)
+	percentile := func(p int) float64 {
+		return float64(took[(len(took)-1)*p/100].Microseconds()) / 1000
+	}
+	b.ReportMetric(percentile(50), "p50-ms")
+	b.ReportMetric(percentile(99), "p99-ms")
 }

@@ -3,17 +3,26 @@ BaseHTTPRequestHandler class (Vercel's `class handler(BaseHTTPRequestHandler)`).
 
 The engine (internal/engine/workers) embeds this file and starts it as
 
-    python bootstrap.py KIND ENTRYPOINT THREADS SOCKET_PATH...    (KIND: wsgi, asgi or handler)
+    python bootstrap.py [--park] KIND ENTRYPOINT THREADS SOCKET_PATH...    (KIND: wsgi, asgi or handler)
 
 in the app's directory, with fd 3 a unix socket back to the engine.
 
-Processes. This parent imports the app once, listens on one unix socket per worker, forks the workers
-and writes "ready\\n" on fd 3 once every worker serves. It forks a new worker when one dies and kills its
-whole process group when fd 3 reaches EOF (the engine is gone); workers exit when the parent dies.
-SIGTERM stops everything gracefully: workers finish the requests they hold (and an ASGI app's lifespan
-shutdown runs), then exit. A WSGI or handler worker serves with THREADS threads, each owning one connection
-at a time; an ASGI worker runs one asyncio loop (uvloop when importable). The engine opens at most THREADS
-connections to a worker's socket and has one request in flight per connection.
+Processes. This parent runs no code of the app's: it listens on one unix socket per worker and forks the
+workers, each of which imports the app (as gunicorn's and uvicorn's workers do, and a fork of a small
+process is cheap where a fork of one that imported a framework pays for every page it then touches). The
+first worker imports the app alone, and once it serves the parent writes "ready\\n" on fd 3 and lets the
+others import it; meanwhile their sockets hold what comes for them. It forks a new worker when one dies and kills its whole process group when fd 3 reaches EOF
+(the engine is gone); workers exit when the parent dies. SIGTERM stops everything gracefully: workers
+finish the requests they hold (and an ASGI app's lifespan shutdown runs), then exit. A WSGI or handler
+worker serves with THREADS threads, each owning one connection at a time; an ASGI worker runs one asyncio
+loop (uvloop when importable). The engine opens at most THREADS connections to a worker's socket and has
+one request in flight per connection.
+
+Parked starts (zygotes). With --park the engine starts this process ahead of any request, in the sandbox
+the instance will have. Each worker imports the app's dependencies, found by reading the app's modules:
+what they import from outside the app's directory before any of the app's own code would run. Once all
+have, the parent writes "parked\\n" on fd 3, and on "go\\n" there the workers go on as above. A
+cold start is then the import of the app alone: no interpreter to start, no framework to import, no fork.
 
 Framing, both directions, integers big-endian. Every frame is an 8-byte header and a payload:
 
@@ -42,6 +51,9 @@ NUL-separated strings let a worker split a head with one str.split and fill a WS
 dict.update: Python's per-request work is what bounds throughput.
 """
 
+import collections
+import collections.abc
+import contextvars
 import functools
 import importlib
 import io
@@ -446,16 +458,16 @@ def run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe
             finally:
                 sock.close()
 
-    for slot in range(threads):
-        threading.Thread(target=accept_loop, args=(slot,), name="ferry-wsgi-%d" % slot, daemon=True).start()
-
     # The main thread only waits: for SIGTERM (signals reach it through the wakeup fd) or the parent's death.
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGTERM, lambda *_: None)
     signal.signal(signal.SIGINT, lambda *_: None)
+    # Ready before the threads start, each a switch to a new thread away: connections wait in the backlog.
     os.write(ready_fd, b".")
     os.close(ready_fd)
+    for slot in range(threads):
+        threading.Thread(target=accept_loop, args=(slot,), name="ferry-wsgi-%d" % slot, daemon=True).start()
     if parent_pipe in wait_readable([wake_r, parent_pipe]):
         os._exit(1)
     # Stopping: the engine sends nothing new; let the requests in progress finish.
@@ -662,36 +674,109 @@ class Lifespan:
             self.stopped.set_result(None)
 
 
-class ASGIExchange:
-    """receive and send of one ASGI request."""
+class Resumed(collections.abc.Coroutine):
+    """The rest of a coroutine that has run up to its first suspension outside any task: the first send()
+    hands the task what the coroutine waits for, later ones resume it."""
 
-    def __init__(self, loop, reader, writer, has_body):
-        self.loop = loop
-        self.reader = reader
-        self.writer = writer
+    __slots__ = ("coro", "pending")
+
+    def __init__(self, coro, pending):
+        self.coro = coro
+        self.pending = pending
+
+    def send(self, value):
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            return pending
+        return self.coro.send(value)
+
+    def throw(self, *args):
+        self.pending = None
+        return self.coro.throw(*args)
+
+    def close(self):
+        self.coro.close()
+
+    def __await__(self):
+        return self
+
+
+def start_eagerly(loop, coro):
+    """Runs coro now, in a context of its own as a task would, and makes a task of the rest only if it has to
+    wait: most requests never do, and skipping the task and its trip through the loop is a large part of what
+    a request costs."""
+    context = contextvars.copy_context()
+    try:
+        pending = context.run(coro.send, None)
+    except StopIteration:
+        return
+    # A bare yield (asyncio.sleep(0)) gives None, which Resumed cannot hand on: the task resumes it directly.
+    rest = coro if pending is None else Resumed(coro, pending)
+    if sys.version_info >= (3, 11):
+        loop.create_task(rest, context=context)
+    else:
+        context.run(loop.create_task, rest)
+
+
+class ASGIExchange:
+    """receive and send of one ASGI request on an engine connection."""
+
+    __slots__ = ("connection", "has_body", "body_done", "chunks", "queued", "request_complete", "status",
+                 "headers", "head_sent", "complete", "waiter")
+
+    def __init__(self, connection, has_body):
+        self.connection = connection
         self.has_body = has_body
-        self.request_complete = False
+        self.body_done = not has_body  # END of the request body arrived
+        self.chunks = collections.deque()
+        self.queued = 0  # bytes in chunks
+        self.request_complete = False  # the app received the whole body
         self.status = None
         self.headers = None
         self.head_sent = False
-        self.complete = False
-        self.finished = None  # future that wakes receive() waiting for a disconnect
-        self.gone = False
+        self.complete = False  # the response is complete
+        self.waiter = None  # future a receive() waits on for body data, the response's end or a disconnect
+
+    def wake(self):
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def body_received(self, data):
+        if data:
+            self.chunks.append(data)
+            self.queued += len(data)
+        self.wake()
+
+    def body_ended(self):
+        self.body_done = True
+        self.wake()
+
+    async def _wait(self):
+        self.waiter = self.connection.loop.create_future()
+        await self.waiter
 
     async def receive(self):
-        if not self.request_complete:
-            if self.has_body:
-                kind, _, _, length = FRAME.unpack(await self.reader.readexactly(8))
-                if kind == BODY:
-                    return {"type": "http.request", "body": await self.reader.readexactly(length), "more_body": True}
-                if kind != END:
-                    raise ProtocolError("frame %r inside a request body" % chr(kind))
-            self.request_complete = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        if not self.complete:
-            if self.finished is None:
-                self.finished = self.loop.create_future()
-            await self.finished
+        connection = self.connection
+        while not self.request_complete:
+            if self.chunks:
+                data = self.chunks.popleft()
+                self.queued -= len(data)
+                connection.body_consumed(self)
+                more = bool(self.chunks) or not self.body_done
+                self.request_complete = not more
+                return {"type": "http.request", "body": data, "more_body": more}
+            if self.body_done:
+                self.request_complete = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            if connection.gone:
+                return {"type": "http.disconnect"}
+            await self._wait()
+        while not self.complete and not connection.gone:
+            await self._wait()
         return {"type": "http.disconnect"}
 
     async def send(self, message):
@@ -707,60 +792,170 @@ class ASGIExchange:
             if self.complete:
                 raise RuntimeError("http.response.body sent after the response completed")
             more = message.get("more_body", False)
-            await self._write(message.get("body", b""), not more)
+            data = self._frames(message.get("body", b""), not more)
+            connection = self.connection
+            if connection.gone:
+                raise ConnectionResetError("the engine closed the connection")
+            connection.transport.write(data)
+            if connection.paused:
+                await connection.drained()
 
-    def _head(self):
-        fields = [b"%d" % self.status]
-        for name, value in self.headers:
-            fields.append(name if type(name) is bytes else name.encode("latin-1"))
-            fields.append(value if type(value) is bytes else value.encode("latin-1"))
-        payload = b"\0".join(fields)
-        return FRAME.pack(RESPONSE, 0, len(fields) // 2, len(payload)) + payload
-
-    async def _write(self, data, last):
-        prefix = b""
-        if not self.head_sent:
-            prefix = self._head()
+    def _frames(self, data, last):
+        """The frames that send data, preceded by the response head the first time, and END if last."""
+        if self.head_sent:
+            parts = []
+        else:
             self.head_sent = True
-        parts = [prefix]
+            fields = [b"%d" % self.status]
+            for name, value in self.headers:
+                fields.append(name if type(name) is bytes else name.encode("latin-1"))
+                fields.append(value if type(value) is bytes else value.encode("latin-1"))
+            head = b"\0".join(fields)
+            parts = [FRAME.pack(RESPONSE, 0, len(fields) // 2, len(head)), head]
         if data:
             parts += (FRAME.pack(BODY, 0, 0, len(data)), data)
         if last:
             parts.append(END_FRAME)
-            self._complete()
-        await self._send(b"".join(parts))
+            self.complete = True
+            self.wake()
+        return b"".join(parts)
 
-    async def _send(self, data):
-        try:
-            self.writer.write(data)
-            await self.writer.drain()
-        except ConnectionError:
-            self.gone = True
-            raise
-
-    def _complete(self):
-        self.complete = True
-        if self.finished is not None and not self.finished.done():
-            self.finished.set_result(None)
-
-    async def finish(self):
-        if self.complete:
-            return
-        if self.status is None:
-            raise RuntimeError("the app returned without sending a response")
-        await self._write(b"", True)
-
-    async def fail(self):
+    def fail(self):
+        """Ends a response the app could not complete: a 500 if nothing was sent, else ABORT."""
         if self.complete:
             return
         data = ABORT_FRAME if self.head_sent else ERROR_RESPONSE
-        self.head_sent = True
-        self._complete()
-        await self._send(data)
+        self.head_sent = self.complete = True
+        self.wake()
+        if not self.connection.gone:
+            self.connection.transport.write(data)
 
-    async def drain_request(self):
-        while self.has_body and not self.request_complete:
-            await self.receive()
+    async def serve(self, app, scope, worker):
+        try:
+            await app(scope, self.receive, self.send)
+            if not self.complete:
+                if self.status is None:
+                    raise RuntimeError("the app returned without sending a response")
+                self.connection.transport.write(self._frames(b"", True))
+        except Exception:
+            if not self.connection.gone:
+                traceback.print_exc()
+                self.fail()
+        finally:
+            worker.active -= 1
+            self.connection.exchange_done(self)
+
+
+BODY_QUEUE_LIMIT = 256 * 1024  # request body bytes a worker holds for an app before it stops reading
+
+
+class ASGIConnection:
+    """One engine connection: its frames are parsed as they arrive and each request runs as soon as its head
+    is complete, with no stream objects or task in between."""
+
+    def __init__(self, worker, loop):
+        self.worker = worker
+        self.loop = loop
+        self.transport = None
+        self.buffer = bytearray()  # an incomplete frame
+        self.needed = 8  # bytes buffer must hold before it is worth parsing
+        self.exchange = None  # the request in progress, until both its body and its response are complete
+        self.gone = False
+        self.paused = False  # writing paused by the transport
+        self.drain_waiter = None
+        self.reading_paused = False
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def eof_received(self):
+        return False  # close the connection
+
+    def connection_lost(self, exc):
+        self.gone = True
+        exchange = self.exchange
+        if exchange is not None:
+            exchange.wake()
+        self.resume_writing()
+
+    def pause_writing(self):
+        self.paused = True
+
+    def resume_writing(self):
+        self.paused = False
+        waiter = self.drain_waiter
+        if waiter is not None:
+            self.drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def drained(self):
+        if self.gone:
+            raise ConnectionResetError("the engine closed the connection")
+        self.drain_waiter = self.loop.create_future()
+        await self.drain_waiter
+
+    def data_received(self, data):
+        buffer = self.buffer
+        if buffer:
+            buffer += data
+            if len(buffer) < self.needed:
+                return
+            data = bytes(buffer)
+            buffer.clear()
+        size = len(data)
+        position = 0
+        unpack_from = FRAME.unpack_from
+        try:
+            while size - position >= 8:
+                kind, flags, count, length = unpack_from(data, position)
+                end = position + 8 + length
+                if end > size:
+                    break
+                self.frame(kind, flags, count, data[position + 8:end])
+                position = end
+        except Exception:
+            traceback.print_exc()
+            self.transport.abort()
+            return
+        if position < size:
+            buffer += memoryview(data)[position:]
+            self.needed = 8 if len(buffer) < 8 else 8 + FRAME.unpack_from(buffer)[3]
+
+    def frame(self, kind, flags, count, payload):
+        exchange = self.exchange
+        if kind == HEAD:
+            if exchange is not None:
+                raise ProtocolError("a request head before the previous request completed")
+            exchange = self.exchange = ASGIExchange(self, not flags & NO_BODY)
+            self.worker.start(exchange, count, payload)
+        elif exchange is None or exchange.body_done:
+            raise ProtocolError("frame %r outside a request body" % chr(kind))
+        elif kind == BODY:
+            exchange.body_received(payload)
+            if exchange.queued > BODY_QUEUE_LIMIT and not self.reading_paused:
+                self.reading_paused = True
+                self.transport.pause_reading()
+        elif kind == END:
+            exchange.body_ended()
+            self.exchange_done(exchange)
+        else:
+            raise ProtocolError("frame %r inside a request body" % chr(kind))
+
+    def body_consumed(self, exchange):
+        if self.reading_paused and exchange.queued <= BODY_QUEUE_LIMIT // 2:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def exchange_done(self, exchange):
+        """Lets the next request in once exchange's response and body are both complete. A body the app
+        left unread is skipped as its frames arrive."""
+        if exchange is self.exchange and exchange.complete and exchange.body_done:
+            self.exchange = None
+            exchange.chunks.clear()
+            if self.reading_paused:
+                self.reading_paused = False
+                self.transport.resume_reading()
 
 
 class ASGIWorker:
@@ -768,16 +963,17 @@ class ASGIWorker:
         self.app = app
         self.lifespan = Lifespan(app)
         self.active = 0
+        self.loop = None
 
     async def run(self, listener, ready_fd, parent_pipe):
         import asyncio
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stopping.set)
         loop.add_signal_handler(signal.SIGINT, stopping.set)
         loop.add_reader(parent_pipe, os._exit, 1)
         await self.lifespan.startup()
-        server = await asyncio.start_unix_server(self.serve_connection, sock=listener)
+        server = await loop.create_unix_server(lambda: ASGIConnection(self, loop), sock=listener)
         os.write(ready_fd, b".")
         os.close(ready_fd)
         await stopping.wait()
@@ -786,33 +982,7 @@ class ASGIWorker:
             await asyncio.sleep(0.01)
         await self.lifespan.shutdown()
 
-    async def serve_connection(self, reader, writer):
-        import asyncio
-        loop = asyncio.get_running_loop()
-        unpack = FRAME.unpack
-        try:
-            while True:
-                kind, flags, count, length = unpack(await reader.readexactly(8))
-                if kind != HEAD:
-                    raise ProtocolError("expected a request head, got frame %r" % chr(kind))
-                payload = await reader.readexactly(length)
-                exchange = ASGIExchange(loop, reader, writer, not flags & NO_BODY)
-                self.active += 1
-                try:
-                    await self.handle_request(exchange, count, payload)
-                finally:
-                    self.active -= 1
-                if exchange.gone:
-                    return
-                await exchange.drain_request()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        except Exception:
-            traceback.print_exc()
-        finally:
-            writer.close()
-
-    async def handle_request(self, exchange, count, payload):
+    def start(self, exchange, count, payload):
         fields = payload.split(b"\0", count)
         path = fields.pop()
         (method, scheme, query, raw_path, http_version,
@@ -833,17 +1003,8 @@ class ASGIWorker:
             "server": (server_host.decode("latin-1"), int(server_port)),
             "state": self.lifespan.state.copy(),
         }
-        try:
-            await self.app(scope, exchange.receive, exchange.send)
-            await exchange.finish()
-        except Exception:
-            if exchange.gone:
-                return
-            traceback.print_exc()
-            try:
-                await exchange.fail()
-            except ConnectionError:
-                pass
+        self.active += 1
+        start_eagerly(self.loop, exchange.serve(self.app, scope, self))
 
 
 def run_asgi_worker(app, listener, ready_fd, parent_pipe):
@@ -945,13 +1106,21 @@ def apply_driver_settings(settings):
 # Parent
 
 
+SUPERVISOR_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT)  # the parent's handlers
+
+
 class Supervisor:
     """Forks the workers, keeps them running, and reports readiness to the engine."""
 
-    def __init__(self, run_worker, listeners, control):
-        self.run_worker = run_worker  # run_worker(listener, ready_fd, parent_pipe), in the forked worker
+    def __init__(self, run_worker, listeners, control, parked):
+        # run_worker(listener, ready_fd, parent_pipe, wait), in the forked worker. wait is None for a worker
+        # that replaces one, else a function to call before loading the app (once prepared, in a parked
+        # start), which returns True when it may go on or False when the parent died first.
+        self.run_worker = run_worker
         self.listeners = listeners
         self.control = control
+        self.parked = parked  # waiting for the engine's go
+        self.serving = False  # the engine has been told ready: from then on a worker that dies is replaced
         self.workers = {}  # pid -> worker index
         self.started_at = [0.0] * len(listeners)
         self.restart_delay = [0.0] * len(listeners)
@@ -966,24 +1135,40 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._stop)
         self.ready_r, self.ready_w = os.pipe2(os.O_CLOEXEC)
         self.death_r, self.death_w = os.pipe2(os.O_CLOEXEC)  # workers see EOF when this process dies
+        self.parked_r, self.parked_w = os.pipe2(os.O_CLOEXEC)  # a byte from each worker once prepared
+        # A byte lets one waiting worker load the app: the first alone, so that it has the CPU to itself,
+        # then the others once it serves.
+        self.go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
         for index in range(len(self.listeners)):
             self._spawn(index)
-        unready = len(self.listeners)
+        unparked = len(self.listeners) if self.parked else 0
+        if not self.parked:
+            self._go()
         while True:
             if self.stopping and not self.workers:
                 return 0
             timeout = None
             if self.restarts:
                 timeout = max(0.0, min(self.restarts.values()) - time.monotonic())
-            readable = wait_readable([self.control.fileno(), self.ready_r, self.wake_r], timeout)
-            if self.control.fileno() in readable and not self.control.recv(64):
-                os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
+            readable = wait_readable([self.control.fileno(), self.ready_r, self.wake_r, self.parked_r], timeout)
+            if self.control.fileno() in readable:
+                if not self.control.recv(64):
+                    os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
+                if self.parked:  # the engine's go
+                    self.parked = False
+                    self._go()
+            if self.parked_r in readable:
+                unparked -= len(os.read(self.parked_r, 64))
+                if unparked == 0 and self.parked:
+                    self.control.sendall(b"parked\n")
             if self.ready_r in readable:
-                reports = len(os.read(self.ready_r, 64))
-                if unready > 0:
-                    unready -= reports
-                    if unready <= 0:
-                        self.control.sendall(b"ready\n")
+                os.read(self.ready_r, 64)
+                if not self.serving:
+                    # One worker serving is enough to go on: requests for the others wait in their sockets'
+                    # backlogs, and one that fails to start is replaced like any that dies.
+                    self.serving = True
+                    self.control.sendall(b"ready\n")
+                    os.write(self.go_w, b"g" * (len(self.workers) - 1))
             if self.wake_r in readable:
                 while True:
                     try:
@@ -991,13 +1176,19 @@ class Supervisor:
                             break
                     except BlockingIOError:
                         break
-                if not self._reap(starting=unready > 0):
+                if not self._reap(starting=not self.serving):
                     return 1
             now = time.monotonic()
             for index, due in list(self.restarts.items()):
                 if due <= now and not self.stopping:
                     self.restarts.pop(index, None)  # the SIGTERM handler may have emptied it meanwhile
                     self._spawn(index)
+
+    def _go(self):
+        now = time.monotonic()
+        for index in self.workers.values():
+            self.started_at[index] = now
+        os.write(self.go_w, b"g")
 
     def _stop(self, signum, frame):
         self.stopping = True
@@ -1011,7 +1202,14 @@ class Supervisor:
     def _spawn(self, index):
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        # Blocked across the fork: a SIGTERM that reaches the worker before it drops the parent's handlers
+        # must take the default action then, not run the parent's handler (which would leave it running).
+        signal.pthread_sigmask(signal.SIG_BLOCK, SUPERVISOR_SIGNALS)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISOR_SIGNALS)
+            raise
         if pid == 0:
             code = 0
             try:
@@ -1025,20 +1223,30 @@ class Supervisor:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISOR_SIGNALS)
         self.workers[pid] = index
         self.started_at[index] = time.monotonic()
 
     def _become_worker(self, index):
         signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        for signum in SUPERVISOR_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
-        for fd in (self.wake_r, self.wake_w, self.ready_r, self.death_w):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SUPERVISOR_SIGNALS)
+        for fd in (self.wake_r, self.wake_w, self.ready_r, self.death_w, self.parked_r, self.go_w):
             os.close(fd)
         self.control.close()
         for other, listener in enumerate(self.listeners):
             if other != index:
                 listener.close()
-        self.run_worker(self.listeners[index], self.ready_w, self.death_r)
+        wait = None
+        if not self.serving:
+            parked = self.parked
+
+            def wait():
+                if parked:
+                    os.write(self.parked_w, b"p")
+                return os.read(self.go_r, 1) != b""
+        self.run_worker(self.listeners[index], self.ready_w, self.death_r, wait)
 
     def _reap(self, starting):
         """Collects exited workers and schedules their restart; False if one died during startup."""
@@ -1085,33 +1293,126 @@ def listen(path):
     return listener
 
 
+def local_module_files(root, name, package=None):
+    """The files of the app's own module name (dotted, relative to package when given) and of its parent
+    packages, in the order importing it runs them; None when name is not the app's but a dependency's."""
+    parts = name.split(".") if name else []
+    base = package or root
+    if package is None and not (os.path.isfile(os.path.join(root, parts[0] + ".py"))
+                                or os.path.isdir(os.path.join(root, parts[0]))):
+        return None
+    files = []
+    for index in range(len(parts)):
+        path = os.path.join(base, *parts[:index + 1])
+        for candidate in (os.path.join(path, "__init__.py"), path + ".py"):
+            if os.path.isfile(candidate):
+                files.append(candidate)
+    return files
+
+
+def dependencies_before_app_code(root, path, seen, dependencies):
+    """Adds to dependencies, in order, what the module at path imports from outside the app before any of the
+    app's own code runs, following the app's modules it imports on the way. It returns False where app code
+    would run, after which nothing is taken: that code may set what a later import reads (os.environ, a
+    monkey-patch), so the dependencies imported ahead must be those the app would have imported first."""
+    import ast
+    try:
+        with open(path, "rb") as source:
+            body = ast.parse(source.read(), path).body
+    except (OSError, SyntaxError, ValueError):
+        return False
+    pending = list(reversed(body))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) or isinstance(node, ast.Pass):
+            continue
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.decorator_list
+                and all(default is None or isinstance(default, ast.Constant)
+                        for default in node.args.defaults + node.args.kw_defaults)):
+            continue  # defining a plain function runs none of its code
+        if isinstance(node, ast.Try) and not node.finalbody:
+            pending += reversed(node.body)  # its handlers run only if an import fails: not taken
+            continue
+        if isinstance(node, ast.Import):
+            imports = [(0, alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            imports = [(node.level, node.module or "", [alias.name for alias in node.names])]
+        else:
+            return False
+        for level, module, names in imports:
+            base = root
+            if level:
+                base = os.path.dirname(path)
+                for _ in range(level - 1):
+                    base = os.path.dirname(base)
+            files = local_module_files(root, module, base if level else None)
+            if files is None:
+                dependencies.append(module)
+                continue
+            # "from package import name" imports the submodule name, if there is one.
+            package = os.path.join(base, *module.split(".")) if module else base
+            for name in names:
+                files += local_module_files(root, name, package)
+            for file in files:
+                if file not in seen:
+                    seen.add(file)
+                    if not dependencies_before_app_code(root, file, seen, dependencies):
+                        return False
+    return True
+
+
+def preload(entrypoint):
+    """Imports the dependencies the app would import before running any code of its own, found by reading
+    its modules. What cannot be imported is left for the app's own import to report."""
+    root = os.getcwd()
+    dependencies = []
+    seen = set()
+    for path in local_module_files(root, entrypoint.partition(":")[0]) or ():
+        seen.add(path)
+        if not dependencies_before_app_code(root, path, seen, dependencies):
+            break
+    for module in dependencies:
+        try:
+            importlib.import_module(module)
+        except (Exception, SystemExit):
+            pass
+
+
 def main():
-    kind, entrypoint, threads, *socket_paths = sys.argv[1:]
+    args = sys.argv[1:]
+    parked = args[:1] == ["--park"]
+    kind, entrypoint, threads, *socket_paths = args[1:] if parked else args
     threads = int(threads)
     sys.argv = sys.argv[:1]
     sys.path[0] = os.getcwd()  # the app's directory, not this script's
     control = socket.socket(fileno=3)
+    # Before any import of the app or its dependencies (preloads included): the settings wrap the drivers' modules.
     apply_driver_settings(os.environ.get(DRIVER_SETTINGS_ENV, ""))
-    try:
-        app = load_app(entrypoint)
-    except BaseException as exc:
-        print_app_exception(exc)
-        log("could not load the app from %r" % entrypoint)
-        return 1
-    if kind == "handler" and not is_handler_class(app):
-        log("%r is not a subclass of http.server.BaseHTTPRequestHandler" % entrypoint)
-        return 1
     listeners = [listen(path) for path in socket_paths]
-    if kind == "asgi":
-        def run_worker(listener, ready_fd, parent_pipe):
+
+    def run_worker(listener, ready_fd, parent_pipe, wait):
+        if wait is not None:
+            if parked:
+                preload(entrypoint)
+            if not wait():
+                return  # the parent died before its go
+        try:
+            app = load_app(entrypoint)
+        except BaseException as exc:
+            print_app_exception(exc)
+            log("could not load the app from %r" % entrypoint)
+            raise SystemExit(1) from None
+        if kind == "handler" and not is_handler_class(app):
+            log("%r is not a subclass of http.server.BaseHTTPRequestHandler" % entrypoint)
+            raise SystemExit(1)
+        if kind == "asgi":
             run_asgi_worker(app, listener, ready_fd, parent_pipe)
-    elif kind == "handler":
-        def run_worker(listener, ready_fd, parent_pipe):
+        elif kind == "handler":
             run_handler_worker(app, listener, threads, ready_fd, parent_pipe)
-    else:
-        def run_worker(listener, ready_fd, parent_pipe):
+        else:
             run_wsgi_worker(app, listener, threads, len(socket_paths), ready_fd, parent_pipe)
-    return Supervisor(run_worker, listeners, control).run()
+
+    return Supervisor(run_worker, listeners, control, parked).run()
 
 
 if __name__ == "__main__":

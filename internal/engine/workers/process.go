@@ -58,6 +58,13 @@ type deployment struct {
 	ready    chan struct{} // closed when starting is over; then startErr says how it went
 	startErr error
 
+	// A parked start (Manager.Prewarm) launches the process ahead of any request; it waits, with the
+	// app's dependencies imported, until resume tells it to go on.
+	park     bool
+	parked   chan struct{} // closed when parking is over; then parkErr says how it went
+	parkErr  error
+	parkedAt time.Time
+
 	inUse    atomic.Int64 // requests holding the deployment, including those waiting for it to start
 	lastUsed atomic.Int64 // unix nanoseconds of the last request's end
 
@@ -142,8 +149,53 @@ func (d *deployment) start() {
 	began := time.Now()
 	err := d.launch()
 	if err == nil {
-		err = d.awaitReady()
+		err = d.awaitLine("ready\n")
 	}
+	d.finishStart(err, began)
+}
+
+// prepare launches a parked start and waits until it has parked.
+func (d *deployment) prepare() {
+	err := d.launch()
+	if err == nil {
+		err = d.awaitLine("parked\n")
+	}
+	if err != nil {
+		d.m.forget(d)
+		d.pool.close()
+		d.mu.Lock()
+		dropped := d.stopping // by the engine, not a failure
+		d.mu.Unlock()
+		d.kill()
+		if !dropped {
+			d.log.Warn("could not prepare the deployment's next start; its next request starts it in full", "reason", err)
+		}
+	}
+	d.parkErr = err
+	close(d.parked)
+}
+
+// isParked reports whether d is a parked start that is ready to go on.
+func (d *deployment) isParked() bool {
+	select {
+	case <-d.parked:
+		return d.parkErr == nil && d.alive()
+	default:
+		return false
+	}
+}
+
+// resume tells a parked start to load the app and serve.
+func (d *deployment) resume() {
+	began := time.Now()
+	_, err := d.control.Write([]byte("go\n"))
+	if err == nil {
+		err = d.awaitLine("ready\n")
+	}
+	d.finishStart(err, began)
+}
+
+func (d *deployment) finishStart(err error, began time.Time) {
 	if err != nil {
 		d.m.forget(d)
 		d.pool.close()
@@ -155,7 +207,7 @@ func (d *deployment) start() {
 		}
 		d.log.Warn("deployment failed to start", "reason", startErr.reason)
 	} else {
-		d.log.Info("deployment started", "duration", time.Since(began), "kind", d.app.Kind, "entrypoint", d.app.Entrypoint)
+		d.log.Info("deployment started", "duration", time.Since(began), "parked", d.park, "kind", d.app.Kind, "entrypoint", d.app.Entrypoint)
 	}
 	d.startErr = err
 	close(d.ready)
@@ -198,7 +250,11 @@ func (d *deployment) launch() error {
 		return err
 	}
 
-	args := append([]string{d.m.bootstrapPath, app.Kind, app.Entrypoint, strconv.Itoa(cfg.Threads)}, d.socketPaths...)
+	args := []string{d.m.bootstrapPath}
+	if d.park {
+		args = append(args, "--park")
+	}
+	args = append(append(args, app.Kind, app.Entrypoint, strconv.Itoa(cfg.Threads)), d.socketPaths...)
 	cmd := exec.Command(app.Python, args...)
 	cmd.Dir = app.Dir
 	cmd.Env = workerEnv(app.Env, tmpDir)
@@ -321,13 +377,14 @@ func openLog(dir, id string) (*os.File, error) {
 	return os.OpenFile(logPath(dir, id), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 }
 
-// awaitReady waits for the bootstrap's "ready" line on the control socket.
-func (d *deployment) awaitReady() error {
+// awaitLine waits for the bootstrap to write want ("parked\n" or "ready\n") on the control socket. The
+// bootstrap writes nothing after either until the engine speaks, so no read here takes more than a line.
+func (d *deployment) awaitLine(want string) error {
 	// A deadline fails to set only on a closed socket, whose read then fails.
 	_ = d.control.SetReadDeadline(time.Now().Add(readyTimeout))
 	line, err := bufio.NewReader(d.control).ReadString('\n')
 	_ = d.control.SetReadDeadline(time.Time{})
-	if err == nil && line == "ready\n" {
+	if err == nil && line == want {
 		return nil
 	}
 	reason := "it exited during startup"

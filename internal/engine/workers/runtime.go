@@ -1,7 +1,11 @@
 // Package workers runs deployments' Python apps and carries HTTP requests to them.
 //
-// A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) imports the
-// app once in a parent process that forks Config.Workers workers, each listening on its own unix socket.
+// A deployment's processes start on the first request: the embedded bootstrap (bootstrap.py) runs a parent
+// process that forks Config.Workers workers, each importing the app and listening on its own unix socket.
+// Prewarm, and scaling to zero, leave a parked start behind (a zygote): that process group, launched in the
+// instance's own sandbox, its workers forked and the app's dependencies imported, waiting for the first
+// request to import the app, which takes the interpreter's start, the framework's import and the forks out
+// of a cold start.
 // The engine parses HTTP and hands each request to a worker over a persistent connection with the binary
 // framing of protocol.go, so Python only builds the WSGI environ or ASGI scope and calls the app (or, for
 // a BaseHTTPRequestHandler class, hands it the request in memory and parses what it writes). A
@@ -36,6 +40,7 @@ const (
 	defaultThreads     = 4
 	defaultIdleTimeout = 15 * time.Minute
 	defaultMaxDuration = 300 * time.Second
+	defaultMaxParked   = 8
 )
 
 // Config configures a Manager.
@@ -46,6 +51,7 @@ type Config struct {
 	Threads     int              // concurrent requests per process; 0 -> 4
 	IdleTimeout time.Duration    // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
 	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
+	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 8, <0 -> none
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
 }
@@ -97,7 +103,8 @@ type Manager struct {
 
 	mu          sync.RWMutex
 	deployments map[instanceKey]*deployment
-	removed     map[string]bool // deleted deployments: never started again
+	parked      map[instanceKey]*deployment // parked starts of deployments without a running one
+	removed     map[string]bool             // deleted deployments: never started again
 	closed      bool
 
 	stopReaper chan struct{}
@@ -122,6 +129,9 @@ func New(cfg Config) *Manager {
 	if cfg.MaxDuration <= 0 {
 		cfg.MaxDuration = defaultMaxDuration
 	}
+	if cfg.MaxParked == 0 {
+		cfg.MaxParked = defaultMaxParked
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -131,6 +141,7 @@ func New(cfg Config) *Manager {
 		log:           logger.With("component", "runtime"),
 		bootstrapPath: filepath.Join(cfg.RunDir, bootstrapFileName),
 		deployments:   map[instanceKey]*deployment{},
+		parked:        map[instanceKey]*deployment{},
 		removed:       map[string]bool{},
 		stopReaper:    make(chan struct{}),
 	}
@@ -222,9 +233,14 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 		}
 		d = m.deployments[app.key()]
 		if d == nil {
-			d = m.newDeployment(app)
+			d = m.takeParked(app.key())
+			if d != nil {
+				go d.resume()
+			} else {
+				d = m.newDeployment(app)
+				go d.start()
+			}
 			m.deployments[app.key()] = d
-			go d.start()
 		}
 		d.inUse.Add(1)
 		m.mu.Unlock()
@@ -240,6 +256,50 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 		return nil, d.startErr
 	}
 	return d, nil
+}
+
+// takeParked returns the parked start of key if it is ready to go on, and drops one that is not (still
+// preparing: a full start is as quick). m.mu must be held.
+func (m *Manager) takeParked(key instanceKey) *deployment {
+	d := m.parked[key]
+	if d == nil {
+		return nil
+	}
+	delete(m.parked, key)
+	if !d.isParked() {
+		go d.kill()
+		return nil
+	}
+	d.lastUsed.Store(time.Now().UnixNano())
+	return d
+}
+
+// Prewarm prepares app's next start ahead of its first request, when app has no running processes: a
+// parked start in the sandbox its instance will have, its workers forked with the app's dependencies
+// imported. It is for a deployment that has just become ready, so that its first request finds one;
+// scaling to zero calls it itself. It returns at once.
+func (m *Manager) Prewarm(app App) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.MaxParked < 0 || m.closed || m.removed[app.ID] || m.deployments[app.key()] != nil || m.parked[app.key()] != nil {
+		return
+	}
+	if len(m.parked) >= m.cfg.MaxParked {
+		var oldest *deployment
+		for _, d := range m.parked {
+			if oldest == nil || d.parkedAt.Before(oldest.parkedAt) {
+				oldest = d
+			}
+		}
+		delete(m.parked, oldest.app.key())
+		go oldest.kill()
+	}
+	d := m.newDeployment(app)
+	d.park = true
+	d.parked = make(chan struct{})
+	d.parkedAt = time.Now()
+	m.parked[app.key()] = d
+	go d.prepare()
 }
 
 // writeAcquireError answers a request whose app could not be started. What the app printed may hold
@@ -492,8 +552,8 @@ func writeProblem(w http.ResponseWriter, status int, message string) {
 	_, _ = io.WriteString(w, "ferry: "+message+" (request "+id+")\n")
 }
 
-// Stop stops a deployment's processes, those of each of its functions too (deployment deleted);
-// no-op if not running.
+// Stop stops a deployment's processes, those of each of its functions and its parked starts too
+// (deployment deleted); no-op if not running.
 func (m *Manager) Stop(id string) {
 	m.mu.Lock()
 	var stopping []*deployment
@@ -503,11 +563,21 @@ func (m *Manager) Stop(id string) {
 			delete(m.deployments, key)
 		}
 	}
+	var parked []*deployment
+	for key, d := range m.parked {
+		if key.id == id {
+			parked = append(parked, d)
+			delete(m.parked, key)
+		}
+	}
 	m.mu.Unlock()
-	for _, d := range stopping {
-		ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
+	ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
+	defer cancel()
+	for _, d := range parked {
 		d.terminate(ctx)
-		cancel()
+	}
+	for _, d := range stopping {
+		d.terminate(ctx)
 		d.log.Info("deployment stopped")
 	}
 }
@@ -562,6 +632,10 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		all = append(all, d)
 		delete(m.deployments, id)
 	}
+	for id, d := range m.parked {
+		all = append(all, d)
+		delete(m.parked, id)
+	}
 	m.mu.Unlock()
 	var wg sync.WaitGroup
 	var forced atomic.Bool
@@ -607,16 +681,20 @@ func (m *Manager) reapIdle() {
 				defer cancel()
 				d.terminate(ctx)
 				d.log.Info("deployment scaled to zero", "idle_timeout", m.cfg.IdleTimeout)
+				m.Prewarm(d.app)
 			}()
 		}
 	}
 }
 
-// forget removes d from the running deployments, unless another start has replaced it already.
+// forget removes d from the running deployments and parked starts, unless another start has replaced it already.
 func (m *Manager) forget(d *deployment) {
 	m.mu.Lock()
 	if m.deployments[d.app.key()] == d {
 		delete(m.deployments, d.app.key())
+	}
+	if m.parked[d.app.key()] == d {
+		delete(m.parked, d.app.key())
 	}
 	m.mu.Unlock()
 }

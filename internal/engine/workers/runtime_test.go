@@ -535,12 +535,17 @@ func TestConcurrentColdStartStartsOneProcessGroup(t *testing.T) {
 			t.Fatalf("requests were served by different parents: %v", parents)
 		}
 	}
+	// Each worker imports the app: one start imports it once per worker.
+	eventually(t, "both workers import the app", func() bool {
+		imports, err := os.ReadFile(importLog)
+		return err == nil && strings.Count(string(imports), "\n") >= defaultWorkers
+	})
 	imports, err := os.ReadFile(importLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(imports), "\n"); n != 1 {
-		t.Fatalf("the app was imported %d times, want once", n)
+	if pids := strings.Fields(string(imports)); len(pids) != defaultWorkers || pids[0] == pids[1] {
+		t.Fatalf("the app was imported by %q, want once by each of %d workers", pids, defaultWorkers)
 	}
 	if running := h.manager.Running(); !slices.Equal(running, []string{h.app.ID}) {
 		t.Fatalf("Running() = %v", running)
@@ -734,9 +739,10 @@ def error():
 }
 
 const plainASGIApp = `
-import json, os
+import asyncio, contextvars, json, os
 
 started = False
+request_name = contextvars.ContextVar("request_name", default=None)
 
 async def app(scope, receive, send):
     global started
@@ -759,6 +765,16 @@ async def app(scope, receive, send):
             break
     if scope["path"] == "/error":
         raise RuntimeError("asgi boom")
+    if scope["path"] == "/context":
+        # Each request must start in a context of its own, whether or not it ever waits.
+        name, _, wait = scope["query_string"].decode().partition("&")
+        leaked = request_name.get()
+        request_name.set(name)
+        if wait:
+            await asyncio.sleep(0.01)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": json.dumps([leaked, request_name.get()]).encode()})
+        return
     if scope["path"] == "/stream":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
         for part in (b"one,", b"two,", b"three"):
@@ -831,6 +847,12 @@ func TestASGIApp(t *testing.T) {
 
 	if resp, body := h.get(t, "/stream"); string(body) != "one,two,three" {
 		t.Errorf("stream: %d %q", resp.StatusCode, body)
+	}
+	for _, query := range []string{"a", "b&wait", "c", "d&wait", "e"} {
+		name, _, _ := strings.Cut(query, "&")
+		if resp, body := h.get(t, "/context?"+query); string(body) != `[null, "`+name+`"]` {
+			t.Errorf("context %s: %d %s", query, resp.StatusCode, body)
+		}
 	}
 	if resp, body := h.get(t, "/error"); resp.StatusCode != 500 || strings.Contains(string(body), "boom") {
 		t.Errorf("error: %d %q", resp.StatusCode, body)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,7 +27,24 @@ func main() {
 	runDir := flag.String("run-dir", "", "directory for sockets (default: a new temporary one)")
 	workerCount := flag.Int("workers", 0, "Python processes (0: the runtime's default)")
 	threads := flag.Int("threads", 0, "concurrent requests per process (0: the runtime's default)")
+	cpuProfile := flag.String("cpuprofile", "", "write the engine side's CPU profile to this file until stopped")
 	flag.Parse()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				log.Print(err)
+			}
+		}()
+	}
 
 	if *runDir == "" {
 		tmp, err := os.MkdirTemp("", "ferry-bench-")
