@@ -38,7 +38,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -441,6 +440,11 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Interval: cfg.DomainCheckInterval, Logger: log, SyncRoutes: router.Sync,
 	})
 
+	// The store's own schema: SQLite's and PostgreSQL's migrations are numbered apart.
+	schema, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
 	startedAt := time.Now().UTC()
 	apiHandler := apiserver.New(apiserver.Config{
 		Store:    st,
@@ -454,7 +458,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Health: func() api.Health {
 			return api.Health{
 				Status: "ok", Version: version.String(), APIVersion: api.Version, APIOldestVersion: api.OldestVersion,
-				SchemaVersion: sqlite.SchemaVersion(), PID: os.Getpid(),
+				SchemaVersion: schema, PID: os.Getpid(),
 				DataDir: dataDir, HTTPAddress: edgeListener.Addr().String(), HTTPSAddress: httpsAddress,
 				BaseDomain: cfg.BaseDomain, PublicAddresses: publicAddressList, StartedAt: startedAt,
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/s3/s3test"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
 	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
 )
 
@@ -69,6 +70,11 @@ func TestTwoNodesShareState(t *testing.T) {
 	a, addrA := startEngine(t, shared, func(c *engine.Config) { c.NodeID = "node-a" })
 	b, addrB := startEngine(t, shared, func(c *engine.Config) { c.NodeID = "node-b" })
 	ctx := context.Background()
+	if h, err := b.Health(ctx); err != nil {
+		t.Fatal(err)
+	} else if h.SchemaVersion != postgres.SchemaVersion() {
+		t.Errorf("a node on PostgreSQL reports schema %d, want PostgreSQL's %d", h.SchemaVersion, postgres.SchemaVersion())
+	}
 
 	p, err := a.CreateProject(ctx, api.ProjectRequest{Name: "hello"})
 	if err != nil {
