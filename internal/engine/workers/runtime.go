@@ -632,8 +632,9 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		all = append(all, d)
 		delete(m.deployments, id)
 	}
+	parked := make([]*deployment, 0, len(m.parked))
 	for id, d := range m.parked {
-		all = append(all, d)
+		parked = append(parked, d)
 		delete(m.parked, id)
 	}
 	m.mu.Unlock()
@@ -644,6 +645,15 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 			if !d.terminate(ctx) {
 				forced.Store(true)
 			}
+		})
+	}
+	for _, d := range parked {
+		// A parked start serves nothing: it gets the grace period of a Stop even when ctx has
+		// no deadline, then SIGKILL, so that one that does not heed SIGTERM cannot hold Shutdown.
+		wg.Go(func() {
+			parkedCtx, cancel := context.WithTimeout(ctx, stopGracePeriod)
+			defer cancel()
+			d.terminate(parkedCtx)
 		})
 	}
 	wg.Wait()
