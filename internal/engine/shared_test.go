@@ -86,7 +86,14 @@ func TestTwoNodesShareState(t *testing.T) {
 	if _, err := a.CreateEnvVar(ctx, p.ID, api.EnvVarRequest{Key: "GREETING", Value: "hi", Targets: []string{"production"}}); err != nil {
 		t.Fatal(err)
 	}
-	if status, body := get(t, addrB, p.ProductionURL); status != 404 || !strings.Contains(body, "no ready production deployment") {
+	// The second node learns of the project by a notification (or its poll): it routes the
+	// project's host, which has nothing to serve yet.
+	status, body := get(t, addrB, p.ProductionURL)
+	for deadline := time.Now().Add(30 * time.Second); strings.Contains(body, "no deployment or domain is named") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		status, body = get(t, addrB, p.ProductionURL)
+	}
+	if status != 404 || !strings.Contains(body, "no ready production deployment") {
 		t.Fatalf("the second node before any deployment: %d %q", status, body)
 	}
 
