@@ -39,12 +39,13 @@ func Tail(path string, n int) ([]byte, *Follower, error) {
 	f.offset = int64(len(live))
 	tail, missing := lastLines(live, n)
 	if missing > 0 {
+		// A rotation cuts at a block boundary, mid-line: the older generation ends with the start
+		// of the live file's first line.
 		older, err := readFile(path + RotatedSuffix)
 		if err != nil {
 			return nil, nil, err
 		}
-		olderTail, _ := lastLines(older, missing)
-		tail = append(olderTail, tail...)
+		tail, _ = lastLines(append(older, live...), n)
 	}
 	return tail, f, nil
 }
