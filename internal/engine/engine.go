@@ -472,6 +472,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Logger:     log,
 		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		SyncRoutes: router.Sync,
+		Observe:    apiserver.Observability{RuntimeLogPath: rt.LogPath},
 	})
 
 	socketPath := filepath.Join(dataDir, api.SocketName)

@@ -711,3 +711,6 @@ func (m *Manager) forget(d *deployment) {
 	}
 	m.mu.Unlock()
 }
+
+// LogPath is the file a deployment's instances print to.
+func (m *Manager) LogPath(id string) string { return logPath(m.cfg.LogDir, id) }
