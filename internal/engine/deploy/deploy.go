@@ -165,6 +165,16 @@ func (e *InputError) Error() string { return e.Message }
 // uploaded file's blob must already be stored; otherwise it answers
 // CodeMissingFiles with the digests to upload.
 func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store.Deployment, error) {
+	var source *store.Deployment
+	if req.RedeployOf != "" {
+		var err error
+		if source, err = s.redeploySource(ctx, req); err != nil {
+			return nil, err
+		}
+		if req.ProjectID == "" {
+			req.ProjectID = source.ProjectID
+		}
+	}
 	project, err := s.cfg.Store.GetProject(ctx, req.ProjectID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &InputError{Code: api.CodeNotFound, Field: "project_id", Message: fmt.Sprintf("project %q does not exist", req.ProjectID)}
@@ -172,7 +182,13 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if err != nil {
 		return nil, err
 	}
-	files, commit, err := s.sourceFiles(ctx, project, req)
+	var files []api.File
+	var commit *api.GitCommit
+	if source != nil {
+		files, commit, err = s.redeployedFiles(ctx, project, source)
+	} else {
+		files, commit, err = s.sourceFiles(ctx, project, req)
+	}
 	if err != nil {
 		return nil, err
 	}
