@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/s3/s3test"
 	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
@@ -144,6 +145,14 @@ func TestCluster(t *testing.T) {
 		t.Fatal("the apply of release 2 did not end")
 	}
 	second := output(t, dir, env, "deployment_id")
+	lb, err := client.New(client.Config{Endpoint: "http://" + lbAPI, Token: clusterToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The build took over a minute (the killed node's lease): its heartbeats are long overdue.
+	if list, err := lb.Nodes(context.Background()); err != nil || len(list.Nodes) != 3 || !lost(list.Nodes, builder) {
+		t.Errorf("the nodes after %s was killed: %+v, %v; want it listed as lost", builder, list, err)
+	}
 	for range 10 {
 		if body, node := clusterGet(t, lbHTTP); body != "release 2\n" || node == builder {
 			t.Fatalf("after release 2: %q from %s", body, node)
@@ -172,6 +181,19 @@ func TestCluster(t *testing.T) {
 	if body := nodeGet(t, killed); body != "release 1\n" {
 		t.Fatalf("%s after its restart: %q", builder, body)
 	}
+	if list, err := lb.Nodes(context.Background()); err != nil || len(list.Nodes) != 3 || lost(list.Nodes, builder) {
+		t.Errorf("the nodes after %s restarted: %+v, %v", builder, list, err)
+	}
+}
+
+// lost says whether the node named id is listed as lost.
+func lost(nodes []api.Node, id string) bool {
+	for _, n := range nodes {
+		if n.ID == id {
+			return n.Lost
+		}
+	}
+	return false
 }
 
 // measureRollback moves production back and forth through one node's API and reports how long
@@ -277,7 +299,7 @@ func (n *clusterNode) kill(t *testing.T) {
 	if err := n.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-n.exited
+	t.Logf("%s: %v", n.name, <-n.exited)
 	n.cmd = nil
 	_ = n.logFile.Close()
 }
@@ -288,10 +310,11 @@ func (n *clusterNode) stop(t *testing.T) func() {
 		if n.cmd != nil {
 			_ = n.cmd.Process.Signal(syscall.SIGTERM)
 			select {
-			case <-n.exited:
+			case err := <-n.exited:
+				t.Logf("%s stopped: %v", n.name, err)
 			case <-time.After(30 * time.Second):
 				_ = n.cmd.Process.Kill()
-				<-n.exited
+				t.Logf("%s did not stop within 30 s and was killed: %v", n.name, <-n.exited)
 			}
 			_ = n.logFile.Close()
 		}

@@ -482,7 +482,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Logger:     log,
 		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		SyncRoutes: router.Sync,
-		Observe:    apiserver.Observability{RuntimeLogPath: rt.LogPath},
+		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
+		Observe: apiserver.Observability{RuntimeLogPath: rt.LogPath},
 	})
 
 	socketPath := filepath.Join(dataDir, api.SocketName)
@@ -554,6 +555,10 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 
 	e.deployments = deployments
+	self := store.Node{ID: cfg.NodeID, Version: version.String(), HTTPAddress: edgeListener.Addr().String(), StartedAt: startedAt}
+	if e.apiTCP != nil {
+		self.APIAddress = e.apiTCP.Addr().String()
+	}
 	e.work = func(ctx context.Context) (<-chan struct{}, error) {
 		if err := deployments.Start(ctx); err != nil {
 			return nil, err
@@ -561,6 +566,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		var workers sync.WaitGroup
 		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir) })
 		workers.Go(func() { verifier.Run(ctx) })
+		workers.Go(func() { heartbeat(ctx, log, st, self) })
 		done := make(chan struct{})
 		go func() {
 			workers.Wait()
