@@ -29,9 +29,8 @@ func (d *Dashboard) confirmed(w http.ResponseWriter, r *request, question string
 // deployment, at once and without a build. The engine refuses a deployment of another project,
 // or one not READY, and says why.
 func (d *Dashboard) rollback(w http.ResponseWriter, r *request) {
-	p, err := r.api.GetProject(r.ctx, r.PathValue("project"))
-	if err != nil {
-		d.fail(w, r, err)
+	p, ok := d.projectOf(w, r)
+	if !ok {
 		return
 	}
 	target := r.PostFormValue("deployment")
@@ -63,9 +62,8 @@ func (d *Dashboard) rollback(w http.ResponseWriter, r *request) {
 // promote makes a deployment production's: a production deployment at once (as a rollback
 // does), a preview by a production deployment of the same source, with its build reused.
 func (d *Dashboard) promote(w http.ResponseWriter, r *request) {
-	dep, err := r.api.GetDeployment(r.ctx, r.PathValue("deployment"))
-	if err != nil {
-		d.fail(w, r, err)
+	dep, ok := d.deploymentOf(w, r)
+	if !ok {
 		return
 	}
 	if dep.Target == api.TargetProduction {
@@ -88,9 +86,8 @@ func (d *Dashboard) promote(w http.ResponseWriter, r *request) {
 // redeploy deploys a deployment's source again with the project's env vars as they are now;
 // cache=off builds from scratch, installing dependencies anew.
 func (d *Dashboard) redeploy(w http.ResponseWriter, r *request) {
-	dep, err := r.api.GetDeployment(r.ctx, r.PathValue("deployment"))
-	if err != nil {
-		d.fail(w, r, err)
+	dep, ok := d.deploymentOf(w, r)
+	if !ok {
 		return
 	}
 	useCache := r.PostFormValue("cache") != "off"

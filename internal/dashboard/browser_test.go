@@ -58,7 +58,7 @@ func browser(t *testing.T) context.Context {
 		t.Skipf("no Chromium at %s (apt-get install chromium): %v", chromium, err)
 	}
 	browserOnce.Do(func() {
-		userData, err := os.MkdirTemp("", "ferry-chromium")
+		userData, err := os.MkdirTemp("", "ferry-chromium") //nolint:usetesting // the browser outlives each test: TestMain removes it
 		if err != nil {
 			browserErr = err
 			return
@@ -166,7 +166,7 @@ func read(t *testing.T, tab context.Context) page {
 
 func screenshot(t *testing.T, tab context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(tab, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -149,7 +150,7 @@ func (d *Dashboard) page(h func(http.ResponseWriter, *request)) http.HandlerFunc
 	return func(w http.ResponseWriter, r *http.Request) {
 		s := d.current(r)
 		if s == nil {
-			d.renderLogin(w, r, http.StatusUnauthorized, "")
+			d.renderLogin(w, http.StatusUnauthorized, "")
 			return
 		}
 		h(w, &request{Request: r, ctx: withBrowser(r.Context(), r.RemoteAddr), api: s.api, session: s})
@@ -177,7 +178,7 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *request, err error) {
 		status = apiErr.StatusCode
 		if status == http.StatusUnauthorized {
 			d.end(r.Request)
-			d.renderLogin(w, r.Request, http.StatusUnauthorized, "The engine no longer takes this session's token: log in again.")
+			d.renderLogin(w, http.StatusUnauthorized, "The engine no longer takes this session's token: log in again.")
 			return
 		}
 	} else if errors.Is(err, context.Canceled) {
@@ -198,4 +199,24 @@ func humanBytes(n int64) string {
 		return fmtSize(n, 1<<10, "KiB")
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// projectOf is the project the path names; when it cannot be had, the answer says why.
+func (d *Dashboard) projectOf(w http.ResponseWriter, r *request) (*api.Project, bool) {
+	p, err := r.api.GetProject(r.ctx, r.PathValue("project"))
+	if err != nil {
+		d.fail(w, r, err)
+		return nil, false
+	}
+	return p, true
+}
+
+// deploymentOf is the deployment the path names; when it cannot be had, the answer says why.
+func (d *Dashboard) deploymentOf(w http.ResponseWriter, r *request) (*api.Deployment, bool) {
+	dep, err := r.api.GetDeployment(r.ctx, r.PathValue("deployment"))
+	if err != nil {
+		d.fail(w, r, err)
+		return nil, false
+	}
+	return dep, true
 }

@@ -11,7 +11,7 @@ type loginData struct {
 	TokenLogin bool
 }
 
-func (d *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status int, problem string) {
+func (d *Dashboard) renderLogin(w http.ResponseWriter, status int, problem string) {
 	d.render(w, status, "login", view{Title: "Log in", Problem: problem, Data: loginData{TokenLogin: d.cfg.Token != ""}})
 }
 
@@ -20,19 +20,19 @@ func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	d.renderLogin(w, r, http.StatusOK, "")
+	d.renderLogin(w, http.StatusOK, "")
 }
 
 // loginWithToken checks the token by calling the API with it, through the same check (and
 // throttle of wrong tokens) as any client.
 func (d *Dashboard) loginWithToken(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
-		d.renderLogin(w, r, http.StatusForbidden, "This login form did not come from this dashboard: open the dashboard's own login page.")
+		d.renderLogin(w, http.StatusForbidden, "This login form did not come from this dashboard: open the dashboard's own login page.")
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if d.cfg.Token == "" || token == "" {
-		d.renderLogin(w, r, http.StatusUnauthorized, "This engine takes no token here: run `ferry dashboard` on its machine for a login link.")
+		d.renderLogin(w, http.StatusUnauthorized, "This engine takes no token here: run `ferry dashboard` on its machine for a login link.")
 		return
 	}
 	api, err := d.apiClient(token)
@@ -49,7 +49,7 @@ func (d *Dashboard) loginWithToken(w http.ResponseWriter, r *http.Request) {
 				problem = "Too many wrong tokens from this address: " + apiErr.Message
 			}
 		}
-		d.renderLogin(w, r, http.StatusUnauthorized, problem)
+		d.renderLogin(w, http.StatusUnauthorized, problem)
 		return
 	}
 	setSessionCookie(w, r, d.start(api), int(SessionLifetime.Seconds()))
@@ -58,12 +58,12 @@ func (d *Dashboard) loginWithToken(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) loginWithLink(w http.ResponseWriter, r *http.Request) {
 	if !d.useLink(r.PathValue("link")) {
-		d.renderLogin(w, r, http.StatusUnauthorized, "This login link is used up, expired or wrong: each link logs in once, within minutes. Run `ferry dashboard` again for a new one.")
+		d.renderLogin(w, http.StatusUnauthorized, "This login link is used up, expired or wrong: each link logs in once, within minutes. Run `ferry dashboard` again for a new one.")
 		return
 	}
 	api, err := d.apiClient(d.cfg.Token)
 	if err != nil {
-		d.renderLogin(w, r, http.StatusInternalServerError, err.Error())
+		d.renderLogin(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	setSessionCookie(w, r, d.start(api), int(SessionLifetime.Seconds()))

@@ -34,13 +34,12 @@ type projectData struct {
 }
 
 func (d *Dashboard) projectPage(w http.ResponseWriter, r *request) {
-	ref := r.PathValue("project")
-	p, err := r.api.GetProject(r.ctx, ref)
-	if err != nil {
-		d.fail(w, r, err)
+	p, ok := d.projectOf(w, r)
+	if !ok {
 		return
 	}
 	data := projectData{Project: p}
+	var err error
 	if data.Domains, err = r.api.ListDomains(r.ctx, p.ID); err == nil {
 		if data.EnvVars, err = r.api.ListEnvVars(r.ctx, p.ID, false); err == nil {
 			if data.Deployments, err = r.api.ListDeployments(r.ctx, p.ID); err == nil {
@@ -60,9 +59,8 @@ func (d *Dashboard) projectPage(w http.ResponseWriter, r *request) {
 // deploymentRows is the project page's table of deployments alone, which the page reloads
 // while it is open, so that new deployments and state changes appear.
 func (d *Dashboard) deploymentRows(w http.ResponseWriter, r *request) {
-	p, err := r.api.GetProject(r.ctx, r.PathValue("project"))
-	if err != nil {
-		d.fail(w, r, err)
+	p, ok := d.projectOf(w, r)
+	if !ok {
 		return
 	}
 	deployments, err := r.api.ListDeployments(r.ctx, p.ID)
@@ -103,13 +101,13 @@ type deploymentData struct {
 }
 
 func (d *Dashboard) deploymentPage(w http.ResponseWriter, r *request) {
-	dep, err := r.api.GetDeployment(r.ctx, r.PathValue("deployment"))
-	if err != nil {
-		d.fail(w, r, err)
+	dep, ok := d.deploymentOf(w, r)
+	if !ok {
 		return
 	}
 	data := deploymentData{Deployment: dep, Building: !client.Terminal(dep.State)}
 	var vars []api.EnvVar
+	var err error
 	if data.Project, err = r.api.GetProject(r.ctx, dep.ProjectID); err == nil {
 		if vars, err = r.api.ListEnvVars(r.ctx, dep.ProjectID, false); err == nil {
 			data.BuildLog, err = r.api.DeploymentLog(r.ctx, dep.ID)

@@ -22,9 +22,8 @@ type sourceData struct {
 }
 
 func (d *Dashboard) sourcePage(w http.ResponseWriter, r *request) {
-	dep, err := r.api.GetDeployment(r.ctx, r.PathValue("deployment"))
-	if err != nil {
-		d.fail(w, r, err)
+	dep, ok := d.deploymentOf(w, r)
+	if !ok {
 		return
 	}
 	files, err := r.api.DeploymentFiles(r.ctx, dep.ID)
@@ -38,9 +37,8 @@ func (d *Dashboard) sourcePage(w http.ResponseWriter, r *request) {
 // sourceFilePage shows one file, escaped, or with ?download=1 sends it as an attachment: the
 // browser never renders a deployed file as a page of the dashboard's origin.
 func (d *Dashboard) sourceFilePage(w http.ResponseWriter, r *request) {
-	dep, err := r.api.GetDeployment(r.ctx, r.PathValue("deployment"))
-	if err != nil {
-		d.fail(w, r, err)
+	dep, ok := d.deploymentOf(w, r)
+	if !ok {
 		return
 	}
 	name := r.PathValue("path")
