@@ -101,21 +101,10 @@ func (d *Dashboard) redeploy(w http.ResponseWriter, r *request) {
 	d.deployAgain(w, r, dep, dep.Target == api.TargetProduction, useCache)
 }
 
-// deployAgain creates a deployment of dep's source (its git commit, or its files, which the
-// engine still holds) and shows it.
+// deployAgain creates a deployment of dep's source (its files or git commit) with the project's
+// env vars as they are now, and shows it.
 func (d *Dashboard) deployAgain(w http.ResponseWriter, r *request, dep *api.Deployment, production, useCache bool) {
-	req := api.DeploymentRequest{ProjectID: dep.ProjectID, Production: production, UseBuildCache: &useCache}
-	if g := dep.Git; g != nil {
-		req.Git = &api.GitSource{URL: g.URL, Ref: g.Ref, Commit: g.SHA}
-	} else {
-		files, err := r.api.DeploymentFiles(r.ctx, dep.ID)
-		if err != nil {
-			d.fail(w, r, err)
-			return
-		}
-		req.Files = files
-	}
-	created, err := r.api.CreateDeployment(r.ctx, req)
+	created, err := r.api.Redeploy(r.ctx, dep.ID, production, useCache)
 	if err != nil {
 		d.fail(w, r, err)
 		return

@@ -216,7 +216,7 @@ func flaskApp(version string) map[string]string {
 		"requirements.txt": "flask\n",
 		"app.py": "# <b>not bold</b>: the dashboard shows source escaped\n" +
 			"import os\nfrom flask import Flask\napp = Flask(__name__)\n\n" +
-			"@app.get('/')\ndef index():\n    return 'shop " + version + "'\n",
+			"@app.get('/')\ndef index():\n    print('served the shop page', flush=True)\n    return 'shop " + version + "'\n",
 	}
 }
 
@@ -329,6 +329,10 @@ func TestDashboardInTheBrowser(t *testing.T) {
 	if got := get(t, httpAddress, "shop.localhost"); got != "shop v2" {
 		t.Fatalf("production serves %q after the second deployment, want shop v2", got)
 	}
+	// A line the app prints while serving appears in the runtime log of the open page.
+	waitText(t, tab, "main", "Runtime log")
+	get(t, httpAddress, second.Hostname)
+	waitText(t, tab, "#runtime-log", "served the shop page")
 	screenshot(t, tab, "deployment")
 
 	// The Source tab: the deployed file, escaped.

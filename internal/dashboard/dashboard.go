@@ -68,6 +68,7 @@ func New(cfg Config) *Dashboard {
 	d.mux.HandleFunc("POST /projects/{project}/rollback", d.action(d.rollback))
 	d.mux.HandleFunc("GET /deployments/{deployment}", d.page(d.deploymentPage))
 	d.mux.HandleFunc("GET /deployments/{deployment}/build-log", d.page(d.followBuildLog))
+	d.mux.HandleFunc("GET /deployments/{deployment}/runtime-log", d.page(d.followRuntimeLog))
 	d.mux.HandleFunc("POST /deployments/{deployment}/promote", d.action(d.promote))
 	d.mux.HandleFunc("POST /deployments/{deployment}/redeploy", d.action(d.redeploy))
 	d.mux.HandleFunc("GET /deployments/{deployment}/source", d.page(d.sourcePage))

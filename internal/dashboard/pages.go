@@ -98,7 +98,13 @@ type deploymentData struct {
 	BuildLog   string
 	Building   bool // the build log is still being written: the page follows it
 	Production bool // production serves it now
+	// Charts of the last hour, for a READY deployment; ChartsProblem says why there are none.
+	Charts        []chart
+	ChartsProblem string
 }
+
+// chartMinutes is how far back the deployment page's charts look.
+const chartMinutes = 60
 
 func (d *Dashboard) deploymentPage(w http.ResponseWriter, r *request) {
 	dep, ok := d.deploymentOf(w, r)
@@ -118,6 +124,14 @@ func (d *Dashboard) deploymentPage(w http.ResponseWriter, r *request) {
 		return
 	}
 	data.Production = data.Project.ProductionDeploymentID == dep.ID
+	if dep.State == api.StateReady {
+		metrics, err := r.api.DeploymentMetrics(r.ctx, dep.ID, chartMinutes*time.Minute)
+		if err != nil {
+			data.ChartsProblem = err.Error()
+		} else {
+			data.Charts = metricsCharts(metrics, time.Now().Add(-(chartMinutes-1)*time.Minute), chartMinutes)
+		}
+	}
 	for _, v := range vars {
 		if slices.Contains(v.Targets, dep.Target) && (v.GitBranch == "" || v.GitBranch == dep.GitBranch) {
 			data.EnvVars = append(data.EnvVars, v)
@@ -140,6 +154,19 @@ func (d *Dashboard) followBuildLog(w http.ResponseWriter, r *request) {
 		d.fail(w, r, err)
 	}
 }
+
+// followRuntimeLog streams the last lines the deployment's instances printed, then each new one.
+func (d *Dashboard) followRuntimeLog(w http.ResponseWriter, r *request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	out := &skipping{w: w, flusher: http.NewResponseController(w)}
+	if err := r.api.FollowRuntimeLog(r.ctx, r.PathValue("deployment"), runtimeLogTail, out); err != nil && !out.started {
+		d.fail(w, r, err)
+	}
+}
+
+// runtimeLogTail is how many of the runtime log's last lines a deployment page starts with.
+const runtimeLogTail = 200
 
 // skipping writes what comes after its first skip bytes, flushing each write to the browser.
 type skipping struct {

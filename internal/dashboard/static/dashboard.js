@@ -32,27 +32,29 @@ function confirmForms() {
   });
 }
 
-// A build log still being written is streamed from where the page left it, then the page
-// reloads to show how the build ended.
-async function followLogs() {
-  for (const pre of document.querySelectorAll("pre[data-follow]")) {
-    const url = pre.dataset.follow + "?offset=" + encodeURIComponent(pre.dataset.offset || "0");
-    try {
-      const response = await fetch(url, { credentials: "same-origin" });
-      if (!response.ok || !response.body) return;
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      const atBottom = () => pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        const follow = atBottom();
-        pre.append(value);
-        if (follow) pre.scrollTop = pre.scrollHeight;
-      }
-      setTimeout(() => location.reload(), 300);
-    } catch (e) {
-      // the stream broke off (the engine restarted, the network went): a reload resumes it
+// Logs still being written stream in from where the page left them; a build log's page then
+// reloads (data-reload) to show how the build ended.
+function followLogs() {
+  document.querySelectorAll("pre[data-follow]").forEach(follow);
+}
+
+async function follow(pre) {
+  const url = pre.dataset.follow + "?offset=" + encodeURIComponent(pre.dataset.offset || "0");
+  try {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok || !response.body) return;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    const atBottom = () => pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const keepAtBottom = atBottom();
+      pre.append(value);
+      if (keepAtBottom) pre.scrollTop = pre.scrollHeight;
     }
+    if ("reload" in pre.dataset) setTimeout(() => location.reload(), 300);
+  } catch (e) {
+    // the stream broke off (the engine restarted, the network went): a reload resumes it
   }
 }
 
