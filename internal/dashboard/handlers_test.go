@@ -126,6 +126,23 @@ func TestRollbackRefusalsShowTheEnginesMessage(t *testing.T) {
 			t.Errorf("rollback to %s: %d\n%s", name, status, html)
 		}
 	}
+	// Redeploy without cache: a new deployment of the same source.
+	b.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, _ := http.NewRequest("POST", base+"/deployments/"+failed.ID+"/redeploy", strings.NewReader(url.Values{"csrf": {csrf}, "confirmed": {"yes"}, "cache": {"off"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := b.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = readAll(t, resp)
+	b.http.CheckRedirect = nil
+	newID := strings.TrimPrefix(resp.Header.Get("Location"), "/deployments/")
+	again, err := c.GetDeployment(ctx, newID)
+	if err != nil || again.ID == failed.ID || again.SourceDigest != failed.SourceDigest || again.ProjectID != shop.ID {
+		t.Fatalf("redeploy answered %s (Location %q): %+v, %v", resp.Status, resp.Header.Get("Location"), again, err)
+	}
+
 	// Without confirmation, the dashboard asks first; without the CSRF token, it refuses.
 	if status, html := b.post("/projects/shop/rollback", url.Values{"csrf": {csrf}, "deployment": {failed.ID}}); status != http.StatusOK || !strings.Contains(html, `name="confirmed" value="yes"`) {
 		t.Errorf("unconfirmed rollback: %d\n%s", status, html)
