@@ -176,6 +176,8 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// What a slow link has to carry for the page (the script and the style sheet come once).
+	t.Logf("%s: %d bytes of HTML", name, len(read(t, tab).html))
 }
 
 // waitText waits until the element of selector holds want, across page loads (a click that
@@ -362,6 +364,16 @@ func TestDashboardInTheBrowser(t *testing.T) {
 		t.Fatalf("production serves %q after the rollback, want shop v1", got)
 	}
 	read(t, tab)
+
+	// In a phone's width the page does not scroll sideways: wide tables scroll in their box.
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844), chromedp.Navigate(dashboardURL+"/projects/shop")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, tab, "#deployments", "Second version")
+	if fits, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
+		t.Errorf("the project page is wider than a 390 px window (%v)", err)
+	}
+	screenshot(t, tab, "project-narrow")
 }
 
 func TestDashboardTokenLogin(t *testing.T) {

@@ -47,3 +47,15 @@ func loginLinkHandler(dash *dashboard.Dashboard, dashboardURL string) http.Handl
 		_ = json.NewEncoder(w).Encode(api.DashboardLoginLink{URL: dashboardURL + "/login/" + key, ExpiresAt: expires.UTC()}) // a failed write means the client has gone
 	}
 }
+
+// httpsOnly redirects plain HTTP to the same path at httpsBase: a dashboard served on the
+// internet takes tokens and sets session cookies over HTTPS only.
+func httpsOnly(httpsBase string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			http.Redirect(w, r, httpsBase+r.URL.RequestURI(), http.StatusPermanentRedirect)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

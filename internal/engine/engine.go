@@ -527,7 +527,11 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	unixAPI.HandleFunc("POST "+api.PathDashboardLoginLink, loginLinkHandler(dash, dashboardURL))
 	unixAPI.Handle("/", e.calls.track(apiHandler))
 	edgeServer := router.Server()
-	edgeServer.Handler = e.closeAfterHandover(dashboardAt(dashboardHost, dash, edgeServer.Handler))
+	var edgeDashboard http.Handler = dash
+	if dashboardURL != appURL(dashboardHost) {
+		edgeDashboard = httpsOnly(dashboardURL, dash)
+	}
+	edgeServer.Handler = e.closeAfterHandover(dashboardAt(dashboardHost, edgeDashboard, edgeServer.Handler))
 	var toServe []listening
 	toServe = append(toServe, listening{&http.Server{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second}, socketListener, false})
 	if certificates != nil {
