@@ -26,7 +26,7 @@ Usage:
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
                 [--git-timeout DURATION]
                 [--take-over]
-                [--base-domain NAME] [--public-address IP,...] [--dns-resolvers HOST:PORT,...]
+                [--base-domain NAME] [--public-address IP,...] [--public-http-port N] [--public-https-port N] [--dns-resolvers HOST:PORT,...]
                 [--acme-directory URL] [--acme-email ADDRESS] [--acme-ca-roots FILE] [--hsts DURATION]
                 run the engine in the foreground
   ferry ca      [--data-dir DIR]   print the local CA's certificate, for browsers and curl to trust
@@ -45,7 +45,7 @@ Usage:
 
 Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_HTTPS_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS,
 FERRY_EXTRA_PYTHONS, FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_GIT_TIMEOUT, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
-FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
+FERRY_PUBLIC_HTTP_PORT, FERRY_PUBLIC_HTTPS_PORT, FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
 `
 
 // Run runs the command in args (args[0] is the subcommand) and returns the

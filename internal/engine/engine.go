@@ -110,6 +110,10 @@ type Config struct {
 	ACMEEmail           string // the ACME account's contact; optional
 	ACMECARoots         string // a PEM file of roots to trust the ACME CA's own HTTPS with; "" for the system's
 	HSTSMaxAge          time.Duration
+	// PublicHTTPPort and PublicHTTPSPort are the ports clients reach the edge on, when a load
+	// balancer in front of the nodes listens on others than theirs: URLs, the URL variables of
+	// apps and the edge's redirects carry them. "": the listeners' own.
+	PublicHTTPPort, PublicHTTPSPort string
 	// PublicAddresses are where custom domains' A and AAAA records point;
 	// none: the IPs the HTTP and HTTPS listeners are bound to, if specific.
 	PublicAddresses []netip.Addr
@@ -307,6 +311,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.edgeListener = edgeListener
 	e.onClose(func() { _ = edgeListener.Close() }) // for a failed start; the server closes it once serving
 	_, port, _ := net.SplitHostPort(edgeListener.Addr().String())
+	if cfg.PublicHTTPPort != "" {
+		port = cfg.PublicHTTPPort
+	}
 	appURL := func(host string) string {
 		if port == "80" {
 			return "http://" + host
@@ -331,6 +338,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		e.onClose(func() { _ = httpsListener.Close() }) // for a failed start; the server closes it once serving
 		httpsAddress = httpsListener.Addr().String()
 		_, httpsPort, _ = net.SplitHostPort(httpsAddress)
+		if cfg.PublicHTTPSPort != "" {
+			httpsPort = cfg.PublicHTTPSPort
+		}
 	}
 	httpsURL := func(host string) string {
 		if httpsPort == "443" {
