@@ -33,6 +33,8 @@ Usage:
   ferry logs    [--data-dir DIR | --endpoint URL] [-f] DEPLOYMENT
                                    print a deployment's build log; -f follows it until the build ends
   ferry status  [--data-dir DIR]   show the engine of a data dir
+  ferry dashboard [--data-dir DIR] [--no-browser]
+                                   open the engine's web dashboard with a one-time login link
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
   ferry upgrade [--data-dir DIR]   replace the engine of a data dir by this version, in place, without downtime
   ferry backup  [--data-dir DIR] FILE
@@ -67,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = logs(args[1:], stdout)
 	case "ca":
 		err = printCA(args[1:], stdout)
+	case "dashboard":
+		err = dashboardCommand(args[1:], stdout)
 	case "stop":
 		err = stop(args[1:], stdout)
 	case "upgrade":

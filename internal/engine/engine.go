@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/dashboard"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
@@ -380,9 +381,15 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	// edge tells it which domains to certify ahead of their first visitor.
 	var router *edge.Router
 	var certificates *certs.Manager
+	dashboardHost := api.DashboardHostLabel + "." + cfg.BaseDomain
 	if httpsListener != nil {
 		if certificates, err = newCertificates(cfg, dataDir, edgeListener, httpsListener, publicAddresses, st,
-			func(name string) (string, bool) { return router.Permit(name) }); err != nil {
+			func(name string) (string, bool) {
+				if name == dashboardHost {
+					return name, true
+				}
+				return router.Permit(name)
+			}); err != nil {
 			return nil, err
 		}
 		e.onClose(certificates.Close)
@@ -513,19 +520,36 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	socketListener = jail.GuardListener(socketListener)
 
-	// Only the unix socket, reached by the engine's own user, may hand the engine over.
+	// The API as clients reach it: with the token, when the engine has one.
+	clientAPI := e.calls.track(apiHandler)
+	if cfg.Token != "" {
+		clientAPI = newTokenGuard(cfg.Token, clientAPI, log)
+	}
+	dash := dashboard.New(dashboard.Config{API: clientAPI, Token: cfg.Token, Logger: log})
+	dashboardURL := appURL(dashboardHost)
+	if httpsListener != nil && !api.LocalOnly(cfg.BaseDomain) {
+		dashboardURL = httpsURL(dashboardHost)
+	}
+
+	// Only the unix socket, reached by the engine's own user, may hand the engine over, or
+	// give out links that log a browser into the dashboard.
 	unixAPI := http.NewServeMux()
 	unixAPI.HandleFunc("POST "+api.PathHandover, e.handOver)
+	unixAPI.HandleFunc("POST "+api.PathDashboardLoginLink, loginLinkHandler(dash, dashboardURL))
 	unixAPI.Handle("/", e.calls.track(apiHandler))
 	edgeServer := router.Server()
-	edgeServer.Handler = e.closeAfterHandover(edgeServer.Handler)
+	var edgeDashboard http.Handler = dash
+	if dashboardURL != appURL(dashboardHost) {
+		edgeDashboard = httpsOnly(dashboardURL, dash)
+	}
+	edgeServer.Handler = e.closeAfterHandover(dashboardAt(dashboardHost, edgeDashboard, edgeServer.Handler))
 	var toServe []listening
 	toServe = append(toServe, listening{&http.Server{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second}, socketListener, false})
 	if certificates != nil {
 		// The CA's HTTP-01 challenges are answered before the apps see the request.
 		edgeServer.Handler = certificates.HTTPChallengeHandler(edgeServer.Handler)
 		httpsServer := router.Server()
-		httpsServer.Handler = e.closeAfterHandover(httpsServer.Handler)
+		httpsServer.Handler = e.closeAfterHandover(dashboardAt(dashboardHost, dash, httpsServer.Handler))
 		httpsServer.TLSConfig = certificates.TLSConfig()
 		httpsServer.ErrorLog = newServerErrorLog(log)
 		toServe = append(toServe, listening{httpsServer, httpsListener, true})
@@ -538,7 +562,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		e.apiTCP = tcp
 		e.onClose(func() { _ = tcp.Close() }) // for a failed start; the server closes it once serving
-		tokenAPI := &http.Server{Handler: newTokenGuard(cfg.Token, e.calls.track(apiHandler), log), ReadHeaderTimeout: 10 * time.Second}
+		tokenAPI := &http.Server{Handler: apiOrDashboard(clientAPI, dash), ReadHeaderTimeout: 10 * time.Second}
 		if cfg.TLSCert != "" {
 			certificate, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 			if err != nil {

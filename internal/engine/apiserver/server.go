@@ -85,6 +85,8 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
 	s.mux.HandleFunc("GET "+api.PathDeploymentLog, s.deploymentLogOrStream)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
+	s.handle("GET", api.PathDeploymentFiles, s.listDeploymentFiles)
+	s.mux.HandleFunc("GET "+api.PathDeploymentFile, s.deploymentFile)
 	s.handle("GET", api.PathEnvDigest, s.envDigest)
 	s.handle("POST", api.PathGitResolve, s.resolveGit)
 	s.handle("GET", api.PathSupabaseIntegrations, s.listSupabaseIntegrations)
