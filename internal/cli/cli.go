@@ -145,10 +145,10 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// maxArgs is cobra.MaximumNArgs as a usage error.
-func maxArgs(n int, what string) cobra.PositionalArgs {
+// optionalArg is cobra.MaximumNArgs(1) as a usage error.
+func optionalArg(what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) > n {
+		if len(args) > 1 {
 			return usageErrorf("%s takes at most %s: %s", cmd.CommandPath(), what, cmd.UseLine())
 		}
 		return nil

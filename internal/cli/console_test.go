@@ -117,7 +117,7 @@ func versionedApp(t *testing.T, version string) string {
 		"index.py": "import sys\nfrom http.server import BaseHTTPRequestHandler\n\n\nclass handler(BaseHTTPRequestHandler):\n" +
 			"    def do_GET(self):\n        print('request-seen-by-v" + version + " ' + self.path, flush=True)\n" +
 			"        self.send_response(200)\n        self.end_headers()\n        self.wfile.write(b'v" + version + "')\n",
-		"requirements.txt": "--no-index\n--find-links wheels\nferry-testpkg==1.0\n",
+		"requirements.txt":                          "--no-index\n--find-links wheels\nferry-testpkg==1.0\n",
 		"wheels/ferry_testpkg-1.0-py3-none-any.whl": string(wheel),
 	} {
 		path := filepath.Join(dir, filepath.FromSlash(name))
@@ -131,11 +131,11 @@ func versionedApp(t *testing.T, version string) string {
 	return dir
 }
 
-// deploy deploys dir to project and waits for the build to end.
-func (te *testEngine) deploy(t *testing.T, projectID, dir string, production bool) *api.Deployment {
+// deploy deploys dir to project for production and waits for the build to end.
+func (te *testEngine) deploy(t *testing.T, projectID, dir string) *api.Deployment {
 	t.Helper()
 	ctx := context.Background()
-	d, err := te.c.Deploy(ctx, projectID, dir, production)
+	d, err := te.c.Deploy(ctx, projectID, dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,14 +199,14 @@ func TestConsoleCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	v1 := te.deploy(t, shop.ID, versionedApp(t, "1"), true)
-	v2 := te.deploy(t, shop.ID, versionedApp(t, "2"), true)
-	elsewhere := te.deploy(t, other.ID, versionedApp(t, "9"), true)
+	v1 := te.deploy(t, shop.ID, versionedApp(t, "1"))
+	v2 := te.deploy(t, shop.ID, versionedApp(t, "2"))
+	elsewhere := te.deploy(t, other.ID, versionedApp(t, "9"))
 	broken := versionedApp(t, "3")
 	if err := os.WriteFile(filepath.Join(broken, "vercel.json"), []byte(`{"buildCommand": "exit 3"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	failed := te.deploy(t, shop.ID, broken, true)
+	failed := te.deploy(t, shop.ID, broken)
 	for _, d := range []*api.Deployment{v1, v2, elsewhere} {
 		if d.State != api.StateReady {
 			t.Fatalf("deployment %s: %s %s", d.ID, d.State, d.ErrorMessage)

@@ -18,7 +18,7 @@ func newDeploymentsCommand(con *console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "deployments [PROJECT]",
 		Short:             "List the deployments of a project (default: of every project), newest first",
-		Args:              maxArgs(1, "one project"),
+		Args:              optionalArg("one project"),
 		ValidArgsFunction: completeProjects(con),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := con.connect(cmd)

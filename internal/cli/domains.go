@@ -11,7 +11,7 @@ func newDomainsCommand(con *console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "domains [PROJECT]",
 		Short:             "List the custom domains of a project (default: of every project) with their DNS and TLS state",
-		Args:              maxArgs(1, "one project"),
+		Args:              optionalArg("one project"),
 		ValidArgsFunction: completeProjects(con),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := con.connect(cmd)

@@ -34,7 +34,7 @@ func newEnvLsCommand(con *console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "ls [PROJECT]",
 		Short:             "List the environment variables of a project (default: of every project): keys and targets, never values",
-		Args:              maxArgs(1, "one project"),
+		Args:              optionalArg("one project"),
 		ValidArgsFunction: completeProjects(con),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := con.connect(cmd)
@@ -91,7 +91,7 @@ only, as Vercel's env pull does: python-dotenv's load_dotenv reads every value b
 ${ is expanded by python-dotenv unless it is loaded with interpolate=False; ferry warns of those). A file
 that ferry env pull did not write is left alone unless --yes is given.`,
 		Example: "  ferry env pull --environment development\n  ferry env pull .env.preview --environment preview --git-branch feature-x --project my-app",
-		Args:    maxArgs(1, "one file"),
+		Args:    optionalArg("one file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains([]string{api.TargetDevelopment, api.TargetPreview, api.TargetProduction}, environment) {
 				return usageErrorf("--environment %q: give development, preview or production", environment)

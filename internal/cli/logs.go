@@ -50,7 +50,8 @@ follows its build, then its runtime log once it is READY.`,
 				return err
 			}
 			building := d.State == api.StateQueued || d.State == api.StateBuilding
-			if build || (d.State != api.StateReady && !(building && follow)) {
+			// A deployment that never got READY has no runtime log; a build followed goes on into it.
+			if build || (!building && d.State != api.StateReady) || (building && !follow) {
 				if !build && !building {
 					_, _ = fmt.Fprintf(con.stderr, "ferry: deployment %s is %s, with no runtime log: its build log follows\n", d.ID, d.State)
 				}

@@ -112,8 +112,12 @@ func (con *console) watchBuild(ctx context.Context, c *client.Client, d *api.Dep
 	if d.State == api.StateQueued || d.State == api.StateBuilding {
 		followCtx, stopFollowing := context.WithCancel(ctx)
 		defer stopFollowing()
-		followed := make(chan error, 1)
-		go func() { followed <- c.FollowDeploymentLog(followCtx, d.ID, p) }()
+		followed := make(chan struct{})
+		go func() {
+			defer close(followed)
+			// A broken stream only blanks the display: the polled state says how the build ends.
+			_ = c.FollowDeploymentLog(followCtx, d.ID, p)
+		}()
 		redraw := time.NewTicker(redrawInterval)
 		defer redraw.Stop()
 		lastPoll := time.Now()

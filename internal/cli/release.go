@@ -22,7 +22,7 @@ func newRollbackCommand(con *console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback [DEPLOYMENT]",
 		Short: "Point production at an earlier READY production deployment (default: the one before the current), at once, without a build",
-		Args:  maxArgs(1, "one deployment id"),
+		Args:  optionalArg("one deployment id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := con.connect(cmd)
 			if err != nil {
