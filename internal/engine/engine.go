@@ -377,10 +377,14 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		e.onClose(certificates.Close)
 	}
+	// The edge starts deployments the deployer may have to fetch first.
+	var deployments *deploy.Service
 	edgeCfg := edge.Config{
-		Store:          st,
-		Runtime:        rt,
-		App:            runnable(box, filepath.Join(dataDir, "deployments")),
+		Store:   st,
+		Runtime: rt,
+		App: runnable(box, filepath.Join(dataDir, "deployments"), func(ctx context.Context, d *store.Deployment) error {
+			return deployments.Fetch(ctx, d)
+		}),
 		Logger:         log,
 		MaxBodySize:    cfg.MaxRequestBody,
 		SpillDir:       filepath.Join(dataDir, "tmp"),
@@ -396,7 +400,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		edgeCfg.Certificates = certificates
 	}
 	router = edge.New(edgeCfg)
-	deployments := deploy.New(deploy.Config{
+	deployments = deploy.New(deploy.Config{
 		Store:           st,
 		Blobs:           blobStore,
 		Secrets:         box,
@@ -419,6 +423,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		BuildWorkers:    cfg.BuildWorkers,
 		BuildTimeout:    cfg.BuildTimeout,
 		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
+		ShareOutputs:    cfg.Artifacts != "",
 	})
 	// Before the edge reads its first routes: each one runs in the sandbox recorded for it.
 	if err := deployments.ConfineUnconfined(ctx); err != nil {
@@ -467,6 +472,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Logger:     log,
 		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		SyncRoutes: router.Sync,
+		Observe:    apiserver.Observability{RuntimeLogPath: rt.LogPath},
 	})
 
 	socketPath := filepath.Join(dataDir, api.SocketName)
@@ -750,7 +756,7 @@ func buildMinutes(timeout time.Duration) int64 {
 }
 
 // runnable says how the runtime runs a READY deployment, from its run spec.
-func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployment) (workers.App, error) {
+func runnable(keeper secrets.Keeper, deploymentsDir string, fetch func(context.Context, *store.Deployment) error) func(*store.Deployment) (workers.App, error) {
 	return func(d *store.Deployment) (workers.App, error) {
 		if d.Run == nil {
 			return workers.App{}, fmt.Errorf("deployment %s has no run spec", d.ID)
@@ -768,7 +774,12 @@ func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployme
 		// output it serves: its own, or, for a redeploy, that of the one that built it.
 		root := filepath.Join(deploymentsDir, d.OutputOwner())
 		python := filepath.Join(root, run.Python)
+		var fetchOutput func(context.Context) error
+		if run.Output != "" {
+			fetchOutput = func(ctx context.Context) error { return fetch(ctx, d) }
+		}
 		return workers.App{
+			Fetch:       fetchOutput,
 			ID:          d.ID,
 			Dir:         filepath.Join(root, run.AppDir),
 			Python:      python,

@@ -47,6 +47,8 @@ type Config struct {
 	// answer waits for it, so that what a client reads (a READY deployment,
 	// a renamed project) is already what the edge serves.
 	SyncRoutes func(context.Context) error
+
+	Observe Observability // runtime and access logs, metrics (observe.go)
 }
 
 // Server serves the engine API.
@@ -96,6 +98,7 @@ func New(cfg Config) *Server {
 	s.handle("PUT", api.PathDomain, s.updateDomain)
 	s.handle("DELETE", api.PathDomain, s.deleteDomain)
 	s.handle("POST", api.PathDomainVerify, s.verifyDomain)
+	s.routeObservability()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

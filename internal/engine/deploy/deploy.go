@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/dburl"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
@@ -85,6 +87,9 @@ type Config struct {
 	PollInterval    time.Duration // how often idle workers look for builds queued by another node
 	// SyncRoutes returns once the edge serves what the store says.
 	SyncRoutes func(context.Context) error
+	// ShareOutputs archives every build's output to Blobs, for the other nodes of an engine whose
+	// nodes share the artifact store (see Fetch).
+	ShareOutputs bool
 }
 
 // Limits bound one deployment's source; zero fields take the defaults.
@@ -102,6 +107,7 @@ type Service struct {
 	mu      sync.Mutex
 	running map[string]*runningBuild // builds in progress on this node
 	workers sync.WaitGroup
+	fetches singleflight.Group // build outputs being fetched, by the deployment that built them
 }
 
 type runningBuild struct {
@@ -848,8 +854,17 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 		return nil, err
 	}
 	// Relative to the deployment's directory: rows hold no absolute paths.
-	return &runspec.Spec{AppDir: appDir, Python: python, PythonVersion: result.PythonVersion, Entrypoint: result.Entrypoint, Kind: result.Kind,
-		UID: identity.UID, Limits: instance, MaxDuration: result.MaxDuration, Functions: result.Functions, Vercel: result.Vercel}, nil
+	spec := &runspec.Spec{AppDir: appDir, Python: python, PythonVersion: result.PythonVersion, Entrypoint: result.Entrypoint, Kind: result.Kind,
+		UID: identity.UID, Limits: instance, MaxDuration: result.MaxDuration, Functions: result.Functions, Vercel: result.Vercel}
+	if s.cfg.ShareOutputs {
+		if _, err := fmt.Fprintln(logFile, "ferry: storing the build output for the other nodes"); err != nil {
+			return nil, fmt.Errorf("write the build log: %w", err)
+		}
+		if spec.Output, err = s.shareOutput(ctx, dir); err != nil {
+			return nil, err
+		}
+	}
+	return spec, nil
 }
 
 // instanceLimits are the limits of a deployment's instances: the project's, with the memory

@@ -31,6 +31,8 @@ const RotatedSuffix = ".1"
 // (replacing the older generation) when the log is larger than limit, and
 // reports whether it did. A missing log is not an error.
 func Rotate(path string, limit int64) (bool, error) {
+	rotating.Lock()
+	defer rotating.Unlock()
 	live, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil

@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -446,4 +447,17 @@ type RouteDomain struct {
 type Routes struct {
 	Version int64 // goes up with every change to what is served
 	Routes  []Route
+}
+
+// RunOutput is the build output archive that a run spec, as stored, names; "" for none or
+// no run spec.
+func RunOutput(stored []byte) (string, error) {
+	if len(stored) == 0 || string(stored) == "null" {
+		return "", nil
+	}
+	var spec runspec.Spec
+	if err := json.Unmarshal(stored, &spec); err != nil {
+		return "", err
+	}
+	return spec.Output, nil
 }
