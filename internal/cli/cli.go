@@ -42,8 +42,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runWithInput(args, os.Stdin, stdout, stderr)
 }
 
-// runWithInput is run with stdin given, for the commands that read it (login).
+// runWithInput is run with stdin given, for the commands that read it (login); an interrupt
+// (Ctrl-C) ends the command.
 func runWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return execute(ctx, args, stdin, stdout, stderr)
+}
+
+// execute runs the command in args until it ends or ctx does, and returns its exit code.
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	con := &console{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(con)
 	root.SetArgs(args)
@@ -52,8 +60,6 @@ func runWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		_ = root.Help() // nowhere left to report a failed write
 		return ExitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK

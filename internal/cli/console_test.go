@@ -15,7 +15,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,6 +261,38 @@ func TestConsoleCommands(t *testing.T) {
 		}
 	})
 
+	t.Run("runtime logs", func(t *testing.T) {
+		followCtx, stopFollowing := context.WithCancel(ctx)
+		defer stopFollowing()
+		var followed syncBuffer
+		exited := make(chan int, 1)
+		go func() {
+			exited <- execute(followCtx, []string{"--data-dir", te.dataDir, "logs", "-f", "--tail", "5", v2.ID}, strings.NewReader(""), &followed, io.Discard)
+		}()
+		marker := "/marker-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		want := "request-seen-by-v2 " + marker
+		for i := 0; !strings.Contains(followed.String(), want); i++ {
+			if i == 100 {
+				t.Fatalf("ferry logs -f never printed %q; it printed:\n%s", want, followed.String())
+			}
+			if got := te.get(t, v2.URL+marker); got != "v2" {
+				t.Fatalf("the app answers %q", got)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		stopFollowing()
+		if code := <-exited; code != 0 {
+			t.Errorf("ferry logs -f ended with exit %d once interrupted", code)
+		}
+		if out := te.mustFerry(t, "logs", "shop"); !strings.Contains(out, v2.ID+" "+want) {
+			t.Errorf("ferry logs shop (each line prefixed by its deployment):\n%s", out)
+		}
+		if code, out, stderr := te.ferry(t, "logs", failed.ID); code != 0 || !strings.Contains(out, `build command from vercel.json: "exit 3"`) || !strings.Contains(stderr, "its build log follows") {
+			t.Errorf("ferry logs of a failed deployment: exit %d, shows no build log:\n%s%s", code, out, stderr)
+		}
+		te.wantFailure(t, ExitNotFound, "does not exist", "logs", "no-such-project")
+	})
+
 	t.Run("env pull", func(t *testing.T) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, ".env")
@@ -369,6 +403,24 @@ func TestConsoleCommands(t *testing.T) {
 			t.Errorf("login with two arguments: exit %d, %s", code, stderr)
 		}
 	})
+}
+
+// syncBuffer is a buffer one goroutine writes while another reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // readDotenv is what python-dotenv's dotenv_values reads from path.

@@ -39,11 +39,7 @@ follows its build, then its runtime log once it is READY.`,
 				if _, err := c.GetProject(ctx, ref); err != nil {
 					return err
 				}
-				runtime, err := runtimeLogsOf(c)
-				if err != nil {
-					return err
-				}
-				return runtime.FollowProjectRuntimeLog(ctx, ref, tail, follow, con.stdout)
+				return c.FollowProjectRuntimeLog(ctx, ref, tail, follow, con.stdout)
 			}
 			d, err := c.GetDeployment(ctx, ref)
 			if err != nil {
@@ -65,14 +61,10 @@ follows its build, then its runtime log once it is READY.`,
 					return buildFailed(d, err)
 				}
 			}
-			runtime, err := runtimeLogsOf(c)
-			if err != nil {
-				return err
-			}
 			if follow {
-				return runtime.FollowRuntimeLog(ctx, d.ID, tail, con.stdout)
+				return c.FollowRuntimeLog(ctx, d.ID, tail, con.stdout)
 			}
-			text, err := runtime.RuntimeLog(ctx, d.ID, tail)
+			text, err := c.RuntimeLog(ctx, d.ID, tail)
 			if err != nil {
 				return err
 			}
