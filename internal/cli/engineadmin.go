@@ -28,7 +28,7 @@ func newServeCommand(con *console) *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			err := serve(args, con.stderr)
 			if errors.Is(err, flag.ErrHelp) {
-				return &exitError{code: ExitUsage, err: errors.New("usage of ferry serve is above")}
+				return &exitError{code: ExitUsage, err: errors.New("the flags of ferry serve are above")}
 			}
 			return err
 		},

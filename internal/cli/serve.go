@@ -81,7 +81,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &exitError{code: ExitUsage, err: err} // the flag package has printed the usage
 	}
 	if *hsts < 0 || *domainCheckInterval < 0 {
 		return errors.New("--hsts and --domain-check-interval cannot be negative")
