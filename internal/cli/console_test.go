@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,7 +18,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -264,21 +264,38 @@ func TestConsoleCommands(t *testing.T) {
 	t.Run("runtime logs", func(t *testing.T) {
 		followCtx, stopFollowing := context.WithCancel(ctx)
 		defer stopFollowing()
-		var followed syncBuffer
-		exited := make(chan int, 1)
-		go func() {
-			exited <- execute(followCtx, []string{"--data-dir", te.dataDir, "logs", "-f", "--tail", "5", v2.ID}, strings.NewReader(""), &followed, io.Discard)
-		}()
 		marker := "/marker-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		want := "request-seen-by-v2 " + marker
-		for i := 0; !strings.Contains(followed.String(), want); i++ {
-			if i == 100 {
-				t.Fatalf("ferry logs -f never printed %q; it printed:\n%s", want, followed.String())
+		followed, output := io.Pipe()
+		exited := make(chan int, 1)
+		go func() {
+			exited <- execute(followCtx, []string{"--data-dir", te.dataDir, "logs", "-f", "--tail", "5", v2.ID}, strings.NewReader(""), output, io.Discard)
+			_ = output.Close()
+		}()
+		seen := make(chan struct{})
+		go func() {
+			lines := bufio.NewScanner(followed)
+			for lines.Scan() {
+				if strings.Contains(lines.Text(), want) {
+					close(seen)
+					break
+				}
 			}
+			_, _ = io.Copy(io.Discard, followed) // until the command ends
+		}()
+		for i := 0; ; i++ {
 			if got := te.get(t, v2.URL+marker); got != "v2" {
 				t.Fatalf("the app answers %q", got)
 			}
-			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-seen:
+			case <-time.After(100 * time.Millisecond):
+				if i == 100 {
+					t.Fatalf("ferry logs -f never printed %q", want)
+				}
+				continue
+			}
+			break
 		}
 		stopFollowing()
 		if code := <-exited; code != 0 {
@@ -403,24 +420,6 @@ func TestConsoleCommands(t *testing.T) {
 			t.Errorf("login with two arguments: exit %d, %s", code, stderr)
 		}
 	})
-}
-
-// syncBuffer is a buffer one goroutine writes while another reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // readDotenv is what python-dotenv's dotenv_values reads from path.

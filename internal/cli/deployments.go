@@ -14,21 +14,8 @@ import (
 )
 
 func newDeploymentsCommand(con *console) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:               "deployments [PROJECT]",
-		Short:             "List the deployments of a project (default: of every project), newest first",
-		Args:              optionalArg("one project"),
-		ValidArgsFunction: completeProjects(con),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := con.connect(cmd)
-			if err != nil {
-				return err
-			}
-			projects, err := projectsNamed(cmd.Context(), c, firstArg(args))
-			if err != nil {
-				return err
-			}
+	return projectListing(con, "deployments [PROJECT]", "List the deployments of a project (default: of every project), newest first",
+		func(cmd *cobra.Command, c *client.Client, projects []api.Project, asJSON bool) error {
 			listed, err := listDeployments(cmd.Context(), c, projects)
 			if err != nil {
 				return err
@@ -50,10 +37,7 @@ func newDeploymentsCommand(con *console) *cobra.Command {
 				t.row(d.ID, d.project.Name, d.URL, d.State, target, d.GitBranch, commitLine(d.Git), age(d.CreatedAt, now), buildTime(d.Deployment))
 			}
 			return t.flush()
-		},
-	}
-	addJSONFlag(cmd, &asJSON)
-	return cmd
+		})
 }
 
 // listedDeployment is a deployment with its project.
@@ -142,11 +126,4 @@ func (con *console) printDeployment(d api.Deployment, p api.Project) error {
 	t.row("python", d.PythonVersion)
 	t.row("env digest", d.EnvDigest)
 	return t.flush()
-}
-
-func firstArg(args []string) string {
-	if len(args) == 0 {
-		return ""
-	}
-	return args[0]
 }

@@ -30,26 +30,13 @@ func newEnvCommand(con *console) *cobra.Command {
 }
 
 func newEnvLsCommand(con *console) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:               "ls [PROJECT]",
-		Short:             "List the environment variables of a project (default: of every project): keys and targets, never values",
-		Args:              optionalArg("one project"),
-		ValidArgsFunction: completeProjects(con),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := con.connect(cmd)
-			if err != nil {
-				return err
-			}
-			projects, err := projectsNamed(cmd.Context(), c, firstArg(args))
-			if err != nil {
-				return err
-			}
+	return projectListing(con, "ls [PROJECT]", "List the environment variables of a project (default: of every project): keys and targets, never values",
+		func(cmd *cobra.Command, c *client.Client, projects []api.Project, asJSON bool) error {
 			type listed struct {
 				api.EnvVar
 				Project string `json:"project"`
 			}
-			var all []listed
+			all := []listed{}
 			for _, p := range projects {
 				vars, err := c.ListEnvVars(cmd.Context(), p.ID, false)
 				if err != nil {
@@ -61,9 +48,6 @@ func newEnvLsCommand(con *console) *cobra.Command {
 				}
 			}
 			if asJSON {
-				if all == nil {
-					all = []listed{}
-				}
 				return con.printJSON(all)
 			}
 			t := con.newTable("KEY", "PROJECT", "TARGETS", "GIT BRANCH", "COMMENT", "UPDATED")
@@ -71,10 +55,7 @@ func newEnvLsCommand(con *console) *cobra.Command {
 				t.row(v.Key, v.Project, strings.Join(v.Targets, ","), v.GitBranch, v.Comment, v.UpdatedAt.Local().Format("2006-01-02 15:04"))
 			}
 			return t.flush()
-		},
-	}
-	addJSONFlag(cmd, &asJSON)
-	return cmd
+		})
 }
 
 // pulledHeader starts every file env pull writes: it may overwrite those, and no other.

@@ -39,6 +39,34 @@ func newProjectsCommand(con *console) *cobra.Command {
 	return cmd
 }
 
+// projectListing is a listing command over the project its argument names, or every project.
+func projectListing(con *console, use, short string, list func(cmd *cobra.Command, c *client.Client, projects []api.Project, asJSON bool) error) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:               use,
+		Short:             short,
+		Args:              optionalArg("one project"),
+		ValidArgsFunction: completeProjects(con),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := con.connect(cmd)
+			if err != nil {
+				return err
+			}
+			ref := ""
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			projects, err := projectsNamed(cmd.Context(), c, ref)
+			if err != nil {
+				return err
+			}
+			return list(cmd, c, projects, asJSON)
+		},
+	}
+	addJSONFlag(cmd, &asJSON)
+	return cmd
+}
+
 // projectsNamed is the project named by ref (a name or id), or every project when ref is "".
 func projectsNamed(ctx context.Context, c *client.Client, ref string) ([]api.Project, error) {
 	if ref == "" {

@@ -54,49 +54,36 @@ resource "ferry_alias" "production" {
 			t.Fatalf("ferry %v: exit %d", args, code)
 		}
 	}
+	// drift is a plan after change, which must not be empty.
+	drift := func(change func()) resource.TestStep {
+		return resource.TestStep{PreConfig: change, Config: config, PlanOnly: true, ExpectNonEmptyPlan: true}
+	}
+	putBack := func(action plancheck.ResourceActionType) resource.TestStep {
+		return resource.TestStep{Config: config, Check: serves("v2"), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction("ferry_alias.production", action),
+		}}}
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy:             e.checkProjectsGone(name),
 		Steps: []resource.TestStep{
 			{Config: config, Check: serves("v2")},
-			{
-				PreConfig: func() {
-					ferry("rollback", "--project", name)
-					if err := expectBody(productionURL, "version=v1"); err != nil {
-						t.Fatalf("after ferry rollback: %v", err)
-					}
-				},
-				Config:             config,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("ferry_alias.production", plancheck.ResourceActionUpdate),
-				}},
-				Check: serves("v2"),
-			},
-			{
-				// Promoting the newest production deployment releases the pin: the alias is gone.
-				PreConfig: func() {
-					p, err := e.client.GetProject(context.Background(), name)
-					if err != nil {
-						t.Fatal(err)
-					}
-					ferry("promote", p.ProductionDeploymentID)
-				},
-				Config:             config,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-			},
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("ferry_alias.production", plancheck.ResourceActionCreate),
-				}},
-				Check: serves("v2"),
-			},
+			drift(func() {
+				ferry("rollback", "--project", name)
+				if err := expectBody(productionURL, "version=v1"); err != nil {
+					t.Fatalf("after ferry rollback: %v", err)
+				}
+			}),
+			putBack(plancheck.ResourceActionUpdate),
+			// Promoting the newest production deployment releases the pin: the alias is gone.
+			drift(func() {
+				p, err := e.client.GetProject(context.Background(), name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ferry("promote", p.ProductionDeploymentID)
+			}),
+			putBack(plancheck.ResourceActionCreate),
 		},
 	})
 }
