@@ -36,7 +36,7 @@ type testEngine struct {
 	c           *client.Client
 }
 
-func startTestEngine(t *testing.T) *testEngine {
+func startTestEngine(t testing.TB) *testEngine {
 	t.Helper()
 	if err := exec.Command("/usr/bin/python3", "-c", "import venv").Run(); err != nil {
 		t.Skipf("/usr/bin/python3 with venv is needed to build: %v", err)
@@ -72,7 +72,7 @@ func startTestEngine(t *testing.T) *testEngine {
 	return te
 }
 
-func freeAddress(t *testing.T) string {
+func freeAddress(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -108,7 +108,7 @@ func (te *testEngine) mustFerry(t *testing.T, args ...string) string {
 
 // versionedApp is an app answering "v<version>" and printing a line per request, with a
 // requirement pip installs offline from a wheel in the source.
-func versionedApp(t *testing.T, version string) string {
+func versionedApp(t testing.TB, version string) string {
 	t.Helper()
 	wheel, err := os.ReadFile(filepath.Join("..", "engine", "builder", "testdata", "wheels", "ferry_testpkg-1.0-py3-none-any.whl"))
 	if err != nil {
@@ -134,7 +134,7 @@ func versionedApp(t *testing.T, version string) string {
 }
 
 // deploy deploys dir to project for production and waits for the build to end.
-func (te *testEngine) deploy(t *testing.T, projectID, dir string) *api.Deployment {
+func (te *testEngine) deploy(t testing.TB, projectID, dir string) *api.Deployment {
 	t.Helper()
 	ctx := context.Background()
 	d, err := te.c.Deploy(ctx, projectID, dir, true)
