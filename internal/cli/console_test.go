@@ -201,6 +201,11 @@ func TestConsoleCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The integration's variables are pulled too, made safe for the driver.
+	supabaseURL := "postgres://postgres.abcdefghijklmnopqrst:pa55word@aws-0-eu-central-1.pooler.supabase.com:6543/postgres?sslmode=require&supa=base-pooler.x"
+	if _, err := te.c.CreateSupabaseIntegration(ctx, shop.ID, api.SupabaseIntegrationRequest{ConnectionString: supabaseURL, Driver: "asyncpg", Targets: []string{api.TargetDevelopment}}); err != nil {
+		t.Fatal(err)
+	}
 	v1 := te.deploy(t, shop.ID, versionedApp(t, "1"))
 	v2 := te.deploy(t, shop.ID, versionedApp(t, "2"))
 	elsewhere := te.deploy(t, other.ID, versionedApp(t, "9"))
@@ -334,8 +339,9 @@ func TestConsoleCommands(t *testing.T) {
 			t.Errorf("the foreign file was changed: %q", data)
 		}
 		te.mustFerry(t, "env", "pull", foreign, "--project", "shop", "--yes", "--environment", "development")
-		if got := readDotenv(t, foreign); !reflect.DeepEqual(got, map[string]string{"API_KEY": secret}) {
-			t.Errorf("development: python-dotenv reads %q", got)
+		got := readDotenv(t, foreign)
+		if database := got["DATABASE_URL"]; !strings.Contains(database, "pa55word") || strings.Contains(database, "supa=") || got["API_KEY"] != secret {
+			t.Errorf("development: python-dotenv reads %q; want API_KEY and the integration's DATABASE_URL for asyncpg", got)
 		}
 		te.wantFailure(t, ExitUsage, "name one with --project", "env", "pull", filepath.Join(dir, "x.env"))
 		te.wantFailure(t, ExitUsage, "give development, preview or production", "env", "pull", "--environment", "staging", "--project", "shop")

@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -95,27 +95,27 @@ that ferry env pull did not write is left alone unless --yes is given.`,
 			if err != nil {
 				return err
 			}
-			vars, err := c.ListEnvVars(cmd.Context(), p.ID, true)
+			vars, err := c.PullEnv(cmd.Context(), p.ID, environment, gitBranch)
 			if err != nil {
 				return err
 			}
-			chosen := varsOf(vars, environment, gitBranch)
+			keys := slices.Sorted(maps.Keys(vars))
 			var text strings.Builder
 			fmt.Fprintf(&text, "%s: project %s, environment %s", pulledHeader, p.Name, environment)
 			if gitBranch != "" {
 				fmt.Fprintf(&text, ", git branch %s", gitBranch)
 			}
 			text.WriteString(". It holds secrets: keep it out of version control.\n")
-			for _, v := range chosen {
-				fmt.Fprintf(&text, "%s=%s\n", v.Key, dotenvQuote(v.Value))
-				if strings.Contains(v.Value, "${") {
-					_, _ = fmt.Fprintf(con.stderr, "ferry: warning: the value of %s holds ${, which python-dotenv expands: load the file with interpolate=False to read it exactly\n", v.Key)
+			for _, key := range keys {
+				fmt.Fprintf(&text, "%s=%s\n", key, dotenvQuote(vars[key]))
+				if strings.Contains(vars[key], "${") {
+					_, _ = fmt.Fprintf(con.stderr, "ferry: warning: the value of %s holds ${, which python-dotenv expands: load the file with interpolate=False to read it exactly\n", key)
 				}
 			}
 			if err := writeFileAtomic(path, []byte(text.String())); err != nil {
 				return fmt.Errorf("write %s: %w", path, err)
 			}
-			_, err = fmt.Fprintf(con.stdout, "wrote %d variables of %s (%s) to %s\n", len(chosen), p.Name, environment, path)
+			_, err = fmt.Fprintf(con.stdout, "wrote %d variables of %s (%s) to %s\n", len(keys), p.Name, environment, path)
 			return err
 		},
 	}
@@ -165,27 +165,6 @@ func onlyProject(ctx context.Context, c *client.Client, ref string) (*api.Projec
 		return nil, errors.New("the engine has no project yet")
 	}
 	return nil, usageErrorf("the engine has %d projects (%s): name one with --project", len(names), strings.Join(names, ", "))
-}
-
-// varsOf are the variables a deployment of environment (and of gitBranch, for a preview) gets,
-// by key: a branch's own variable wins over the general one of the same key.
-func varsOf(vars []api.EnvVar, environment, gitBranch string) []api.EnvVar {
-	byKey := map[string]api.EnvVar{}
-	for _, v := range vars {
-		if !slices.Contains(v.Targets, environment) || (v.GitBranch != "" && v.GitBranch != gitBranch) {
-			continue
-		}
-		if _, taken := byKey[v.Key]; taken && v.GitBranch == "" {
-			continue
-		}
-		byKey[v.Key] = v
-	}
-	out := make([]api.EnvVar, 0, len(byKey))
-	for _, v := range byKey {
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
 }
 
 // dotenvQuote writes value in single quotes, which python-dotenv reads back exactly: inside

@@ -81,6 +81,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET "+api.PathDeploymentLog, s.deploymentLogOrStream)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
 	s.handle("GET", api.PathEnvDigest, s.envDigest)
+	s.handle("GET", api.PathEnvPull, s.envPull)
 	s.handle("POST", api.PathGitResolve, s.resolveGit)
 	s.handle("GET", api.PathSupabaseIntegrations, s.listSupabaseIntegrations)
 	s.handle("POST", api.PathSupabaseIntegrations, s.createSupabaseIntegration)
