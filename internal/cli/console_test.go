@@ -417,6 +417,15 @@ func TestConsoleCommands(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, `"name": "shop"`) {
 			t.Errorf("ferry projects through the login: exit %d, %s%s", code, stdout, stderr)
 		}
+		// A saved login whose token went stale: console commands say so; an explicit --data-dir
+		// still reaches the local engine.
+		if _, err := saveLogin(login{Endpoint: endpoint, Token: "revoked"}); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := te.ferryWithInput(t, "", "projects"); code != ExitUnauthorized || !strings.Contains(stderr, "ferry login") {
+			t.Errorf("a stale saved token: exit %d, %s", code, stderr)
+		}
+		te.mustFerry(t, "projects")
 		te.ferryWithInput(t, "", "logout")
 		if _, err := os.Stat(config); !os.IsNotExist(err) {
 			t.Errorf("logout left the config file: %v", err)
