@@ -23,6 +23,7 @@ var commands = []func(*console) *cobra.Command{
 	newLogsCommand,
 	newEnvCommand,
 	newDomainsCommand,
+	newDashboardCommand,
 	newPromoteCommand,
 	newRollbackCommand,
 	newRedeployCommand,

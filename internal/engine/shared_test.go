@@ -120,6 +120,14 @@ func TestTwoNodesShareState(t *testing.T) {
 			t.Fatalf("%s: %d %q, want the app's answer", addr, status, body)
 		}
 	}
+	// Each node lists both, from their heartbeats.
+	for name, node := range map[string]*client.Client{"node-a": a, "node-b": b} {
+		list, err := node.Nodes(ctx)
+		if err != nil || list.Self != name || len(list.Nodes) != 2 || list.Nodes[0].ID != "node-a" || list.Nodes[1].ID != "node-b" ||
+			list.Nodes[0].Lost || list.Nodes[1].Lost || list.Nodes[0].HTTPAddress != addrA {
+			t.Errorf("the nodes through %s: %+v, %v", name, list, err)
+		}
+	}
 	// Either node shows the build log, whichever built it.
 	for name, node := range map[string]*client.Client{"node-a": a, "node-b": b} {
 		log, err := node.DeploymentLog(ctx, d.ID)
