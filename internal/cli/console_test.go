@@ -368,6 +368,16 @@ func TestConsoleCommands(t *testing.T) {
 		if alias, err := te.c.GetAlias(ctx, shop.ID, ""); err != nil || alias.Pinned {
 			t.Errorf("production is still pinned after promoting the newest: %+v, %v", alias, err)
 		}
+		// A preview cannot serve production as it is: promote redeploys it for production.
+		preview, err := te.c.Redeploy(ctx, v1.ID, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		te.wantFailure(t, ExitFailure, "is a preview", "rollback", preview.ID)
+		out = te.mustFerry(t, "promote", preview.ID)
+		if got := te.get(t, production); got != "v1" || !strings.Contains(out, "READY") {
+			t.Errorf("after ferry promote of a preview of v1, production answers %q; ferry said:\n%s", got, out)
+		}
 	})
 
 	t.Run("redeploy", func(t *testing.T) {
@@ -384,7 +394,7 @@ func TestConsoleCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, _ := te.c.GetProject(ctx, shop.ID); p.ProductionDeploymentID == v2.ID || len(list) != 5 {
+		if p, _ := te.c.GetProject(ctx, shop.ID); p.ProductionDeploymentID == v2.ID || len(list) != 7 {
 			t.Errorf("production serves %s after two production redeploys of %s; %d deployments", p.ProductionDeploymentID, v2.ID, len(list))
 		}
 		te.wantFailure(t, ExitFailure, "ended ERROR", "redeploy", failed.ID)
