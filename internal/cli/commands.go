@@ -13,6 +13,7 @@ var commands = []func(*console) *cobra.Command{
 	newBackupCommand,
 	newRestoreCommand,
 	newCACommand,
+	newNodesCommand,
 	// Reaching an engine.
 	newLoginCommand,
 	newLogoutCommand,

@@ -251,6 +251,10 @@ func TestConsoleCommands(t *testing.T) {
 		if err := json.Unmarshal([]byte(te.mustFerry(t, "inspect", "--json", failed.ID)), &inspected); err != nil || inspected.State != api.StateError {
 			t.Errorf("ferry inspect --json: %+v, %v", inspected, err)
 		}
+		// An engine of its own is its store's one node, up.
+		if out := te.mustFerry(t, "nodes"); !strings.Contains(out, "(answered)") || !strings.Contains(out, " up ") || strings.Count(strings.TrimSpace(out), "\n") != 1 {
+			t.Errorf("ferry nodes:\n%s", out)
+		}
 		out = te.mustFerry(t, "env", "ls", "shop")
 		if !strings.Contains(out, "API_KEY") || !strings.Contains(out, "development,preview,production") || strings.Contains(out, "secret") {
 			t.Errorf("ferry env ls (keys and targets, never values):\n%s", out)
