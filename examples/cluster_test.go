@@ -66,7 +66,7 @@ func TestCluster(t *testing.T) {
 	}
 	lbHTTP, lbAPI := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
 	_, lbHTTPPort, _ := net.SplitHostPort(lbHTTP)
-	settings := []string{"--public-http-port", lbHTTPPort,
+	settings := []string{"--public-http-port", lbHTTPPort, "--build-lease", "10s",
 		"--store", dsn.String(), "--artifacts", objects.URL(objects.Bucket(t), "cluster"), "--key-file", keyFile,
 		"--token-file", tokenFile, "--https-address", "off", "--python", testPython,
 	}
@@ -128,6 +128,7 @@ func TestCluster(t *testing.T) {
 	time.Sleep(time.Second) // the load runs on all three nodes before one dies
 	killed := nodes[builder]
 	killed.kill(t)
+	killedAt := time.Now()
 	t.Logf("killed %s, which was building release 2", builder)
 	time.Sleep(3 * time.Second) // the load goes on without it
 	ok, failed := load.stop()
@@ -149,7 +150,8 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The build took over a minute (the killed node's lease): its heartbeats are long overdue.
+	// The killed node has been silent for longer than its lease and 30 s: listed as lost.
+	time.Sleep(time.Until(killedAt.Add(31 * time.Second)))
 	if list, err := lb.Nodes(context.Background()); err != nil || len(list.Nodes) != 3 || !lost(list.Nodes, builder) {
 		t.Errorf("the nodes after %s was killed: %+v, %v; want it listed as lost", builder, list, err)
 	}

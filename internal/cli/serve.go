@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -52,6 +53,7 @@ func serve(args []string, stderr io.Writer) error {
 	maxFiles := fs.Int("max-deployment-files", deploy.MaxFiles, "limit on the number of files of one deployment")
 	buildWorkers := fs.Int("build-workers", deploy.DefaultBuildWorkers, "builds run at once (FERRY_BUILD_WORKERS)")
 	buildTimeout := fs.Duration("build-timeout", deploy.DefaultBuildTimeout, "a build still running after this fails (FERRY_BUILD_TIMEOUT)")
+	buildLease := fs.Duration("build-lease", deploy.DefaultLease, "a node's claim on a build lapses this long after its last renewal (every third of it), and another node builds the deployment: how long a build waits for a node that died (FERRY_BUILD_LEASE)")
 	maxQueuedBuilds := fs.Int("max-queued-builds", deploy.DefaultMaxQueuedBuilds, "deployments allowed to wait for a build; more are refused with 429 (FERRY_MAX_QUEUED_BUILDS)")
 	gitTimeout := fs.Duration("git-timeout", deploy.DefaultGitTimeout, "fetching one git commit for a deployment fails after this (FERRY_GIT_TIMEOUT)")
 	storeURL := fs.String("store", os.Getenv("FERRY_STORE"), "metadata store shared by several engine nodes, a postgres:// URL; default: a SQLite database in the data dir (FERRY_STORE)")
@@ -61,6 +63,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err := flagsFromEnv(fs, map[string]string{
 		"build-workers":     "FERRY_BUILD_WORKERS",
 		"build-timeout":     "FERRY_BUILD_TIMEOUT",
+		"build-lease":       "FERRY_BUILD_LEASE",
 		"max-queued-builds": "FERRY_MAX_QUEUED_BUILDS",
 		"git-timeout":       "FERRY_GIT_TIMEOUT",
 	}); err != nil {
@@ -110,6 +113,9 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *buildWorkers < 1 || *maxQueuedBuilds < 1 || *buildTimeout <= 0 || *gitTimeout <= 0 {
 		return errors.New("--build-workers and --max-queued-builds must be at least 1, and --build-timeout and --git-timeout more than 0")
+	}
+	if *buildLease < time.Second {
+		return fmt.Errorf("--build-lease %s: give at least 1s (renewed every third of it, a shorter lease lapses on a busy node that is alive)", *buildLease)
 	}
 	maxBytes, err := parseSize(*maxSize)
 	if err != nil {
@@ -178,6 +184,7 @@ func serve(args []string, stderr io.Writer) error {
 		NodeID:          *nodeID,
 		BuildWorkers:    *buildWorkers,
 		BuildTimeout:    *buildTimeout,
+		BuildLease:      *buildLease,
 		MaxQueuedBuilds: *maxQueuedBuilds,
 		GitTimeout:      *gitTimeout,
 		MaxRequestBody:  requestBodyLimit,

@@ -84,6 +84,7 @@ type Config struct {
 	NodeID          string        // names this engine in its claims on builds; default: the host name
 	BuildWorkers    int           // builds run at once
 	BuildTimeout    time.Duration // deadline of one build
+	BuildLease      time.Duration // a claim on a build lapses unless renewed within this; 0 -> deploy.DefaultLease
 	MaxQueuedBuilds int           // deployments allowed to wait for a build; more are refused (429)
 	GitTimeout      time.Duration // bounds fetching one git commit; 0 -> deploy.DefaultGitTimeout
 
@@ -439,6 +440,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		NodeID:          cfg.NodeID,
 		BuildWorkers:    cfg.BuildWorkers,
 		BuildTimeout:    cfg.BuildTimeout,
+		Lease:           cfg.BuildLease,
 		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
 		ShareOutputs:    cfg.Artifacts != "",
 	})
