@@ -255,6 +255,13 @@ func TestConsoleCommands(t *testing.T) {
 		if out := te.mustFerry(t, "nodes"); !strings.Contains(out, "(answered)") || !strings.Contains(out, " up ") || strings.Count(strings.TrimSpace(out), "\n") != 1 {
 			t.Errorf("ferry nodes:\n%s", out)
 		}
+		var status struct {
+			PID   int        `json:"pid"`
+			Nodes []api.Node `json:"nodes"`
+		}
+		if err := json.Unmarshal([]byte(te.mustFerry(t, "status")), &status); err != nil || status.PID == 0 || len(status.Nodes) != 1 || status.Nodes[0].Lost {
+			t.Errorf("ferry status: %+v, %v; want the engine and its one node", status, err)
+		}
 		out = te.mustFerry(t, "env", "ls", "shop")
 		if !strings.Contains(out, "API_KEY") || !strings.Contains(out, "development,preview,production") || strings.Contains(out, "secret") {
 			t.Errorf("ferry env ls (keys and targets, never values):\n%s", out)

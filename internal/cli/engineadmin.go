@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
@@ -38,14 +39,25 @@ func newServeCommand(con *console) *cobra.Command {
 func newStatusCommand(con *console) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show the engine of a data dir, as JSON",
+		Short: "Show the engine of a data dir and the nodes of its store (from their heartbeats, with their load), as JSON",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := launcher.Find(cmd.Context(), con.dataDir)
 			if err != nil {
 				return err
 			}
-			return con.printJSON(e.Health)
+			c, err := client.New(client.Config{Endpoint: "unix://" + e.SocketPath, UserAgent: userAgent()})
+			if err != nil {
+				return err
+			}
+			nodes, err := c.Nodes(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return con.printJSON(struct {
+				api.Health
+				Nodes []api.Node `json:"nodes"`
+			}{e.Health, nodes.Nodes})
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +26,7 @@ func newNodesCommand(con *console) *cobra.Command {
 				return con.printJSON(list)
 			}
 			now := time.Now()
-			t := con.newTable("NODE", "STATE", "VERSION", "HTTP", "API", "STARTED", "LAST SEEN")
+			t := con.newTable("NODE", "STATE", "INSTANCES", "BUILDS", "VERSION", "HTTP", "API", "STARTED", "LAST SEEN")
 			for _, n := range list.Nodes {
 				state := "up"
 				if n.Lost {
@@ -35,7 +36,7 @@ func newNodesCommand(con *console) *cobra.Command {
 				if n.ID == list.Self {
 					name += " (answered)"
 				}
-				t.row(name, state, n.Version, n.HTTPAddress, n.APIAddress, age(n.StartedAt, now), age(n.SeenAt, now))
+				t.row(name, state, strconv.Itoa(n.Instances), strconv.Itoa(n.Builds), n.Version, n.HTTPAddress, n.APIAddress, age(n.StartedAt, now), age(n.SeenAt, now))
 			}
 			return t.flush()
 		},

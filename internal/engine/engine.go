@@ -592,7 +592,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		var workers sync.WaitGroup
 		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir) })
 		workers.Go(func() { verifier.Run(ctx) })
-		workers.Go(func() { heartbeat(ctx, log, st, self) })
+		workers.Go(func() {
+			heartbeat(ctx, log, st, self, func() (int, int) { return len(rt.Running()), deployments.Building() })
+		})
 		done := make(chan struct{})
 		go func() {
 			workers.Wait()

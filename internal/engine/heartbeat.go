@@ -16,13 +16,14 @@ const (
 	nodeForgottenAfter = 24 * time.Hour
 )
 
-// heartbeat records node in the store now and every heartbeatEvery until ctx ends; then the
+// heartbeat records node in the store, with its load, now and every heartbeatEvery until ctx ends; then the
 // node leaves (it is stopping, or handing over to a successor that beats for it).
-func heartbeat(ctx context.Context, log *slog.Logger, st store.Nodes, node store.Node) {
+func heartbeat(ctx context.Context, log *slog.Logger, st store.Nodes, node store.Node, load func() (instances, builds int)) {
 	ticker := time.NewTicker(heartbeatEvery)
 	defer ticker.Stop()
 	for {
 		node.SeenAt = time.Now().UTC()
+		node.Instances, node.Builds = load()
 		if err := st.Heartbeat(ctx, node); err != nil && ctx.Err() == nil {
 			log.Warn("record this node's heartbeat", "error", err)
 		}

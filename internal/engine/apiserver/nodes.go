@@ -17,7 +17,7 @@ func (s *Server) listNodes(r *http.Request) (int, any, error) {
 	now := time.Now()
 	for _, n := range nodes {
 		out.Nodes = append(out.Nodes, api.Node{ID: n.ID, Version: n.Version, HTTPAddress: n.HTTPAddress, APIAddress: n.APIAddress,
-			StartedAt: n.StartedAt, SeenAt: n.SeenAt, Lost: now.Sub(n.SeenAt) > s.cfg.NodeLostAfter})
+			StartedAt: n.StartedAt, SeenAt: n.SeenAt, Instances: n.Instances, Builds: n.Builds, Lost: now.Sub(n.SeenAt) > s.cfg.NodeLostAfter})
 	}
 	return http.StatusOK, out, nil
 }

@@ -522,6 +522,13 @@ func (s *Service) Dir(id string) string { return filepath.Join(s.cfg.Deployments
 // LogPath is the build log of a deployment.
 func (s *Service) LogPath(id string) string { return filepath.Join(s.Dir(id), "build.log") }
 
+// Building is the number of builds running on this node.
+func (s *Service) Building() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.running)
+}
+
 // Start puts back in the queue the builds this node's previous run left
 // BUILDING (it is gone: they need not wait for their leases to run out),
 // then starts the workers, which build until ctx is done. See Wait.

@@ -82,6 +82,8 @@ type Node struct {
 	APIAddress  string // where its TCP API listens; "" for none
 	StartedAt   time.Time
 	SeenAt      time.Time // its last heartbeat
+	// Its load at its last heartbeat: app instances running (parked starts included) and builds.
+	Instances, Builds int
 }
 
 // Projects keeps projects, with the production hostname each one claims.

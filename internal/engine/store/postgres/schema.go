@@ -174,7 +174,9 @@ var migrations = []string{
 		http_address TEXT NOT NULL,
 		api_address TEXT NOT NULL,
 		started_at TIMESTAMPTZ NOT NULL,
-		seen_at TIMESTAMPTZ NOT NULL
+		seen_at TIMESTAMPTZ NOT NULL,
+		instances INTEGER NOT NULL,
+		builds INTEGER NOT NULL
 	);`,
 }
 

@@ -9,10 +9,10 @@ import (
 
 // Heartbeat records that node n is up now.
 func (s *Store) Heartbeat(ctx context.Context, n store.Node) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO nodes (id, version, http_address, api_address, started_at, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO nodes (id, version, http_address, api_address, started_at, seen_at, instances, builds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET version = excluded.version, http_address = excluded.http_address, api_address = excluded.api_address,
-			started_at = excluded.started_at, seen_at = excluded.seen_at`,
-		n.ID, n.Version, n.HTTPAddress, n.APIAddress, n.StartedAt.UTC(), n.SeenAt.UTC())
+			started_at = excluded.started_at, seen_at = excluded.seen_at, instances = excluded.instances, builds = excluded.builds`,
+		n.ID, n.Version, n.HTTPAddress, n.APIAddress, n.StartedAt.UTC(), n.SeenAt.UTC(), n.Instances, n.Builds)
 	return err
 }
 
@@ -24,7 +24,7 @@ func (s *Store) LeaveNodes(ctx context.Context, id string, forgetBefore time.Tim
 
 // ListNodes returns the nodes, by id.
 func (s *Store) ListNodes(ctx context.Context) ([]store.Node, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, version, http_address, api_address, started_at, seen_at FROM nodes ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, version, http_address, api_address, started_at, seen_at, instances, builds FROM nodes ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (s *Store) ListNodes(ctx context.Context) ([]store.Node, error) {
 	var nodes []store.Node
 	for rows.Next() {
 		var n store.Node
-		if err := rows.Scan(&n.ID, &n.Version, &n.HTTPAddress, &n.APIAddress, &n.StartedAt, &n.SeenAt); err != nil {
+		if err := rows.Scan(&n.ID, &n.Version, &n.HTTPAddress, &n.APIAddress, &n.StartedAt, &n.SeenAt, &n.Instances, &n.Builds); err != nil {
 			return nil, err
 		}
 		nodes = append(nodes, n)

@@ -186,7 +186,7 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 	}
 	if schema >= 14 {
 		nodes, err := s.ListNodes(ctx)
-		if err != nil || len(nodes) != 1 || nodes[0].ID != "fixture-node" || nodes[0].APIAddress != "127.0.0.1:3443" || nodes[0].SeenAt.Sub(nodes[0].StartedAt) != time.Minute {
+		if err != nil || len(nodes) != 1 || nodes[0].ID != "fixture-node" || nodes[0].APIAddress != "127.0.0.1:3443" || nodes[0].Instances != 3 || nodes[0].SeenAt.Sub(nodes[0].StartedAt) != time.Minute {
 			t.Errorf("nodes: %+v, %v; want fixture-node", nodes, err)
 		}
 	}

@@ -193,7 +193,9 @@ var migrations = []string{
 		http_address TEXT NOT NULL,
 		api_address TEXT NOT NULL,
 		started_at TIMESTAMP NOT NULL,
-		seen_at TIMESTAMP NOT NULL
+		seen_at TIMESTAMP NOT NULL,
+		instances INTEGER NOT NULL,
+		builds INTEGER NOT NULL
 	);`,
 }
 

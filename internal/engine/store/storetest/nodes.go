@@ -22,7 +22,7 @@ func testNodesHeartbeatAndLeave(t *testing.T, s store.Store, _ func(*testing.T) 
 	}
 	// A later heartbeat of node-a updates it in place.
 	if err := s.Heartbeat(ctx, store.Node{ID: "node-a", Version: "1.1.0", HTTPAddress: "10.0.0.1:3080", APIAddress: "10.0.0.1:3443",
-		StartedAt: started, SeenAt: started.Add(10 * time.Second)}); err != nil {
+		StartedAt: started, SeenAt: started.Add(10 * time.Second), Instances: 7, Builds: 2}); err != nil {
 		t.Fatal(err)
 	}
 	nodes, err := s.ListNodes(ctx)
@@ -33,7 +33,7 @@ func testNodesHeartbeatAndLeave(t *testing.T, s store.Store, _ func(*testing.T) 
 		t.Fatalf("nodes %+v, want node-a, node-b and node-gone", nodes)
 	}
 	a := nodes[0]
-	if a.Version != "1.1.0" || a.APIAddress != "10.0.0.1:3443" || !a.StartedAt.Equal(started) || !a.SeenAt.Equal(started.Add(10*time.Second)) {
+	if a.Version != "1.1.0" || a.Instances != 7 || a.Builds != 2 || a.APIAddress != "10.0.0.1:3443" || !a.StartedAt.Equal(started) || !a.SeenAt.Equal(started.Add(10*time.Second)) {
 		t.Errorf("node-a after its second heartbeat: %+v", a)
 	}
 

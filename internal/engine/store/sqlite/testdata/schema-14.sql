@@ -134,9 +134,11 @@ CREATE TABLE nodes (
 		http_address TEXT NOT NULL,
 		api_address TEXT NOT NULL,
 		started_at TIMESTAMP NOT NULL,
-		seen_at TIMESTAMP NOT NULL
+		seen_at TIMESTAMP NOT NULL,
+		instances INTEGER NOT NULL,
+		builds INTEGER NOT NULL
 	);
-INSERT INTO nodes VALUES('fixture-node','0.1.0-fixture','127.0.0.1:3080','127.0.0.1:3443','2026-11-30 09:00:00 +0000 UTC','2026-11-30 09:01:00 +0000 UTC');
+INSERT INTO nodes VALUES('fixture-node','0.1.0-fixture','127.0.0.1:3080','127.0.0.1:3443','2026-11-30 09:00:00 +0000 UTC','2026-11-30 09:01:00 +0000 UTC',3,1);
 CREATE INDEX env_vars_project ON env_vars(project_id, key);
 CREATE INDEX deployments_project ON deployments(project_id, created_at);
 CREATE INDEX deployments_queue ON deployments(state, created_at);
