@@ -182,7 +182,10 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 // tryServe serves r on app's deployment, started if need be; ok is false when it could not be acquired
 // (and the client has its answer).
 func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody) (sent, ok bool) {
-	d, err := m.acquire(r.Context(), app)
+	d, start, err := m.acquire(r.Context(), app)
+	if observer, ok := w.(StartObserver); ok && start.Waited > 0 {
+		observer.ObserveStart(start)
+	}
 	if err != nil {
 		m.writeAcquireError(w, r, app, err)
 		return false, false
@@ -213,8 +216,22 @@ func readSmallBody(r *http.Request) (requestBody, error) {
 
 func (b requestBody) streamed() bool { return b.present && b.whole == nil }
 
-// acquire returns app's deployment, started and counted as in use until release.
-func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
+// StartObserver is a ResponseWriter that hears when its request waited for an instance to start
+// (the edge, for its access log and metrics).
+type StartObserver interface {
+	ObserveStart(ColdStart)
+}
+
+// ColdStart says how a request waited for its instance to start.
+type ColdStart struct {
+	Waited    time.Duration // from the request's arrival at the runtime to its instance being ready
+	Initiated bool          // this request started the instance (others arriving meanwhile only waited)
+}
+
+// acquire returns app's deployment, started and counted as in use until release, and how the
+// request waited for the start (zero when an instance was ready).
+func (m *Manager) acquire(ctx context.Context, app App) (*deployment, ColdStart, error) {
+	var start ColdStart
 	m.mu.RLock()
 	d := m.deployments[app.key()]
 	if d != nil {
@@ -225,11 +242,11 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 		m.mu.Lock()
 		if m.closed {
 			m.mu.Unlock()
-			return nil, errShuttingDown
+			return nil, start, errShuttingDown
 		}
 		if m.removed[app.ID] {
 			m.mu.Unlock()
-			return nil, errRemoved
+			return nil, start, errRemoved
 		}
 		d = m.deployments[app.key()]
 		if d == nil {
@@ -241,21 +258,28 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 				go d.start()
 			}
 			m.deployments[app.key()] = d
+			start.Initiated = true
 		}
 		d.inUse.Add(1)
 		m.mu.Unlock()
 	}
 	select {
 	case <-d.ready:
-	case <-ctx.Done():
-		d.release()
-		return nil, ctx.Err()
+	default:
+		began := time.Now()
+		select {
+		case <-d.ready:
+		case <-ctx.Done():
+			d.release()
+			return nil, start, ctx.Err()
+		}
+		start.Waited = max(time.Since(began), time.Nanosecond)
 	}
 	if d.startErr != nil {
 		d.release()
-		return nil, d.startErr
+		return nil, start, d.startErr
 	}
-	return d, nil
+	return d, start, nil
 }
 
 // takeParked returns the parked start of key if it is ready to go on, and drops one that is not (still
@@ -711,3 +735,17 @@ func (m *Manager) forget(d *deployment) {
 
 // LogPath is the file a deployment's instances print to.
 func (m *Manager) LogPath(id string) string { return logPath(m.cfg.LogDir, id) }
+
+// RunningInstances counts the instances with live processes: one per deployment, or per function
+// of a deployment of several.
+func (m *Manager) RunningInstances() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, d := range m.deployments {
+		if d.alive() {
+			n++
+		}
+	}
+	return n
+}
