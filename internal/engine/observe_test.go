@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -133,13 +132,8 @@ func apiGet(t *testing.T, dataDir, path string) (int, string) {
 	socket := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(dataDir, api.SocketName))
 	}}}
-	resp, err := socket.Get("http://engine" + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	req, _ := http.NewRequest("GET", "http://engine"+path, nil)
+	return send(t, socket, req)
 }
 
 // metricValue is the value of the sample of the Prometheus text exposition that starts with
@@ -229,13 +223,7 @@ func TestAccessLogAndMetrics(t *testing.T) {
 	metricsOverTCP := func(bearer string) (int, string) {
 		req, _ := http.NewRequest("GET", "http://"+apiAddress+api.PathMetrics, nil)
 		req.Header.Set("Authorization", "Bearer "+bearer)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = resp.Body.Close() }()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return send(t, http.DefaultClient, req)
 	}
 	if status, _ := metricsOverTCP("wrong"); status != http.StatusUnauthorized {
 		t.Errorf("/metrics with a wrong token: %d, want 401", status)

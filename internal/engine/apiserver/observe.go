@@ -60,7 +60,7 @@ func (s *Server) deploymentMetrics(r *http.Request) (int, any, error) {
 	if text := r.URL.Query().Get("since"); text != "" {
 		n, err := time.ParseDuration(text)
 		if err != nil || n <= 0 || n > api.MaxMetricsSince {
-			return 0, nil, badRequest("since", "since %q is not a duration from 1m to %s: give how far back the series go, such as since=1h or since=30m", text, api.MaxMetricsSince)
+			return 0, nil, badRequest("since", "since %q is not a positive duration up to %s: give how far back the series go, such as since=1h or since=30m", text, api.MaxMetricsSince)
 		}
 		since = n
 	}
