@@ -41,6 +41,9 @@ const (
 	defaultIdleTimeout = 15 * time.Minute
 	defaultMaxDuration = 300 * time.Second
 	defaultMaxParked   = 8
+	defaultMaxQueue    = 1024
+	// queueFullRetryAfter is what a client refused for a full queue is told to wait, in seconds.
+	queueFullRetryAfter = "1"
 )
 
 // Config configures a Manager.
@@ -52,6 +55,7 @@ type Config struct {
 	IdleTimeout time.Duration    // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
 	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
 	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 8, <0 -> none
+	MaxQueue    int              // requests an instance lets wait for a free thread; more get 503 with Retry-After; 0 -> 1024
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
 }
@@ -131,6 +135,9 @@ func New(cfg Config) *Manager {
 	}
 	if cfg.MaxParked == 0 {
 		cfg.MaxParked = defaultMaxParked
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = defaultMaxQueue
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -369,6 +376,10 @@ func (d *deployment) forward(w http.ResponseWriter, r *http.Request, body reques
 			return false
 		case ctx.Err() != nil:
 			return true
+		case errors.Is(err, errQueueFull):
+			w.Header().Set("Retry-After", queueFullRetryAfter)
+			writeProblem(w, http.StatusServiceUnavailable, fmt.Sprintf("the app is busy: %d requests are waiting already; retry shortly", d.m.cfg.MaxQueue))
+			return true
 		default:
 			d.log.Warn("cannot reach worker", "error", err)
 			writeProblem(w, http.StatusBadGateway, "could not reach the app")
@@ -425,6 +436,7 @@ func (d *deployment) reportFailure(w http.ResponseWriter, r *http.Request, ex ex
 		writeProblem(w, http.StatusBadRequest, ex.err.Error())
 	case errors.Is(ex.err, os.ErrDeadlineExceeded):
 		writeProblem(w, http.StatusGatewayTimeout, fmt.Sprintf("the app did not answer within %s", d.maxDuration()))
+		d.recycle(requestID(w))
 	case errors.Is(ex.err, errAppAborted):
 		writeProblem(w, http.StatusBadGateway, "the app failed while answering (see the deployment's log)")
 	case d.stopIfOutOfMemory():
