@@ -17,6 +17,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
 )
 
 // writePrintingApp writes a Flask app that prints a line naming each request's path.
@@ -42,7 +43,7 @@ def index(path=""):
 // project; a deleted deployment's log is gone and its follow ends.
 func TestRuntimeLogThroughTheAPI(t *testing.T) {
 	needFlask(t)
-	c, addr := startEngine(t)
+	c, addr, dataDir := startEngineWithDataDir(t)
 	ctx := context.Background()
 	p := newProject(t, c, "printer")
 	d := deploy(t, c, p.ID, writePrintingApp(t))
@@ -83,18 +84,39 @@ func TestRuntimeLogThroughTheAPI(t *testing.T) {
 		return ""
 	})
 
-	text, err := c.RuntimeLog(ctx, d.ID, 1)
+	// Housekeeping rotates the log under the followers: they lose and repeat nothing.
+	if rotated, err := logrotate.Rotate(filepath.Join(dataDir, "logs", d.ID+".log"), 1); err != nil || !rotated {
+		t.Fatalf("rotate the runtime log: %v, %v", rotated, err)
+	}
+	if status, _ := get(t, addr, at(d, "/third")); status != 200 {
+		t.Fatalf("GET /third: %d", status)
+	}
+	waitFor(t, "the line after the rotation in the followed log", func() string {
+		if !strings.HasSuffix(followed.String(), "served /first\nserved /second\nserved /third\n") {
+			return "followed so far: " + followed.String()
+		}
+		return ""
+	})
+
+	waitFor(t, "each line once in the project's followed log", func() string {
+		if got := projectFollowed.String(); strings.Count(got, d.ID+" served /") != 3 || !strings.Contains(got, d.ID+" served /third\n") {
+			return "followed so far: " + got
+		}
+		return ""
+	})
+
+	text, err := c.RuntimeLog(ctx, d.ID, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text != "served /second\n" {
-		t.Errorf("tail=1: %q, want the last line only", text)
+	if text != "served /second\nserved /third\n" {
+		t.Errorf("tail=2 across the rotation: %q, want the last two lines", text)
 	}
 	var project bytes.Buffer
 	if err := c.FollowProjectRuntimeLog(ctx, p.ID, 0, false, &project); err != nil {
 		t.Fatal(err)
 	}
-	if want := d.ID + " served /first\n" + d.ID + " served /second\n"; !strings.Contains(project.String(), want) {
+	if want := d.ID + " served /first\n" + d.ID + " served /second\n" + d.ID + " served /third\n"; !strings.Contains(project.String(), want) {
 		t.Errorf("project runtime log %q lacks %q", project.String(), want)
 	}
 
