@@ -20,6 +20,17 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
 )
 
+// waitForText waits until what has come to log so far is as want says.
+func waitForText(t *testing.T, what string, log *syncLog, want func(string) bool) {
+	t.Helper()
+	waitFor(t, what, func() string {
+		if got := log.String(); !want(got) {
+			return "so far: " + got
+		}
+		return ""
+	})
+}
+
 // writePrintingApp writes a Flask app that prints a line naming each request's path.
 func writePrintingApp(t *testing.T) string {
 	t.Helper()
@@ -62,26 +73,17 @@ func TestRuntimeLogThroughTheAPI(t *testing.T) {
 	if status, body := get(t, addr, at(d, "/first")); status != 200 {
 		t.Fatalf("GET /first: %d %q", status, body)
 	}
-	waitFor(t, "the line in the followed log", func() string {
-		if !strings.Contains(followed.String(), "served /first\n") {
-			return "followed so far: " + followed.String()
-		}
-		return ""
+	waitForText(t, "the line in the followed log", &followed, func(got string) bool {
+		return strings.Contains(got, "served /first\n")
 	})
-	waitFor(t, "the prefixed line in the project's followed log", func() string {
-		if !strings.Contains(projectFollowed.String(), d.ID+" served /first\n") {
-			return "followed so far: " + projectFollowed.String()
-		}
-		return ""
+	waitForText(t, "the prefixed line in the project's followed log", &projectFollowed, func(got string) bool {
+		return strings.Contains(got, d.ID+" served /first\n")
 	})
 	if status, _ := get(t, addr, at(d, "/second")); status != 200 {
 		t.Fatalf("GET /second: %d", status)
 	}
-	waitFor(t, "the second line in the followed log", func() string {
-		if !strings.Contains(followed.String(), "served /first\nserved /second\n") {
-			return "followed so far: " + followed.String()
-		}
-		return ""
+	waitForText(t, "the second line in the followed log", &followed, func(got string) bool {
+		return strings.Contains(got, "served /first\nserved /second\n")
 	})
 
 	// Housekeeping rotates the log under the followers: they lose and repeat nothing.
@@ -91,18 +93,12 @@ func TestRuntimeLogThroughTheAPI(t *testing.T) {
 	if status, _ := get(t, addr, at(d, "/third")); status != 200 {
 		t.Fatalf("GET /third: %d", status)
 	}
-	waitFor(t, "the line after the rotation in the followed log", func() string {
-		if !strings.HasSuffix(followed.String(), "served /first\nserved /second\nserved /third\n") {
-			return "followed so far: " + followed.String()
-		}
-		return ""
+	waitForText(t, "the line after the rotation in the followed log", &followed, func(got string) bool {
+		return strings.HasSuffix(got, "served /first\nserved /second\nserved /third\n")
 	})
 
-	waitFor(t, "each line once in the project's followed log", func() string {
-		if got := projectFollowed.String(); strings.Count(got, d.ID+" served /") != 3 || !strings.Contains(got, d.ID+" served /third\n") {
-			return "followed so far: " + got
-		}
-		return ""
+	waitForText(t, "each line once in the project's followed log", &projectFollowed, func(got string) bool {
+		return strings.Count(got, d.ID+" served /") == 3 && strings.Contains(got, d.ID+" served /third\n")
 	})
 
 	text, err := c.RuntimeLog(ctx, d.ID, 2)
@@ -260,7 +256,7 @@ func TestAccessLogAndMetrics(t *testing.T) {
 		"ferry_http_requests_total" + labels + `"5xx"}`:                1,
 		`ferry_http_request_duration_seconds_count{project="counted"}`: 5,
 		`ferry_cold_starts_total{project="counted"}`:                   1,
-		"ferry_cold_start_duration_seconds_count":                      1,
+		`ferry_cold_start_duration_seconds_count{project="counted"}`:   1,
 		`ferry_builds_total{outcome="ready"}`:                          1,
 		"ferry_build_duration_seconds_count":                           1,
 		"ferry_running_instances":                                      1,

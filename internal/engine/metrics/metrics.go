@@ -27,7 +27,7 @@ type Metrics struct {
 	requests          *prometheus.CounterVec
 	requestDuration   *prometheus.HistogramVec
 	coldStarts        *prometheus.CounterVec
-	coldStartDuration prometheus.Histogram
+	coldStartDuration *prometheus.HistogramVec
 	builds            *prometheus.CounterVec
 	buildDuration     prometheus.Histogram
 
@@ -43,20 +43,16 @@ func New() *Metrics {
 			Name: "ferry_http_requests_total",
 			Help: "Requests the edge answered for deployments, by project, deployment and status class (2xx, 5xx, ...).",
 		}, []string{"project", "deployment", "status_class"}),
-		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "ferry_http_request_duration_seconds",
-			Help:    "Time from a request's arrival at the edge to the end of its answer, by project.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
-		}, []string{"project"}),
+		requestDuration: histogramByProject("ferry_http_request_duration_seconds",
+			"Time from a request's arrival at the edge to the end of its answer, by project.",
+			.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300),
 		coldStarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ferry_cold_starts_total",
 			Help: "Instances started by a request that found none running, by project.",
 		}, []string{"project"}),
-		coldStartDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "ferry_cold_start_duration_seconds",
-			Help:    "How long the request that started an instance waited for it.",
-			Buckets: []float64{.005, .01, .02, .03, .05, .1, .2, .5, 1, 2, 5, 10, 30},
-		}),
+		coldStartDuration: histogramByProject("ferry_cold_start_duration_seconds",
+			"How long the request that started an instance waited for it, by project.",
+			.005, .01, .02, .03, .05, .1, .2, .5, 1, 2, 5, 10, 30),
 		builds: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ferry_builds_total",
 			Help: "Builds that ended, by outcome (ready, error).",
@@ -71,6 +67,10 @@ func New() *Metrics {
 	m.registry.MustRegister(m.requests, m.requestDuration, m.coldStarts, m.coldStartDuration, m.builds, m.buildDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+func histogramByProject(name, help string, buckets ...float64) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, []string{"project"})
 }
 
 // Gauge adds a gauge whose value is read at each scrape, such as the instances running.
@@ -102,7 +102,7 @@ func (m *Metrics) ObserveRequest(project, deploymentID string, status int, began
 	m.requestDuration.WithLabelValues(project).Observe(took.Seconds())
 	if coldStart > 0 {
 		m.coldStarts.WithLabelValues(project).Inc()
-		m.coldStartDuration.Observe(coldStart.Seconds())
+		m.coldStartDuration.WithLabelValues(project).Observe(coldStart.Seconds())
 	}
 	m.mu.Lock()
 	s := m.series[deploymentID]
