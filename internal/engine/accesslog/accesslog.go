@@ -3,8 +3,8 @@
 // the runtime logs (logrotate), and removed with its deployment.
 //
 // Serving must not wait on disk: Record hands the entry to one writer goroutine per engine
-// through a bounded queue and drops it (counted) when the queue is full. The writer takes what
-// has queued up and appends it in one write per deployment.
+// through a bounded queue and drops it (counted) when the queue is full. The writer collects
+// entries for up to flushEvery and appends them in one write per deployment.
 package accesslog
 
 import (
@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
@@ -28,8 +29,12 @@ const Suffix = ".access.log"
 // queueLength bounds the entries waiting for the writer: about a second of a busy engine.
 const queueLength = 16384
 
-// maxBatch bounds the entries written in one go, so that a barrier waits no longer than one batch.
-const maxBatch = 1024
+// flushEvery is how long an entry may wait in memory for others to be written with; a reader
+// of the log has it written at once.
+const flushEvery = 100 * time.Millisecond
+
+// maxBatchBytes bounds what waits in memory to be written.
+const maxBatchBytes = 1 << 20
 
 // message is an entry to write, or an order for the writer: remove a deployment's log, tell a
 // reader that everything queued before it is written, or stop.
@@ -128,64 +133,76 @@ func (l *Log) Close() {
 // writer is the state of the writer goroutine, which alone touches the files.
 type writer struct {
 	*Log
-	removed map[string]bool          // deployments deleted: entries still in flight for them are dropped
-	batch   map[string]*bytes.Buffer // lines to append, by deployment
-	waiting []chan struct{}          // to close once the batch is written
+	removed    map[string]bool          // deployments deleted: entries still in flight for them are dropped
+	batch      map[string]*bytes.Buffer // lines to append, by deployment
+	batchBytes int
 }
 
-// write is the writer goroutine: it takes what has queued up (up to maxBatch) and writes it.
+// write is the writer goroutine: it collects entries for up to flushEvery (or maxBatchBytes) and
+// appends them in one write per deployment, so that a busy engine makes a few writes a second
+// rather than one or more per request.
 func (l *Log) write() {
 	defer close(l.done)
 	w := &writer{Log: l, removed: map[string]bool{}, batch: map[string]*bytes.Buffer{}}
+	flush := time.NewTimer(flushEvery)
+	flush.Stop()
+	armed := false
 	for {
-		stop := w.handle(<-l.queue)
-	batch:
-		for n := 0; n < maxBatch && !stop; n++ {
-			select {
-			case m := <-l.queue:
-				stop = w.handle(m)
+		select {
+		case <-flush.C:
+			armed = false
+			w.flush()
+			continue
+		case m := <-l.queue:
+			switch {
+			case m.stop:
+				w.flush()
+				return
+			case m.remove != "":
+				w.remove(m.remove)
+				close(m.written)
+			case m.written != nil: // a reader: it reads what was recorded before it
+				w.flush()
+				close(m.written)
 			default:
-				break batch
+				w.add(m.entry)
 			}
 		}
-		w.flush()
-		for _, c := range w.waiting {
-			close(c)
+		if w.batchBytes >= maxBatchBytes {
+			w.flush()
 		}
-		w.waiting = w.waiting[:0]
-		if stop {
-			return
+		if len(w.batch) > 0 && !armed {
+			flush.Reset(flushEvery)
+			armed = true
 		}
 	}
 }
 
-// handle takes one message, and reports whether it says to stop.
-func (w *writer) handle(m message) bool {
-	switch {
-	case m.stop:
-		return true
-	case m.remove != "":
-		w.flush() // the entries before the removal, to be removed with it
-		w.removed[m.remove] = true
-		for _, path := range []string{w.Path(m.remove), w.Path(m.remove) + logrotate.RotatedSuffix} {
-			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				w.log.Warn("cannot remove a deleted deployment's access log", "deployment", m.remove, "error", err)
-			}
-		}
-		close(m.written)
-	case m.written != nil:
-		w.waiting = append(w.waiting, m.written)
-	case !w.removed[m.entry.DeploymentID]:
-		buf := w.batch[m.entry.DeploymentID]
-		if buf == nil {
-			buf = new(bytes.Buffer)
-			w.batch[m.entry.DeploymentID] = buf
-		}
-		line, _ := json.Marshal(m.entry) // strings, numbers and a time: always encodes
-		buf.Write(line)
-		buf.WriteByte('\n')
+func (w *writer) add(e api.RequestLogEntry) {
+	if w.removed[e.DeploymentID] {
+		return
 	}
-	return false
+	buf := w.batch[e.DeploymentID]
+	if buf == nil {
+		buf = new(bytes.Buffer)
+		w.batch[e.DeploymentID] = buf
+	}
+	before := buf.Len()
+	line, _ := json.Marshal(e) // strings, numbers and a time: always encodes
+	buf.Write(line)
+	buf.WriteByte('\n')
+	w.batchBytes += buf.Len() - before
+}
+
+// remove deletes a deployment's log, with what was recorded for it before, and drops the rest.
+func (w *writer) remove(deploymentID string) {
+	delete(w.batch, deploymentID)
+	w.removed[deploymentID] = true
+	for _, path := range []string{w.Path(deploymentID), w.Path(deploymentID) + logrotate.RotatedSuffix} {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			w.log.Warn("cannot remove a deleted deployment's access log", "deployment", deploymentID, "error", err)
+		}
+	}
 }
 
 // flush appends the batch to the logs and empties it.
@@ -196,6 +213,7 @@ func (w *writer) flush() {
 		}
 		delete(w.batch, id)
 	}
+	w.batchBytes = 0
 }
 
 func appendTo(path string, data []byte) error {
