@@ -476,7 +476,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		SyncRoutes: router.Sync,
 		Observe: apiserver.Observability{
 			RuntimeLogPath: rt.LogPath, AccessLog: observed.access.Read,
-			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(),
+			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(), Stopping: runCtx.Done(),
 		},
 	})
 

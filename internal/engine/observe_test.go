@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -298,5 +299,34 @@ func TestAccessLogAndMetrics(t *testing.T) {
 	}
 	if _, exposition := metricsOverTCP(token); strings.Contains(exposition, d.ID) {
 		t.Error("/metrics still labels a deleted deployment")
+	}
+}
+
+// A followed log ends when the engine stops, rather than hold its shutdown until the drain runs out.
+func TestFollowEndsWhenTheEngineStops(t *testing.T) {
+	dataDir := shortDataDir(t)
+	c, stop := runEngine(t, dataDir, freeAddress(t))
+	p := newProject(t, c, "quiet")
+	ended := make(chan error, 1)
+	go func() { ended <- c.FollowProjectRuntimeLog(context.Background(), p.ID, 0, true, io.Discard) }()
+	time.Sleep(500 * time.Millisecond) // following
+	stopped := make(chan struct{})
+	go func() {
+		stop()
+		close(stopped)
+	}()
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("the follow ended with %v, want a clean end", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the follow went on after the engine stopped")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Error("the engine's shutdown waited for the follow")
+		<-stopped
 	}
 }

@@ -19,6 +19,9 @@ type Observability struct {
 	Series func(deploymentID string, since time.Duration, now time.Time) api.DeploymentMetrics
 	// Metrics serves the Prometheus text exposition.
 	Metrics http.Handler
+	// Stopping is closed when the engine stops serving: followed logs end then, rather than hold
+	// its shutdown (a client follows again on the engine that serves next).
+	Stopping <-chan struct{}
 }
 
 func (s *Server) routeObservability() {

@@ -74,6 +74,8 @@ func (s *Server) deploymentRuntimeLog(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.cfg.Observe.Stopping:
+			return
 		case <-ticker.C:
 		}
 		if _, err := s.cfg.Store.GetDeployment(r.Context(), d.ID); errors.Is(err, store.ErrNotFound) {
@@ -195,6 +197,8 @@ func (s *Server) projectRuntimeLog(w http.ResponseWriter, r *http.Request) {
 	for polls := 1; ; polls++ {
 		select {
 		case <-ctx.Done():
+			return
+		case <-s.cfg.Observe.Stopping:
 			return
 		case <-ticker.C:
 		}
