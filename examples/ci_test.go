@@ -22,10 +22,7 @@ import (
 // the port apps are served on.
 func remoteEngine(t *testing.T) (endpoint, token, httpPort string) {
 	t.Helper()
-	bin := filepath.Join(repoRoot, "bin", "ferry")
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("no %s: run make build first", bin)
-	}
+	bin := ferryBinary(t)
 	dir := newDataDir(t)
 	token = "ci-test-token-0123456789abcdef"
 	tokenFile := filepath.Join(dir, "token")

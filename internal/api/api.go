@@ -485,6 +485,11 @@ type DeploymentRequest struct {
 	// earlier build with the same interpreter and dependency spec are reused; false builds from
 	// scratch and installs them anew (refreshing the cache), as Vercel's "Redeploy without cache".
 	UseBuildCache *bool `json:"use_build_cache,omitempty"`
+	// RedeployOf names a deployment whose source (files or git commit) the new deployment takes,
+	// with the project's env as it is now; Files and Git stay empty, ProjectID may too. A
+	// deployment that ended ERROR or CANCELED may be redeployed: its source was checked when it
+	// was created, and a redeploy is how a build that failed for its env is retried.
+	RedeployOf string `json:"redeploy_of,omitempty"`
 }
 
 // GitSource names the commit of a git deployment.

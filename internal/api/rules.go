@@ -32,6 +32,8 @@ func ProjectNameProblem(name string) string {
 		return fmt.Sprintf("The project name %q starts or ends with a hyphen. %s", name, rule)
 	case strings.Contains(name, "--"):
 		return fmt.Sprintf("The project name %q has two hyphens in a row; use single hyphens. %s", name, rule)
+	case name == DashboardHostLabel:
+		return fmt.Sprintf("The project name %q is reserved: %s.<base domain> is the engine's dashboard. Choose another name.", name, DashboardHostLabel)
 	}
 	for _, r := range name {
 		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {

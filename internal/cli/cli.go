@@ -26,13 +26,15 @@ Usage:
                 [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
                 [--git-timeout DURATION]
                 [--take-over]
-                [--base-domain NAME] [--public-address IP,...] [--dns-resolvers HOST:PORT,...]
+                [--base-domain NAME] [--public-address IP,...] [--public-http-port N] [--public-https-port N] [--dns-resolvers HOST:PORT,...]
                 [--acme-directory URL] [--acme-email ADDRESS] [--acme-ca-roots FILE] [--hsts DURATION]
                 run the engine in the foreground
   ferry ca      [--data-dir DIR]   print the local CA's certificate, for browsers and curl to trust
   ferry logs    [--data-dir DIR | --endpoint URL] [-f] DEPLOYMENT
                                    print a deployment's build log; -f follows it until the build ends
   ferry status  [--data-dir DIR]   show the engine of a data dir
+  ferry dashboard [--data-dir DIR] [--no-browser]
+                                   open the engine's web dashboard with a one-time login link
   ferry stop    [--data-dir DIR]   stop the engine of a data dir
   ferry upgrade [--data-dir DIR]   replace the engine of a data dir by this version, in place, without downtime
   ferry backup  [--data-dir DIR] FILE
@@ -43,7 +45,7 @@ Usage:
 
 Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_HTTPS_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS,
 FERRY_EXTRA_PYTHONS, FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_GIT_TIMEOUT, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
-FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
+FERRY_PUBLIC_HTTP_PORT, FERRY_PUBLIC_HTTPS_PORT, FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
 `
 
 // Run runs the command in args (args[0] is the subcommand) and returns the
@@ -67,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = logs(args[1:], stdout)
 	case "ca":
 		err = printCA(args[1:], stdout)
+	case "dashboard":
+		err = dashboardCommand(args[1:], stdout)
 	case "stop":
 		err = stop(args[1:], stdout)
 	case "upgrade":

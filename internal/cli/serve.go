@@ -70,6 +70,8 @@ func serve(args []string, stderr io.Writer) error {
 	takeOver := fs.Bool("take-over", false, "take over from the engine running on the data dir, on its sockets and with its settings, without downtime (what `ferry upgrade` runs)")
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("FERRY_TRUSTED_PROXIES"), "addresses and CIDR prefixes of load balancers in front of the edge, such as 10.0.0.0/8, whose X-Forwarded-* headers apps may believe (FERRY_TRUSTED_PROXIES)")
 	httpsAddress := fs.String("https-address", envOr("FERRY_HTTPS_ADDRESS", engine.DefaultHTTPSAddress), "where apps are served over HTTPS, or off; the default gives way to a free port when taken (FERRY_HTTPS_ADDRESS)")
+	publicHTTPPort := fs.String("public-http-port", os.Getenv("FERRY_PUBLIC_HTTP_PORT"), "the port clients reach apps over HTTP on, when a load balancer in front of the nodes listens on another than --http-address's; URLs carry it (FERRY_PUBLIC_HTTP_PORT)")
+	publicHTTPSPort := fs.String("public-https-port", os.Getenv("FERRY_PUBLIC_HTTPS_PORT"), "the same for HTTPS (FERRY_PUBLIC_HTTPS_PORT)")
 	publicAddress := fs.String("public-address", os.Getenv("FERRY_PUBLIC_ADDRESS"), "IP addresses custom domains' A and AAAA records point at, comma-separated; default: the listeners' own, if specific (FERRY_PUBLIC_ADDRESS)")
 	dnsResolvers := fs.String("dns-resolvers", os.Getenv("FERRY_DNS_RESOLVERS"), "DNS servers that verify custom domains, HOST[:PORT] comma-separated; default: those of /etc/resolv.conf (FERRY_DNS_RESOLVERS)")
 	acmeDirectory := fs.String("acme-directory", envOr("FERRY_ACME_DIRECTORY", certs.DefaultACMEDirectory), "directory URL of the ACME CA that certifies public names; using it agrees to its subscriber agreement (FERRY_ACME_DIRECTORY)")
@@ -96,6 +98,11 @@ func serve(args []string, stderr io.Writer) error {
 	publicAddresses, err := parseAddresses(*publicAddress)
 	if err != nil {
 		return fmt.Errorf("--public-address: %w", err)
+	}
+	for flagName, port := range map[string]string{"--public-http-port": *publicHTTPPort, "--public-https-port": *publicHTTPSPort} {
+		if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
+			return fmt.Errorf("%s %q: give a port number from 1 to 65535, the one the load balancer listens on", flagName, port)
+		}
 	}
 	resolvers, err := parseResolvers(*dnsResolvers)
 	if err != nil {
@@ -182,6 +189,8 @@ func serve(args []string, stderr io.Writer) error {
 		ACMECARoots:         *acmeRoots,
 		HSTSMaxAge:          *hsts,
 		PublicAddresses:     publicAddresses,
+		PublicHTTPPort:      *publicHTTPPort,
+		PublicHTTPSPort:     *publicHTTPSPort,
 		DNSResolvers:        resolvers,
 		DomainCheckInterval: *domainCheckInterval,
 

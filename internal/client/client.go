@@ -48,6 +48,9 @@ type Config struct {
 	// Logger receives retry and failure messages (method, URL, status; never
 	// bodies). nil silences them.
 	Logger *slog.Logger
+	// Transport, when set, carries the requests of an http(s) Endpoint instead of the network:
+	// for a caller inside the engine's process (the dashboard).
+	Transport http.RoundTripper
 }
 
 // Client talks to one engine. It is safe for concurrent use.
@@ -96,6 +99,9 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("engine endpoint %q has no host", cfg.Endpoint)
 		}
 		httpClient = cleanhttp.DefaultPooledClient()
+		if cfg.Transport != nil {
+			httpClient = &http.Client{Transport: cfg.Transport}
+		}
 		u = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}
 	default:
 		return nil, fmt.Errorf("engine endpoint %q: scheme must be unix, https or http", cfg.Endpoint)

@@ -275,3 +275,12 @@ func (c *Client) GetAlias(ctx context.Context, project, hostname string) (*api.A
 func (c *Client) UnpinAlias(ctx context.Context, project, hostname string) error {
 	return c.do(ctx, http.MethodDelete, aliasPath(project, hostname), nil, nil, nil)
 }
+
+// Nodes lists the engine nodes that share the engine's store.
+func (c *Client) Nodes(ctx context.Context) (*api.NodeList, error) {
+	var out api.NodeList
+	if err := c.do(ctx, http.MethodGet, api.PathNodes, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

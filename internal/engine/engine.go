@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/dashboard"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
@@ -109,6 +110,10 @@ type Config struct {
 	ACMEEmail           string // the ACME account's contact; optional
 	ACMECARoots         string // a PEM file of roots to trust the ACME CA's own HTTPS with; "" for the system's
 	HSTSMaxAge          time.Duration
+	// PublicHTTPPort and PublicHTTPSPort are the ports clients reach the edge on, when a load
+	// balancer in front of the nodes listens on others than theirs: URLs, the URL variables of
+	// apps and the edge's redirects carry them. "": the listeners' own.
+	PublicHTTPPort, PublicHTTPSPort string
 	// PublicAddresses are where custom domains' A and AAAA records point;
 	// none: the IPs the HTTP and HTTPS listeners are bound to, if specific.
 	PublicAddresses []netip.Addr
@@ -306,6 +311,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.edgeListener = edgeListener
 	e.onClose(func() { _ = edgeListener.Close() }) // for a failed start; the server closes it once serving
 	_, port, _ := net.SplitHostPort(edgeListener.Addr().String())
+	if cfg.PublicHTTPPort != "" {
+		port = cfg.PublicHTTPPort
+	}
 	appURL := func(host string) string {
 		if port == "80" {
 			return "http://" + host
@@ -330,6 +338,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		e.onClose(func() { _ = httpsListener.Close() }) // for a failed start; the server closes it once serving
 		httpsAddress = httpsListener.Addr().String()
 		_, httpsPort, _ = net.SplitHostPort(httpsAddress)
+		if cfg.PublicHTTPSPort != "" {
+			httpsPort = cfg.PublicHTTPSPort
+		}
 	}
 	httpsURL := func(host string) string {
 		if httpsPort == "443" {
@@ -372,17 +383,27 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	// edge tells it which domains to certify ahead of their first visitor.
 	var router *edge.Router
 	var certificates *certs.Manager
+	dashboardHost := api.DashboardHostLabel + "." + cfg.BaseDomain
 	if httpsListener != nil {
 		if certificates, err = newCertificates(cfg, dataDir, edgeListener, httpsListener, publicAddresses, st,
-			func(name string) (string, bool) { return router.Permit(name) }); err != nil {
+			func(name string) (string, bool) {
+				if name == dashboardHost {
+					return name, true
+				}
+				return router.Permit(name)
+			}); err != nil {
 			return nil, err
 		}
 		e.onClose(certificates.Close)
 	}
+	// The edge starts deployments the deployer may have to fetch first.
+	var deployments *deploy.Service
 	edgeCfg := edge.Config{
-		Store:          st,
-		Runtime:        rt,
-		App:            runnable(box, filepath.Join(dataDir, "deployments")),
+		Store:   st,
+		Runtime: rt,
+		App: runnable(box, filepath.Join(dataDir, "deployments"), func(ctx context.Context, d *store.Deployment) error {
+			return deployments.Fetch(ctx, d)
+		}),
 		Logger:         log,
 		MaxBodySize:    cfg.MaxRequestBody,
 		SpillDir:       filepath.Join(dataDir, "tmp"),
@@ -399,7 +420,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		edgeCfg.Certificates = certificates
 	}
 	router = edge.New(edgeCfg)
-	deployments := deploy.New(deploy.Config{
+	deployments = deploy.New(deploy.Config{
 		Store:          st,
 		Blobs:          blobStore,
 		Secrets:        box,
@@ -426,6 +447,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		BuildWorkers:    cfg.BuildWorkers,
 		BuildTimeout:    cfg.BuildTimeout,
 		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
+		ShareOutputs:    cfg.Artifacts != "",
 	})
 	// Before the edge reads its first routes: each one runs in the sandbox recorded for it.
 	if err := deployments.ConfineUnconfined(ctx); err != nil {
@@ -474,6 +496,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Logger:     log,
 		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		SyncRoutes: router.Sync,
+		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
 		Observe: apiserver.Observability{
 			RuntimeLogPath: rt.LogPath, AccessLog: observed.access.Read,
 			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(), Stopping: runCtx.Done(),
@@ -507,19 +530,36 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	socketListener = jail.GuardListener(socketListener)
 
-	// Only the unix socket, reached by the engine's own user, may hand the engine over.
+	// The API as clients reach it: with the token, when the engine has one.
+	clientAPI := e.calls.track(apiHandler)
+	if cfg.Token != "" {
+		clientAPI = newTokenGuard(cfg.Token, clientAPI, log)
+	}
+	dash := dashboard.New(dashboard.Config{API: clientAPI, Token: cfg.Token, Logger: log})
+	dashboardURL := appURL(dashboardHost)
+	if httpsListener != nil && !api.LocalOnly(cfg.BaseDomain) {
+		dashboardURL = httpsURL(dashboardHost)
+	}
+
+	// Only the unix socket, reached by the engine's own user, may hand the engine over, or
+	// give out links that log a browser into the dashboard.
 	unixAPI := http.NewServeMux()
 	unixAPI.HandleFunc("POST "+api.PathHandover, e.handOver)
+	unixAPI.HandleFunc("POST "+api.PathDashboardLoginLink, loginLinkHandler(dash, dashboardURL))
 	unixAPI.Handle("/", e.calls.track(apiHandler))
 	edgeServer := router.Server()
-	edgeServer.Handler = e.closeAfterHandover(edgeServer.Handler)
+	var edgeDashboard http.Handler = dash
+	if dashboardURL != appURL(dashboardHost) {
+		edgeDashboard = httpsOnly(dashboardURL, dash)
+	}
+	edgeServer.Handler = e.closeAfterHandover(dashboardAt(dashboardHost, edgeDashboard, edgeServer.Handler))
 	var toServe []listening
 	toServe = append(toServe, listening{&http.Server{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second}, socketListener, false})
 	if certificates != nil {
 		// The CA's HTTP-01 challenges are answered before the apps see the request.
 		edgeServer.Handler = certificates.HTTPChallengeHandler(edgeServer.Handler)
 		httpsServer := router.Server()
-		httpsServer.Handler = e.closeAfterHandover(httpsServer.Handler)
+		httpsServer.Handler = e.closeAfterHandover(dashboardAt(dashboardHost, dash, httpsServer.Handler))
 		httpsServer.TLSConfig = certificates.TLSConfig()
 		httpsServer.ErrorLog = newServerErrorLog(log)
 		toServe = append(toServe, listening{httpsServer, httpsListener, true})
@@ -532,7 +572,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		e.apiTCP = tcp
 		e.onClose(func() { _ = tcp.Close() }) // for a failed start; the server closes it once serving
-		tokenAPI := &http.Server{Handler: newTokenGuard(cfg.Token, e.calls.track(apiHandler), log), ReadHeaderTimeout: 10 * time.Second}
+		tokenAPI := &http.Server{Handler: apiOrDashboard(clientAPI, dash), ReadHeaderTimeout: 10 * time.Second}
 		if cfg.TLSCert != "" {
 			certificate, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 			if err != nil {
@@ -549,6 +589,10 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 
 	e.deployments = deployments
+	self := store.Node{ID: cfg.NodeID, Version: version.String(), HTTPAddress: edgeListener.Addr().String(), StartedAt: startedAt}
+	if e.apiTCP != nil {
+		self.APIAddress = e.apiTCP.Addr().String()
+	}
 	e.work = func(ctx context.Context) (<-chan struct{}, error) {
 		if err := deployments.Start(ctx); err != nil {
 			return nil, err
@@ -556,6 +600,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		var workers sync.WaitGroup
 		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir) })
 		workers.Go(func() { verifier.Run(ctx) })
+		workers.Go(func() { heartbeat(ctx, log, st, self) })
 		done := make(chan struct{})
 		go func() {
 			workers.Wait()
@@ -761,7 +806,7 @@ func buildMinutes(timeout time.Duration) int64 {
 }
 
 // runnable says how the runtime runs a READY deployment, from its run spec.
-func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployment) (workers.App, error) {
+func runnable(keeper secrets.Keeper, deploymentsDir string, fetch func(context.Context, *store.Deployment) error) func(*store.Deployment) (workers.App, error) {
 	return func(d *store.Deployment) (workers.App, error) {
 		if d.Run == nil {
 			return workers.App{}, fmt.Errorf("deployment %s has no run spec", d.ID)
@@ -779,7 +824,12 @@ func runnable(keeper secrets.Keeper, deploymentsDir string) func(*store.Deployme
 		// output it serves: its own, or, for a redeploy, that of the one that built it.
 		root := filepath.Join(deploymentsDir, d.OutputOwner())
 		python := filepath.Join(root, run.Python)
+		var fetchOutput func(context.Context) error
+		if run.Output != "" {
+			fetchOutput = func(ctx context.Context) error { return fetch(ctx, d) }
+		}
 		return workers.App{
+			Fetch:       fetchOutput,
 			ID:          d.ID,
 			Dir:         filepath.Join(root, run.AppDir),
 			Python:      python,

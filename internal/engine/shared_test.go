@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/s3/s3test"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
@@ -106,9 +107,8 @@ func TestTwoNodesShareState(t *testing.T) {
 	if err != nil || seen.State != api.StateReady {
 		t.Fatalf("the deployment through the second node: %+v %v", seen, err)
 	}
-	// Both edges route the production host to it without a Sync on node b: the first that
-	// answers anything but "no ready production deployment" has reloaded.
-	served := 0
+	// Both edges route the production host to it without a Sync on node b, and both serve it:
+	// the node that did not build it fetches the build output from S3 before its first start.
 	for _, addr := range []string{addrA, addrB} {
 		deadline := time.Now().Add(30 * time.Second)
 		status, body := get(t, addr, p.ProductionURL)
@@ -116,21 +116,23 @@ func TestTwoNodesShareState(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 			status, body = get(t, addr, p.ProductionURL)
 		}
-		if strings.Contains(body, "no ready production deployment") {
-			t.Fatalf("%s never routed the new production deployment: %d %q", addr, status, body)
-		}
-		if status == 200 {
-			if body != "v1 hi production" {
-				t.Errorf("%s: %d %q", addr, status, body)
-			}
-			served++
-		} else {
-			// Build outputs stay on the disk of the node that built them: the other node routes
-			// the host but cannot start the app until it can fetch the output.
-			t.Logf("%s routes the host but does not hold the build output: %d %q", addr, status, body)
+		if status != 200 || body != "v1 hi production" {
+			t.Fatalf("%s: %d %q, want the app's answer", addr, status, body)
 		}
 	}
-	if served == 0 {
-		t.Fatal("neither node served the deployment")
+	// Each node lists both, from their heartbeats.
+	for name, node := range map[string]*client.Client{"node-a": a, "node-b": b} {
+		list, err := node.Nodes(ctx)
+		if err != nil || list.Self != name || len(list.Nodes) != 2 || list.Nodes[0].ID != "node-a" || list.Nodes[1].ID != "node-b" ||
+			list.Nodes[0].Lost || list.Nodes[1].Lost || list.Nodes[0].HTTPAddress != addrA {
+			t.Errorf("the nodes through %s: %+v, %v", name, list, err)
+		}
+	}
+	// Either node shows the build log, whichever built it.
+	for name, node := range map[string]*client.Client{"node-a": a, "node-b": b} {
+		log, err := node.DeploymentLog(ctx, d.ID)
+		if err != nil || !strings.Contains(log, "storing the build output for the other nodes") {
+			t.Errorf("the build log through %s: %v %q", name, err, log)
+		}
 	}
 }

@@ -4,6 +4,13 @@ locals {
   # Keys are not secret and must be known to for_each; the values stay sensitive.
   env_keys = nonsensitive(toset(keys(var.env)))
 
+  # env_vars by key, targets and branch: what names an entry is not secret, so it may key
+  # for_each; its value stays in the sensitive variable, read by index.
+  env_var_names = nonsensitive([for v in var.env_vars : { key = v.key, target = v.target, git_branch = v.git_branch }])
+  targeted_env = {
+    for i, v in local.env_var_names : "${v.key} ${join(",", sort(v.target))} ${v.git_branch == null ? "*" : v.git_branch}" => merge(v, { index = i })
+  }
+
   # A pinned commit is deployed as given; otherwise plan resolves the ref
   # (ferry_git_ref), so a push shows in plan as a new deployment.
   resolve_production_ref = local.from_git && try(var.git.commit, null) == null
@@ -49,6 +56,23 @@ resource "ferry_env_var" "this" {
   target     = var.env_targets
 }
 
+resource "ferry_env_var" "targeted" {
+  for_each = local.targeted_env
+
+  project_id = ferry_project.this.id
+  key        = each.value.key
+  value      = var.env_vars[each.value.index].value
+  target     = each.value.target
+  git_branch = each.value.git_branch
+
+  lifecycle {
+    precondition {
+      condition     = !contains(local.env_keys, each.value.key)
+      error_message = "env_vars sets ${each.value.key}, which env sets too: keep the key in one of them."
+    }
+  }
+}
+
 resource "ferry_supabase_integration" "this" {
   count = var.supabase == null ? 0 : 1
 
@@ -71,6 +95,7 @@ resource "terraform_data" "deployment_env" {
   triggers_replace = {
     env                        = var.env
     env_targets                = var.env_targets
+    env_vars                   = var.env_vars
     supabase                   = var.supabase
     supabase_connection_string = var.supabase_connection_string
     supabase_keys              = var.supabase_keys
@@ -103,7 +128,7 @@ resource "ferry_deployment" "production" {
 
   # The env is frozen into a deployment when it is created: one changed in
   # the same apply replaces the deployment by a redeploy (no build).
-  depends_on = [ferry_env_var.this, ferry_supabase_integration.this]
+  depends_on = [ferry_env_var.this, ferry_env_var.targeted, ferry_supabase_integration.this]
   lifecycle {
     replace_triggered_by = [terraform_data.deployment_env]
   }
@@ -132,7 +157,7 @@ resource "ferry_deployment" "preview" {
     create = var.build_timeout
   }
 
-  depends_on = [ferry_env_var.this, ferry_supabase_integration.this]
+  depends_on = [ferry_env_var.this, ferry_env_var.targeted, ferry_supabase_integration.this]
   lifecycle {
     replace_triggered_by = [terraform_data.deployment_env]
   }

@@ -111,6 +111,58 @@ variable "env_targets" {
   }
 }
 
+variable "env_vars" {
+  description = <<-EOT
+    Environment variables whose value differs by target, or that only one git branch's previews get:
+    a list of `{ key, value, target, git_branch }`. `target` (default production and preview) is a set of
+    `production`, `preview` and `development`; `git_branch` (optional) limits a preview value to the
+    deployments of that branch, and wins over the key's other preview value there. A key may be in `env` or
+    here, not both. Sensitive, like `env`; a change goes live in the same apply.
+    For a secret that must never reach Terraform's state, manage a `ferry_env_var` with `value_wo` beside
+    the module (`project_id` is an output): write-only arguments need Terraform 1.11, which this module
+    does not require.
+  EOT
+  type = list(object({
+    key        = string
+    value      = string
+    target     = optional(set(string), ["production", "preview"])
+    git_branch = optional(string)
+  }))
+  default   = []
+  nullable  = false
+  sensitive = true
+
+  validation {
+    condition     = alltrue([for v in var.env_vars : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", v.key))])
+    error_message = "Every env_vars key must be a letter or underscore followed by letters, digits and underscores, such as API_KEY."
+  }
+
+  validation {
+    condition = alltrue([for v in var.env_vars :
+      !can(regex("^(?i)(FERRY_|VERCEL_)", v.key)) && !contains(["PATH", "VIRTUAL_ENV", "PYTHONHOME", "VERCEL", "FERRY"], upper(v.key))
+    ])
+    error_message = "env_vars keys starting with FERRY_ or VERCEL_, and PATH, VIRTUAL_ENV, PYTHONHOME, VERCEL and FERRY, are reserved: ferry sets them in every deployment. Rename the variable."
+  }
+
+  validation {
+    condition     = alltrue([for v in var.env_vars : length(v.target) > 0 && alltrue([for t in v.target : contains(["production", "preview", "development"], t)])])
+    error_message = "Every env_vars target must name one or more of \"production\", \"preview\" and \"development\"."
+  }
+
+  validation {
+    condition     = alltrue([for v in var.env_vars : v.git_branch == null || v.target == toset(["preview"])])
+    error_message = "An env_vars entry with git_branch is for that branch's previews: set its target to [\"preview\"]."
+  }
+
+  validation {
+    # One value per key, target and branch: the engine refuses a second, so the plan does too.
+    condition = length(flatten([for v in var.env_vars : [for t in v.target : "${v.key}/${t}/${v.git_branch == null ? "" : v.git_branch}"]])) == length(distinct(flatten([
+      for v in var.env_vars : [for t in v.target : "${v.key}/${t}/${v.git_branch == null ? "" : v.git_branch}"]
+    ])))
+    error_message = "Two env_vars entries set one key for the same target (and git branch): keep one, or give them different targets."
+  }
+}
+
 variable "supabase" {
   description = <<-EOT
     A Supabase (PostgreSQL) database for the app, injected as `DATABASE_URL` (and `POSTGRES_URL`, ...): `driver`

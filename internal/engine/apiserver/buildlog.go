@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -28,6 +29,9 @@ func (s *Server) deploymentLogOrStream(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deploymentLog(r *http.Request) (int, any, error) {
 	d, err := s.deployment(r)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.fetchBuildLog(r.Context(), d); err != nil {
 		return 0, nil, err
 	}
 	log, err := os.ReadFile(s.cfg.Deploy.LogPath(d.ID))
@@ -66,6 +70,12 @@ func (s *Server) followLog(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Logger.Warn("following a build log: reading the deployment failed", "deployment", d.ID, "error", err)
 			return // the client sees the stream break off, and may resume at its offset
 		}
+		if ended && err == nil {
+			if err := s.fetchBuildLog(r.Context(), current); err != nil {
+				s.cfg.Logger.Warn("following a build log: fetching it failed", "deployment", d.ID, "error", err)
+				return
+			}
+		}
 		if offset, err = copyLogFrom(w, s.cfg.Deploy.LogPath(d.ID), offset); err != nil {
 			return // the client has gone
 		}
@@ -79,6 +89,18 @@ func (s *Server) followLog(w http.ResponseWriter, r *http.Request) {
 		case <-ticker.C:
 		}
 	}
+}
+
+// fetchBuildLog brings the build log of a deployment another node built to this one, with its
+// build output; the log of a build still running elsewhere is not here until it ends.
+func (s *Server) fetchBuildLog(ctx context.Context, d *store.Deployment) error {
+	if d.BuildOf != "" {
+		return nil // a redeploy ran no build here or anywhere
+	}
+	if _, err := os.Stat(s.cfg.Deploy.LogPath(d.ID)); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return s.cfg.Deploy.Fetch(ctx, d)
 }
 
 func (s *Server) checkOffset(r *http.Request) error {

@@ -143,6 +143,9 @@ func (s *Server) createDomain(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if dashboard := s.cfg.Hosts.ProductionHost(api.DashboardHostLabel); req.Name == dashboard {
+		return 0, nil, badRequest("name", "%s is the engine's dashboard: choose another domain name", dashboard)
+	}
 	token, err := s.ownershipToken(r.Context(), p.ID, req.Name)
 	if err != nil {
 		return 0, nil, err

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 
@@ -40,6 +41,9 @@ type Config struct {
 	Health   func() api.Health
 	Shutdown func() // asks the engine to stop
 	Logger   *slog.Logger
+	// NodeID names this node; a node whose heartbeats stopped NodeLostAfter ago is lost.
+	NodeID        string
+	NodeLostAfter time.Duration
 	// MaxLimits bound what a project may set as its limits; DefaultMaxLimits() unless configured.
 	MaxLimits api.Limits
 
@@ -61,6 +65,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.handle("GET", api.PathHealth, s.health)
+	s.handle("GET", api.PathNodes, s.listNodes)
 	s.handle("POST", api.PathShutdown, s.shutdown)
 	s.handle("GET", api.PathProjects, s.listProjects)
 	s.handle("POST", api.PathProjects, s.createProject)
@@ -80,6 +85,8 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
 	s.mux.HandleFunc("GET "+api.PathDeploymentLog, s.deploymentLogOrStream)
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
+	s.handle("GET", api.PathDeploymentFiles, s.listDeploymentFiles)
+	s.mux.HandleFunc("GET "+api.PathDeploymentFile, s.deploymentFile)
 	s.handle("GET", api.PathEnvDigest, s.envDigest)
 	s.handle("POST", api.PathGitResolve, s.resolveGit)
 	s.handle("GET", api.PathSupabaseIntegrations, s.listSupabaseIntegrations)

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/dburl"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
@@ -87,6 +89,9 @@ type Config struct {
 	SyncRoutes func(context.Context) error
 	// BuildEnded, when set, hears of each build this node ended, READY or ERROR, and how long it took.
 	BuildEnded func(state string, took time.Duration)
+	// ShareOutputs archives every build's output to Blobs, for the other nodes of an engine whose
+	// nodes share the artifact store (see Fetch).
+	ShareOutputs bool
 }
 
 // Limits bound one deployment's source; zero fields take the defaults.
@@ -104,6 +109,7 @@ type Service struct {
 	mu      sync.Mutex
 	running map[string]*runningBuild // builds in progress on this node
 	workers sync.WaitGroup
+	fetches singleflight.Group // build outputs being fetched, by the deployment that built them
 }
 
 type runningBuild struct {
@@ -161,6 +167,16 @@ func (e *InputError) Error() string { return e.Message }
 // uploaded file's blob must already be stored; otherwise it answers
 // CodeMissingFiles with the digests to upload.
 func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store.Deployment, error) {
+	var source *store.Deployment
+	if req.RedeployOf != "" {
+		var err error
+		if source, err = s.redeploySource(ctx, req); err != nil {
+			return nil, err
+		}
+		if req.ProjectID == "" {
+			req.ProjectID = source.ProjectID
+		}
+	}
 	project, err := s.cfg.Store.GetProject(ctx, req.ProjectID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &InputError{Code: api.CodeNotFound, Field: "project_id", Message: fmt.Sprintf("project %q does not exist", req.ProjectID)}
@@ -168,7 +184,13 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 	if err != nil {
 		return nil, err
 	}
-	files, commit, err := s.sourceFiles(ctx, project, req)
+	var files []api.File
+	var commit *api.GitCommit
+	if source != nil {
+		files, commit, err = s.redeployedFiles(ctx, project, source)
+	} else {
+		files, commit, err = s.sourceFiles(ctx, project, req)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -844,8 +866,17 @@ func (s *Service) build(ctx context.Context, d *store.Deployment) (out *runspec.
 		return nil, err
 	}
 	// Relative to the deployment's directory: rows hold no absolute paths.
-	return &runspec.Spec{AppDir: appDir, Python: python, PythonVersion: result.PythonVersion, Entrypoint: result.Entrypoint, Kind: result.Kind,
-		UID: identity.UID, Limits: instance, MaxDuration: result.MaxDuration, Functions: result.Functions, Vercel: result.Vercel}, nil
+	spec := &runspec.Spec{AppDir: appDir, Python: python, PythonVersion: result.PythonVersion, Entrypoint: result.Entrypoint, Kind: result.Kind,
+		UID: identity.UID, Limits: instance, MaxDuration: result.MaxDuration, Functions: result.Functions, Vercel: result.Vercel}
+	if s.cfg.ShareOutputs {
+		if _, err := fmt.Fprintln(logFile, "ferry: storing the build output for the other nodes"); err != nil {
+			return nil, fmt.Errorf("write the build log: %w", err)
+		}
+		if spec.Output, err = s.shareOutput(ctx, dir); err != nil {
+			return nil, err
+		}
+	}
+	return spec, nil
 }
 
 // instanceLimits are the limits of a deployment's instances: the project's, with the memory

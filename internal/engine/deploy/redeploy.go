@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -115,4 +116,43 @@ func (s *Service) moves(project *store.Project, d *store.Deployment) store.Moves
 		moves.BranchHost = s.cfg.Hosts.BranchHost(project.Name, d.GitBranch)
 	}
 	return moves
+}
+
+// redeploySource is the deployment req.RedeployOf names, once req is known to name no other source.
+func (s *Service) redeploySource(ctx context.Context, req api.DeploymentRequest) (*store.Deployment, error) {
+	if len(req.Files) > 0 || req.Git != nil {
+		return nil, &InputError{Code: api.CodeBadRequest, Field: "redeploy_of", Message: fmt.Sprintf(
+			"a redeploy takes the source of deployment %s: give no files or git source with redeploy_of", req.RedeployOf)}
+	}
+	source, err := s.cfg.Store.GetDeployment(ctx, req.RedeployOf)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &InputError{Code: api.CodeNotFound, Field: "redeploy_of", Message: fmt.Sprintf(
+			"deployment %q does not exist (deleted, expired, or a mistyped id): redeploy another deployment of the project, or deploy its source anew", req.RedeployOf)}
+	}
+	return source, err
+}
+
+// redeployedFiles are the files and commit of source, for a new deployment of project.
+func (s *Service) redeployedFiles(ctx context.Context, project *store.Project, source *store.Deployment) ([]api.File, *api.GitCommit, error) {
+	if source.ProjectID != project.ID {
+		return nil, nil, &InputError{Code: api.CodeBadRequest, Field: "redeploy_of", Message: fmt.Sprintf(
+			"deployment %s belongs to another project than %s: redeploy it into its own project (leave project_id empty)", source.ID, project.Name)}
+	}
+	var files []api.File
+	if err := json.Unmarshal(source.Files, &files); err != nil {
+		return nil, nil, fmt.Errorf("read the file list of deployment %s: %w", source.ID, err)
+	}
+	var missing *InputError
+	if _, err := s.keepBlobs(ctx, files); errors.As(err, &missing) {
+		return nil, nil, &InputError{Code: api.CodeConflict, Field: "redeploy_of", Message: fmt.Sprintf(
+			"%d file(s) of deployment %s are no longer stored: deploy its source anew instead of redeploying it", len(missing.Missing), source.ID)}
+	} else if err != nil {
+		return nil, nil, err
+	}
+	var commit *api.GitCommit
+	if source.Git != nil {
+		kept := *source.Git
+		commit = &kept
+	}
+	return files, commit, nil
 }

@@ -39,6 +39,10 @@ type Spec struct {
 	// (rewrites, redirects, headers, routes, cleanUrls, trailingSlash) and serves
 	// outputDirectory's files; crons name paths to call. nil without a vercel.json.
 	Vercel *vercelconfig.Config `json:"vercel,omitempty"`
+	// Output is the digest of the build output's archive (the deployment's src and venv and its
+	// build log) in the artifact store, where the engine's nodes share one: a node that did not
+	// build the deployment fetches it before starting an instance. "" on a single node.
+	Output string `json:"output,omitempty"`
 }
 
 // Function is one function of a deployment of several.

@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,7 +58,30 @@ type Store interface {
 	BuildQueue
 	RouteSource
 	Keeping
+	Nodes
 	Close() error
+}
+
+// Nodes keeps the engine nodes that use the store, as their heartbeats tell: what `ferry
+// status` lists. A node that stops cleanly leaves; one that dies stops being seen.
+type Nodes interface {
+	// Heartbeat records that node n is up now (n.SeenAt), adding it or updating it.
+	Heartbeat(ctx context.Context, n Node) error
+	// LeaveNodes removes the node named id (stopping cleanly) and every node not seen since
+	// forgetBefore (gone long ago).
+	LeaveNodes(ctx context.Context, id string, forgetBefore time.Time) error
+	// ListNodes returns the nodes, by id.
+	ListNodes(ctx context.Context) ([]Node, error)
+}
+
+// Node is an engine node using the store.
+type Node struct {
+	ID          string
+	Version     string // of ferry
+	HTTPAddress string // where its edge listens
+	APIAddress  string // where its TCP API listens; "" for none
+	StartedAt   time.Time
+	SeenAt      time.Time // its last heartbeat
 }
 
 // Projects keeps projects, with the production hostname each one claims.
@@ -448,4 +472,17 @@ type RouteDomain struct {
 type Routes struct {
 	Version int64 // goes up with every change to what is served
 	Routes  []Route
+}
+
+// RunOutput is the build output archive that a run spec, as stored, names; "" for none or
+// no run spec.
+func RunOutput(stored []byte) (string, error) {
+	if len(stored) == 0 || string(stored) == "null" {
+		return "", nil
+	}
+	var spec runspec.Spec
+	if err := json.Unmarshal(stored, &spec); err != nil {
+		return "", err
+	}
+	return spec.Output, nil
 }

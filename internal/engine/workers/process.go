@@ -224,6 +224,11 @@ func (d *deployment) launch() error {
 	case len(d.socketPaths[0]) > maxSocketPath:
 		return fmt.Errorf("socket path %s is longer than unix sockets allow (%d bytes): use a shorter run directory", d.socketPaths[0], maxSocketPath)
 	}
+	if app.Fetch != nil {
+		if err := app.Fetch(context.Background()); err != nil {
+			return err
+		}
+	}
 	if err := d.m.ensureBootstrap(); err != nil {
 		return err
 	}

@@ -77,6 +77,9 @@ type App struct {
 	// own processes): a request goes to the one whose route matches its path. Empty: one app
 	// (Entrypoint) serves every path.
 	Functions []runspec.Function
+	// Fetch, when set, makes the deployment's files present on this node; it runs before each
+	// process of the app starts (a node of several fetches a build output another node made).
+	Fetch func(context.Context) error
 
 	function string // the route of the function this App runs; "" for the whole app
 }

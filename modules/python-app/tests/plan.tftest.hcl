@@ -263,3 +263,78 @@ run "rejects_supabase_without_url" {
   }
   expect_failures = [ferry_project.this]
 }
+
+run "env_vars_per_target_and_branch" {
+  command = plan
+
+  variables {
+    source_path      = null
+    git              = { url = "https://github.com/acme/shop.git", ref = "main" }
+    preview_branches = ["feature/login"]
+    env_vars = [
+      { key = "API_URL", value = "https://api.example.com", target = ["production"] },
+      { key = "API_URL", value = "https://staging.example.com", target = ["preview"] },
+      { key = "API_URL", value = "https://login.staging.example.com", target = ["preview"], git_branch = "feature/login" },
+      { key = "LOG_LEVEL", value = "info" },
+    ]
+  }
+
+  assert {
+    condition = toset(keys(ferry_env_var.targeted)) == toset([
+      "API_URL production *", "API_URL preview *", "API_URL preview feature/login", "LOG_LEVEL preview,production *",
+    ])
+    error_message = "one ferry_env_var per key, targets and branch"
+  }
+  assert {
+    condition     = ferry_env_var.targeted["API_URL preview feature/login"].git_branch == "feature/login" && ferry_env_var.targeted["API_URL preview feature/login"].target == toset(["preview"])
+    error_message = "a branch's value is for that branch's previews"
+  }
+  assert {
+    condition     = nonsensitive(ferry_env_var.targeted["API_URL production *"].value) == "https://api.example.com"
+    error_message = "each entry keeps its own value"
+  }
+  assert {
+    condition     = ferry_env_var.targeted["LOG_LEVEL preview,production *"].target == toset(["production", "preview"])
+    error_message = "env_vars entries default to production and preview"
+  }
+}
+
+run "rejects_env_vars_branch_outside_preview" {
+  command = plan
+
+  variables {
+    env_vars = [{ key = "DEBUG", value = "1", target = ["production"], git_branch = "feature/login" }]
+  }
+  expect_failures = [var.env_vars]
+}
+
+run "rejects_env_vars_set_twice" {
+  command = plan
+
+  variables {
+    env_vars = [
+      { key = "DEBUG", value = "1", target = ["preview"] },
+      { key = "DEBUG", value = "2", target = ["preview", "production"] },
+    ]
+  }
+  expect_failures = [var.env_vars]
+}
+
+run "rejects_env_vars_reserved_key" {
+  command = plan
+
+  variables {
+    env_vars = [{ key = "VERCEL_URL", value = "x" }]
+  }
+  expect_failures = [var.env_vars]
+}
+
+run "rejects_key_in_env_and_env_vars" {
+  command = plan
+
+  variables {
+    env      = { DEBUG = "1" }
+    env_vars = [{ key = "DEBUG", value = "2", target = ["preview"] }]
+  }
+  expect_failures = [ferry_env_var.targeted]
+}

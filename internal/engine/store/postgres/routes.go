@@ -84,9 +84,10 @@ func (s *Store) ServedDeployments(ctx context.Context) (map[string]bool, error) 
 }
 
 // ReferencedDigests returns the digest of every file that some deployment
-// lists, whatever its state: the blobs that must be kept.
+// lists, whatever its state, and of every build output archive a run spec
+// names: the blobs that must be kept.
 func (s *Store) ReferencedDigests(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, files FROM deployments`)
+	rows, err := s.pool.Query(ctx, `SELECT id, files, run_spec FROM deployments`)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,8 @@ func (s *Store) ReferencedDigests(ctx context.Context) (map[string]bool, error) 
 	referenced := map[string]bool{}
 	for rows.Next() {
 		var id, files string
-		if err := rows.Scan(&id, &files); err != nil {
+		var run []byte
+		if err := rows.Scan(&id, &files, &run); err != nil {
 			return nil, err
 		}
 		var list []struct {
@@ -106,6 +108,11 @@ func (s *Store) ReferencedDigests(ctx context.Context) (map[string]bool, error) 
 		}
 		for _, f := range list {
 			referenced[f.Digest] = true
+		}
+		if output, err := store.RunOutput(run); err != nil {
+			return nil, fmt.Errorf("read the run spec of deployment %s: %w", id, err)
+		} else if output != "" {
+			referenced[output] = true
 		}
 	}
 	return referenced, rows.Err()

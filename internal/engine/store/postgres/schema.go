@@ -167,6 +167,15 @@ var migrations = []string{
 	UPDATE hostnames SET custom = true WHERE hostname IN (SELECT name FROM domains);
 	DROP INDEX hostnames_branch;
 	CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch' AND NOT custom;`,
+	// The nodes using the store, from their heartbeats.
+	`CREATE TABLE nodes (
+		id TEXT PRIMARY KEY,
+		version TEXT NOT NULL,
+		http_address TEXT NOT NULL,
+		api_address TEXT NOT NULL,
+		started_at TIMESTAMPTZ NOT NULL,
+		seen_at TIMESTAMPTZ NOT NULL
+	);`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.

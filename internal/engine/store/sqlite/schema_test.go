@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
@@ -182,6 +183,12 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 	}
 	if want := "branch -> dpl_hpreviewaaaaaaaaaaaa"; schema >= 13 && served["feature.hello.test"] != want {
 		t.Errorf("the domain bound to feature-x: %q, want %q", served["feature.hello.test"], want)
+	}
+	if schema >= 14 {
+		nodes, err := s.ListNodes(ctx)
+		if err != nil || len(nodes) != 1 || nodes[0].ID != "fixture-node" || nodes[0].APIAddress != "127.0.0.1:3443" || nodes[0].SeenAt.Sub(nodes[0].StartedAt) != time.Minute {
+			t.Errorf("nodes: %+v, %v; want fixture-node", nodes, err)
+		}
 	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)

@@ -186,6 +186,15 @@ var migrations = []string{
 	UPDATE hostnames SET custom = 1 WHERE hostname IN (SELECT name FROM domains);
 	DROP INDEX hostnames_branch;
 	CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch' AND custom = 0;`,
+	// The nodes using the store, from their heartbeats: one, for a store of its own.
+	`CREATE TABLE nodes (
+		id TEXT PRIMARY KEY,
+		version TEXT NOT NULL,
+		http_address TEXT NOT NULL,
+		api_address TEXT NOT NULL,
+		started_at TIMESTAMP NOT NULL,
+		seen_at TIMESTAMP NOT NULL
+	);`,
 }
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in

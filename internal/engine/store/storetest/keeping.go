@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -28,6 +29,19 @@ func testReferencedDigestsListsEveryDeploymentsFiles(t *testing.T, s store.Store
 	}
 	if len(got) != 3 || !got["aa"] || !got["bb"] || !got["cc"] {
 		t.Fatalf("referenced %v, want aa, bb and cc", got)
+	}
+
+	// A build output shared with other nodes is kept while a deployment's run spec names it.
+	built := &store.Deployment{ID: "d3", ProjectID: "p1", Target: "preview", Hostname: "hello-d3.localhost", Files: []byte("[]"), SealedEnv: []byte("x"),
+		Run: &runspec.Spec{AppDir: "src", Python: "venv/bin/python", Entrypoint: "app:app", Kind: runspec.KindWSGI, Output: "oo"}}
+	if err := s.InsertReady(ctx, built, store.Moves{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.ReferencedDigests(ctx); err != nil || !got["oo"] {
+		t.Fatalf("referenced %v, %v; want the build output oo among them", got, err)
+	}
+	if err := s.DeleteDeployment(ctx, "d3"); err != nil {
+		t.Fatal(err)
 	}
 
 	if err := s.DeleteDeployment(ctx, "d2"); err != nil {

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReleaseNodeClaimsRequeuesOnlyThatNode", testReleaseNodeClaimsRequeuesOnlyThatNode},
 		{"CancelDeployment", testCancelDeployment},
 		{"ReferencedDigestsListsEveryDeploymentsFiles", testReferencedDigestsListsEveryDeploymentsFiles},
+		{"NodesHeartbeatAndLeave", testNodesHeartbeatAndLeave},
 		{"SealedSampleAndUnkeyedDigests", testSealedSampleAndUnkeyedDigests},
 		{"BranchHostServesTheNewestReadyDeployment", testBranchHostServesTheNewestReadyDeployment},
 		{"BranchHostTakenElsewhereIsLeftAlone", testBranchHostTakenElsewhereIsLeftAlone},

@@ -1,0 +1,271 @@
+package deploy
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// A build output travels between the nodes of an engine as one gzip'd tar in the artifact
+// store: the deployment directory's source and environment, and its build log. The directory
+// holds no absolute path of the node that built it (see runspec), so another node unpacks it
+// under its own deployments directory and runs it as it is.
+var outputParts = []string{"src", "venv", "build.log"}
+
+// outputMarker, in a deployment directory, names the output archive the directory holds whole.
+// A directory without it is one a build or a fetch left unfinished.
+const outputMarker = ".output"
+
+// fetchTimeout bounds the fetch of one build output, however many requests wait for it.
+const fetchTimeout = 10 * time.Minute
+
+// shareOutput archives the build output in dir to the artifact store and returns its digest.
+func (s *Service) shareOutput(ctx context.Context, dir string) (string, error) {
+	tmp, err := os.CreateTemp(s.cfg.DeploymentsDir, ".output-*.tar.gz")
+	if err != nil {
+		return "", fmt.Errorf("archive the build output: %w", err)
+	}
+	defer func() {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+	}()
+	hash := sha256.New()
+	if err := writeOutput(io.MultiWriter(tmp, hash), dir); err != nil {
+		return "", fmt.Errorf("archive the build output: %w", err)
+	}
+	digest := hex.EncodeToString(hash.Sum(nil))
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("archive the build output: %w", err)
+	}
+	if err := s.cfg.Blobs.Write(ctx, digest, tmp); err != nil {
+		return "", fmt.Errorf("store the build output for the other nodes: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, outputMarker), []byte(digest), 0o644); err != nil {
+		return "", fmt.Errorf("mark the build output: %w", err)
+	}
+	return digest, nil
+}
+
+// writeOutput writes the parts of the deployment directory dir as a gzip'd tar to w.
+func writeOutput(w io.Writer, dir string) error {
+	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(zw)
+	for _, part := range outputParts {
+		err := filepath.WalkDir(filepath.Join(dir, part), func(p string, entry fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return addToArchive(tw, dir, p, entry)
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+func addToArchive(tw *tar.Writer, dir, p string, entry fs.DirEntry) error {
+	info, err := entry.Info()
+	if err != nil {
+		return err
+	}
+	link := ""
+	if info.Mode()&fs.ModeSymlink != 0 {
+		if link, err = os.Readlink(p); err != nil {
+			return err
+		}
+	}
+	header, err := tar.FileInfoHeader(info, link)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(dir, p)
+	if err != nil {
+		return err
+	}
+	header.Name = filepath.ToSlash(rel)
+	// Owners are the node's own: the unpacking node decides them.
+	header.Uid, header.Gid, header.Uname, header.Gname = 0, 0, "", ""
+	if err := tw.WriteHeader(header); err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	_, err = io.Copy(tw, f)
+	return err
+}
+
+// Fetch makes the build output d serves present on this node, fetching it from the artifact
+// store unless this node built it or fetched it before. A deployment whose run spec names no
+// shared output (one built on a single node) is always present. Concurrent calls for one
+// output fetch it once.
+func (s *Service) Fetch(ctx context.Context, d *store.Deployment) error {
+	if d.Run == nil || d.Run.Output == "" {
+		return nil
+	}
+	owner, run := d.OutputOwner(), *d.Run
+	done := s.fetches.DoChan(owner, func() (any, error) {
+		// Not the first caller's context: one giving up must not fail the others.
+		fetchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+		defer cancel()
+		return nil, s.fetchOutput(fetchCtx, owner, run)
+	})
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case result := <-done:
+		return result.Err
+	}
+}
+
+func (s *Service) fetchOutput(ctx context.Context, owner string, run runspec.Spec) error {
+	dir := s.Dir(owner)
+	if held, err := os.ReadFile(filepath.Join(dir, outputMarker)); err == nil && string(held) == run.Output {
+		return nil
+	}
+	began := time.Now()
+	blob, err := s.cfg.Blobs.Open(ctx, run.Output)
+	if err != nil {
+		return fmt.Errorf("fetch the build output of deployment %s: %w", owner, err)
+	}
+	defer func() { _ = blob.Close() }()
+	tmp, err := os.MkdirTemp(s.cfg.DeploymentsDir, ".fetch-"+owner+"-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }() // gone once renamed
+	hash := sha256.New()
+	if err := unpackOutput(io.TeeReader(blob, hash), tmp); err != nil {
+		return fmt.Errorf("unpack the build output of deployment %s: %w", owner, err)
+	}
+	// The rest of the stream, so that the digest covers all of it.
+	if _, err := io.Copy(hash, blob); err != nil {
+		return fmt.Errorf("fetch the build output of deployment %s: %w", owner, err)
+	}
+	if got := hex.EncodeToString(hash.Sum(nil)); got != run.Output {
+		return fmt.Errorf("the build output of deployment %s is damaged: its digest is %s, not %s", owner, got, run.Output)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, outputMarker), []byte(run.Output), 0o644); err != nil {
+		return err
+	}
+	if err := s.cfg.Sandbox.ShareWithProject(tmp, sandbox.Identity{UID: run.UID, GID: run.UID}); err != nil {
+		return err
+	}
+	// What an unfinished build or fetch left there goes first.
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("build output fetched", "deployment", owner, "duration", time.Since(began))
+	return nil
+}
+
+// unpackOutput unpacks a build output archive into dir. Files come out as Seal leaves a built
+// deployment: the engine's, read-only for everyone else, without set-id bits. It refuses any
+// entry that would land outside dir or below a symbolic link.
+func unpackOutput(r io.Reader, dir string) error {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(zr)
+	links := map[string]bool{}
+	for {
+		header, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return zr.Close()
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Clean(header.Name)
+		if !filepath.IsLocal(name) || !isOutputPart(name) {
+			return fmt.Errorf("entry %q is not part of a build output", header.Name)
+		}
+		for parent := path.Dir(name); parent != "."; parent = path.Dir(parent) {
+			if links[parent] {
+				return fmt.Errorf("entry %q lies below the symbolic link %s", header.Name, parent)
+			}
+		}
+		target := filepath.Join(dir, filepath.FromSlash(name))
+		mode := fs.FileMode(0o644)
+		switch {
+		case name == "build.log":
+			mode = 0o600 // the engine's only, as where it was written
+		case header.FileInfo().Mode()&0o111 != 0:
+			mode = 0o755
+		}
+		switch header.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(target, 0o755)
+		case tar.TypeSymlink:
+			links[name] = true
+			if err = os.MkdirAll(filepath.Dir(target), 0o755); err == nil {
+				err = os.Symlink(header.Linkname, target)
+			}
+		case tar.TypeReg:
+			err = writeOutputFile(target, mode, tr)
+		default:
+			return fmt.Errorf("entry %q is of a kind a build output does not hold", header.Name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func isOutputPart(name string) bool {
+	for _, part := range outputParts {
+		if name == part || strings.HasPrefix(name, part+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func writeOutputFile(target string, mode fs.FileMode, r io.Reader) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(target, mode) // past the umask
+}

@@ -1,0 +1,96 @@
+package deploy
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A build output comes back as the build left it, sealed: content, executables, symbolic links.
+func TestBuildOutputRoundTrip(t *testing.T) {
+	built := t.TempDir()
+	for name, content := range map[string]string{"src/app.py": "app = 1\n", "venv/pyvenv.cfg": "home = /usr/bin\n", "build.log": "ferry: done\n"} {
+		path := filepath.Join(built, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(built, "venv", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/bin/python3", filepath.Join(built, "venv", "bin", "python")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(built, "venv", "bin", "tool"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(built, "home"), 0o755); err != nil { // the build's home is not part of it
+		t.Fatal(err)
+	}
+
+	var archive bytes.Buffer
+	if err := writeOutput(&archive, built); err != nil {
+		t.Fatal(err)
+	}
+	fetched := t.TempDir()
+	if err := unpackOutput(&archive, fetched); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(fetched, "src", "app.py")); err != nil || string(got) != "app = 1\n" {
+		t.Errorf("src/app.py: %q %v", got, err)
+	}
+	if link, err := os.Readlink(filepath.Join(fetched, "venv", "bin", "python")); err != nil || link != "/usr/bin/python3" {
+		t.Errorf("venv/bin/python links to %q (%v)", link, err)
+	}
+	if info, err := os.Stat(filepath.Join(fetched, "venv", "bin", "tool")); err != nil || info.Mode().Perm() != 0o755 {
+		t.Errorf("venv/bin/tool: %v %v, want mode 0755", info.Mode(), err)
+	}
+	if info, err := os.Stat(filepath.Join(fetched, "build.log")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("build.log: %v %v, want the engine's only", info.Mode(), err)
+	}
+	if _, err := os.Stat(filepath.Join(fetched, "home")); !os.IsNotExist(err) {
+		t.Errorf("the build's home came along: %v", err)
+	}
+}
+
+// An archive that is not a build output, or that would write outside the deployment directory
+// or through a symbolic link, is refused.
+func TestBuildOutputRefusesForeignEntries(t *testing.T) {
+	for name, entries := range map[string][]tar.Header{
+		"outside":         {{Name: "../escape", Typeflag: tar.TypeReg, Mode: 0o644}},
+		"not a part":      {{Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644}},
+		"below a link":    {{Name: "src/out", Typeflag: tar.TypeSymlink, Linkname: "/tmp"}, {Name: "src/out/x", Typeflag: tar.TypeReg, Mode: 0o644}},
+		"a device":        {{Name: "src/dev", Typeflag: tar.TypeChar, Mode: 0o644}},
+		"absolute":        {{Name: "/src/app.py", Typeflag: tar.TypeReg, Mode: 0o644}},
+		"a hard link out": {{Name: "src/h", Typeflag: tar.TypeLink, Linkname: "/etc/passwd"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var archive bytes.Buffer
+			zw := gzip.NewWriter(&archive)
+			tw := tar.NewWriter(zw)
+			for _, h := range entries {
+				if err := tw.WriteHeader(&h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			err := unpackOutput(&archive, dir)
+			if err == nil || !strings.Contains(err.Error(), "entry") {
+				t.Fatalf("unpacked: %v", err)
+			}
+		})
+	}
+}

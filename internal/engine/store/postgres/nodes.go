@@ -1,0 +1,42 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// Heartbeat records that node n is up now.
+func (s *Store) Heartbeat(ctx context.Context, n store.Node) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO nodes (id, version, http_address, api_address, started_at, seen_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version, http_address = excluded.http_address, api_address = excluded.api_address,
+			started_at = excluded.started_at, seen_at = excluded.seen_at`,
+		n.ID, n.Version, n.HTTPAddress, n.APIAddress, n.StartedAt.UTC(), n.SeenAt.UTC())
+	return err
+}
+
+// LeaveNodes removes node id and the nodes not seen since forgetBefore.
+func (s *Store) LeaveNodes(ctx context.Context, id string, forgetBefore time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM nodes WHERE id = $1 OR seen_at < $2`, id, forgetBefore.UTC())
+	return err
+}
+
+// ListNodes returns the nodes, by id.
+func (s *Store) ListNodes(ctx context.Context) ([]store.Node, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, version, http_address, api_address, started_at, seen_at FROM nodes ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var nodes []store.Node
+	for rows.Next() {
+		var n store.Node
+		if err := rows.Scan(&n.ID, &n.Version, &n.HTTPAddress, &n.APIAddress, &n.StartedAt, &n.SeenAt); err != nil {
+			return nil, err
+		}
+		n.StartedAt, n.SeenAt = n.StartedAt.UTC(), n.SeenAt.UTC()
+		nodes = append(nodes, n)
+	}
+	return nodes, rows.Err()
+}
