@@ -4,7 +4,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,24 +12,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 )
 
-// backupFile reads the flags and the one FILE argument of backup and restore.
-func backupFile(name string, args []string) (dataDir, file string, err error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	dir := dataDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return "", "", err
-	}
-	if fs.NArg() != 1 {
-		return "", "", fmt.Errorf("%s takes one file, the backup (a .tar.gz), after the flags: ferry %s [--data-dir DIR] FILE", name, name)
-	}
-	return *dir, fs.Arg(0), nil
-}
-
-func backup(args []string, stdout io.Writer) error {
-	dataDir, file, err := backupFile("backup", args)
-	if err != nil {
-		return err
-	}
+func backup(dataDir, file string, stdout io.Writer) error {
 	out, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create the backup (it holds the key to every secret: ferry never overwrites a file with one): %w", err)
@@ -48,11 +30,7 @@ func backup(args []string, stdout io.Writer) error {
 	return err
 }
 
-func restore(args []string, stdout io.Writer) error {
-	dataDir, file, err := backupFile("restore", args)
-	if err != nil {
-		return err
-	}
+func restore(dataDir, file string, stdout io.Writer) error {
 	in, err := os.Open(file)
 	if err != nil {
 		return err

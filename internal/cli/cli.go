@@ -4,49 +4,33 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"time"
+	"os/signal"
+	"strings"
 
-	"github.com/ferryhq/terraform-provider-ferry/internal/client"
-	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
+	"github.com/spf13/cobra"
+
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
 
-const usage = `ferry deploys Python web apps on a self-hosted engine.
+// Exit codes of every command, for scripts.
+const (
+	ExitOK           = 0 // done
+	ExitFailure      = 1 // the command ran and failed: the engine refused, a build failed, a file could not be written
+	ExitUsage        = 2 // the command line is wrong: unknown command or flag, missing or extra arguments
+	ExitUnauthorized = 3 // the engine refused the token: log in again (ferry login) or fix FERRY_TOKEN
+	ExitNotFound     = 4 // the deployment or project named does not exist
+)
 
-Usage:
-  ferry serve   [--data-dir DIR] [--http-address ADDR] [--https-address ADDR|off] [--python PATH] [--extra-pythons PATH,...]
-                [--api-address ADDR --token-file FILE]
-                [--max-deployment-size SIZE] [--max-deployment-files N]
-                [--build-workers N] [--build-timeout DURATION] [--max-queued-builds N] [--node-id NAME]
-                [--git-timeout DURATION]
-                [--take-over]
-                [--base-domain NAME] [--public-address IP,...] [--public-http-port N] [--public-https-port N] [--dns-resolvers HOST:PORT,...]
-                [--acme-directory URL] [--acme-email ADDRESS] [--acme-ca-roots FILE] [--hsts DURATION]
-                run the engine in the foreground
-  ferry ca      [--data-dir DIR]   print the local CA's certificate, for browsers and curl to trust
-  ferry logs    [--data-dir DIR | --endpoint URL] [-f] DEPLOYMENT
-                                   print a deployment's build log; -f follows it until the build ends
-  ferry status  [--data-dir DIR]   show the engine of a data dir
-  ferry dashboard [--data-dir DIR] [--no-browser]
-                                   open the engine's web dashboard with a one-time login link
-  ferry stop    [--data-dir DIR]   stop the engine of a data dir
-  ferry upgrade [--data-dir DIR]   replace the engine of a data dir by this version, in place, without downtime
-  ferry backup  [--data-dir DIR] FILE
-                                   copy the engine's store, key, uploads and deployments to FILE (a .tar.gz), online
-  ferry restore [--data-dir DIR] FILE
-                                   restore a backup into a new data dir
-  ferry version                    print the version
+const exitCodesHelp = `Exit codes: 0 ok; 1 failure; 2 usage error; 3 the engine refused the token (ferry login again,
+or fix FERRY_TOKEN); 4 the deployment or project named does not exist.`
 
-Settings also come from FERRY_DATA_DIR, FERRY_HTTP_ADDRESS, FERRY_HTTPS_ADDRESS, FERRY_PYTHON, FERRY_API_ADDRESS,
-FERRY_EXTRA_PYTHONS, FERRY_TOKEN, FERRY_BUILD_WORKERS, FERRY_BUILD_TIMEOUT, FERRY_MAX_QUEUED_BUILDS, FERRY_GIT_TIMEOUT, FERRY_NODE_ID, FERRY_PUBLIC_ADDRESS,
-FERRY_PUBLIC_HTTP_PORT, FERRY_PUBLIC_HTTPS_PORT, FERRY_DNS_RESOLVERS, FERRY_ACME_DIRECTORY, FERRY_ACME_EMAIL, FERRY_ACME_CA_ROOTS, FERRY_HSTS.
-`
+const connectionHelp = `Console commands reach an engine by --endpoint (FERRY_ENDPOINT, with its token in FERRY_TOKEN), else the
+one saved by ferry login, else the engine running on --data-dir (FERRY_DATA_DIR). An explicit --data-dir
+wins over a saved login.`
 
 // Run runs the command in args (args[0] is the subcommand) and returns the
 // process exit code.
@@ -55,119 +39,124 @@ func Run(args []string) int {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWithInput(args, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is run with stdin given, for the commands that read it (login); an interrupt
+// (Ctrl-C) ends the command.
+func runWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return execute(ctx, args, stdin, stdout, stderr)
+}
+
+// execute runs the command in args until it ends or ctx does, and returns its exit code.
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	con := &console{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCommand(con)
+	root.SetArgs(args)
 	if len(args) == 0 {
-		_, _ = fmt.Fprint(stderr, usage) // nowhere left to report a failed write
-		return 2
+		root.SetOut(stderr)
+		_ = root.Help() // nowhere left to report a failed write
+		return ExitUsage
 	}
-	var err error
-	switch args[0] {
-	case "serve":
-		err = serve(args[1:], stderr)
-	case "status":
-		err = status(args[1:], stdout)
-	case "logs":
-		err = logs(args[1:], stdout)
-	case "ca":
-		err = printCA(args[1:], stdout)
-	case "dashboard":
-		err = dashboardCommand(args[1:], stdout)
-	case "stop":
-		err = stop(args[1:], stdout)
-	case "upgrade":
-		err = upgrade(args[1:], stdout)
-	case "backup":
-		err = backup(args[1:], stdout)
-	case "restore":
-		err = restore(args[1:], stdout)
-	case "version", "--version":
-		_, err = fmt.Fprintln(stdout, "ferry", version.String())
-	case "help", "-h", "--help":
-		_, err = fmt.Fprint(stdout, usage)
-	default:
-		_, _ = fmt.Fprintf(stderr, "ferry: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 2
-	}
-	if err != nil {
-		_, _ = fmt.Fprintln(stderr, "ferry:", err)
-		return 1
-	}
-	return 0
+	code, message := explain(err)
+	_, _ = fmt.Fprintln(stderr, "ferry:", message)
+	return code
 }
 
-func dataDirFlag(fs *flag.FlagSet) *string {
-	def := os.Getenv("FERRY_DATA_DIR")
-	if def == "" {
-		def, _ = launcher.DefaultDataDir()
+// newRootCommand is the `ferry` command with every command of commands.go under it.
+func newRootCommand(con *console) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "ferry",
+		Short:         "ferry deploys Python web apps on a self-hosted engine",
+		Long:          "ferry deploys Python web apps on a self-hosted engine.\n\n" + connectionHelp + "\n\n" + exitCodesHelp,
+		Version:       version.String(),
+		SilenceErrors: true, // run prints them, with the exit code they map to
+		SilenceUsage:  true,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q: see `ferry --help`", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
 	}
-	return fs.String("data-dir", def, "data dir of the engine (FERRY_DATA_DIR)")
+	root.SetIn(con.stdin)
+	root.SetOut(con.stdout)
+	root.SetErr(con.stderr)
+	root.SetVersionTemplate("ferry {{.Version}}\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErrorf("%v (see `%s --help`)", err, cmd.CommandPath())
+	})
+	con.addConnectionFlags(root)
+	for _, newCommand := range commands {
+		root.AddCommand(newCommand(con))
+	}
+	return root
 }
 
-func status(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	dataDir := dataDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	e, err := launcher.Find(context.Background(), *dataDir)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(e.Health)
+// console is what every command shares: the process's streams and the flags that choose the engine.
+type console struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	dataDir        string
+	endpoint       string
 }
 
-func stop(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
-	dataDir := dataDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
+// exitError carries the exit code of an error other than a failure.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf is an error in the command line itself: exit code 2.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// explain is the exit code and message of err.
+func explain(err error) (int, string) {
+	var exit *exitError
+	if errors.As(err, &exit) {
+		return exit.code, err.Error()
 	}
-	ctx := context.Background()
-	e, err := launcher.Find(ctx, *dataDir)
-	if errors.Is(err, launcher.ErrNotRunning) {
-		_, err := fmt.Fprintln(stdout, "no engine is running on", *dataDir)
-		return err
+	if code, message, ok := explainEngineError(err); ok {
+		return code, message
 	}
-	if err != nil {
-		return err
+	// cobra's own checks of the command line.
+	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "accepts ") ||
+		strings.HasPrefix(err.Error(), "requires at least") || strings.HasPrefix(err.Error(), "invalid argument") {
+		return ExitUsage, err.Error()
 	}
-	c, err := client.New(client.Config{Endpoint: "unix://" + e.SocketPath, UserAgent: "ferry/" + version.String()})
-	if err != nil {
-		return err
-	}
-	if err := c.Shutdown(ctx); err != nil {
-		return err
-	}
-	// The engine releases its socket when it has stopped.
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(e.SocketPath); errors.Is(err, os.ErrNotExist) {
-			_, err := fmt.Fprintf(stdout, "stopped the engine of %s (pid %d)\n", e.Health.DataDir, e.Health.PID)
-			return err
+	return ExitFailure, err.Error()
+}
+
+// exactArgs is cobra.ExactArgs with a message that says what to give, as a usage error.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %s: %s", cmd.CommandPath(), what, cmd.UseLine())
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
 	}
-	return fmt.Errorf("the engine (pid %d) did not stop within 10s", e.Health.PID)
 }
 
-func upgrade(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("upgrade", flag.ContinueOnError)
-	dataDir := dataDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
+// optionalArg is cobra.MaximumNArgs(1) as a usage error.
+func optionalArg(what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return usageErrorf("%s takes at most %s: %s", cmd.CommandPath(), what, cmd.UseLine())
+		}
+		return nil
 	}
-	e, err := launcher.Upgrade(context.Background(), launcher.Options{DataDir: *dataDir, Version: version.String()})
-	if err != nil {
-		return err
-	}
-	if e.Replaced == nil {
-		_, err = fmt.Fprintf(stdout, "the engine of %s (pid %d) runs version %s: nothing to upgrade to %s\n", e.Health.DataDir, e.Health.PID, e.Health.Version, version.String())
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "upgraded the engine of %s from version %s (pid %d) to %s (pid %d)\n",
-		e.Health.DataDir, e.Replaced.Version, e.Replaced.PID, e.Health.Version, e.Health.PID)
-	return err
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,20 +12,24 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
-	"github.com/ferryhq/terraform-provider-ferry/internal/version"
+	"github.com/spf13/cobra"
 )
 
-func dashboardCommand(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
-	dataDir := dataDirFlag(fs)
-	noBrowser := fs.Bool("no-browser", false, "only print the link, do not open a browser")
-	if err := fs.Parse(args); err != nil {
-		return err
+func newDashboardCommand(con *console) *cobra.Command {
+	var noBrowser bool
+	cmd := &cobra.Command{
+		Use:   "dashboard",
+		Short: "Open the engine's web dashboard with a one-time login link",
+		Long: `Open the web dashboard of the engine of the data dir with a one-time login link, in a browser when there
+is one (else the link is only printed). A remote engine's dashboard is at its API address, opened in a
+browser, which asks for its token.`,
+		Args: exactArgs(0, "no arguments (a remote engine's dashboard is at its API address, opened in a browser)"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return openDashboard(cmd.Context(), con.dataDir, !noBrowser, con.stdout)
+		},
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("dashboard takes no arguments (got %q): a remote engine's dashboard is at its API address, opened in a browser", fs.Args())
-	}
-	return openDashboard(context.Background(), *dataDir, !*noBrowser, stdout)
+	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "only print the link, do not open a browser")
+	return cmd
 }
 
 // openDashboard asks the engine of dataDir, over its unix socket, for a one-time login link to
@@ -39,7 +42,7 @@ func openDashboard(ctx context.Context, dataDir string, browser bool, stdout io.
 	if err != nil {
 		return err
 	}
-	c, err := client.New(client.Config{Endpoint: "unix://" + e.SocketPath, UserAgent: "ferry/" + version.String()})
+	c, err := client.New(client.Config{Endpoint: "unix://" + e.SocketPath, UserAgent: userAgent()})
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func TestLogsPrintsAndFollowsABuildLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	var followed, stderr bytes.Buffer
-	if code := run([]string{"logs", "--data-dir", dataDir, "-f", d.ID}, &followed, &stderr); code != 0 {
+	if code := run([]string{"logs", "--data-dir", dataDir, "--build", "-f", d.ID}, &followed, &stderr); code != 0 {
 		t.Fatalf("ferry logs -f: exit %d, %s", code, stderr.String())
 	}
 	if !strings.Contains(followed.String(), "marker-from-the-build") {
@@ -69,21 +69,22 @@ func TestLogsPrintsAndFollowsABuildLog(t *testing.T) {
 		t.Fatalf("the deployment: %+v, %v", done, err)
 	}
 	var printed bytes.Buffer
-	if code := run([]string{"logs", "--data-dir", dataDir, d.ID}, &printed, &stderr); code != 0 || printed.String() != followed.String() {
+	if code := run([]string{"logs", "--data-dir", dataDir, "--build", d.ID}, &printed, &stderr); code != 0 || printed.String() != followed.String() {
 		t.Errorf("ferry logs: exit %d, %q; want what -f printed, %q", code, printed.String(), followed.String())
 	}
 
 	for _, bad := range []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{"logs", "--data-dir", dataDir}, "give one deployment id"},
-		{[]string{"logs", "--data-dir", dataDir, "dpl_nosuchdeploymentaaaaaa"}, "does not exist"},
-		{[]string{"logs", "--data-dir", t.TempDir(), d.ID}, "--endpoint"},
+		{[]string{"logs", "--data-dir", dataDir}, ExitUsage, "one deployment id"},
+		{[]string{"logs", "--data-dir", dataDir, "dpl_nosuchdeploymentaaaaaa"}, ExitNotFound, "does not exist"},
+		{[]string{"logs", "--data-dir", t.TempDir(), d.ID}, ExitFailure, "--endpoint"},
 	} {
 		stderr.Reset()
-		if code := run(bad.args, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), bad.want) {
-			t.Errorf("ferry %v: exit %d, %q; want 1 and %q", bad.args, code, stderr.String(), bad.want)
+		if code := run(bad.args, io.Discard, &stderr); code != bad.code || !strings.Contains(stderr.String(), bad.want) {
+			t.Errorf("ferry %v: exit %d, %q; want %d and %q", bad.args, code, stderr.String(), bad.code, bad.want)
 		}
 	}
 }

@@ -83,7 +83,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &exitError{code: ExitUsage, err: err} // the flag package has printed the usage
 	}
 	if *hsts < 0 || *domainCheckInterval < 0 {
 		return errors.New("--hsts and --domain-check-interval cannot be negative")
@@ -203,22 +203,22 @@ func serve(args []string, stderr io.Writer) error {
 
 // printCA prints the certificate of the data dir's local CA, which signs the
 // certificates of names no public CA certifies (*.localhost, .test, ...).
-func printCA(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("ca", flag.ContinueOnError)
-	dataDir := dataDirFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	path := engine.LocalCACertificate(*dataDir)
+func printCA(dataDir string, stdout io.Writer) error {
+	path := engine.LocalCACertificate(dataDir)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no local CA in %s yet: an engine serving HTTPS creates it when it starts (ferry serve, or a terraform apply on the embedded engine)", *dataDir)
+		return fmt.Errorf("no local CA in %s yet: an engine serving HTTPS creates it when it starts (ferry serve, or a terraform apply on the embedded engine)", dataDir)
 	}
 	if err != nil {
 		return err
 	}
 	_, err = stdout.Write(data)
 	return err
+}
+
+// dataDirFlag adds serve's --data-dir, which keeps the standard library's flag syntax.
+func dataDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("data-dir", defaultDataDir(), "data dir of the engine (FERRY_DATA_DIR)")
 }
 
 // splitList reads a comma-separated list, dropping empty entries.

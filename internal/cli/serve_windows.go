@@ -10,14 +10,14 @@ func serve([]string, io.Writer) error {
 	return launcher.ErrNoEmbeddedEngine
 }
 
-func backup([]string, io.Writer) error {
+func backup(string, string, io.Writer) error {
 	return launcher.ErrNoEmbeddedEngine
 }
 
-func restore([]string, io.Writer) error {
+func restore(string, string, io.Writer) error {
 	return launcher.ErrNoEmbeddedEngine
 }
 
-func printCA([]string, io.Writer) error {
+func printCA(string, io.Writer) error {
 	return launcher.ErrNoEmbeddedEngine
 }

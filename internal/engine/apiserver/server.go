@@ -88,6 +88,7 @@ func New(cfg Config) *Server {
 	s.handle("GET", api.PathDeploymentFiles, s.listDeploymentFiles)
 	s.mux.HandleFunc("GET "+api.PathDeploymentFile, s.deploymentFile)
 	s.handle("GET", api.PathEnvDigest, s.envDigest)
+	s.handle("GET", api.PathEnvPull, s.envPull)
 	s.handle("POST", api.PathGitResolve, s.resolveGit)
 	s.handle("GET", api.PathSupabaseIntegrations, s.listSupabaseIntegrations)
 	s.handle("POST", api.PathSupabaseIntegrations, s.createSupabaseIntegration)
