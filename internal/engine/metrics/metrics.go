@@ -31,8 +31,9 @@ type Metrics struct {
 	builds            *prometheus.CounterVec
 	buildDuration     prometheus.Histogram
 
-	mu     sync.Mutex
-	series map[string]*deploymentSeries // by deployment id
+	mu        sync.Mutex
+	series    map[string]*deploymentSeries // by deployment id
+	forgotten map[string]bool              // deleted deployments, whose late requests are not counted
 }
 
 // New returns the metrics of an engine, with Go's and the process's own.
@@ -62,7 +63,8 @@ func New() *Metrics {
 			Help:    "Time from a build's start to its end, ready or failed.",
 			Buckets: []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800},
 		}),
-		series: map[string]*deploymentSeries{},
+		series:    map[string]*deploymentSeries{},
+		forgotten: map[string]bool{},
 	}
 	m.registry.MustRegister(m.requests, m.requestDuration, m.coldStarts, m.coldStartDuration, m.builds, m.buildDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -98,20 +100,23 @@ func (m *Metrics) ObserveRequest(project, deploymentID string, status int, began
 	if i := status / 100; i >= 0 && i < len(statusClasses) {
 		class = statusClasses[i]
 	}
-	m.requests.WithLabelValues(project, deploymentID, class).Inc()
 	m.requestDuration.WithLabelValues(project).Observe(took.Seconds())
 	if coldStart > 0 {
 		m.coldStarts.WithLabelValues(project).Inc()
 		m.coldStartDuration.WithLabelValues(project).Observe(coldStart.Seconds())
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.forgotten[deploymentID] {
+		return // answered while its deployment was deleted: its labels and series are gone for good
+	}
+	m.requests.WithLabelValues(project, deploymentID, class).Inc()
 	s := m.series[deploymentID]
 	if s == nil {
 		s = &deploymentSeries{}
 		m.series[deploymentID] = s
 	}
 	s.add(began, status >= 500, coldStart > 0, took)
-	m.mu.Unlock()
 }
 
 // ObserveBuild counts one build that ended in state (READY or ERROR) after took.
@@ -122,10 +127,11 @@ func (m *Metrics) ObserveBuild(state string, took time.Duration) {
 
 // Forget drops a deleted deployment's series and labels.
 func (m *Metrics) Forget(deploymentID string) {
-	m.requests.DeletePartialMatch(prometheus.Labels{"deployment": deploymentID})
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.forgotten[deploymentID] = true
+	m.requests.DeletePartialMatch(prometheus.Labels{"deployment": deploymentID})
 	delete(m.series, deploymentID)
-	m.mu.Unlock()
 }
 
 // Series returns a deployment's minutes from now-since on, oldest first.

@@ -44,6 +44,7 @@ func TestSeriesMinutesAndQuantiles(t *testing.T) {
 	}
 
 	m.Forget("dpl_a")
+	m.ObserveRequest("p", "dpl_a", 200, now, time.Millisecond, 0) // in flight during the delete
 	if after := m.Series("dpl_a", time.Hour, now); len(after.Points) != 0 {
 		t.Errorf("forgotten deployment: %+v", after)
 	}
