@@ -42,6 +42,13 @@ func (c *apiCalls) track(next http.Handler) http.Handler {
 			successor.ServeHTTP(w, r)
 			return
 		}
+		if r.Method == http.MethodGet && r.URL.Query().Has("follow") {
+			// A followed log only reads, and may go on for as long as its client likes: a
+			// handover does not wait for it. The new engine serves the client's next follow.
+			c.mu.Unlock()
+			next.ServeHTTP(w, r)
+			return
+		}
 		c.running++
 		c.mu.Unlock()
 		defer c.end()

@@ -377,6 +377,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Logger:  log,
 	})
 	e.runtime = rt
+	observed := newObservability(dataDir, log, st, rt)
+	e.onClose(observed.access.Close)                            // after the edge and the builds have stopped: closers run in reverse
 	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
 	// The certificate manager asks the edge which names it serves, and the
 	// edge tells it which domains to certify ahead of their first visitor.
@@ -410,6 +412,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		HTTPPort:       port,
 		HTTPSPort:      httpsPort,
 		HSTSMaxAge:     cfg.HSTSMaxAge,
+		Observe:        observed.served,
 	}
 	if cfg.Store != "" {
 		edgeCfg.PollInterval = sharedRoutesPoll
@@ -419,17 +422,21 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	router = edge.New(edgeCfg)
 	deployments = deploy.New(deploy.Config{
-		Store:           st,
-		Blobs:           blobStore,
-		Secrets:         box,
-		Hosts:           deploy.Hostnames{Base: cfg.BaseDomain},
-		DeploymentsDir:  filepath.Join(dataDir, "deployments"),
-		Python:          cfg.Python,
-		ExtraPythons:    cfg.ExtraPythons,
-		BuildCacheDir:   filepath.Join(dataDir, "build-cache"),
-		MaxLimits:       maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
-		Logger:          log,
-		StopRuntime:     rt.Remove,
+		Store:          st,
+		Blobs:          blobStore,
+		Secrets:        box,
+		Hosts:          deploy.Hostnames{Base: cfg.BaseDomain},
+		DeploymentsDir: filepath.Join(dataDir, "deployments"),
+		Python:         cfg.Python,
+		ExtraPythons:   cfg.ExtraPythons,
+		BuildCacheDir:  filepath.Join(dataDir, "build-cache"),
+		MaxLimits:      maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
+		Logger:         log,
+		StopRuntime: func(id string) {
+			rt.Remove(id)
+			observed.forget(id)
+		},
+		BuildEnded:      observed.metrics.ObserveBuild,
 		Sandbox:         jail,
 		BuildLimits:     cfg.BuildLimits,
 		Limits:          deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
@@ -492,7 +499,10 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		SyncRoutes: router.Sync,
 		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
-		Observe: apiserver.Observability{RuntimeLogPath: rt.LogPath},
+		Observe: apiserver.Observability{
+			RuntimeLogPath: rt.LogPath, AccessLog: observed.access.Read,
+			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(), Stopping: runCtx.Done(),
+		},
 	})
 
 	socketPath := filepath.Join(dataDir, api.SocketName)

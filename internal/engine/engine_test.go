@@ -117,7 +117,13 @@ func get(t testing.TB, httpAddress, rawURL string) (int, string) {
 	}
 	req, _ := http.NewRequest("GET", "http://"+httpAddress+u.RequestURI(), nil)
 	req.Host = u.Host
-	resp, err := http.DefaultClient.Do(req)
+	return send(t, http.DefaultClient, req)
+}
+
+// send sends req with client and returns the answer's status and body.
+func send(t testing.TB, client *http.Client, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

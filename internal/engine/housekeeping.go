@@ -24,8 +24,8 @@ const (
 	blobCollectEvery = 10 * time.Minute
 	firstCollection  = time.Minute // soon after start, not in its way
 
-	// engine.log and each deployment's runtime log keep at most this much,
-	// plus one older generation of about the same size.
+	// engine.log and each deployment's runtime and access logs keep at most
+	// this much, plus one older generation of about the same size.
 	maxLogBytes    = 10 << 20
 	logCheckEvery  = time.Minute
 	runtimeLogGlob = "*.log"
@@ -74,8 +74,8 @@ func collectBlobs(ctx context.Context, log *slog.Logger, st store.Store, blobSto
 		"kept_young", done.Young, "referenced", len(referenced), "duration", time.Since(began))
 }
 
-// capLogs rotates engine.log and every deployment's runtime log that has
-// grown past limit.
+// capLogs rotates engine.log and every deployment's runtime and access log
+// (both *.log) that has grown past limit.
 func capLogs(log *slog.Logger, dataDir string, limit int64) {
 	runtimeLogs, err := filepath.Glob(filepath.Join(dataDir, "logs", runtimeLogGlob))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/accesslog"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/artifactstest"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
@@ -67,16 +68,17 @@ func TestCollectBlobsKeepsWhatDeploymentsList(t *testing.T) {
 	}
 }
 
-func TestCapLogsRotatesEngineAndRuntimeLogs(t *testing.T) {
+func TestCapLogsRotatesEngineRuntimeAndAccessLogs(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	big := bytes.Repeat([]byte("a line of output\n"), 1000)
-	paths := []string{filepath.Join(dir, LogName), filepath.Join(dir, "logs", "dpl_1.log"), filepath.Join(dir, "logs", "dpl_2.log")}
+	paths := []string{filepath.Join(dir, LogName), filepath.Join(dir, "logs", "dpl_1.log"), filepath.Join(dir, "logs", "dpl_1"+accesslog.Suffix),
+		filepath.Join(dir, "logs", "dpl_2.log")}
 	for i, path := range paths {
 		content := big
-		if i == 2 {
+		if i == 3 {
 			content = []byte("small\n")
 		}
 		if err := os.WriteFile(path, content, 0o600); err != nil {
@@ -90,10 +92,10 @@ func TestCapLogsRotatesEngineAndRuntimeLogs(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, olderErr := os.Stat(path + ".1")
-		if i < 2 && (info.Size() > 4096 || olderErr != nil) {
+		if i < 3 && (info.Size() > 4096 || olderErr != nil) {
 			t.Errorf("%s: %d bytes left, older generation: %v", path, info.Size(), olderErr)
 		}
-		if i == 2 && olderErr == nil {
+		if i == 3 && olderErr == nil {
 			t.Errorf("%s was rotated below the limit", path)
 		}
 	}

@@ -31,7 +31,7 @@ func runtimeLogQuery(r *http.Request) (tail int, follow bool, err error) {
 	}
 	if text := r.URL.Query().Get("follow"); text != "" {
 		if follow, err = strconv.ParseBool(text); err != nil {
-			return 0, false, badRequest("follow", "follow %q is not a boolean: give follow=1 to keep streaming new lines, or leave it out", text)
+			return 0, false, badRequest("follow", "follow %q is not a boolean: give one such as follow=1 to keep streaming new lines, or leave it out", text)
 		}
 	}
 	return tail, follow, nil
@@ -73,6 +73,8 @@ func (s *Server) deploymentRuntimeLog(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-s.cfg.Observe.Stopping:
 			return
 		case <-ticker.C:
 		}
@@ -195,6 +197,8 @@ func (s *Server) projectRuntimeLog(w http.ResponseWriter, r *http.Request) {
 	for polls := 1; ; polls++ {
 		select {
 		case <-ctx.Done():
+			return
+		case <-s.cfg.Observe.Stopping:
 			return
 		case <-ticker.C:
 		}

@@ -87,6 +87,8 @@ type Config struct {
 	PollInterval    time.Duration // how often idle workers look for builds queued by another node
 	// SyncRoutes returns once the edge serves what the store says.
 	SyncRoutes func(context.Context) error
+	// BuildEnded, when set, hears of each build this node ended, READY or ERROR, and how long it took.
+	BuildEnded func(state string, took time.Duration)
 	// ShareOutputs archives every build's output to Blobs, for the other nodes of an engine whose
 	// nodes share the artifact store (see Fetch).
 	ShareOutputs bool
@@ -625,6 +627,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 	}
 	renewing := s.keepLease(ctx, d.ID, stop)
 	log.Info("build started", "node", s.cfg.NodeID)
+	began := time.Now()
 	result, buildErr := s.build(ctx, d)
 	stop(nil) // ends the lease renewal
 	<-renewing
@@ -647,9 +650,11 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 			message = deadlineMessage(buildErr, timeout)
 		}
 		log.Info("build failed", "error", buildErr)
-		s.record(log, "record the failed build", func(ctx context.Context) error {
+		if s.record(log, "record the failed build", func(ctx context.Context) error {
 			return s.cfg.Store.FailBuild(ctx, d.ID, s.cfg.NodeID, api.StateError, message)
-		})
+		}) {
+			s.buildEnded(api.StateError, began)
+		}
 		return
 	}
 	d.Run = result
@@ -665,6 +670,13 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 			log.Error("route a ready deployment", "error", err)
 		}
 		log.Info("deployment ready", "entrypoint", result.Entrypoint)
+		s.buildEnded(api.StateReady, began)
+	}
+}
+
+func (s *Service) buildEnded(state string, began time.Time) {
+	if s.cfg.BuildEnded != nil {
+		s.cfg.BuildEnded(state, time.Since(began))
 	}
 }
 

@@ -75,6 +75,9 @@ type Config struct {
 	// edge whose store other nodes write too, beside a store.RouteWatcher's
 	// signals. 0: only Sync and the watcher reload.
 	PollInterval time.Duration
+	// Observe, when set, hears of every request answered for a deployment, once answered (the
+	// access log and the metrics). It must not block.
+	Observe func(ServedRequest)
 }
 
 // route is where one hostname leads.
@@ -318,6 +321,7 @@ func (r *Router) Permit(name string) (string, bool) {
 
 // ServeHTTP routes one request.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	began := time.Now()
 	requestID := workers.NewRequestID()
 	w.Header().Set(workers.RequestIDHeader, requestID)
 	host := strings.ToLower(req.Host)
@@ -353,13 +357,18 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	_ = rc.SetWriteDeadline(time.Time{})
 	defer func() { _ = rc.SetWriteDeadline(time.Now().Add(r.cfg.WriteTimeout)) }()
 
+	out := &observedWriter{ResponseWriter: w, rc: rc, timeout: r.cfg.WriteTimeout}
+	if r.cfg.Observe != nil {
+		// A handler that panics to abort a broken response is recorded too.
+		defer r.observe(req, rt.project, rt.app.ID, host, began, out)
+	}
 	body, status := r.bufferBody(req, rc)
 	if status != 0 {
-		http.Error(w, "ferry: "+http.StatusText(status)+bodyAdvice(status, r.cfg.MaxBodySize), status)
+		http.Error(out, "ferry: "+http.StatusText(status)+bodyAdvice(status, r.cfg.MaxBodySize), status)
 		return
 	}
 	defer func() { _ = body.Close() }() // in memory, or an unlinked file only read
-	r.cfg.Runtime.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, timeout: r.cfg.WriteTimeout}, req, *rt.app)
+	r.cfg.Runtime.ServeHTTP(out, req, *rt.app)
 }
 
 // serveDomainRules answers what a custom domain answers before its app
@@ -407,22 +416,3 @@ func bodyAdvice(status int, limit int64) string {
 	}
 	return ""
 }
-
-// deadlineWriter gives each write to the client the timeout to complete, so
-// a client that stops reading is cut off and the app's worker connection is
-// released, instead of waiting on the client for as long as it likes.
-type deadlineWriter struct {
-	http.ResponseWriter
-	rc      *http.ResponseController
-	timeout time.Duration
-}
-
-func (w *deadlineWriter) Write(p []byte) (int, error) {
-	if err := w.rc.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
-		return 0, err
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController (Flush) reach the connection.
-func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -58,7 +58,7 @@ type testEdge struct {
 	building sync.Mutex // one deployment at a time between enqueue and claim, so each claims its own
 }
 
-func newTestEdge(t *testing.T, cfg Config) *testEdge {
+func newTestEdge(t testing.TB, cfg Config) *testEdge {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"))
 	if err != nil {
@@ -73,8 +73,10 @@ func newTestEdge(t *testing.T, cfg Config) *testEdge {
 	if cfg.Runtime == nil {
 		cfg.Runtime = &oneWorkerRuntime{worker: make(chan struct{}, 1)}
 	}
-	cfg.App = func(d *store.Deployment) (workers.App, error) {
-		return workers.App{ID: d.ID}, nil
+	if cfg.App == nil {
+		cfg.App = func(d *store.Deployment) (workers.App, error) {
+			return workers.App{ID: d.ID}, nil
+		}
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	router := New(cfg)
@@ -91,7 +93,7 @@ func newTestEdge(t *testing.T, cfg Config) *testEdge {
 	return &testEdge{router: router, store: st, url: srv.URL}
 }
 
-func (e *testEdge) project(t *testing.T, id, name string) {
+func (e *testEdge) project(t testing.TB, id, name string) {
 	t.Helper()
 	if err := e.store.CreateProject(context.Background(), &store.Project{ID: id, Name: name, Framework: "auto", RootDirectory: "."}, name+".localhost"); err != nil {
 		t.Fatal(err)
@@ -100,7 +102,7 @@ func (e *testEdge) project(t *testing.T, id, name string) {
 
 // deployment creates a deployment of the project named by the id's prefix
 // before "_", READY unless state says otherwise.
-func (e *testEdge) deployment(t *testing.T, projectID, projectName, id, target, state string) {
+func (e *testEdge) deployment(t testing.TB, projectID, projectName, id, target, state string) {
 	t.Helper()
 	ctx := context.Background()
 	d := &store.Deployment{ID: id, ProjectID: projectID, Target: target, State: "QUEUED", Hostname: projectName + "-" + id + ".localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
@@ -123,7 +125,7 @@ func (e *testEdge) deployment(t *testing.T, projectID, projectName, id, target, 
 	}
 }
 
-func (e *testEdge) sync(t *testing.T) {
+func (e *testEdge) sync(t testing.TB) {
 	t.Helper()
 	if err := e.router.Sync(context.Background()); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 )
 
@@ -24,30 +25,98 @@ type Follower struct {
 	older  fs.FileInfo // the older generation when last read; nil when there was none
 }
 
+// tailChunk is how much Tail reads at a time, from the end back, until it has its lines.
+const tailChunk = 64 << 10
+
 // Tail returns the last n lines of the log at path (its older generation included when the live
 // file holds fewer), and a Follower that reads on from there, so that nothing is lost or repeated
-// between the two. A missing log is empty.
+// between the two. A missing log is empty. It reads from the end back, no more than it needs.
 func Tail(path string, n int) ([]byte, *Follower, error) {
 	rotating.RLock()
 	defer rotating.RUnlock()
-	f := &Follower{path: path}
-	f.older, _ = os.Stat(path + RotatedSuffix) // none yet is fine
-	live, err := readFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	f.offset = int64(len(live))
-	tail, missing := lastLines(live, n)
-	if missing > 0 {
-		// A rotation cuts at a block boundary, mid-line: the older generation ends with the start
-		// of the live file's first line.
-		older, err := readFile(path + RotatedSuffix)
+	// The older generation, then the live file, read as one: a rotation cuts at a block
+	// boundary, mid-line, so a line may start in one and end in the other.
+	var log concatenation
+	defer log.close()
+	follower := &Follower{path: path}
+	for _, p := range []string{path + RotatedSuffix, path} {
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		tail, _ = lastLines(append(older, live...), n)
+		info, err := f.Stat()
+		if err != nil {
+			_ = f.Close()
+			return nil, nil, err
+		}
+		log.parts = append(log.parts, part{f, info})
+		if p == path {
+			follower.offset = info.Size()
+		} else {
+			follower.older = info
+		}
 	}
-	return tail, f, nil
+	// Chunks from the end back, until they hold n newlines before the last line's own.
+	var chunks [][]byte
+	newlines := 0
+	for end := log.size(); end > 0 && newlines <= n && n > 0; {
+		start := max(end-tailChunk, 0)
+		chunk := make([]byte, end-start)
+		if err := log.readAt(chunk, start); err != nil {
+			return nil, nil, err
+		}
+		newlines += bytes.Count(chunk, []byte{'\n'})
+		chunks = append(chunks, chunk)
+		end = start
+	}
+	slices.Reverse(chunks)
+	tail, _ := lastLines(bytes.Join(chunks, nil), n)
+	return tail, follower, nil
+}
+
+// part is one file of a concatenation, with its size when opened.
+type part struct {
+	file *os.File
+	info fs.FileInfo
+}
+
+// concatenation reads files one after the other as one.
+type concatenation struct{ parts []part }
+
+func (c *concatenation) size() int64 {
+	var n int64
+	for _, p := range c.parts {
+		n += p.info.Size()
+	}
+	return n
+}
+
+// readAt fills buf from offset off of the concatenation, which must hold that much.
+func (c *concatenation) readAt(buf []byte, off int64) error {
+	for _, p := range c.parts {
+		if len(buf) == 0 {
+			return nil
+		}
+		if off >= p.info.Size() {
+			off -= p.info.Size()
+			continue
+		}
+		n := min(int64(len(buf)), p.info.Size()-off)
+		if _, err := p.file.ReadAt(buf[:n], off); err != nil {
+			return err
+		}
+		buf, off = buf[n:], 0
+	}
+	return nil
+}
+
+func (c *concatenation) close() {
+	for _, p := range c.parts {
+		_ = p.file.Close() // read only
+	}
 }
 
 // FollowFromStart returns a Follower that reads the log at path from the start of its live file.
@@ -131,14 +200,6 @@ func lastLines(text []byte, n int) ([]byte, int) {
 		start = i
 	}
 	return text[start+1:], 0
-}
-
-func readFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return data, err
 }
 
 func readRange(path string, from, to int64) ([]byte, error) {

@@ -48,6 +48,23 @@ func TestTailReachesIntoTheOlderGeneration(t *testing.T) {
 	}
 }
 
+// A tail longer than one read from the end back, across the two generations.
+func TestLongTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	appendLines(t, path, 0, 30000)
+	if rotated, err := Rotate(path, 100<<10); err != nil || !rotated {
+		t.Fatalf("rotated %v, error %v", rotated, err)
+	}
+	appendLines(t, path, 30000, 40000)
+	tail, _, err := Tail(path, 25000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := appendLines(t, filepath.Join(t.TempDir(), "want"), 15000, 40000); !bytes.Equal(tail, want) {
+		t.Fatalf("tail of 25000 lines: %d bytes, want %d", len(tail), len(want))
+	}
+}
+
 // A follower reads every line once, in order, whether the log is rotated between its reads
 // before or after it has caught up.
 func TestFollowerSurvivesRotation(t *testing.T) {

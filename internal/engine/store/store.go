@@ -291,6 +291,8 @@ type BuildQueue interface {
 	// FailBuild ends a build that did not succeed (ERROR, or CANCELED) with
 	// its message, if node still holds the claim (else ErrNotClaimed).
 	FailBuild(ctx context.Context, id, node, state, errorMessage string) error
+	// QueuedBuilds counts the deployments waiting to be built (QUEUED).
+	QueuedBuilds(ctx context.Context) (int, error)
 }
 
 // RouteSource is what the edge reads.

@@ -7,16 +7,22 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-var errDeploymentStopped = errors.New("the deployment was stopped")
+var (
+	errDeploymentStopped = errors.New("the deployment was stopped")
+	errQueueFull         = errors.New("too many requests are waiting for the app")
+)
 
 // pool holds a deployment's connections to its workers. A worker serves at most threads connections at
 // once, so the pool never has more open to it: a request waits here, in Go, for a free one.
 type pool struct {
-	slots   chan struct{} // a token per request in flight, workers*threads in all
-	stopped chan struct{}
+	slots    chan struct{} // a token per request in flight, workers*threads in all
+	stopped  chan struct{}
+	waiting  atomic.Int64 // requests waiting for a slot
+	maxQueue int64        // more waiting than this are refused (errQueueFull)
 
 	mu      sync.Mutex
 	closed  bool
@@ -39,10 +45,11 @@ type backendConn struct {
 	reused bool // has served a request: a failure before any answer may mean it went stale
 }
 
-func newPool(socketPaths []string, threads int) *pool {
+func newPool(socketPaths []string, threads, maxQueue int) *pool {
 	p := &pool{
-		slots:   make(chan struct{}, len(socketPaths)*threads),
-		stopped: make(chan struct{}),
+		slots:    make(chan struct{}, len(socketPaths)*threads),
+		stopped:  make(chan struct{}),
+		maxQueue: int64(maxQueue),
 	}
 	for _, path := range socketPaths {
 		p.workers = append(p.workers, &workerConns{socketPath: path})
@@ -50,14 +57,26 @@ func newPool(socketPaths []string, threads int) *pool {
 	return p
 }
 
-// get returns a connection to the least busy worker, waiting for one to be free.
+// get returns a connection to the least busy worker, waiting for one to be free, unless maxQueue
+// requests are waiting already.
 func (p *pool) get(ctx context.Context) (*backendConn, error) {
 	select {
 	case p.slots <- struct{}{}:
-	case <-p.stopped:
-		return nil, errDeploymentStopped
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		if p.waiting.Add(1) > p.maxQueue {
+			p.waiting.Add(-1)
+			return nil, errQueueFull
+		}
+		select {
+		case p.slots <- struct{}{}:
+			p.waiting.Add(-1)
+		case <-p.stopped:
+			p.waiting.Add(-1)
+			return nil, errDeploymentStopped
+		case <-ctx.Done():
+			p.waiting.Add(-1)
+			return nil, ctx.Err()
+		}
 	}
 	p.mu.Lock()
 	if p.closed {

@@ -75,6 +75,7 @@ type deployment struct {
 	logStart int64    // size of the log when the process started: what it wrote since explains a failed start
 
 	outOfMemory sync.Once
+	recycling   sync.Once
 }
 
 // startError is why a deployment could not start, with the end of its output.
@@ -106,7 +107,7 @@ func (m *Manager) newDeployment(app App) *deployment {
 		log:         m.log.With("deployment", app.ID),
 		socketPaths: paths,
 		runDir:      runDir,
-		pool:        newPool(paths, m.cfg.Threads),
+		pool:        newPool(paths, m.cfg.Threads, m.cfg.MaxQueue),
 		ready:       make(chan struct{}),
 	}
 	if app.function != "" {
@@ -505,4 +506,25 @@ func logTail(dir, id string, offset int64) string {
 		lines = lines[len(lines)-logTailLines:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// recycle replaces d after a request ran past its maximum duration: the app's thread is still busy
+// with it, and may stay so. New requests go to a new instance at once; d gets SIGTERM, so that its
+// other requests may finish within the grace period, then SIGKILL.
+func (d *deployment) recycle(requestID string) {
+	d.recycling.Do(func() {
+		reason := fmt.Sprintf("ferry: request %s ran past the maximum duration of %s and got 504; the instance is replaced by a new one\n", requestID, d.maxDuration())
+		if f, err := openLog(d.m.cfg.LogDir, d.app.ID); err == nil {
+			_, _ = f.WriteString(reason)
+			_ = f.Close()
+		}
+		d.log.Warn("request past the maximum duration: instance recycled", "request_id", requestID, "max_duration", d.maxDuration())
+		d.m.forget(d)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
+			defer cancel()
+			d.terminate(ctx)
+			d.m.Prewarm(d.app)
+		}()
+	})
 }

@@ -41,6 +41,9 @@ const (
 	defaultIdleTimeout = 15 * time.Minute
 	defaultMaxDuration = 300 * time.Second
 	defaultMaxParked   = 8
+	defaultMaxQueue    = 1024
+	// queueFullRetryAfter is what a client refused for a full queue is told to wait, in seconds.
+	queueFullRetryAfter = "1"
 )
 
 // Config configures a Manager.
@@ -52,6 +55,7 @@ type Config struct {
 	IdleTimeout time.Duration    // a deployment with no request for this long is stopped (scale to zero); 0 -> 15m
 	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
 	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 8, <0 -> none
+	MaxQueue    int              // requests an instance lets wait for a free thread; more get 503 with Retry-After; 0 -> 1024
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
 }
@@ -135,6 +139,9 @@ func New(cfg Config) *Manager {
 	if cfg.MaxParked == 0 {
 		cfg.MaxParked = defaultMaxParked
 	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = defaultMaxQueue
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -185,7 +192,10 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 // tryServe serves r on app's deployment, started if need be; ok is false when it could not be acquired
 // (and the client has its answer).
 func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody) (sent, ok bool) {
-	d, err := m.acquire(r.Context(), app)
+	d, start, err := m.acquire(r.Context(), app)
+	if observer, ok := w.(StartObserver); ok && start.Waited > 0 {
+		observer.ObserveStart(start)
+	}
 	if err != nil {
 		m.writeAcquireError(w, r, app, err)
 		return false, false
@@ -216,8 +226,22 @@ func readSmallBody(r *http.Request) (requestBody, error) {
 
 func (b requestBody) streamed() bool { return b.present && b.whole == nil }
 
-// acquire returns app's deployment, started and counted as in use until release.
-func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
+// StartObserver is a ResponseWriter that hears when its request waited for an instance to start
+// (the edge, for its access log and metrics).
+type StartObserver interface {
+	ObserveStart(ColdStart)
+}
+
+// ColdStart says how a request waited for its instance to start.
+type ColdStart struct {
+	Waited    time.Duration // from the request's arrival at the runtime to its instance being ready
+	Initiated bool          // this request started the instance (others arriving meanwhile only waited)
+}
+
+// acquire returns app's deployment, started and counted as in use until release, and how the
+// request waited for the start (zero when an instance was ready).
+func (m *Manager) acquire(ctx context.Context, app App) (*deployment, ColdStart, error) {
+	var start ColdStart
 	m.mu.RLock()
 	d := m.deployments[app.key()]
 	if d != nil {
@@ -228,11 +252,11 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 		m.mu.Lock()
 		if m.closed {
 			m.mu.Unlock()
-			return nil, errShuttingDown
+			return nil, start, errShuttingDown
 		}
 		if m.removed[app.ID] {
 			m.mu.Unlock()
-			return nil, errRemoved
+			return nil, start, errRemoved
 		}
 		d = m.deployments[app.key()]
 		if d == nil {
@@ -244,21 +268,28 @@ func (m *Manager) acquire(ctx context.Context, app App) (*deployment, error) {
 				go d.start()
 			}
 			m.deployments[app.key()] = d
+			start.Initiated = true
 		}
 		d.inUse.Add(1)
 		m.mu.Unlock()
 	}
 	select {
 	case <-d.ready:
-	case <-ctx.Done():
-		d.release()
-		return nil, ctx.Err()
+	default:
+		began := time.Now()
+		select {
+		case <-d.ready:
+		case <-ctx.Done():
+			d.release()
+			return nil, start, ctx.Err()
+		}
+		start.Waited = max(time.Since(began), time.Nanosecond)
 	}
 	if d.startErr != nil {
 		d.release()
-		return nil, d.startErr
+		return nil, start, d.startErr
 	}
-	return d, nil
+	return d, start, nil
 }
 
 // takeParked returns the parked start of key if it is ready to go on, and drops one that is not (still
@@ -348,6 +379,10 @@ func (d *deployment) forward(w http.ResponseWriter, r *http.Request, body reques
 			return false
 		case ctx.Err() != nil:
 			return true
+		case errors.Is(err, errQueueFull):
+			w.Header().Set("Retry-After", queueFullRetryAfter)
+			writeProblem(w, http.StatusServiceUnavailable, fmt.Sprintf("the app is busy: %d requests are waiting already; retry shortly", d.m.cfg.MaxQueue))
+			return true
 		default:
 			d.log.Warn("cannot reach worker", "error", err)
 			writeProblem(w, http.StatusBadGateway, "could not reach the app")
@@ -404,6 +439,7 @@ func (d *deployment) reportFailure(w http.ResponseWriter, r *http.Request, ex ex
 		writeProblem(w, http.StatusBadRequest, ex.err.Error())
 	case errors.Is(ex.err, os.ErrDeadlineExceeded):
 		writeProblem(w, http.StatusGatewayTimeout, fmt.Sprintf("the app did not answer within %s", d.maxDuration()))
+		d.recycle(requestID(w))
 	case errors.Is(ex.err, errAppAborted):
 		writeProblem(w, http.StatusBadGateway, "the app failed while answering (see the deployment's log)")
 	case d.stopIfOutOfMemory():
@@ -714,3 +750,17 @@ func (m *Manager) forget(d *deployment) {
 
 // LogPath is the file a deployment's instances print to.
 func (m *Manager) LogPath(id string) string { return logPath(m.cfg.LogDir, id) }
+
+// RunningInstances counts the instances with live processes: one per deployment, or per function
+// of a deployment of several.
+func (m *Manager) RunningInstances() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, d := range m.deployments {
+		if d.alive() {
+			n++
+		}
+	}
+	return n
+}

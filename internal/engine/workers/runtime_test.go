@@ -664,9 +664,49 @@ func TestIdleTimeoutScalesToZero(t *testing.T) {
 func TestRequestOutlastingMaxDurationGets504(t *testing.T) {
 	requirePython(t)
 	h := newHarness(t, Config{MaxDuration: 300 * time.Millisecond}, App{Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp})})
+	parent := h.info(t, "/").PPID
+	members := groupMembers(t, parent)
 	resp, body := h.get(t, "/sleep?5")
 	if resp.StatusCode != http.StatusGatewayTimeout {
 		t.Fatalf("status %d, want 504: %s", resp.StatusCode, body)
+	}
+	// The instance whose thread is still asleep is replaced, and says so in the deployment's log.
+	if again := h.info(t, "/").PPID; again == parent {
+		t.Fatal("served by the instance that let a request run past its maximum duration")
+	}
+	eventually(t, "the replaced instance's processes exit", func() bool { return !slices.ContainsFunc(members, processAlive) })
+	if id := resp.Header.Get(RequestIDHeader); !strings.Contains(h.log(t), "request "+id+" ran past the maximum duration of 300ms") {
+		t.Errorf("the deployment's log does not name request %s:\n%s", id, h.log(t))
+	}
+}
+
+// Past MaxQueue requests waiting for a busy instance, more are refused at once with 503 and
+// Retry-After, and the waiting ones are served.
+func TestFullQueueGets503WithRetryAfter(t *testing.T) {
+	requirePython(t)
+	h := newHarness(t, Config{Workers: 1, Threads: 1, MaxQueue: 1}, App{Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp})})
+	h.get(t, "/") // started
+	statuses := make(chan int, 2)
+	for range 2 { // one served, one waiting
+		go func() {
+			resp, _ := h.get(t, "/sleep?1")
+			statuses <- resp.StatusCode
+		}()
+	}
+	eventually(t, "a request waits", func() bool {
+		h.manager.mu.RLock()
+		defer h.manager.mu.RUnlock()
+		d := h.manager.deployments[h.app.key()]
+		return d != nil && d.pool.waiting.Load() == 1
+	})
+	resp, body := h.get(t, "/")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(body), "1 requests are waiting") {
+		t.Errorf("past the queue: %d, Retry-After %q: %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	for range 2 {
+		if status := <-statuses; status != http.StatusOK {
+			t.Errorf("a queued request got %d", status)
+		}
 	}
 }
 

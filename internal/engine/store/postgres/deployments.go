@@ -297,3 +297,10 @@ func (s *Store) SetRunSpec(ctx context.Context, id string, run *runspec.Spec) er
 	}
 	return oneRow(s.pool.Exec(ctx, `UPDATE deployments SET run_spec = $1 WHERE id = $2 AND state = 'READY'`, raw, id))
 }
+
+// QueuedBuilds counts the deployments waiting to be built.
+func (s *Store) QueuedBuilds(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM deployments WHERE state = 'QUEUED'`).Scan(&n)
+	return n, err
+}

@@ -346,3 +346,10 @@ func (s *Store) DeleteDeployment(ctx context.Context, id string) error {
 		return nil
 	})
 }
+
+// QueuedBuilds counts the deployments waiting to be built.
+func (s *Store) QueuedBuilds(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deployments WHERE state = 'QUEUED'`).Scan(&n)
+	return n, err
+}
