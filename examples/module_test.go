@@ -2,9 +2,14 @@ package examples_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
 )
 
 // TestModuleTerraformTest runs the python-app module's own tests: the mocked
@@ -108,21 +113,35 @@ func TestModuleExamples(t *testing.T) {
 		terraform(t, dir, e.env, append([]string{"destroy", "-auto-approve"}, vars...)...)
 	})
 
-	t.Run("fastapi-supabase plans", func(t *testing.T) {
-		// Applying needs a Supabase database; plan proves the wiring, and
-		// that the URL as copied from the dashboard is made right at plan time.
+	t.Run("fastapi-supabase", func(t *testing.T) {
+		// A local PostgreSQL behind PgBouncer in transaction mode stands in for Supabase's
+		// pooler; the connection string comes as Supabase's dashboard gives it.
+		db := pgtest.Start(t)
 		dir := filepath.Join(root, "modules/python-app/examples/fastapi-supabase")
+		conn := "-var=supabase_connection_string=" + db.TransactionURL()
 		terraform(t, dir, e.env, "init", "-input=false")
-		plan := terraform(t, dir, e.env, "plan",
-			"-var=supabase_connection_string=postgresql://postgres.abcdefghijklmnop:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?supa=base-pooler.x")
-		for _, want := range []string{"module.api.ferry_supabase_integration.this[0] will be created", `module.api.ferry_domain.this["api.example.com"] will be created`, "supa"} {
+		plan := terraform(t, dir, e.env, "plan", conn)
+		for _, want := range []string{"module.api.ferry_supabase_integration.this[0] will be created", `module.api.ferry_domain.this["api.example.com"] will be created`} {
 			if !strings.Contains(plan, want) {
 				t.Fatalf("plan has no %q:\n%s", want, plan)
 			}
 		}
-		if strings.Contains(plan, ":pw@") {
+		if strings.Contains(plan, db.Password) {
 			t.Fatalf("plan shows the database password:\n%s", plan)
 		}
+		terraform(t, dir, e.env, "apply", "-auto-approve", conn)
+		prod := output(t, dir, e.env, "production_url")
+		expectBody(t, prod, `"environment":"production"`)
+		// The app's lifespan made its table; an item written through it is read back.
+		created := post(t, prod+"/items", `{"name":"ship it"}`)
+		if !strings.Contains(created, `"name":"ship it"`) {
+			t.Fatalf("POST /items: %s", created)
+		}
+		expectBody(t, prod+"/items", `"name":"ship it"`)
+		if records := terraform(t, dir, e.env, "output", "-json", "dns_records"); !strings.Contains(records, "api.example.com") {
+			t.Errorf("dns_records: %s", records)
+		}
+		terraform(t, dir, e.env, "destroy", "-auto-approve", conn)
 	})
 
 	t.Run("quickstart", func(t *testing.T) {
@@ -132,6 +151,31 @@ func TestModuleExamples(t *testing.T) {
 		expectBody(t, output(t, dir, e.env, "production_url"), "Hello from flask-hello v1 (production)")
 		terraform(t, dir, e.env, "destroy", "-auto-approve")
 	})
+}
+
+// post sends body as JSON to an app URL (see get) and returns the answer, which must be a 2xx.
+func post(t *testing.T, rawURL, body string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:"+u.Port()+u.Path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = u.Host
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %d %s", rawURL, resp.StatusCode, answer)
+	}
+	return string(answer)
 }
 
 func lastLine(s string) string {

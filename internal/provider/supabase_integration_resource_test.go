@@ -66,10 +66,10 @@ func TestSupabaseIntegrationImportIDs(t *testing.T) {
 	}
 }
 
-// supabaseConfig is a FastAPI + SQLAlchemy + asyncpg app (examples/apps/fastapi-supabase) on a
+// supabaseConfig is a FastAPI + SQLAlchemy + asyncpg app (modules/python-app/examples/fastapi-supabase/app) on a
 // database given by a Supabase integration; each change of the integration deploys the app again.
 func supabaseConfig(e *testEngine, name, connectionString, poolMode, extra string) string {
-	appDir, _ := filepath.Abs("../../examples/apps/fastapi-supabase")
+	appDir, _ := filepath.Abs("../../modules/python-app/examples/fastapi-supabase/app")
 	mode := ""
 	if poolMode != "" {
 		mode = fmt.Sprintf("pool_mode = %q", poolMode)
