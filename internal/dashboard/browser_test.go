@@ -335,6 +335,17 @@ func TestDashboardInTheBrowser(t *testing.T) {
 	waitText(t, tab, "main", "Runtime log")
 	get(t, httpAddress, second.Hostname)
 	waitText(t, tab, "#runtime-log", "served the shop page")
+	// The charts, drawn from the engine's metrics when the page loads, show the requests served.
+	if err := chromedp.Do(tab, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".charts svg"))); err != nil {
+		t.Fatal(err)
+	}
+	charts, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll(".charts svg.chart").length`))
+	if err != nil || charts != 4 {
+		t.Fatalf("%d charts on the deployment page (%v), want requests, errors, latency and cold starts", charts, err)
+	}
+	if lines, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll(".charts svg.chart path.chart-line").length`)); err != nil || lines == 0 {
+		t.Fatalf("the charts draw no line after requests were served (%v)", err)
+	}
 	screenshot(t, tab, "deployment")
 
 	// The Source tab: the deployed file, escaped.
