@@ -14,7 +14,7 @@ type Node struct {
 	APIAddress  string    `json:"api_address,omitempty"`
 	StartedAt   time.Time `json:"started_at"`
 	SeenAt      time.Time `json:"seen_at"`
-	// Its load at its last heartbeat: app instances running (parked starts included), and builds.
+	// Its load at its last heartbeat: app instances running, and builds.
 	Instances int `json:"instances"`
 	Builds    int `json:"builds"`
 	// Lost is set for a node whose heartbeats stopped without it leaving: killed, or cut off.

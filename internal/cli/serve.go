@@ -58,6 +58,7 @@ func serve(args []string, stderr io.Writer) error {
 	gitTimeout := fs.Duration("git-timeout", deploy.DefaultGitTimeout, "fetching one git commit for a deployment fails after this (FERRY_GIT_TIMEOUT)")
 	storeURL := fs.String("store", os.Getenv("FERRY_STORE"), "metadata store shared by several engine nodes, a postgres:// URL; default: a SQLite database in the data dir (FERRY_STORE)")
 	artifactsURL := fs.String("artifacts", os.Getenv("FERRY_ARTIFACTS"), "artifact store shared by several engine nodes, s3://[KEY_ID:SECRET@]BUCKET[/PREFIX][?endpoint=URL&region=REGION]; default: files in the data dir (FERRY_ARTIFACTS)")
+	outputCache := fs.String("output-cache-size", envOr("FERRY_OUTPUT_CACHE_SIZE", "10GiB"), "with --artifacts: the most build outputs fetched from other nodes may take on this node's disk, such as 20GiB; the least recently used beyond it are removed, and fetched again when needed (FERRY_OUTPUT_CACHE_SIZE)")
 	keyFile := fs.String("key-file", os.Getenv("FERRY_KEY_FILE"), "file holding the 32-byte key that seals secrets, the same on every node of a shared store; or give its base64 in FERRY_SECRET_KEY; default: the data dir's own (FERRY_KEY_FILE)")
 	nodeID := fs.String("node-id", os.Getenv("FERRY_NODE_ID"), "names this engine in its claims on builds; unique per engine sharing a database (FERRY_NODE_ID, default the host name)")
 	if err := flagsFromEnv(fs, map[string]string{
@@ -116,6 +117,10 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *buildLease < time.Second {
 		return fmt.Errorf("--build-lease %s: give at least 1s (renewed every third of it, a shorter lease lapses on a busy node that is alive)", *buildLease)
+	}
+	outputCacheBytes, err := parseSize(*outputCache)
+	if err != nil {
+		return fmt.Errorf("--output-cache-size: %w", err)
 	}
 	maxBytes, err := parseSize(*maxSize)
 	if err != nil {
@@ -181,13 +186,14 @@ func serve(args []string, stderr io.Writer) error {
 		MaxDeploymentBytes: maxBytes,
 		MaxDeploymentFiles: *maxFiles,
 
-		NodeID:          *nodeID,
-		BuildWorkers:    *buildWorkers,
-		BuildTimeout:    *buildTimeout,
-		BuildLease:      *buildLease,
-		MaxQueuedBuilds: *maxQueuedBuilds,
-		GitTimeout:      *gitTimeout,
-		MaxRequestBody:  requestBodyLimit,
+		NodeID:           *nodeID,
+		BuildWorkers:     *buildWorkers,
+		BuildTimeout:     *buildTimeout,
+		BuildLease:       *buildLease,
+		OutputCacheBytes: outputCacheBytes,
+		MaxQueuedBuilds:  *maxQueuedBuilds,
+		GitTimeout:       *gitTimeout,
+		MaxRequestBody:   requestBodyLimit,
 
 		HTTPSAddress:        *httpsAddress,
 		HTTPSAnyPortIfTaken: httpsIsDefault,

@@ -81,12 +81,14 @@ type Config struct {
 	MaxDeploymentFiles int
 
 	// The build queue; zero values mean deploy's defaults.
-	NodeID          string        // names this engine in its claims on builds; default: the host name
-	BuildWorkers    int           // builds run at once
-	BuildTimeout    time.Duration // deadline of one build
-	BuildLease      time.Duration // a claim on a build lapses unless renewed within this; 0 -> deploy.DefaultLease
-	MaxQueuedBuilds int           // deployments allowed to wait for a build; more are refused (429)
-	GitTimeout      time.Duration // bounds fetching one git commit; 0 -> deploy.DefaultGitTimeout
+	NodeID       string        // names this engine in its claims on builds; default: the host name
+	BuildWorkers int           // builds run at once
+	BuildTimeout time.Duration // deadline of one build
+	BuildLease   time.Duration // a claim on a build lapses unless renewed within this; 0 -> deploy.DefaultLease
+	// OutputCacheBytes bounds the build outputs a node on a shared artifact store keeps fetched; 0: no bound.
+	OutputCacheBytes int64
+	MaxQueuedBuilds  int           // deployments allowed to wait for a build; more are refused (429)
+	GitTimeout       time.Duration // bounds fetching one git commit; 0 -> deploy.DefaultGitTimeout
 
 	// MaxRequestBody bounds an app's request body (the edge buffers it
 	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
@@ -436,20 +438,21 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			rt.Remove(id)
 			observed.forget(id)
 		},
-		BuildEnded:      observed.metrics.ObserveBuild,
-		Sandbox:         jail,
-		BuildLimits:     cfg.BuildLimits,
-		Limits:          deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
-		Git:             gitsource.New(filepath.Join(dataDir, "git")),
-		GitTimeout:      cfg.GitTimeout,
-		URLHost:         urlHost,
-		SyncRoutes:      router.Sync,
-		NodeID:          cfg.NodeID,
-		BuildWorkers:    cfg.BuildWorkers,
-		BuildTimeout:    cfg.BuildTimeout,
-		Lease:           cfg.BuildLease,
-		MaxQueuedBuilds: cfg.MaxQueuedBuilds,
-		ShareOutputs:    cfg.Artifacts != "",
+		BuildEnded:       observed.metrics.ObserveBuild,
+		Sandbox:          jail,
+		BuildLimits:      cfg.BuildLimits,
+		Limits:           deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
+		Git:              gitsource.New(filepath.Join(dataDir, "git")),
+		GitTimeout:       cfg.GitTimeout,
+		URLHost:          urlHost,
+		SyncRoutes:       router.Sync,
+		NodeID:           cfg.NodeID,
+		BuildWorkers:     cfg.BuildWorkers,
+		BuildTimeout:     cfg.BuildTimeout,
+		Lease:            cfg.BuildLease,
+		MaxQueuedBuilds:  cfg.MaxQueuedBuilds,
+		ShareOutputs:     cfg.Artifacts != "",
+		OutputCacheBytes: cfg.OutputCacheBytes,
 	})
 	// Before the edge reads its first routes: each one runs in the sandbox recorded for it.
 	if err := deployments.ConfineUnconfined(ctx); err != nil {
@@ -600,10 +603,10 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			return nil, err
 		}
 		var workers sync.WaitGroup
-		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir) })
+		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir, rt.Holding) })
 		workers.Go(func() { verifier.Run(ctx) })
 		workers.Go(func() {
-			heartbeat(ctx, log, st, self, func() (int, int) { return len(rt.Running()), deployments.Building() })
+			heartbeat(ctx, log, st, self, func() (int, int) { return rt.RunningInstances(), deployments.Building() })
 		})
 		done := make(chan struct{})
 		go func() {

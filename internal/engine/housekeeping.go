@@ -33,7 +33,7 @@ const (
 
 // keepHouse applies the projects' retention, then collects unused blobs and build outputs,
 // and caps the logs, until ctx ends.
-func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore artifacts.Store, deployments *deploy.Service, dataDir string) {
+func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore artifacts.Store, deployments *deploy.Service, dataDir string, running func() []string) {
 	log = log.With("component", "housekeeping")
 	collect := time.NewTimer(firstCollection)
 	defer collect.Stop()
@@ -47,10 +47,30 @@ func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore 
 			applyRetention(ctx, log, st, deployments.Delete, time.Now())
 			collectDeploymentDirs(ctx, log, deployments, filepath.Join(dataDir, "deployments"))
 			collectBlobs(ctx, log, st, blobStore, blobGracePeriod)
+			trimOutputs(ctx, log, st, deployments, running())
 			collect.Reset(blobCollectEvery)
 		case <-logs.C:
 			capLogs(log, dataDir, maxLogBytes)
 		}
+	}
+}
+
+// trimOutputs bounds the build outputs fetched to this node, sparing those its instances run from.
+func trimOutputs(ctx context.Context, log *slog.Logger, st store.Store, deployments *deploy.Service, running []string) {
+	inUse := map[string]bool{}
+	for _, id := range running {
+		if d, err := st.GetDeployment(ctx, id); err == nil {
+			inUse[d.OutputOwner()] = true
+		} else {
+			inUse[id] = true // unknown: kept, to be safe
+		}
+	}
+	removed, freed, err := deployments.TrimOutputs(ctx, func(owner string) bool { return inUse[owner] })
+	if err != nil && ctx.Err() == nil {
+		log.Error("trim the build outputs held here", "error", err)
+	}
+	if removed > 0 {
+		log.Info("build outputs trimmed; they are fetched again when needed", "removed", removed, "freed_bytes", freed)
 	}
 }
 

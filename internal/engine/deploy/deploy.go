@@ -92,6 +92,8 @@ type Config struct {
 	// ShareOutputs archives every build's output to Blobs, for the other nodes of an engine whose
 	// nodes share the artifact store (see Fetch).
 	ShareOutputs bool
+	// OutputCacheBytes bounds the build outputs a node of several holds (see TrimOutputs); 0: no bound.
+	OutputCacheBytes int64
 }
 
 // Limits bound one deployment's source; zero fields take the defaults.

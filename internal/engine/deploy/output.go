@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -147,8 +148,11 @@ func (s *Service) Fetch(ctx context.Context, d *store.Deployment) error {
 
 func (s *Service) fetchOutput(ctx context.Context, owner string, run runspec.Spec) error {
 	dir := s.Dir(owner)
-	if held, err := os.ReadFile(filepath.Join(dir, outputMarker)); err == nil && string(held) == run.Output {
-		return nil
+	marker := filepath.Join(dir, outputMarker)
+	if held, err := os.ReadFile(marker); err == nil && string(held) == run.Output {
+		// Its last use, for TrimOutputs.
+		now := time.Now()
+		return os.Chtimes(marker, now, now)
 	}
 	began := time.Now()
 	blob, err := s.cfg.Blobs.Open(ctx, run.Output)
@@ -268,4 +272,58 @@ func writeOutputFile(target string, mode fs.FileMode, r io.Reader) error {
 		return err
 	}
 	return os.Chmod(target, mode) // past the umask
+}
+
+// outputRecentlyUsed spares a fetched output from trimming: an instance may be starting from it.
+const outputRecentlyUsed = 10 * time.Minute
+
+// cachedOutput is a build output held in a deployment directory of this node.
+type cachedOutput struct {
+	owner    string
+	size     int64
+	lastUsed time.Time
+}
+
+// TrimOutputs removes the least recently used build outputs this node holds beyond
+// OutputCacheBytes, sparing those inUse names (the deployments whose directories instances run
+// from) and those used in the last outputRecentlyUsed. Any of them can be fetched again from the
+// artifact store. It returns how many it removed and how many bytes that freed.
+func (s *Service) TrimOutputs(ctx context.Context, inUse func(owner string) bool) (removed int, freed int64, err error) {
+	if !s.cfg.ShareOutputs || s.cfg.OutputCacheBytes <= 0 {
+		return 0, 0, nil
+	}
+	entries, err := os.ReadDir(s.cfg.DeploymentsDir)
+	if err != nil {
+		return 0, 0, err
+	}
+	var held []cachedOutput
+	var total int64
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "dpl_") {
+			continue
+		}
+		marker, err := os.Stat(filepath.Join(s.Dir(e.Name()), outputMarker))
+		if err != nil {
+			continue // not a whole output: a build in progress, or one that never shared
+		}
+		size := treeSize(s.Dir(e.Name()))
+		held = append(held, cachedOutput{owner: e.Name(), size: size, lastUsed: marker.ModTime()})
+		total += size
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i].lastUsed.Before(held[j].lastUsed) })
+	for _, o := range held {
+		if total <= s.cfg.OutputCacheBytes || ctx.Err() != nil {
+			break
+		}
+		if inUse(o.owner) || time.Since(o.lastUsed) < outputRecentlyUsed {
+			continue
+		}
+		// Under the output's fetch key: a fetch of it waits, then finds it gone and fetches it again.
+		_, err, _ := s.fetches.Do(o.owner, func() (any, error) { return nil, os.RemoveAll(s.Dir(o.owner)) })
+		if err != nil {
+			return removed, freed, err
+		}
+		removed, freed, total = removed+1, freed+o.size, total-o.size
+	}
+	return removed, freed, nil
 }

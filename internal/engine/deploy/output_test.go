@@ -4,10 +4,18 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
 // A build output comes back as the build left it, sealed: content, executables, symbolic links.
@@ -92,5 +100,57 @@ func TestBuildOutputRefusesForeignEntries(t *testing.T) {
 				t.Fatalf("unpacked: %v", err)
 			}
 		})
+	}
+}
+
+// Fetched outputs beyond the cache's bound go, least recently used first, except those instances
+// run from and those used just now; one that went is fetched again when needed.
+func TestTrimOutputsKeepsWhatIsInUse(t *testing.T) {
+	blobs, err := localfs.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Blobs: blobs, DeploymentsDir: t.TempDir(), ShareOutputs: true, OutputCacheBytes: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := context.Background()
+	deployments := map[string]*store.Deployment{}
+	for i, id := range []string{"dpl_running", "dpl_old", "dpl_recent"} {
+		built := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(built, "src"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(built, "src", "app.py"), []byte(strings.Repeat("x", 1000*(i+1))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		digest, err := s.shareOutput(ctx, built)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &store.Deployment{ID: id, Run: &runspec.Spec{Output: digest}}
+		if err := s.Fetch(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		deployments[id] = d
+		if id != "dpl_recent" {
+			long := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(filepath.Join(s.Dir(id), outputMarker), long, long); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	removed, freed, err := s.TrimOutputs(ctx, func(owner string) bool { return owner == "dpl_running" })
+	if err != nil || removed != 1 || freed < 2000 {
+		t.Fatalf("trimmed %d outputs, %d bytes, %v; want dpl_old only", removed, freed, err)
+	}
+	for id, want := range map[string]bool{"dpl_running": true, "dpl_old": false, "dpl_recent": true} {
+		if _, err := os.Stat(filepath.Join(s.Dir(id), "src", "app.py")); (err == nil) != want {
+			t.Errorf("%s held: %v, want %v", id, err == nil, want)
+		}
+	}
+	if err := s.Fetch(ctx, deployments["dpl_old"]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir("dpl_old"), "src", "app.py")); err != nil {
+		t.Errorf("a trimmed output was not fetched again: %v", err)
 	}
 }

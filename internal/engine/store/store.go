@@ -82,7 +82,7 @@ type Node struct {
 	APIAddress  string // where its TCP API listens; "" for none
 	StartedAt   time.Time
 	SeenAt      time.Time // its last heartbeat
-	// Its load at its last heartbeat: app instances running (parked starts included) and builds.
+	// Its load at its last heartbeat: app instances running and builds.
 	Instances, Builds int
 }
 

@@ -644,6 +644,20 @@ func (m *Manager) Remove(id string) {
 	}
 }
 
+// Holding returns the ids of deployments whose files processes use (running, or parked), sorted.
+func (m *Manager) Holding() []string {
+	ids := m.Running()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for key := range m.parked {
+		if !slices.Contains(ids, key.id) {
+			ids = append(ids, key.id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // Running returns the ids of deployments with live processes, sorted.
 func (m *Manager) Running() []string {
 	m.mu.RLock()
