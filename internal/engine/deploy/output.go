@@ -284,6 +284,16 @@ type cachedOutput struct {
 	lastUsed time.Time
 }
 
+// heldOutput describes the output in owner's directory; whole is false for a directory without
+// one whole (a build in progress, one that never shared, a fetch cut short).
+func (s *Service) heldOutput(owner string) (o cachedOutput, whole bool) {
+	marker, err := os.Stat(filepath.Join(s.Dir(owner), outputMarker))
+	if err != nil {
+		return cachedOutput{}, false
+	}
+	return cachedOutput{owner: owner, size: treeSize(s.Dir(owner)), lastUsed: marker.ModTime()}, true
+}
+
 // TrimOutputs removes the least recently used build outputs this node holds beyond
 // OutputCacheBytes, sparing those inUse names (the deployments whose directories instances run
 // from) and those used in the last outputRecentlyUsed. Any of them can be fetched again from the
@@ -302,17 +312,17 @@ func (s *Service) TrimOutputs(ctx context.Context, inUse func(owner string) bool
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), "dpl_") {
 			continue
 		}
-		marker, err := os.Stat(filepath.Join(s.Dir(e.Name()), outputMarker))
-		if err != nil {
-			continue // not a whole output: a build in progress, or one that never shared
+		if o, whole := s.heldOutput(e.Name()); whole {
+			held = append(held, o)
+			total += o.size
 		}
-		size := treeSize(s.Dir(e.Name()))
-		held = append(held, cachedOutput{owner: e.Name(), size: size, lastUsed: marker.ModTime()})
-		total += size
 	}
 	sort.Slice(held, func(i, j int) bool { return held[i].lastUsed.Before(held[j].lastUsed) })
 	for _, o := range held {
-		if total <= s.cfg.OutputCacheBytes || ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
+			return removed, freed, err
+		}
+		if total <= s.cfg.OutputCacheBytes {
 			break
 		}
 		if inUse(o.owner) || time.Since(o.lastUsed) < outputRecentlyUsed {
