@@ -463,6 +463,17 @@ func (d *deployment) kill() {
 	}
 }
 
+// parkedGracePeriod is how long a parked start has to exit on SIGTERM before SIGKILL: it serves
+// no request that a longer one would let finish, and one still preparing does not heed SIGTERM.
+const parkedGracePeriod = time.Second
+
+// end stops a parked start and waits for its processes to exit.
+func (d *deployment) end() {
+	ctx, cancel := context.WithTimeout(context.Background(), parkedGracePeriod)
+	defer cancel()
+	d.terminate(ctx)
+}
+
 // terminate stops d: SIGTERM to its process group so requests in progress can finish, SIGKILL if it is
 // still running when ctx ends. It reports whether the processes ended before ctx did.
 func (d *deployment) terminate(ctx context.Context) bool {

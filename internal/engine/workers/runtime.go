@@ -613,7 +613,7 @@ func (m *Manager) Stop(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
 	defer cancel()
 	for _, d := range parked {
-		d.terminate(ctx)
+		d.end()
 	}
 	for _, d := range stopping {
 		d.terminate(ctx)
@@ -701,13 +701,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		})
 	}
 	for _, d := range parked {
-		// A parked start serves nothing: it gets the grace period of a Stop even when ctx has
-		// no deadline, then SIGKILL, so that one that does not heed SIGTERM cannot hold Shutdown.
-		wg.Go(func() {
-			parkedCtx, cancel := context.WithTimeout(ctx, stopGracePeriod)
-			defer cancel()
-			d.terminate(parkedCtx)
-		})
+		wg.Go(d.end)
 	}
 	wg.Wait()
 	if forced.Load() {
