@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/archive"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
@@ -124,18 +125,18 @@ func Backup(ctx context.Context, dataDir string, w io.Writer) (*BackupManifest, 
 	}
 
 	gz := gzip.NewWriter(w)
-	archive := &backupWriter{tar: tar.NewWriter(gz)}
+	backup := &backupWriter{tar: tar.NewWriter(gz)}
 	manifestJSON, err := json.MarshalIndent(manifest, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if err := archive.bytes(backupManifestName, manifestJSON); err != nil {
+	if err := backup.bytes(backupManifestName, manifestJSON); err != nil {
 		return nil, err
 	}
-	if err := archive.file(snapshot, DBName); err != nil {
+	if err := backup.file(snapshot, DBName); err != nil {
 		return nil, err
 	}
-	if err := archive.file(filepath.Join(dataDir, KeyName), KeyName); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := backup.file(filepath.Join(dataDir, KeyName), KeyName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	// Blobs are written whole under their digest, and never change; one deleted by the
@@ -149,7 +150,7 @@ func Backup(ctx context.Context, dataDir string, w io.Writer) (*BackupManifest, 
 		if err != nil {
 			return err
 		}
-		return ignoreVanished(archive.file(p, filepath.ToSlash(rel)))
+		return ignoreVanished(backup.file(p, filepath.ToSlash(rel)))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("copy the blobs: %w", err)
@@ -160,7 +161,7 @@ func Backup(ctx context.Context, dataDir string, w io.Writer) (*BackupManifest, 
 			continue
 		}
 		dir := filepath.Join(dataDir, "deployments", id)
-		err := archive.tree(dir, path.Join("deployments", id))
+		err := backup.tree(dir, path.Join("deployments", id))
 		if errors.Is(err, fs.ErrNotExist) && state == api.StateReady {
 			return nil, fmt.Errorf("the files of deployment %s went away during the backup (deleted meanwhile?): run the backup again", id)
 		}
@@ -168,7 +169,7 @@ func Backup(ctx context.Context, dataDir string, w io.Writer) (*BackupManifest, 
 			return nil, fmt.Errorf("copy deployment %s: %w", id, err)
 		}
 	}
-	if err := archive.tar.Close(); err != nil {
+	if err := backup.tar.Close(); err != nil {
 		return nil, err
 	}
 	return manifest, gz.Close()
@@ -196,38 +197,7 @@ func (b *backupWriter) bytes(name string, data []byte) error {
 
 // file adds the file, directory or symbolic link at p as name, with its mode and owner.
 func (b *backupWriter) file(p, name string) error {
-	info, err := os.Lstat(p)
-	if err != nil {
-		return err
-	}
-	link := ""
-	if info.Mode()&fs.ModeSymlink != 0 {
-		if link, err = os.Readlink(p); err != nil {
-			return err
-		}
-	}
-	header, err := tar.FileInfoHeader(info, link)
-	if err != nil {
-		return err
-	}
-	header.Name = name
-	header.Uname, header.Gname = "", "" // owners are restored by number
-	if info.IsDir() {
-		header.Name += "/"
-	}
-	if err := b.tar.WriteHeader(header); err != nil {
-		return err
-	}
-	if !info.Mode().IsRegular() {
-		return nil
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = f.Close() }() // only read
-	_, err = io.CopyN(b.tar, f, info.Size())
-	return err
+	return archive.AddFile(b.tar, p, name, archive.KeepOwners)
 }
 
 // tree adds dir and everything below it under name.
@@ -269,8 +239,8 @@ func Restore(r io.Reader, dataDir string) (*BackupManifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a ferry backup (want the gzipped tar `ferry backup` writes): %w", err)
 	}
-	archive := tar.NewReader(gz)
-	manifest, err := readManifest(archive)
+	entries := tar.NewReader(gz)
+	manifest, err := readManifest(entries)
 	if err != nil {
 		return nil, err
 	}
@@ -280,14 +250,14 @@ func Restore(r io.Reader, dataDir string) (*BackupManifest, error) {
 	}
 	unpacker := &restorer{root: dataDir, asRoot: os.Geteuid() == 0, links: map[string]bool{}}
 	for {
-		header, err := archive.Next()
+		header, err := entries.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read the backup: %w", err)
 		}
-		if err := unpacker.unpack(header, archive); err != nil {
+		if err := unpacker.unpack(header, entries); err != nil {
 			return nil, err
 		}
 	}

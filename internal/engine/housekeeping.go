@@ -56,16 +56,24 @@ func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore 
 }
 
 // trimOutputs bounds the build outputs fetched to this node, sparing those its instances run from.
+// The owners of the running instances are looked up only once an output is to go: a node that
+// shares no outputs, or holds less than its cap, asks the store nothing.
 func trimOutputs(ctx context.Context, log *slog.Logger, st store.Store, deployments *deploy.Service, running []string) {
-	inUse := map[string]bool{}
-	for _, id := range running {
-		if d, err := st.GetDeployment(ctx, id); err == nil {
-			inUse[d.OutputOwner()] = true
-		} else {
-			inUse[id] = true // unknown: kept, to be safe
+	var inUse map[string]bool
+	runsFrom := func(owner string) bool {
+		if inUse == nil {
+			inUse = map[string]bool{}
+			for _, id := range running {
+				if d, err := st.GetDeployment(ctx, id); err == nil {
+					inUse[d.OutputOwner()] = true
+				} else {
+					inUse[id] = true // unknown: kept, to be safe
+				}
+			}
 		}
+		return inUse[owner]
 	}
-	removed, freed, err := deployments.TrimOutputs(ctx, func(owner string) bool { return inUse[owner] })
+	removed, freed, err := deployments.TrimOutputs(ctx, runsFrom)
 	if err != nil && ctx.Err() == nil {
 		log.Error("trim the build outputs held here", "error", err)
 	}

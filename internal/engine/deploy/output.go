@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/archive"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -70,11 +71,15 @@ func writeOutput(w io.Writer, dir string) error {
 	}
 	tw := tar.NewWriter(zw)
 	for _, part := range outputParts {
-		err := filepath.WalkDir(filepath.Join(dir, part), func(p string, entry fs.DirEntry, err error) error {
+		err := filepath.WalkDir(filepath.Join(dir, part), func(p string, _ fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			return addToArchive(tw, dir, p, entry)
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			return archive.AddFile(tw, p, filepath.ToSlash(rel), archive.DropOwners)
 		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -84,43 +89,6 @@ func writeOutput(w io.Writer, dir string) error {
 		return err
 	}
 	return zw.Close()
-}
-
-func addToArchive(tw *tar.Writer, dir, p string, entry fs.DirEntry) error {
-	info, err := entry.Info()
-	if err != nil {
-		return err
-	}
-	link := ""
-	if info.Mode()&fs.ModeSymlink != 0 {
-		if link, err = os.Readlink(p); err != nil {
-			return err
-		}
-	}
-	header, err := tar.FileInfoHeader(info, link)
-	if err != nil {
-		return err
-	}
-	rel, err := filepath.Rel(dir, p)
-	if err != nil {
-		return err
-	}
-	header.Name = filepath.ToSlash(rel)
-	// Owners are the node's own: the unpacking node decides them.
-	header.Uid, header.Gid, header.Uname, header.Gname = 0, 0, "", ""
-	if err := tw.WriteHeader(header); err != nil {
-		return err
-	}
-	if !info.Mode().IsRegular() {
-		return nil
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = f.Close() }()
-	_, err = io.Copy(tw, f)
-	return err
 }
 
 // Fetch makes the build output d serves present on this node, fetching it from the artifact
@@ -150,8 +118,11 @@ func (s *Service) fetchOutput(ctx context.Context, owner string, run runspec.Spe
 	dir := s.Dir(owner)
 	marker := filepath.Join(dir, outputMarker)
 	if held, err := os.ReadFile(marker); err == nil && string(held) == run.Output {
-		// Its last use, for TrimOutputs.
+		// Its last use, for TrimOutputs, which counts in minutes: most starts need not write it.
 		now := time.Now()
+		if info, err := os.Stat(marker); err == nil && now.Sub(info.ModTime()) < lastUseResolution {
+			return nil
+		}
 		return os.Chtimes(marker, now, now)
 	}
 	began := time.Now()
@@ -276,6 +247,9 @@ func writeOutputFile(target string, mode fs.FileMode, r io.Reader) error {
 
 // outputRecentlyUsed spares a fetched output from trimming: an instance may be starting from it.
 const outputRecentlyUsed = 10 * time.Minute
+
+// lastUseResolution is how stale an output's recorded last use may be; far below outputRecentlyUsed.
+const lastUseResolution = time.Minute
 
 // cachedOutput is a build output held in a deployment directory of this node.
 type cachedOutput struct {

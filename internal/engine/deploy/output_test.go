@@ -154,3 +154,47 @@ func TestTrimOutputsKeepsWhatIsInUse(t *testing.T) {
 		t.Errorf("a trimmed output was not fetched again: %v", err)
 	}
 }
+
+// A start from a present output records its use when the record is older than lastUseResolution,
+// and writes nothing when it is fresher.
+func TestFetchRecordsLastUseCoarsely(t *testing.T) {
+	blobs, err := localfs.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Blobs: blobs, DeploymentsDir: t.TempDir(), ShareOutputs: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := context.Background()
+	built := t.TempDir()
+	if err := os.WriteFile(filepath.Join(built, "app.py"), []byte("app = None\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	digest, err := s.shareOutput(ctx, built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &store.Deployment{ID: "dpl_used", Run: &runspec.Spec{Output: digest}}
+	if err := s.Fetch(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(s.Dir(d.ID), outputMarker)
+	for _, c := range []struct {
+		age     time.Duration
+		written bool
+	}{{time.Hour, true}, {lastUseResolution / 2, false}} {
+		recorded := time.Now().Add(-c.age).Truncate(time.Second)
+		if err := os.Chtimes(marker, recorded, recorded); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Fetch(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(marker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written := !info.ModTime().Equal(recorded); written != c.written {
+			t.Errorf("last use recorded %s ago: rewritten %v, want %v", c.age, written, c.written)
+		}
+	}
+}
