@@ -19,8 +19,10 @@ const (
 	// Version is the level this build speaks: 2 added the store's schema
 	// version to Health and upgrades in place (PathHandover); 3 added
 	// aliases, Supabase integrations, custom domains and HTTPS, git sources,
-	// branches, redeploys and the build cache.
-	Version = 3
+	// branches, redeploys and the build cache; 4 added nodes of several, the
+	// console's calls (redeploy_of, env pull, logs, metrics, files, nodes) and
+	// the handover of shared state.
+	Version = 4
 	// OldestVersion is the oldest level of client an engine of this build
 	// serves. Level 1 clients expected a string api_version ("v1").
 	OldestVersion = 2

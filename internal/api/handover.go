@@ -95,6 +95,17 @@ type EngineSettings struct {
 	PublicAddresses     []string      `json:"public_addresses,omitempty"`
 	DNSResolvers        []string      `json:"dns_resolvers,omitempty"`
 	DomainCheckInterval time.Duration `json:"domain_check_interval_ns,omitempty"`
+
+	// From level 4: shared state and the settings of nodes of several.
+	Store            string        `json:"store,omitempty"`     // a PostgreSQL URL, password and all: this travels only over the unix socket
+	Artifacts        string        `json:"artifacts,omitempty"` // an S3 URL, keys and all
+	KeyFile          string        `json:"key_file,omitempty"`
+	SecretKey        string        `json:"secret_key,omitempty"` // the key itself, when it was given in the environment
+	BuildLease       time.Duration `json:"build_lease_ns,omitempty"`
+	GitTimeout       time.Duration `json:"git_timeout_ns,omitempty"`
+	OutputCacheBytes int64         `json:"output_cache_bytes,omitempty"`
+	PublicHTTPPort   string        `json:"public_http_port,omitempty"`
+	PublicHTTPSPort  string        `json:"public_https_port,omitempty"`
 }
 
 // HandoverSince is the first API level whose engines hand over in place.

@@ -232,9 +232,6 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		cfg.NodeID = host
 	}
-	if cfg.TakeOver && (cfg.Store != "" || cfg.Artifacts != "") {
-		return nil, errors.New("a node on a shared store cannot take over from another engine yet: stop the node, then start the new one (other nodes serve meanwhile)")
-	}
 	if cfg.APIAddress != "" && cfg.Token == "" {
 		return nil, errors.New("an API address on TCP needs a token: set FERRY_TOKEN (or --token-file) so that only its holders can reach the API")
 	}

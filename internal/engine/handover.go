@@ -477,11 +477,15 @@ func settingsOf(cfg Config) api.EngineSettings {
 		HTTPSAddress: cfg.HTTPSAddress, HTTPSAnyPortIfTaken: cfg.HTTPSAnyPortIfTaken,
 		ACMEDirectory: cfg.ACMEDirectory, ACMEEmail: cfg.ACMEEmail, ACMECARoots: cfg.ACMECARoots, HSTSMaxAge: cfg.HSTSMaxAge,
 		PublicAddresses: addrStrings(cfg.PublicAddresses), DNSResolvers: cfg.DNSResolvers, DomainCheckInterval: cfg.DomainCheckInterval,
+		Store: cfg.Store, Artifacts: cfg.Artifacts, KeyFile: cfg.KeyFile, SecretKey: cfg.SecretKey,
+		BuildLease: cfg.BuildLease, GitTimeout: cfg.GitTimeout, OutputCacheBytes: cfg.OutputCacheBytes,
+		PublicHTTPPort: cfg.PublicHTTPPort, PublicHTTPSPort: cfg.PublicHTTPSPort,
 	}
 }
 
 // adopt gives cfg the settings the old engine ran with. An engine of a level before 3 had no
-// HTTPS, domains nor extra interpreters: for those its successor keeps its own settings.
+// HTTPS, domains nor extra interpreters, and one before 4 did not hand over its shared state
+// and its settings as a node of several: for those its successor keeps its own settings.
 func adopt(cfg *Config, s api.EngineSettings, level int) {
 	cfg.HTTPAddress, cfg.Python, cfg.BaseDomain = s.HTTPAddress, s.Python, s.BaseDomain
 	cfg.APIAddress, cfg.Token, cfg.TLSCert, cfg.TLSKey = s.APIAddress, s.Token, s.TLSCert, s.TLSKey
@@ -496,6 +500,12 @@ func adopt(cfg *Config, s api.EngineSettings, level int) {
 	cfg.HTTPSAddress, cfg.HTTPSAnyPortIfTaken = s.HTTPSAddress, s.HTTPSAnyPortIfTaken
 	cfg.ACMEDirectory, cfg.ACMEEmail, cfg.ACMECARoots, cfg.HSTSMaxAge = s.ACMEDirectory, s.ACMEEmail, s.ACMECARoots, s.HSTSMaxAge
 	cfg.PublicAddresses, cfg.DNSResolvers, cfg.DomainCheckInterval = parseAddrs(s.PublicAddresses), s.DNSResolvers, s.DomainCheckInterval
+	if level < 4 {
+		return
+	}
+	cfg.Store, cfg.Artifacts, cfg.KeyFile, cfg.SecretKey = s.Store, s.Artifacts, s.KeyFile, s.SecretKey
+	cfg.BuildLease, cfg.GitTimeout, cfg.OutputCacheBytes = s.BuildLease, s.GitTimeout, s.OutputCacheBytes
+	cfg.PublicHTTPPort, cfg.PublicHTTPSPort = s.PublicHTTPPort, s.PublicHTTPSPort
 }
 
 // The settings travel as text; what one engine wrote, its successor reads (a value it cannot is dropped).

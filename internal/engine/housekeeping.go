@@ -205,4 +205,13 @@ func collectDeploymentDirs(ctx context.Context, log *slog.Logger, deployments *d
 			log.Error("cannot remove the directory of a deleted deployment", "deployment", e.Name(), "error", err)
 		}
 	}
+	if removed, err := deployments.SweepUnfinished(unfinishedGracePeriod); err != nil {
+		log.Error("cannot remove what unfinished builds and fetches left", "error", err)
+	} else if removed > 0 {
+		log.Info("removed what unfinished builds and fetches left", "entries", removed)
+	}
 }
+
+// unfinishedGracePeriod is how old an unfinished build output or fetch must be to go: no build
+// or fetch runs for a day.
+const unfinishedGracePeriod = 24 * time.Hour

@@ -6,7 +6,10 @@ import (
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +137,76 @@ func TestTwoNodesShareState(t *testing.T) {
 		if err != nil || !strings.Contains(log, "storing the build output for the other nodes") {
 			t.Errorf("the build log through %s: %v %q", name, err, log)
 		}
+	}
+}
+
+// A node on PostgreSQL and S3 is upgraded in place under load: the new engine, started with
+// --take-over and nothing else, runs on the old one's store, artifacts, key and settings, no
+// request fails, and it builds.
+func TestTakeOverOfANodeOnSharedState(t *testing.T) {
+	needFlask(t)
+	db := pgtest.Start(t)
+	db.Exec(t, "postgres", "CREATE DATABASE ferry")
+	dsn, err := url.Parse(db.DirectURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn.Path = "/ferry"
+	objects := s3test.Start(t)
+	keyFile := filepath.Join(t.TempDir(), "cluster.key")
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dataDir, addr, work := shortDataDir(t), freeAddress(t), t.TempDir()
+	oldLog, newLog := filepath.Join(work, "old.log"), filepath.Join(work, "new.log")
+	old, c := engineProcess(t, dataDir, addr, oldLog, "--store", dsn.String(), "--artifacts", objects.URL(objects.Bucket(t), "ferry"),
+		"--key-file", keyFile, "--node-id", "node-a", "--build-lease", "7s")
+	ctx := context.Background()
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateEnvVar(ctx, p.ID, api.EnvVarRequest{Key: "GREETING", Value: "sealed under the cluster key", Targets: []string{"production"}}); err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "app.py"), whoAmIApp)
+	d := deploy(t, c, p.ID, src)
+	l := startLoad(t, addr, c, "api", map[string]string{d.Hostname: d.ID + " " + p.ID}, 4)
+	time.Sleep(time.Second)
+
+	successor, _ := engineProcess(t, dataDir, addr, newLog, "--take-over")
+	waitForPID(t, c, successor.Process.Pid, newLog)
+	if err := old.Wait(); err != nil {
+		t.Errorf("the old engine exited with %v", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	l.end(t)
+	t.Logf("%d requests, %d failed", l.sent.Load(), l.failed.Load())
+
+	nodes, err := c.Nodes(ctx)
+	if err != nil || nodes.Self != "node-a" {
+		t.Fatalf("the new engine is node %q (%v), want the old one's id node-a", nodes.Self, err)
+	}
+	if h, err := c.Health(ctx); err != nil || h.SchemaVersion != postgres.SchemaVersion() {
+		t.Fatalf("the new engine's store: %+v, %v; want PostgreSQL's schema %d", h, err, postgres.SchemaVersion())
+	}
+	// The key came along: the sealed value opens, and a new deployment gets it.
+	writeFile(t, filepath.Join(src, "app.py"), `import os
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [os.environ["GREETING"].encode()]
+`)
+	if again := deploy(t, c, p.ID, src); again.State != api.StateReady {
+		t.Fatalf("a deployment after the take-over: %+v", again)
+	} else if problem := getApp(http.DefaultClient, addr, again.Hostname, "sealed under the cluster key"); problem != "" {
+		t.Error(problem)
+	}
+	if text, _ := os.ReadFile(newLog); strings.Contains(string(text), dsn.String()) {
+		t.Error("the new engine logged the store's URL, password and all")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +36,35 @@ const outputMarker = ".output"
 
 // fetchTimeout bounds the fetch of one build output, however many requests wait for it.
 const fetchTimeout = 10 * time.Minute
+
+// unfinishedPrefixes begin the names of what a build or a fetch writes beside the deployment
+// directories before it is whole; a node stopped meanwhile leaves them behind.
+var unfinishedPrefixes = []string{".output-", ".fetch-"}
+
+// SweepUnfinished removes what builds and fetches left unfinished in the deployments directory
+// more than olderThan ago, and returns how many it removed. Those of a build or fetch still
+// running are younger than any olderThan longer than the build deadline and fetchTimeout.
+func (s *Service) SweepUnfinished(olderThan time.Duration) (int, error) {
+	entries, err := os.ReadDir(s.cfg.DeploymentsDir)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range entries {
+		if !slices.ContainsFunc(unfinishedPrefixes, func(prefix string) bool { return strings.HasPrefix(e.Name(), prefix) }) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < olderThan {
+			continue // gone meanwhile, or perhaps still being written
+		}
+		if err := os.RemoveAll(filepath.Join(s.cfg.DeploymentsDir, e.Name())); err != nil {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
+}
 
 // shareOutput archives the build output in dir to the artifact store and returns its digest.
 func (s *Service) shareOutput(ctx context.Context, dir string) (string, error) {

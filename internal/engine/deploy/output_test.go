@@ -198,3 +198,40 @@ func TestFetchRecordsLastUseCoarsely(t *testing.T) {
 		}
 	}
 }
+
+// What a stopped node's build or fetch left unfinished goes once old enough; what one running
+// now writes, and the deployment directories, stay.
+func TestSweepUnfinished(t *testing.T) {
+	dir := t.TempDir()
+	s := New(Config{DeploymentsDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	old := time.Now().Add(-2 * time.Hour)
+	for name, age := range map[string]time.Time{
+		".output-123.tar.gz": old, ".fetch-dpl_a-456": old, ".fetch-dpl_b-789": time.Now(), "dpl_c": old,
+	} {
+		p := filepath.Join(dir, name)
+		var err error
+		if strings.HasSuffix(name, ".tar.gz") {
+			err = os.WriteFile(p, []byte("partial"), 0o600)
+		} else {
+			err = os.MkdirAll(filepath.Join(p, "src"), 0o755)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, age, age); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := s.SweepUnfinished(time.Hour)
+	if err != nil || removed != 2 {
+		t.Fatalf("removed %d, %v; want the 2 old leftovers", removed, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if strings.Join(left, " ") != ".fetch-dpl_b-789 dpl_c" {
+		t.Errorf("left %v; want the fetch under way and the deployment directory", left)
+	}
+}
