@@ -2,7 +2,9 @@ package accesslog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"golang.org/x/sys/unix"
 )
 
 func entry(deploymentID string, i int) api.RequestLogEntry {
@@ -65,24 +68,50 @@ func TestRecordReadRemove(t *testing.T) {
 	}
 }
 
-// A writer that cannot keep up costs entries, never the recording goroutine's time.
+// A writer that cannot keep up costs entries, never the recording goroutine's time: with the
+// writer stuck (its log is a FIFO nobody reads yet), a full queue drops what comes after it.
 func TestRecordNeverBlocks(t *testing.T) {
-	l := New(t.TempDir(), slog.New(slog.DiscardHandler))
-	defer l.Close()
-	began := time.Now()
-	for i := range 10 * queueLength {
+	dir := t.TempDir()
+	l := New(dir, slog.New(slog.DiscardHandler))
+	fifo := l.Path("dpl_stuck")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.Record(entry("dpl_stuck", 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	read := make(chan error, 1)
+	go func() { _, err := l.Read(ctx, "dpl_other", 1); read <- err }() // has the writer flush, into the FIFO
+	for deadline := time.Now().Add(time.Minute); len(l.queue) > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never took the entry and the read")
+		}
+	}
+	// The writer is in the FIFO's open now, and takes nothing more.
+	for i := range 2 * queueLength {
 		l.Record(entry("dpl_busy", i))
 	}
-	if took := time.Since(began); took > 5*time.Second {
-		t.Fatalf("recording took %s", took)
+	if got := l.Dropped(); got != queueLength {
+		t.Errorf("dropped %d entries, want %d: the queue holds %d and the writer is stuck", got, queueLength, queueLength)
 	}
+	cancel()
+	if err := <-read; !errors.Is(err, context.Canceled) {
+		t.Errorf("the read waiting for the stuck writer: %v", err)
+	}
+
+	// Unstuck, it writes what the queue held.
+	reader, err := os.OpenFile(fifo, os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drained := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, reader); close(drained) }()
 	got, err := l.Read(context.Background(), "dpl_busy", api.MaxRequestLimit)
 	if err != nil || len(got) == 0 {
 		t.Fatalf("read %d, %v", len(got), err)
 	}
-	if written := 10*queueLength - int(l.Dropped()); written < queueLength {
-		t.Fatalf("only %d entries kept of %d", written, 10*queueLength)
-	}
+	l.Close()
+	_ = reader.Close()
+	<-drained
 }
 
 // After Close, recording drops and reading and removing return instead of waiting forever.
