@@ -148,6 +148,7 @@ func (d *deployment) alive() bool {
 
 func (d *deployment) start() {
 	began := time.Now()
+	d.m.clock.begin(d, began)
 	err := d.launch()
 	if err == nil {
 		err = d.awaitLine("ready\n")
@@ -189,6 +190,7 @@ func (d *deployment) isParked() bool {
 // resume tells a parked start to load the app and serve.
 func (d *deployment) resume() {
 	began := time.Now()
+	d.m.clock.begin(d, began)
 	_, err := d.control.Write([]byte("go\n"))
 	if err == nil {
 		err = d.awaitLine("ready\n")
@@ -198,6 +200,7 @@ func (d *deployment) resume() {
 
 func (d *deployment) finishStart(err error, began time.Time) {
 	if err != nil {
+		d.m.clock.end(d, time.Now()) // an instance that never served is not counted past here
 		d.m.forget(d)
 		d.pool.close()
 		d.kill()
@@ -418,6 +421,7 @@ func (d *deployment) awaitLine(want string) error {
 // watch reaps the parent process and cleans up after it, however it ended.
 func (d *deployment) watch() {
 	err := d.proc.Wait()
+	d.m.clock.end(d, time.Now())
 	d.mu.Lock()
 	stopping := d.stopping
 	d.mu.Unlock()
@@ -486,6 +490,8 @@ func (d *deployment) terminate(ctx context.Context) bool {
 		return true
 	}
 	_ = proc.Signal(unix.SIGTERM)
+	// Counted until its processes are gone, by the time terminate returns (watch would count it too, a moment later).
+	defer func() { d.m.clock.end(d, time.Now()) }()
 	select {
 	case <-proc.Done():
 		return true

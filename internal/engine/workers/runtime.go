@@ -107,6 +107,7 @@ type Manager struct {
 	log           *slog.Logger
 	bootstrapPath string
 	starts        atomic.Uint64 // numbers each start, so a restart never shares socket paths with its predecessor
+	clock         *instanceClock
 
 	mu          sync.RWMutex
 	deployments map[instanceKey]*deployment
@@ -154,6 +155,7 @@ func New(cfg Config) *Manager {
 		parked:        map[instanceKey]*deployment{},
 		removed:       map[string]bool{},
 		stopReaper:    make(chan struct{}),
+		clock:         newInstanceClock(),
 	}
 	go m.reapIdle()
 	return m
