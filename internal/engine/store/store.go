@@ -59,7 +59,37 @@ type Store interface {
 	RouteSource
 	Keeping
 	Nodes
+	Usage
 	Close() error
+}
+
+// Usage keeps what each project used, by day (UTC): requests, bytes out, function time and
+// build time, added to by the meters of every node. Rows outlive their project: what a deleted
+// project used still counts for the month.
+type Usage interface {
+	// AddUsage adds each record to its project's day, all in one transaction.
+	AddUsage(ctx context.Context, records []UsageRecord) error
+	// ListUsage returns the days from since up to (not including) until of the projects named,
+	// by day then project.
+	ListUsage(ctx context.Context, projectIDs []string, since, until time.Time) ([]UsageRecord, error)
+}
+
+// UsageRecord is what one project used on one day, or an amount to add to it.
+type UsageRecord struct {
+	ProjectID string
+	Day       time.Time // midnight UTC
+	Requests  int64
+	BytesOut  int64
+	// MemoryMBMillis is function time weighted by memory: the memory limit of each instance, in
+	// MB, times the milliseconds it ran. GB-hours are MemoryMBMillis / (1024 * 3,600,000).
+	MemoryMBMillis int64
+	BuildMillis    int64
+}
+
+// Day is the UTC day t falls on, as usage is kept.
+func Day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // Nodes keeps the engine nodes that use the store, as their heartbeats tell: what `ferry

@@ -178,6 +178,16 @@ var migrations = []string{
 		instances INTEGER NOT NULL,
 		builds INTEGER NOT NULL
 	);`,
+	// What projects used, by day. No reference to projects: usage outlives a deleted project.
+	`CREATE TABLE usage (
+		project_id TEXT NOT NULL,
+		day DATE NOT NULL,
+		requests BIGINT NOT NULL,
+		bytes_out BIGINT NOT NULL,
+		memory_mb_millis BIGINT NOT NULL,
+		build_millis BIGINT NOT NULL,
+		PRIMARY KEY (project_id, day)
+	);`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.

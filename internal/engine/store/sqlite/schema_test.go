@@ -190,6 +190,14 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 			t.Errorf("nodes: %+v, %v; want fixture-node", nodes, err)
 		}
 	}
+	if schema >= 15 {
+		day := time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)
+		usage, err := s.ListUsage(ctx, []string{hello.ID, "prj_deletedfixtureaaaaaa"}, day, day.AddDate(0, 0, 2))
+		if err != nil || len(usage) != 3 || usage[0].ProjectID != "prj_deletedfixtureaaaaaa" || usage[0].BuildMillis != 41000 ||
+			usage[1].Requests != 120 || usage[1].MemoryMBMillis != 2048000 || !usage[2].Day.Equal(day.AddDate(0, 0, 1)) {
+			t.Errorf("usage: %+v, %v", usage, err)
+		}
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {

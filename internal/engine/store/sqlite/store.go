@@ -197,6 +197,16 @@ var migrations = []string{
 		instances INTEGER NOT NULL,
 		builds INTEGER NOT NULL
 	);`,
+	// What projects used, by day. No reference to projects: usage outlives a deleted project.
+	`CREATE TABLE usage (
+		project_id TEXT NOT NULL,
+		day TEXT NOT NULL,
+		requests INTEGER NOT NULL,
+		bytes_out INTEGER NOT NULL,
+		memory_mb_millis INTEGER NOT NULL,
+		build_millis INTEGER NOT NULL,
+		PRIMARY KEY (project_id, day)
+	);`,
 }
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in

@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"BranchHostTakenElsewhereIsLeftAlone", testBranchHostTakenElsewhereIsLeftAlone},
 		{"RedeployReusesABuild", testRedeployReusesABuild},
 		{"ProjectKeepsGitRepositoryAndRetention", testProjectKeepsGitRepositoryAndRetention},
+		{"UsageAddsUpByProjectAndDay", testUsageAddsUpByProjectAndDay},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,59 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+)
+
+// dayLayout is how a day is written in the usage table: text that sorts as days do.
+const dayLayout = time.DateOnly
+
+// AddUsage adds each record to its project's day, in one transaction.
+func (s *Store) AddUsage(ctx context.Context, records []store.UsageRecord) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range records {
+			_, err := tx.ExecContext(ctx, `INSERT INTO usage (project_id, day, requests, bytes_out, memory_mb_millis, build_millis) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (project_id, day) DO UPDATE SET requests = requests + excluded.requests, bytes_out = bytes_out + excluded.bytes_out,
+					memory_mb_millis = memory_mb_millis + excluded.memory_mb_millis, build_millis = build_millis + excluded.build_millis`,
+				r.ProjectID, store.Day(r.Day).Format(dayLayout), r.Requests, r.BytesOut, r.MemoryMBMillis, r.BuildMillis)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ListUsage returns the days from since up to until of the projects named, by day then project.
+func (s *Store) ListUsage(ctx context.Context, projectIDs []string, since, until time.Time) ([]store.UsageRecord, error) {
+	if len(projectIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{store.Day(since).Format(dayLayout), store.Day(until).Format(dayLayout)}
+	for _, id := range projectIDs {
+		args = append(args, id)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT project_id, day, requests, bytes_out, memory_mb_millis, build_millis FROM usage
+		WHERE day >= ? AND day < ? AND project_id IN (?`+strings.Repeat(", ?", len(projectIDs)-1)+`) ORDER BY day, project_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }() // rows.Err reports what matters
+	var records []store.UsageRecord
+	for rows.Next() {
+		var r store.UsageRecord
+		var day string
+		if err := rows.Scan(&r.ProjectID, &day, &r.Requests, &r.BytesOut, &r.MemoryMBMillis, &r.BuildMillis); err != nil {
+			return nil, err
+		}
+		if r.Day, err = time.Parse(dayLayout, day); err != nil {
+			return nil, err
+		}
+		records = append(records, r)
+	}
+	return records, rows.Err()
+}
