@@ -163,6 +163,15 @@ resource "ferry_deployment" "feature" {
 			},
 		},
 		{
+			name:    "data-sources/ferry_usage",
+			harness: project,
+			check: func(t *testing.T, dir string, env []string) {
+				if used := output(t, dir, env, "api_gb_hours_this_month"); used != "0" {
+					t.Errorf("api_gb_hours_this_month %q of a project that served nothing", used)
+				}
+			},
+		},
+		{
 			name:    "functions/sanitize_database_url",
 			harness: project + "variable \"analytics_connection_string\" {\n  type = string\n}\n",
 			env:     []string{"TF_VAR_analytics_connection_string=postgres://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres?supa=base-pooler.x"},

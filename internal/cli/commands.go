@@ -28,5 +28,6 @@ var commands = []func(*console) *cobra.Command{
 	newPromoteCommand,
 	newRollbackCommand,
 	newRedeployCommand,
+	newUsageCommand,
 	newVersionCommand,
 }

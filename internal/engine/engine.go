@@ -35,6 +35,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/domains"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/metering"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -157,6 +158,7 @@ type Engine struct {
 	work        func(context.Context) (done <-chan struct{}, err error)
 	workMu      sync.Mutex
 	workStopper func() // stops what startWork started; nil when nothing runs
+	meter       *metering.Meter
 
 	// What a handover passes on (handover.go).
 	dataDir       string
@@ -377,6 +379,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	})
 	e.runtime = rt
 	observed := newObservability(dataDir, log, st, rt)
+	e.meter = observed.meter
 	e.onClose(observed.access.Close)                            // after the edge and the builds have stopped: closers run in reverse
 	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
 	// The certificate manager asks the edge which names it serves, and the
@@ -435,7 +438,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			rt.Remove(id)
 			observed.forget(id)
 		},
-		BuildEnded:       observed.metrics.ObserveBuild,
+		BuildEnded:       observed.buildEnded,
 		Sandbox:          jail,
 		BuildLimits:      cfg.BuildLimits,
 		Limits:           deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
@@ -499,6 +502,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		SyncRoutes: router.Sync,
 		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
+		FlushUsage: observed.meter.Flush,
 		Observe: apiserver.Observability{
 			RuntimeLogPath: rt.LogPath, AccessLog: observed.access.Read,
 			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(), Stopping: runCtx.Done(),
@@ -602,6 +606,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		var workers sync.WaitGroup
 		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir, rt.Holding) })
 		workers.Go(func() { verifier.Run(ctx) })
+		workers.Go(func() { observed.meter.Run(ctx) }) // writes too: it stops, with a last flush, when the store is handed over
 		workers.Go(func() {
 			heartbeat(ctx, log, st, self, func() (int, int) { return rt.RunningInstances(), deployments.Building() })
 		})
@@ -733,6 +738,12 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		e.stopWork()
 		if err := e.runtime.Shutdown(ctx); err != nil {
 			e.log.Warn("stopping the apps", "error", err)
+		}
+		if !e.handedOver.Load() {
+			// The time the instances took to stop; after a handover the store is the successor's.
+			if err := e.meter.Flush(context.WithoutCancel(ctx)); err != nil {
+				e.log.Error("metering: the last usage could not be stored", "error", err)
+			}
 		}
 		e.releaseAll()
 		select {

@@ -9,6 +9,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/accesslog"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/metering"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/metrics"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
@@ -18,10 +19,13 @@ import (
 type observability struct {
 	access  *accesslog.Log
 	metrics *metrics.Metrics
+	meter   *metering.Meter
 }
 
 func newObservability(dataDir string, log *slog.Logger, st store.Store, rt *workers.Manager) *observability {
-	o := &observability{access: accesslog.New(filepath.Join(dataDir, "logs"), log), metrics: metrics.New()}
+	o := &observability{access: accesslog.New(filepath.Join(dataDir, "logs"), log), metrics: metrics.New(),
+		meter: metering.New(metering.Config{Store: st, InstanceTime: rt.TakeInstanceTime, Logger: log})}
+	o.metrics.Register(o.meter.Collectors()...)
 	o.metrics.Gauge("ferry_running_instances", "Instances with live processes (one per deployment, or per function of a deployment of several).",
 		func() float64 { return float64(rt.RunningInstances()) })
 	o.metrics.Gauge("ferry_build_queue_depth", "Deployments waiting to be built.", func() float64 {
@@ -50,10 +54,18 @@ func (o *observability) served(r edge.ServedRequest) {
 		started = r.ColdStart.Waited
 	}
 	o.metrics.ObserveRequest(r.Project, r.DeploymentID, r.Status, r.Time, r.Duration, started)
+	o.meter.Request(r.ProjectID, r.DeploymentID, r.Time, r.BytesOut)
+}
+
+// buildEnded records a build that ended, READY or ERROR, after took.
+func (o *observability) buildEnded(projectID, state string, took time.Duration) {
+	o.metrics.ObserveBuild(state, took)
+	o.meter.Build(projectID, time.Now(), took)
 }
 
 // forget drops what is recorded of a deleted deployment.
 func (o *observability) forget(deploymentID string) {
+	o.meter.Forget(context.Background(), deploymentID)
 	o.access.Remove(deploymentID)
 	o.metrics.Forget(deploymentID)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkRecordRequest measures what recording one served request costs the request's
-// goroutine (access-log entry queued, Prometheus counters and histogram, per-minute series),
+// goroutine (access-log entry queued, Prometheus counters and histogram, per-minute series, usage),
 // from as many goroutines at once as a busy edge has: the part of observation that is on the
 // serving path. The access-log writer's own work is off it (see accesslog's BenchmarkWriter);
 // here it falls behind and drops entries, as it would at a million requests a second.
@@ -24,7 +24,7 @@ func BenchmarkRecordRequest(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
 			o.served(edge.ServedRequest{
-				Time: time.Now(), Project: "bench", DeploymentID: deployments[i%len(deployments)], Method: "GET",
+				Time: time.Now(), Project: "bench", ProjectID: "prj_bench", DeploymentID: deployments[i%len(deployments)], Method: "GET",
 				Host: "bench.localhost", Path: "/", Status: 200, Duration: 70 * time.Microsecond, BytesOut: 13,
 			})
 		}

@@ -260,6 +260,7 @@ func (p *ferryProvider) DataSources(context.Context) []func() datasource.DataSou
 	return []func() datasource.DataSource{
 		NewGitRefDataSource,
 		NewDeploymentDataSource,
+		NewUsageDataSource,
 	}
 }
 

@@ -53,6 +53,8 @@ type Config struct {
 	SyncRoutes func(context.Context) error
 
 	Observe Observability // runtime and access logs, metrics (observe.go)
+	// FlushUsage adds what this node metered to the store, so that a usage report has it.
+	FlushUsage func(context.Context) error
 }
 
 // Server serves the engine API.
@@ -66,6 +68,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.handle("GET", api.PathHealth, s.health)
 	s.handle("GET", api.PathNodes, s.listNodes)
+	s.handle("GET", api.PathUsage, s.usage)
 	s.handle("POST", api.PathShutdown, s.shutdown)
 	s.handle("GET", api.PathProjects, s.listProjects)
 	s.handle("POST", api.PathProjects, s.createProject)

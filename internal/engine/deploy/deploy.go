@@ -87,8 +87,8 @@ type Config struct {
 	PollInterval    time.Duration // how often idle workers look for builds queued by another node
 	// SyncRoutes returns once the edge serves what the store says.
 	SyncRoutes func(context.Context) error
-	// BuildEnded, when set, hears of each build this node ended, READY or ERROR, and how long it took.
-	BuildEnded func(state string, took time.Duration)
+	// BuildEnded, when set, hears of each build this node ended, READY or ERROR, of which project, and how long it took.
+	BuildEnded func(projectID, state string, took time.Duration)
 	// ShareOutputs archives every build's output to Blobs, for the other nodes of an engine whose
 	// nodes share the artifact store (see Fetch).
 	ShareOutputs bool
@@ -655,7 +655,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 		if s.record(log, "record the failed build", func(ctx context.Context) error {
 			return s.cfg.Store.FailBuild(ctx, d.ID, s.cfg.NodeID, api.StateError, message)
 		}) {
-			s.buildEnded(api.StateError, began)
+			s.buildEnded(d.ProjectID, api.StateError, began)
 		}
 		return
 	}
@@ -672,13 +672,13 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 			log.Error("route a ready deployment", "error", err)
 		}
 		log.Info("deployment ready", "entrypoint", result.Entrypoint)
-		s.buildEnded(api.StateReady, began)
+		s.buildEnded(d.ProjectID, api.StateReady, began)
 	}
 }
 
-func (s *Service) buildEnded(state string, began time.Time) {
+func (s *Service) buildEnded(projectID, state string, began time.Time) {
 	if s.cfg.BuildEnded != nil {
-		s.cfg.BuildEnded(state, time.Since(began))
+		s.cfg.BuildEnded(projectID, state, time.Since(began))
 	}
 }
 

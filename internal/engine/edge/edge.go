@@ -83,7 +83,8 @@ type Config struct {
 // route is where one hostname leads.
 type route struct {
 	kind           string
-	project        string
+	project        string             // its name
+	projectID      string             // "" where no deployment is routed
 	app            *workers.App       // nil: nothing ready to serve there
 	deploymentHost string             // the own hostname of the deployment app runs
 	domain         *store.RouteDomain // for a custom domain
@@ -259,6 +260,7 @@ func (r *Router) reload(ctx context.Context) error {
 	for _, rt := range snapshot.Routes {
 		entry := route{kind: rt.Kind, project: rt.ProjectName, domain: rt.Domain}
 		if d := rt.Deployment; d != nil {
+			entry.projectID = d.ProjectID
 			app := next.apps[d.ID]
 			if app == nil {
 				app = old.apps[d.ID]
@@ -360,7 +362,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	out := &observedWriter{ResponseWriter: w, rc: rc, timeout: r.cfg.WriteTimeout}
 	if r.cfg.Observe != nil {
 		// A handler that panics to abort a broken response is recorded too.
-		defer r.observe(req, rt.project, rt.app.ID, host, began, out)
+		defer r.observe(req, rt, host, began, out)
 	}
 	body, status := r.bufferBody(req, rc)
 	if status != 0 {

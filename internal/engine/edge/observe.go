@@ -11,6 +11,7 @@ import (
 type ServedRequest struct {
 	Time         time.Time // arrival
 	Project      string    // the project's name
+	ProjectID    string
 	DeploymentID string
 	Method       string
 	Host         string
@@ -61,13 +62,13 @@ func (w *observedWriter) ObserveStart(start workers.ColdStart) { w.coldStart = s
 func (w *observedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe tells Config.Observe how a request to a deployment went.
-func (r *Router) observe(req *http.Request, project, deploymentID, host string, began time.Time, w *observedWriter) {
+func (r *Router) observe(req *http.Request, rt route, host string, began time.Time, w *observedWriter) {
 	status := w.status
 	if status == 0 {
 		status = http.StatusOK // the handler returned without writing: net/http answers 200
 	}
 	r.cfg.Observe(ServedRequest{
-		Time: began, Project: project, DeploymentID: deploymentID, Method: req.Method, Host: host,
+		Time: began, Project: rt.project, ProjectID: rt.projectID, DeploymentID: rt.app.ID, Method: req.Method, Host: host,
 		Path: req.URL.Path, Status: status, Duration: time.Since(began), BytesOut: w.bytesOut, ColdStart: w.coldStart,
 	})
 }

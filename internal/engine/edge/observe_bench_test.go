@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/accesslog"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/metering"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/metrics"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
@@ -19,8 +20,8 @@ import (
 const benchPython = "/usr/bin/python3"
 
 // BenchmarkObservedFlaskHello measures requests through the edge and the runtime to a Flask
-// hello-world with the access log and the metrics recording each one, and without: what
-// recording costs the serving path.
+// hello-world with the access log, the metrics and the usage meter recording each one, and
+// without: what recording costs the serving path.
 func BenchmarkObservedFlaskHello(b *testing.B) {
 	if err := exec.Command(benchPython, "-c", "import flask").Run(); err != nil {
 		b.Skipf("%s cannot import flask: %v", benchPython, err)
@@ -50,7 +51,9 @@ func BenchmarkObservedFlaskHello(b *testing.B) {
 				access := accesslog.New(b.TempDir(), slog.New(slog.DiscardHandler))
 				b.Cleanup(access.Close)
 				counted := metrics.New()
+				meter := metering.New(metering.Config{Logger: slog.New(slog.DiscardHandler)})
 				cfg.Observe = func(r ServedRequest) {
+					meter.Request(r.ProjectID, r.DeploymentID, r.Time, r.BytesOut)
 					access.Record(api.RequestLogEntry{Time: r.Time, DeploymentID: r.DeploymentID, Method: r.Method, Host: r.Host,
 						Path: r.Path, Status: r.Status, DurationMS: float64(r.Duration.Microseconds()) / 1000, BytesOut: r.BytesOut})
 					counted.ObserveRequest(r.Project, r.DeploymentID, r.Status, r.Time, r.Duration, 0)

@@ -71,6 +71,11 @@ func New() *Metrics {
 	return m
 }
 
+// Register adds collectors of other packages to what Handler serves.
+func (m *Metrics) Register(collectors ...prometheus.Collector) {
+	m.registry.MustRegister(collectors...)
+}
+
 func histogramByProject(name, help string, buckets ...float64) *prometheus.HistogramVec {
 	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, []string{"project"})
 }

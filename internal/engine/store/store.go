@@ -69,8 +69,8 @@ type Store interface {
 type Usage interface {
 	// AddUsage adds each record to its project's day, all in one transaction.
 	AddUsage(ctx context.Context, records []UsageRecord) error
-	// ListUsage returns the days from since up to (not including) until of the projects named,
-	// by day then project.
+	// ListUsage returns the days from since up to (not including) until of the projects named
+	// (nil: of every project, deleted ones too), by day then project.
 	ListUsage(ctx context.Context, projectIDs []string, since, until time.Time) ([]UsageRecord, error)
 }
 

@@ -29,7 +29,7 @@ func (s *Store) AddUsage(ctx context.Context, records []store.UsageRecord) error
 // ListUsage returns the days from since up to until of the projects named, by day then project.
 func (s *Store) ListUsage(ctx context.Context, projectIDs []string, since, until time.Time) ([]store.UsageRecord, error) {
 	rows, err := s.pool.Query(ctx, `SELECT project_id, day, requests, bytes_out, memory_mb_millis, build_millis FROM usage
-		WHERE day >= $1 AND day < $2 AND project_id = ANY($3) ORDER BY day, project_id`, store.Day(since), store.Day(until), projectIDs)
+		WHERE day >= $1 AND day < $2 AND ($3::text[] IS NULL OR project_id = ANY($3)) ORDER BY day, project_id`, store.Day(since), store.Day(until), projectIDs)
 	if err != nil {
 		return nil, err
 	}

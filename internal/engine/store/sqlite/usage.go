@@ -3,7 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
+	"encoding/json"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -30,15 +30,17 @@ func (s *Store) AddUsage(ctx context.Context, records []store.UsageRecord) error
 
 // ListUsage returns the days from since up to until of the projects named, by day then project.
 func (s *Store) ListUsage(ctx context.Context, projectIDs []string, since, until time.Time) ([]store.UsageRecord, error) {
-	if len(projectIDs) == 0 {
-		return nil, nil
-	}
+	query := `SELECT project_id, day, requests, bytes_out, memory_mb_millis, build_millis FROM usage WHERE day >= ? AND day < ?`
 	args := []any{store.Day(since).Format(dayLayout), store.Day(until).Format(dayLayout)}
-	for _, id := range projectIDs {
-		args = append(args, id)
+	if projectIDs != nil {
+		query += ` AND project_id IN (SELECT value FROM json_each(?))`
+		ids, err := json.Marshal(projectIDs)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, string(ids))
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT project_id, day, requests, bytes_out, memory_mb_millis, build_millis FROM usage
-		WHERE day >= ? AND day < ? AND project_id IN (?`+strings.Repeat(", ?", len(projectIDs)-1)+`) ORDER BY day, project_id`, args...)
+	rows, err := s.db.QueryContext(ctx, query+` ORDER BY day, project_id`, args...)
 	if err != nil {
 		return nil, err
 	}

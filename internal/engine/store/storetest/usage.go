@@ -62,7 +62,10 @@ func testUsageAddsUpByProjectAndDay(t *testing.T, s store.Store, another func(*t
 	if got, err := s.ListUsage(ctx, []string{"prj_a"}, day.AddDate(0, 0, 1), day.AddDate(0, 0, 2)); err != nil || len(got) != 1 || got[0].Requests != 7 {
 		t.Errorf("the second day of prj_a alone: %v, %v", got, err)
 	}
-	if got, err := s.ListUsage(ctx, nil, day, day.AddDate(0, 0, 2)); err != nil || len(got) != 0 {
-		t.Errorf("no projects named: %v, %v", got, err)
+	if got, err := s.ListUsage(ctx, nil, day, day.AddDate(0, 0, 2)); err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("every project: %v, %v", got, err)
+	}
+	if got, err := s.ListUsage(ctx, []string{}, day, day.AddDate(0, 0, 2)); err != nil || len(got) != 0 {
+		t.Errorf("no project: %v, %v", got, err)
 	}
 }
