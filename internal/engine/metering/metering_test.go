@@ -41,7 +41,11 @@ func TestMeterSumsAndKeepsWhatTheStoreRefused(t *testing.T) {
 	now := time.Date(2026, 12, 1, 23, 59, 50, 0, time.UTC)
 	ran := map[string]workers.InstanceTime{}
 	m := New(Config{Store: st, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
-		InstanceTime: func() map[string]workers.InstanceTime { taken := ran; ran = map[string]workers.InstanceTime{}; return taken }})
+		InstanceTime: func() map[string]workers.InstanceTime {
+			taken := ran
+			ran = map[string]workers.InstanceTime{}
+			return taken
+		}})
 	ctx := context.Background()
 
 	m.Request("prj_a", "dpl_1", now, 100)
