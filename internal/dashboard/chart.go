@@ -18,19 +18,29 @@ const (
 	chartTop    = 16.0 // room for the title and the largest value
 )
 
-// series is one line of a chart: a value per minute, NaN where there is none.
+// series is one line of a chart: a value per step (a minute, or a day), NaN where there is none.
 type series struct {
 	Name   string
 	Class  string // its colour, in the style sheet
 	Values []float64
 }
 
-// chart is a per-minute chart, rendered on the server as inline SVG: no script draws it.
+// chart is a chart of a value per minute (or per day), rendered on the server as inline SVG: no
+// script draws it.
 type chart struct {
 	Title  string
 	Unit   string
 	Start  time.Time
+	Daily  bool // a value per day rather than per minute
 	Series []series
+}
+
+// steps says what one value of c covers, and how its times are written.
+func (c chart) steps() (step time.Duration, noun, layout string) {
+	if c.Daily {
+		return 24 * time.Hour, "days", "Jan 2"
+	}
+	return time.Minute, "minutes", "15:04"
 }
 
 // metricsCharts are the charts of a deployment's per-minute series over the minutes from start
@@ -66,7 +76,7 @@ func metricsCharts(m api.DeploymentMetrics, start time.Time, minutes int) []char
 }
 
 // SVG draws the chart: one path per series, scaled to the largest value, broken where a
-// minute has no value.
+// step has no value.
 func (c chart) SVG() template.HTML {
 	top, minutes := 0.0, 0
 	for _, s := range c.Series {
@@ -87,7 +97,8 @@ func (c chart) SVG() template.HTML {
 	for i, s := range c.Series {
 		names[i] = s.Name
 	}
-	label := fmt.Sprintf("%s: %s over %d minutes from %s UTC, at most %s", c.Title, strings.Join(names, " and "), minutes, c.Start.Format("15:04"), formatValue(top, c.Unit))
+	stepLength, noun, layout := c.steps()
+	label := fmt.Sprintf("%s: %s over %d %s from %s UTC, at most %s", c.Title, strings.Join(names, " and "), minutes, noun, c.Start.Format(layout), formatValue(top, c.Unit))
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" role="img" aria-label="%s">`, chartWidth, chartHeight+14, html.EscapeString(label))
 	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(label))
 	fmt.Fprintf(&b, `<text x="0" y="11" class="chart-title">%s</text>`, html.EscapeString(c.Title))
@@ -111,15 +122,18 @@ func (c chart) SVG() template.HTML {
 			fmt.Fprintf(&b, `<path d="%s" class="chart-line %s"><title>%s</title></path>`, strings.TrimSpace(path.String()), s.Class, html.EscapeString(s.Name))
 		}
 	}
-	fmt.Fprintf(&b, `<text x="0" y="%g" class="chart-time">%s</text>`, chartHeight+13, c.Start.Format("15:04"))
-	fmt.Fprintf(&b, `<text x="%g" y="%g" class="chart-time" text-anchor="end">%s UTC</text>`, chartWidth, chartHeight+13, c.Start.Add(time.Duration(minutes-1)*time.Minute).Format("15:04"))
+	fmt.Fprintf(&b, `<text x="0" y="%g" class="chart-time">%s</text>`, chartHeight+13, c.Start.Format(layout))
+	fmt.Fprintf(&b, `<text x="%g" y="%g" class="chart-time" text-anchor="end">%s UTC</text>`, chartWidth, chartHeight+13, c.Start.Add(time.Duration(minutes-1)*stepLength).Format(layout))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // built above from numbers and escaped text only
 }
 
 func formatValue(v float64, unit string) string {
 	text := fmt.Sprintf("%.0f", v)
-	if v != math.Trunc(v) && v < 10 {
+	switch {
+	case v != math.Trunc(v) && v < 0.1:
+		text = fmt.Sprintf("%.4f", v) // GB-hours of a quiet day
+	case v != math.Trunc(v) && v < 10:
 		text = fmt.Sprintf("%.1f", v)
 	}
 	if unit != "" {

@@ -63,6 +63,7 @@ func New(cfg Config) *Dashboard {
 	d.mux.HandleFunc("GET /login/{link}", d.loginWithLink)
 	d.mux.HandleFunc("POST /logout", d.logout)
 	d.mux.HandleFunc("GET /{$}", d.page(d.projectsPage))
+	d.mux.HandleFunc("GET /usage", d.page(d.usagePage))
 	d.mux.HandleFunc("GET /projects/{project}", d.page(d.projectPage))
 	d.mux.HandleFunc("GET /projects/{project}/deployments", d.page(d.deploymentRows))
 	d.mux.HandleFunc("POST /projects/{project}/rollback", d.action(d.rollback))
