@@ -59,6 +59,7 @@ type Store interface {
 	RouteSource
 	Keeping
 	Nodes
+	Teams
 	Close() error
 }
 
@@ -338,6 +339,7 @@ type Keeping interface {
 type Project struct {
 	ID             string
 	Name           string
+	TeamID         string // the team that owns it; "" on create: DefaultTeamID
 	Framework      string
 	RootDirectory  string
 	InstallCommand *string

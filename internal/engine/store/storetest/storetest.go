@@ -50,6 +50,9 @@ func Run(t *testing.T, open Opener) {
 		{"BranchHostTakenElsewhereIsLeftAlone", testBranchHostTakenElsewhereIsLeftAlone},
 		{"RedeployReusesABuild", testRedeployReusesABuild},
 		{"ProjectKeepsGitRepositoryAndRetention", testProjectKeepsGitRepositoryAndRetention},
+		{"TeamsOwnProjects", testTeamsOwnProjects},
+		{"TokensAreFoundByHashAndRevoked", testTokensAreFoundByHashAndRevoked},
+		{"AuditEventsByTeamNewestFirst", testAuditEventsByTeamNewestFirst},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
