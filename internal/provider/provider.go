@@ -249,6 +249,8 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 		NewAliasResource,
 		NewSupabaseIntegrationResource,
 		NewDomainResource,
+		NewTeamResource,
+		NewTeamTokenResource,
 	}
 }
 

@@ -184,6 +184,9 @@ func (s *Server) createToken(r *http.Request) (int, any, error) {
 		}
 		projects = append(projects, p.ID)
 	}
+	if err := s.freeExpiredName(ctx, team.ID, req.Name); err != nil {
+		return 0, nil, err
+	}
 	value, hash := newTokenValue()
 	tok := &store.Token{ID: deploy.NewID("tok"), TeamID: team.ID, Name: req.Name, Hash: hash, Prefix: value[:tokenDisplayPrefix],
 		Scopes: req.Scopes, Projects: projects, ExpiresAt: req.ExpiresAt}
@@ -196,6 +199,24 @@ func (s *Server) createToken(r *http.Request) (int, any, error) {
 	}
 	s.cfg.Logger.Info("token created", "team", team.Name, "token", tok.ID, "name", tok.Name)
 	return http.StatusCreated, api.CreatedToken{Token: toAPIToken(tok), Value: value}, nil
+}
+
+// freeExpiredName revokes an expired token of the team named name, so that a new token may take
+// the name: an expired token is refused already, and its name is what rotating it reuses.
+func (s *Server) freeExpiredName(ctx context.Context, teamID, name string) error {
+	tokens, err := s.cfg.Store.ListTokens(ctx, teamID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, t := range tokens {
+		if t.Name == name && t.RevokedAt == nil && t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+			if err := s.cfg.Store.RevokeToken(ctx, teamID, t.ID, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Server) revokeToken(r *http.Request) (int, any, error) {

@@ -198,9 +198,10 @@ var migrations = []string{
 		expires_at TIMESTAMPTZ,
 		revoked_at TIMESTAMPTZ,
 		last_used_at TIMESTAMPTZ,
-		created_at TIMESTAMPTZ NOT NULL,
-		UNIQUE (team_id, name)
+		created_at TIMESTAMPTZ NOT NULL
 	);
+	-- A name is held by a token until it is revoked: replacing a token reuses its name.
+	CREATE UNIQUE INDEX tokens_active_name ON tokens(team_id, name) WHERE revoked_at IS NULL;
 	CREATE TABLE audit_events (
 		id BIGSERIAL PRIMARY KEY,
 		at TIMESTAMPTZ NOT NULL,

@@ -222,9 +222,10 @@ const teamsMigration = `CREATE TABLE teams (
 		expires_at TIMESTAMP,
 		revoked_at TIMESTAMP,
 		last_used_at TIMESTAMP,
-		created_at TIMESTAMP NOT NULL,
-		UNIQUE (team_id, name)
+		created_at TIMESTAMP NOT NULL
 	);
+	-- A name is held by a token until it is revoked: replacing a token reuses its name.
+	CREATE UNIQUE INDEX tokens_active_name ON tokens(team_id, name) WHERE revoked_at IS NULL;
 	CREATE TABLE audit_events (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		at TIMESTAMP NOT NULL,

@@ -99,6 +99,10 @@ func testTokensAreFoundByHashAndRevoked(t *testing.T, s store.Store, _ func(*tes
 	if err != nil || len(list) != 1 || list[0].RevokedAt == nil || !list[0].RevokedAt.Equal(revoked) || list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(used) {
 		t.Fatalf("tokens %+v, %v; want tok_1 revoked at %s, used at %s", list, err, revoked, used)
 	}
+	// A revoked token's name is free again.
+	if err := s.CreateToken(ctx, &store.Token{ID: "tok_4", TeamID: "team_a", Name: "ci", Hash: "h4", Scopes: []string{"read"}}); err != nil {
+		t.Fatalf("a token named as a revoked one: %v", err)
+	}
 	// Tokens go with their team.
 	if err := s.DeleteTeam(ctx, "team_a"); err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ CREATE TABLE projects (
 		updated_at TIMESTAMP NOT NULL
 	, git_repository_url TEXT NOT NULL DEFAULT '', production_branch TEXT NOT NULL DEFAULT '', retention TEXT NOT NULL DEFAULT '{}', team_id TEXT NOT NULL DEFAULT 'team_default');
 INSERT INTO projects VALUES('prj_hellofixtureaaaaaaaa','hello','flask','.',NULL,NULL,'2025-03-04 05:06:07 +0000 UTC','2025-03-04 05:06:07 +0000 UTC','https://github.com/acme/hello.git','main','{"preview":"30d"}','team_default');
-INSERT INTO projects VALUES('prj_apifixtureaaaaaaaaaa','api','fastapi','backend','pip install -r requirements.txt','python build.py','2025-03-04 05:06:07 +0000 UTC','2026-12-01 02:57:00.94 +0000 UTC','','',X'7b7d','team_fixtureaaaaaaaaaaa');
+INSERT INTO projects VALUES('prj_apifixtureaaaaaaaaaa','api','fastapi','backend','pip install -r requirements.txt','python build.py','2025-03-04 05:06:07 +0000 UTC','2026-12-01 03:14:59.006 +0000 UTC','','',X'7b7d','team_fixtureaaaaaaaaaaa');
 CREATE TABLE routes_version (
 		singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
 		version INTEGER NOT NULL
@@ -144,8 +144,8 @@ CREATE TABLE teams (
 		name TEXT NOT NULL UNIQUE,
 		created_at TIMESTAMP NOT NULL
 	);
-INSERT INTO teams VALUES('team_default','default','2026-12-01 02:57:00.914+00:00');
-INSERT INTO teams VALUES('team_fixtureaaaaaaaaaaa','platform','2026-12-01 02:57:00.934 +0000 UTC');
+INSERT INTO teams VALUES('team_default','default','2026-12-01 03:14:58.836+00:00');
+INSERT INTO teams VALUES('team_fixtureaaaaaaaaaaa','platform','2026-12-01 03:14:59.001 +0000 UTC');
 CREATE TABLE tokens (
 		id TEXT PRIMARY KEY,
 		team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
@@ -157,10 +157,9 @@ CREATE TABLE tokens (
 		expires_at TIMESTAMP,
 		revoked_at TIMESTAMP,
 		last_used_at TIMESTAMP,
-		created_at TIMESTAMP NOT NULL,
-		UNIQUE (team_id, name)
+		created_at TIMESTAMP NOT NULL
 	);
-INSERT INTO tokens VALUES('tok_fixtureaaaaaaaaaaaa','team_fixtureaaaaaaaaaaa','ci','5f0c8b0c2a0e3f3b7d6d9d1f0ae2c2fbd8a7c0d8f1b7f2e5d9c8a3b4e6f70123','ferry_fixt','["deploy"]','["prj_apifixtureaaaaaaaaaa"]','2027-01-01 00:00:00 +0000 UTC',NULL,NULL,'2026-12-01 02:57:00.944 +0000 UTC');
+INSERT INTO tokens VALUES('tok_fixtureaaaaaaaaaaaa','team_fixtureaaaaaaaaaaa','ci','5f0c8b0c2a0e3f3b7d6d9d1f0ae2c2fbd8a7c0d8f1b7f2e5d9c8a3b4e6f70123','ferry_fixt','["deploy"]','["prj_apifixtureaaaaaaaaaa"]','2027-01-01 00:00:00 +0000 UTC',NULL,NULL,'2026-12-01 03:14:59.023 +0000 UTC');
 CREATE TABLE audit_events (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		at TIMESTAMP NOT NULL,
@@ -209,5 +208,6 @@ CREATE TRIGGER hostnames_deleted AFTER DELETE ON hostnames
 		BEGIN UPDATE routes_version SET version = version + 1; END;
 CREATE UNIQUE INDEX hostnames_branch ON hostnames(project_id, git_branch) WHERE kind = 'branch' AND custom = 0;
 CREATE INDEX projects_team ON projects(team_id);
+CREATE UNIQUE INDEX tokens_active_name ON tokens(team_id, name) WHERE revoked_at IS NULL;
 CREATE INDEX audit_events_team ON audit_events(team_id, id);
 PRAGMA user_version = 15;
