@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 )
 
@@ -55,12 +56,22 @@ func startRemoteEngine(t *testing.T) *remoteEngine {
 }
 
 // TestAccTeamAndTokenAcrossProviders: Terraform creates teams and a token with the operator's
-// provider, then a second provider configuration uses that token: it creates a project in its
-// team, and cannot import (read) another team's project, which it is told does not exist.
+// provider configuration, then a second configuration of the provider uses that token: it
+// creates a project in its team, and cannot import (read) another team's project, which it is
+// told does not exist. It runs the provider as users get it (a binary from a filesystem
+// mirror), since each configuration of a provider is then a process of its own, as it must be
+// for two tokens; the test framework's in-process provider serves every configuration at once.
 func TestAccTeamAndTokenAcrossProviders(t *testing.T) {
 	e := startRemoteEngine(t)
+	bin := buildBinaries(t, "")
+	tf := newTerraformDir(t, map[string]string{"0.1.0": bin})
 	suffix := randomName()
 	operator := fmt.Sprintf(`
+terraform {
+  required_providers {
+    ferry = { source = "ferryhq/ferry" }
+  }
+}
 provider "ferry" {
   endpoint = %q
   token    = %q
@@ -80,6 +91,9 @@ resource "ferry_team_token" "ci" {
   name    = "ci"
   scopes  = ["admin"]
 }
+output "alpha" { value = ferry_team.alpha.id }
+output "beta" { value = ferry_team.beta.id }
+output "b_team" { value = ferry_project.b.team_id }
 `, e.endpoint, e.token, suffix)
 	asAlpha := operator + fmt.Sprintf(`
 provider "ferry" {
@@ -91,43 +105,53 @@ resource "ferry_project" "a" {
   provider = ferry.alpha
   name     = "a-%s"
 }
+output "a_team" { value = ferry_project.a.team_id }
 `, e.endpoint, suffix)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6ProviderFactories,
-		Steps: []resource.TestStep{
-			{
-				Config: operator,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttrPair("ferry_project.b", "team_id", "ferry_team.beta", "id"),
-					resource.TestMatchResourceAttr("ferry_team_token.ci", "token", tokenValue),
-					resource.TestCheckResourceAttrWith("ferry_team_token.ci", "prefix", func(prefix string) error {
-						if len(prefix) < 8 {
-							return fmt.Errorf("prefix %q is too short to tell tokens apart", prefix)
-						}
-						return nil
-					}),
-				),
-			},
-			{
-				Config: asAlpha,
-				Check:  resource.TestCheckResourceAttrPair("ferry_project.a", "team_id", "ferry_team.alpha", "id"),
-			},
-			{
-				// Team alpha's token reads team beta's project as one that does not exist.
-				Config:        asAlpha + "\nresource \"ferry_project\" \"b_as_alpha\" {\n  provider = ferry.alpha\n  name = \"b-" + suffix + "\"\n}\n",
-				ResourceName:  "ferry_project.b_as_alpha",
-				ImportState:   true,
-				ImportStateId: "b-" + suffix,
-				ExpectError:   errorText("Cannot import non-existent remote object"),
-			},
-			{
-				// Importing the team by name, and the token by team and id, reads them back.
-				Config:            asAlpha,
-				ResourceName:      "ferry_team.alpha",
-				ImportState:       true,
-				ImportStateId:     "alpha-" + suffix,
-				ImportStateVerify: true,
-			},
-		},
-	})
+
+	tf.config(t, operator)
+	tf.must(t, "init")
+	tf.must(t, "apply", "-auto-approve")
+	if beta, bTeam := tf.output(t, "beta"), tf.output(t, "b_team"); bTeam != beta {
+		t.Errorf("project b belongs to %q, want team beta %q", bTeam, beta)
+	}
+	state := tf.must(t, "show")
+	if regexp.MustCompile(api.TokenPrefix+`[A-Za-z0-9_-]{40,}`).MatchString(state) {
+		t.Errorf("terraform show prints the token's value:\n%s", state)
+	}
+
+	// The second configuration works with the token Terraform just made.
+	tf.config(t, asAlpha)
+	tf.must(t, "apply", "-auto-approve")
+	if alpha, aTeam := tf.output(t, "alpha"), tf.output(t, "a_team"); aTeam != alpha {
+		t.Errorf("project a, made with team alpha's token, belongs to %q, want %q", aTeam, alpha)
+	}
+	audit, err := e.operator.ListAudit(context.Background(), tf.output(t, "alpha"), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) == 0 || audit[0].Action != "project.create" || audit[0].TokenName != "ci" {
+		t.Errorf("team alpha's newest audit event: %+v, want project.create by token ci", audit)
+	}
+
+	// With team alpha's token, team beta's project does not exist.
+	tf.config(t, asAlpha+fmt.Sprintf(`
+resource "ferry_project" "b_as_alpha" {
+  provider = ferry.alpha
+  name     = "b-%s"
+}
+`, suffix))
+	out, err := tf.run("import", "ferry_project.b_as_alpha", "b-"+suffix)
+	if err == nil || !strings.Contains(out, "Cannot import non-existent remote object") {
+		t.Errorf("importing team beta's project with team alpha's token: %v\n%s", err, out)
+	}
+	// As the operator, it does.
+	if _, err := e.operator.GetProject(context.Background(), "b-"+suffix); err != nil {
+		t.Fatal(err)
+	}
+
+	tf.config(t, asAlpha)
+	tf.must(t, "destroy", "-auto-approve")
+	if teams, err := e.operator.ListTeams(context.Background()); err != nil || len(teams) != 1 {
+		t.Errorf("teams after destroy: %+v, %v; want the default team only", teams, err)
+	}
 }
