@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -30,19 +29,21 @@ func addTeamFlag(cmd *cobra.Command, team *string) {
 	cmd.Flags().StringVar(team, "team", "", "the team (name or id); default: the team of the token in use")
 }
 
-// teamOf is the team named by --team, or the one of the token in use.
-func teamOf(ctx context.Context, c *client.Client, team string) (string, error) {
-	if team != "" {
-		return team, nil
+// connectToTeam connects to the engine and names the team a command acts on: the one of
+// --team, or the team of the token in use.
+func (con *console) connectToTeam(cmd *cobra.Command, team string) (*client.Client, string, error) {
+	c, err := con.connect(cmd)
+	if err != nil || team != "" {
+		return c, team, err
 	}
-	who, err := c.WhoAmI(ctx)
+	who, err := c.WhoAmI(cmd.Context())
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if who.Operator {
-		return "", usageErrorf("the operator's token belongs to no team: name one with --team")
+		return nil, "", usageErrorf("the operator's token belongs to no team: name one with --team")
 	}
-	return who.TeamID, nil
+	return c, who.TeamID, nil
 }
 
 func newTokensLsCommand(con *console) *cobra.Command {
@@ -53,11 +54,8 @@ func newTokensLsCommand(con *console) *cobra.Command {
 		Short: "List a team's tokens: never their values, only their first characters",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := con.connect(cmd)
+			c, team, err := con.connectToTeam(cmd, team)
 			if err != nil {
-				return err
-			}
-			if team, err = teamOf(cmd.Context(), c, team); err != nil {
 				return err
 			}
 			tokens, err := c.ListTokens(cmd.Context(), team)
@@ -103,11 +101,8 @@ func newTokensCreateCommand(con *console) *cobra.Command {
 		Short: "Create a token of a team and print its value, once: the engine keeps only its hash",
 		Args:  exactArgs(1, "the token's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := con.connect(cmd)
+			c, team, err := con.connectToTeam(cmd, team)
 			if err != nil {
-				return err
-			}
-			if team, err = teamOf(cmd.Context(), c, team); err != nil {
 				return err
 			}
 			req.Name = args[0]
@@ -145,11 +140,8 @@ func newTokensRevokeCommand(con *console) *cobra.Command {
 		Short: "Revoke a token of a team: it is refused from its next request on",
 		Args:  exactArgs(1, "the token's id (ferry tokens ls)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := con.connect(cmd)
+			c, team, err := con.connectToTeam(cmd, team)
 			if err != nil {
-				return err
-			}
-			if team, err = teamOf(cmd.Context(), c, team); err != nil {
 				return err
 			}
 			if err := c.RevokeToken(cmd.Context(), team, args[0]); err != nil {

@@ -115,7 +115,7 @@ output "a_team" { value = ferry_project.a.team_id }
 		t.Errorf("project b belongs to %q, want team beta %q", bTeam, beta)
 	}
 	state := tf.must(t, "show")
-	if regexp.MustCompile(api.TokenPrefix+`[A-Za-z0-9_-]{40,}`).MatchString(state) {
+	if regexp.MustCompile(api.TokenPrefix + `[A-Za-z0-9_-]{40,}`).MatchString(state) {
 		t.Errorf("terraform show prints the token's value:\n%s", state)
 	}
 
