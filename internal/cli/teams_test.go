@@ -40,6 +40,15 @@ func TestTeamsTokensAndAudit(t *testing.T) {
 		t.Errorf("ferry tokens ls shows the whole token, or not its prefix and state:\n%s", listed)
 	}
 
+	// ferry login takes a team token as it takes the engine's.
+	if code, stdout, stderr := te.ferryWithInput(t, value+"\n", "login", "--token-stdin", endpoint); code != 0 {
+		t.Fatalf("ferry login with a team token: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := te.ferryWithInput(t, "", "projects"); code != 0 || !strings.Contains(stdout, "app-a") || strings.Contains(stdout, "app-b") {
+		t.Errorf("ferry projects after logging in with alpha's token: exit %d\n%s%s", code, stdout, stderr)
+	}
+	te.mustFerry(t, "logout")
+
 	// As team alpha's token, over TCP.
 	t.Setenv("FERRY_TOKEN", value)
 	asAlpha := func(args ...string) (int, string, string) {

@@ -23,7 +23,9 @@ type access struct {
 // route that is not here, so a new endpoint cannot be reachable by accident. Reads need the
 // read scope; what a deployment pipeline does needs deploy; settings, secrets, domains and
 // tokens need admin; the engine's own business is the operator's. Which projects a token
-// reaches is checked where the project is loaded (Server.project, Server.deployment).
+// reaches is checked where the project is loaded (Server.project, Server.deployment). The
+// handover and the dashboard's login links are not here: the engine serves them on its unix
+// socket only, which is the operator's.
 var routeAccess = map[string]access{
 	"GET " + api.PathHealth:     {need: api.ScopeRead},
 	"GET " + api.PathWhoAmI:     {need: api.ScopeRead},
