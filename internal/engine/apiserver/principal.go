@@ -125,7 +125,7 @@ func IsTeamToken(value string) bool { return strings.HasPrefix(value, api.TokenP
 // Authenticate finds the team token of value. It refuses one unknown, revoked or expired with
 // an *api.Error saying which (never echoing the value), and records its use, coarsely.
 func (s *Server) Authenticate(ctx context.Context, value string) (*Principal, error) {
-	tok, err := s.cfg.Store.TokenByHash(ctx, hashToken(value))
+	tok, team, err := s.cfg.Store.TokenByHash(ctx, hashToken(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &api.Error{Code: api.CodeUnauthorized, Message: "unknown token: it was never issued by this engine, or its team was deleted; send Authorization: Bearer <token> with a token of `ferry tokens create`"}
 	}
@@ -138,10 +138,6 @@ func (s *Server) Authenticate(ctx context.Context, value string) (*Principal, er
 		return nil, &api.Error{Code: api.CodeUnauthorized, Message: fmt.Sprintf("token %s (%s) was revoked at %s: ask an admin of its team for a new one", tok.Name, tok.Prefix, tok.RevokedAt.Format(time.RFC3339))}
 	case tok.ExpiresAt != nil && !now.Before(*tok.ExpiresAt):
 		return nil, &api.Error{Code: api.CodeUnauthorized, Message: fmt.Sprintf("token %s (%s) expired at %s: ask an admin of its team for a new one", tok.Name, tok.Prefix, tok.ExpiresAt.Format(time.RFC3339))}
-	}
-	team, err := s.cfg.Store.GetTeam(ctx, tok.TeamID)
-	if err != nil {
-		return nil, err
 	}
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) >= touchEvery {
 		if err := s.cfg.Store.TouchToken(ctx, tok.ID, now); err != nil {

@@ -29,8 +29,9 @@ type Teams interface {
 	// CreateToken inserts t: ErrConflict for a name in use in its team, ErrNotFound when the
 	// team is gone.
 	CreateToken(ctx context.Context, t *Token) error
-	// TokenByHash finds a token by the hash of its value.
-	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// TokenByHash finds a token by the hash of its value, with its team, in one read: it is the
+	// check of every request made with a team token.
+	TokenByHash(ctx context.Context, hash string) (*Token, *Team, error)
 	// ListTokens returns a team's tokens, by name, revoked ones included.
 	ListTokens(ctx context.Context, teamID string) ([]*Token, error)
 	// RevokeToken marks a token of the team revoked at at (a token already revoked keeps its

@@ -62,6 +62,10 @@ func (s *Store) DeleteTeam(ctx context.Context, id string) error {
 
 const tokenColumns = `id, team_id, name, hash, prefix, scopes, projects, expires_at, revoked_at, last_used_at, created_at`
 
+// tokenWithTeamColumns are tokenColumns of tokens joined with teams, then the team's name and creation time.
+const tokenWithTeamColumns = `tokens.id, tokens.team_id, tokens.name, tokens.hash, tokens.prefix, tokens.scopes, tokens.projects,
+	tokens.expires_at, tokens.revoked_at, tokens.last_used_at, tokens.created_at, teams.name, teams.created_at`
+
 func scanToken(row pgx.Row) (*store.Token, error) {
 	var t store.Token
 	if err := row.Scan(&t.ID, &t.TeamID, &t.Name, &t.Hash, &t.Prefix, &t.Scopes, &t.Projects, &t.ExpiresAt, &t.RevokedAt, &t.LastUsedAt, &t.CreatedAt); err != nil {
@@ -89,9 +93,25 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
 	return teamMissing(err, t.TeamID)
 }
 
-// TokenByHash finds a token by the hash of its value.
-func (s *Store) TokenByHash(ctx context.Context, hash string) (*store.Token, error) {
-	return scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
+// TokenByHash finds a token by the hash of its value, with its team.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*store.Token, *store.Team, error) {
+	var team store.Team
+	tok, err := scanToken(teamAlso{s.pool.QueryRow(ctx, `SELECT `+tokenWithTeamColumns+` FROM tokens JOIN teams ON teams.id = tokens.team_id WHERE tokens.hash = $1`, hash), &team})
+	if err != nil {
+		return nil, nil, err
+	}
+	team.ID = tok.TeamID
+	return tok, &team, nil
+}
+
+// teamAlso scans a token's row followed by its team's name and creation time.
+type teamAlso struct {
+	row  pgx.Row
+	team *store.Team
+}
+
+func (r teamAlso) Scan(dest ...any) error {
+	return r.row.Scan(append(dest, &r.team.Name, &r.team.CreatedAt)...)
 }
 
 // ListTokens returns a team's tokens, by name.

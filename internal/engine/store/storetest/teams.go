@@ -72,12 +72,15 @@ func testTokensAreFoundByHashAndRevoked(t *testing.T, s store.Store, _ func(*tes
 	if err := s.CreateToken(ctx, &store.Token{ID: "tok_3", TeamID: "team_gone", Name: "x", Hash: "h3", Scopes: []string{"read"}}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("token of a missing team: %v, want ErrNotFound", err)
 	}
-	got, err := s.TokenByHash(ctx, "abc123")
+	got, team, err := s.TokenByHash(ctx, "abc123")
+	if err == nil && (team.ID != "team_a" || team.Name != "alpha" || team.CreatedAt.IsZero()) {
+		t.Errorf("the token's team: %+v; want alpha", team)
+	}
 	if err != nil || got.ID != "tok_1" || got.TeamID != "team_a" || !slices.Equal(got.Scopes, []string{"deploy"}) ||
 		!slices.Equal(got.Projects, []string{"prj_x"}) || got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires) || got.RevokedAt != nil || got.LastUsedAt != nil {
 		t.Fatalf("token by hash: %+v, %v", got, err)
 	}
-	if _, err := s.TokenByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.TokenByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown hash: %v, want ErrNotFound", err)
 	}
 	used := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -107,7 +110,7 @@ func testTokensAreFoundByHashAndRevoked(t *testing.T, s store.Store, _ func(*tes
 	if err := s.DeleteTeam(ctx, "team_a"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.TokenByHash(ctx, "abc123"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.TokenByHash(ctx, "abc123"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("token of a deleted team: %v, want ErrNotFound", err)
 	}
 }
