@@ -112,6 +112,7 @@ const (
 type Project struct {
 	ID                     string         `json:"id"`
 	Name                   string         `json:"name"`
+	TeamID                 string         `json:"team_id,omitempty"` // the team that owns it
 	Framework              string         `json:"framework"`
 	RootDirectory          string         `json:"root_directory"`
 	InstallCommand         *string        `json:"install_command"` // nil: default install
@@ -128,7 +129,9 @@ type Project struct {
 // ProjectRequest creates a project (POST PathProjects) or replaces its
 // settings (PUT PathProject).
 type ProjectRequest struct {
-	Name           string         `json:"name"`
+	Name string `json:"name"`
+	// Team owns the project (id or name); "": the caller's team, or DefaultTeam for the operator.
+	Team           string         `json:"team,omitempty"`
 	Framework      string         `json:"framework,omitempty"` // default auto
 	RootDirectory  string         `json:"root_directory,omitempty"`
 	InstallCommand *string        `json:"install_command,omitempty"`

@@ -14,6 +14,9 @@ var commands = []func(*console) *cobra.Command{
 	newRestoreCommand,
 	newCACommand,
 	newNodesCommand,
+	newTeamsCommand,
+	newTokensCommand,
+	newAuditCommand,
 	// Reaching an engine.
 	newLoginCommand,
 	newLogoutCommand,

@@ -64,7 +64,11 @@ func explainEngineError(err error) (int, string, bool) {
 	case !ok:
 		return 0, "", false
 	case e.StatusCode == http.StatusUnauthorized || e.Code == api.CodeUnauthorized:
-		return ExitUnauthorized, "the engine refused the token (missing, wrong or revoked): run `ferry login ENDPOINT` again, or set FERRY_TOKEN to the engine's token", true
+		why := "(missing, wrong or revoked)"
+		if e.Message != "" {
+			why = "(" + e.Message + ")" // the engine's reason: a team token revoked or expired; never the token itself
+		}
+		return ExitUnauthorized, "the engine refused the token " + why + ": run `ferry login ENDPOINT` again, or set FERRY_TOKEN to the engine's token or a team token", true
 	case e.Code == api.CodeNotFound:
 		return ExitNotFound, e.Error(), true
 	}

@@ -64,6 +64,7 @@ func New(cfg Config) *Dashboard {
 	d.mux.HandleFunc("POST /logout", d.logout)
 	d.mux.HandleFunc("GET /{$}", d.page(d.projectsPage))
 	d.mux.HandleFunc("GET /usage", d.page(d.usagePage))
+	d.mux.HandleFunc("GET /audit", d.page(d.auditPage))
 	d.mux.HandleFunc("GET /projects/{project}", d.page(d.projectPage))
 	d.mux.HandleFunc("GET /projects/{project}/deployments", d.page(d.deploymentRows))
 	d.mux.HandleFunc("POST /projects/{project}/rollback", d.action(d.rollback))
@@ -180,7 +181,8 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *request, err error) {
 		status = apiErr.StatusCode
 		if status == http.StatusUnauthorized {
 			d.end(r.Request)
-			d.renderLogin(w, http.StatusUnauthorized, "The engine no longer takes this session's token: log in again.")
+			// The engine's reason (a team token revoked or expired) names the token, never its value.
+			d.renderLogin(w, http.StatusUnauthorized, "The engine no longer takes this session's token ("+apiErr.Message+"): log in again.")
 			return
 		}
 	} else if errors.Is(err, context.Canceled) {

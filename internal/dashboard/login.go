@@ -44,7 +44,7 @@ func (d *Dashboard) loginWithToken(w http.ResponseWriter, r *http.Request) {
 		if apiErr, ok := client.AsError(err); ok {
 			switch apiErr.StatusCode {
 			case http.StatusUnauthorized:
-				problem = "Wrong token: give the engine's API token (FERRY_TOKEN of `ferry serve`)."
+				problem = "Wrong token: give the engine's API token (FERRY_TOKEN of `ferry serve`) or a team token (ferry tokens create): " + apiErr.Message
 			case http.StatusTooManyRequests:
 				problem = "Too many wrong tokens from this address: " + apiErr.Message
 			}

@@ -135,6 +135,9 @@ type Config struct {
 	Artifacts string
 	SecretKey string
 	KeyFile   string
+
+	// Now is the clock of team tokens' expiry and of the audit log; nil: time.Now. Tests move it.
+	Now func() time.Time
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -501,6 +504,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Logger:     log,
 		MaxLimits:  maxLimits(cfg.MaxLimits, buildMinutes(cfg.BuildTimeout)),
 		SyncRoutes: router.Sync,
+		Now:        cfg.Now,
 		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
 		FlushUsage: observed.meter.Flush,
 		Observe: apiserver.Observability{
@@ -539,7 +543,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	// The API as clients reach it: with the token, when the engine has one.
 	clientAPI := e.calls.track(apiHandler)
 	if cfg.Token != "" {
-		clientAPI = newTokenGuard(cfg.Token, clientAPI, log)
+		guard := newTokenGuard(cfg.Token, clientAPI, log)
+		guard.teamToken = apiHandler.Authenticate
+		clientAPI = guard
 	}
 	dash := dashboard.New(dashboard.Config{API: clientAPI, Token: cfg.Token, Logger: log})
 	dashboardURL := appURL(dashboardHost)

@@ -1,19 +1,23 @@
 package engine
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/apiserver"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 )
 
@@ -39,6 +43,9 @@ type tokenGuard struct {
 	next    http.Handler
 	log     *slog.Logger
 	now     func() time.Time
+	// teamToken authenticates a team token (one with api.TokenPrefix); nil: the operator's
+	// token is the only one.
+	teamToken func(ctx context.Context, value string) (*apiserver.Principal, error)
 
 	mu          sync.Mutex
 	clients     map[string]*failureBucket
@@ -79,14 +86,32 @@ func (g *tokenGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("too many requests with a wrong token from this address: wait %d s (Retry-After), then retry with the right token", seconds))
 		return
 	}
-	if !hmac.Equal(g.mac(r.Header.Get("Authorization")), g.wantMAC) {
-		g.refuse(client, false)
-		writeAuthError(w, http.StatusUnauthorized, api.CodeUnauthorized,
-			"missing or wrong token: send Authorization: Bearer <token> (provider token / FERRY_TOKEN)")
-		return
+	header := r.Header.Get("Authorization")
+	principal := apiserver.Operator
+	if !hmac.Equal(g.mac(header), g.wantMAC) {
+		value, bearer := strings.CutPrefix(header, "Bearer ")
+		if !bearer || g.teamToken == nil || !apiserver.IsTeamToken(value) {
+			g.refuse(client, false)
+			writeAuthError(w, http.StatusUnauthorized, api.CodeUnauthorized,
+				"missing or wrong token: send Authorization: Bearer <token> (provider token / FERRY_TOKEN)")
+			return
+		}
+		var err error
+		if principal, err = g.teamToken(r.Context(), value); err != nil {
+			var refused *api.Error
+			if !errors.As(err, &refused) {
+				g.log.Error("checking a team token failed", "error", err)
+				writeAuthError(w, http.StatusServiceUnavailable, api.CodeInternal, "the engine could not check the token now (its store failed): retry")
+				return
+			}
+			g.refuse(client, false)
+			writeAuthError(w, http.StatusUnauthorized, refused.Code, refused.Message)
+			return
+		}
 	}
 	// A token holder is not the engine's user: it may not read repositories on its machine.
-	g.next.ServeHTTP(w, r.WithContext(gitsource.ForRemoteCaller(r.Context())))
+	ctx := apiserver.WithPrincipal(gitsource.ForRemoteCaller(r.Context()), principal)
+	g.next.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // throttled returns how long client must wait, or 0 if it may try a token.

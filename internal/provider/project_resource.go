@@ -38,6 +38,7 @@ type projectResource struct {
 type projectModel struct {
 	ID             types.String `tfsdk:"id"`
 	Name           types.String `tfsdk:"name"`
+	TeamID         types.String `tfsdk:"team_id"`
 	Framework      types.String `tfsdk:"framework"`
 	RootDirectory  types.String `tfsdk:"root_directory"`
 	InstallCommand types.String `tfsdk:"install_command"`
@@ -69,6 +70,14 @@ func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"1 to %d lowercase letters, digits and hyphens, not starting or ending with a hyphen. "+
 					"Renaming a project updates it in place and moves its URLs.", api.MaxProjectNameLength),
 				Validators: []validator.String{validators.ProjectName()},
+			},
+			"team_id": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "The team that owns the project (a `ferry_team`'s id). Unset: the team of the provider's " +
+					"token, or the team `default` for the engine's operator token. Only the operator may move a project to " +
+					"another team; that is an update in place.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"framework": schema.StringAttribute{
 				Optional: true,
@@ -134,6 +143,7 @@ func (m *projectModel) request(ctx context.Context) (api.ProjectRequest, diag.Di
 	diags.Append(more...)
 	return api.ProjectRequest{
 		Name:           m.Name.ValueString(),
+		Team:           m.TeamID.ValueString(),
 		Framework:      m.Framework.ValueString(),
 		RootDirectory:  m.RootDirectory.ValueString(),
 		InstallCommand: m.InstallCommand.ValueStringPointer(),
@@ -147,6 +157,7 @@ func (m *projectModel) request(ctx context.Context) (api.ProjectRequest, diag.Di
 func (m *projectModel) fill(p *api.Project) {
 	m.ID = types.StringValue(p.ID)
 	m.Name = types.StringValue(p.Name)
+	m.TeamID = types.StringValue(p.TeamID)
 	m.Framework = types.StringValue(p.Framework)
 	if p.Framework == "" {
 		m.Framework = types.StringValue(api.FrameworkAuto)

@@ -83,7 +83,9 @@ func (p *ferryProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"token": schema.StringAttribute{
 				Optional:  true,
 				Sensitive: true,
-				MarkdownDescription: "Bearer token of the remote engine at `endpoint`. May also be set with the `" + EnvToken +
+				MarkdownDescription: "Bearer token of the remote engine at `endpoint`: the engine's own (operator) token, or a " +
+					"team token (`ferry_team_token`, `ferry tokens create`), which reaches only its team's projects with its scopes. " +
+					"May also be set with the `" + EnvToken +
 					"` environment variable. Not used by the embedded engine, which is reached through a socket only its owner can open.",
 			},
 			"data_dir": schema.StringAttribute{
@@ -249,6 +251,8 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 		NewAliasResource,
 		NewSupabaseIntegrationResource,
 		NewDomainResource,
+		NewTeamResource,
+		NewTeamTokenResource,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
@@ -141,5 +142,28 @@ func DomainName() validator.String {
 			"a wildcard (*.example.test) only under names ferry's local CA certifies",
 		summary: "Invalid domain name",
 		check:   api.DomainNameProblem,
+	}
+}
+
+// TeamName checks that a team name is 1 to 63 lowercase letters, digits and hyphens.
+func TeamName() validator.String {
+	return stringCheck{
+		description: "must be 1 to 63 lowercase letters (a-z), digits and hyphens, starting and ending with a letter or digit",
+		summary:     "Invalid team name",
+		check:       api.TeamNameProblem,
+	}
+}
+
+// Timestamp checks that a value is an RFC 3339 time, such as 2027-01-31T00:00:00Z.
+func Timestamp() validator.String {
+	return stringCheck{
+		description: "must be an RFC 3339 time, such as 2027-01-31T00:00:00Z",
+		summary:     "Invalid time",
+		check: func(v string) string {
+			if _, err := time.Parse(time.RFC3339, v); err != nil {
+				return fmt.Sprintf("%q is not an RFC 3339 time: write it as 2027-01-31T00:00:00Z (or with an offset, such as +02:00); timeadd(timestamp(), \"720h\") makes one, but changes at every plan", v)
+			}
+			return ""
+		},
 	}
 }

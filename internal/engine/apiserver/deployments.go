@@ -110,6 +110,9 @@ func (s *Server) createDeployment(r *http.Request) (int, any, error) {
 	if err := decode(r, &req); err != nil {
 		return 0, nil, err
 	}
+	if err := s.mayDeploy(r.Context(), req); err != nil {
+		return 0, nil, err
+	}
 	d, err := s.cfg.Deploy.Create(r.Context(), req)
 	if err != nil {
 		return 0, nil, err
@@ -126,10 +129,7 @@ func (s *Server) resolveGit(r *http.Request) (int, any, error) {
 	}
 	var project *store.Project
 	if req.ProjectID != "" {
-		p, err := s.cfg.Store.GetProject(r.Context(), req.ProjectID)
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, notFound("project %q does not exist", req.ProjectID)
-		}
+		p, err := s.visibleProject(r.Context(), req.ProjectID)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -143,11 +143,26 @@ func (s *Server) resolveGit(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) deployment(r *http.Request) (*store.Deployment, error) {
-	d, err := s.cfg.Store.GetDeployment(r.Context(), r.PathValue("deployment"))
+	return s.visibleDeployment(r.Context(), r.PathValue("deployment"))
+}
+
+// visibleDeployment loads a deployment, if the caller may reach its project: another team's
+// answers exactly as a missing one.
+func (s *Server) visibleDeployment(ctx context.Context, id string) (*store.Deployment, error) {
+	d, err := s.cfg.Store.GetDeployment(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("deployment %q does not exist", r.PathValue("deployment"))
+		return nil, notFound("deployment %q does not exist", id)
 	}
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.visibleProject(ctx, d.ProjectID); err != nil {
+		if errors.As(err, new(*api.Error)) {
+			return nil, notFound("deployment %q does not exist", id)
+		}
+		return nil, err
+	}
+	return d, nil
 }
 
 func (s *Server) getDeployment(r *http.Request) (int, any, error) {
@@ -164,10 +179,7 @@ func (s *Server) listDeployments(r *http.Request) (int, any, error) {
 	if ref == "" {
 		return 0, nil, badRequest("project", "name the project: %s?project=NAME_OR_ID", api.PathDeployments)
 	}
-	p, err := s.cfg.Store.GetProject(r.Context(), ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("project %q does not exist", ref)
-	}
+	p, err := s.visibleProject(r.Context(), ref)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -199,10 +211,33 @@ func (s *Server) deleteDeployment(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
+	if _, err := s.deployment(r); err != nil {
+		return 0, nil, err
+	}
 	d, err := s.cfg.Deploy.Cancel(r.Context(), r.PathValue("deployment"))
 	if err != nil {
 		return 0, nil, err
 	}
 	out, err := s.showDeployment(r.Context(), d)
 	return http.StatusOK, out, err
+}
+
+// mayDeploy refuses a deployment of a project the caller may not reach, or a redeploy of a
+// deployment it may not reach, as if they did not exist.
+func (s *Server) mayDeploy(ctx context.Context, req api.DeploymentRequest) error {
+	if req.RedeployOf != "" {
+		if _, err := s.visibleDeployment(ctx, req.RedeployOf); err != nil {
+			return err
+		}
+	}
+	if req.ProjectID != "" {
+		if _, err := s.visibleProject(ctx, req.ProjectID); err != nil {
+			var apiErr *api.Error
+			if errors.As(err, &apiErr) {
+				apiErr.Field = "project_id"
+			}
+			return err
+		}
+	}
+	return nil
 }

@@ -192,11 +192,12 @@ func (s *Server) domainTaken(ctx context.Context, p *store.Project, name string)
 	case err == nil && holder.ProjectID == p.ID:
 		return &api.Error{Code: api.CodeConflict, Field: "name", Message: fmt.Sprintf("project %s already has the domain %s: import it (terraform import ferry_domain.NAME %s/%s) rather than adding it twice", p.Name, name, p.Name, name)}
 	case err == nil:
-		owner := holder.ProjectID
-		if other, err := s.cfg.Store.GetProject(ctx, holder.ProjectID); err == nil {
-			owner = other.Name
+		// Another team's project is not named: a token learns nothing of it.
+		owner := "another project"
+		if other, err := s.cfg.Store.GetProject(ctx, holder.ProjectID); err == nil && principalOf(ctx).sees(other) {
+			owner = "project " + other.Name
 		}
-		return &api.Error{Code: api.CodeConflict, Field: "name", Message: fmt.Sprintf("the domain %s is already used by project %s: a domain serves one project; remove it there first", name, owner)}
+		return &api.Error{Code: api.CodeConflict, Field: "name", Message: fmt.Sprintf("the domain %s is already used by %s: a domain serves one project; remove it there first", name, owner)}
 	case errors.Is(err, store.ErrNotFound):
 		return &api.Error{Code: api.CodeConflict, Field: "name", Message: fmt.Sprintf("%s is already the host of a project or a deployment of this engine, so it cannot be a custom domain: choose another name", name)}
 	}

@@ -25,12 +25,12 @@ type Observability struct {
 }
 
 func (s *Server) routeObservability() {
-	s.mux.HandleFunc("GET "+api.PathDeploymentRuntimeLog, s.deploymentRuntimeLog)
-	s.mux.HandleFunc("GET "+api.PathProjectRuntimeLog, s.projectRuntimeLog)
+	s.route("GET", api.PathDeploymentRuntimeLog, http.HandlerFunc(s.deploymentRuntimeLog))
+	s.route("GET", api.PathProjectRuntimeLog, http.HandlerFunc(s.projectRuntimeLog))
 	s.handle("GET", api.PathDeploymentRequests, s.deploymentRequests)
 	s.handle("GET", api.PathDeploymentMetrics, s.deploymentMetrics)
 	if s.cfg.Observe.Metrics != nil {
-		s.mux.Handle("GET "+api.PathMetrics, s.cfg.Observe.Metrics)
+		s.route("GET", api.PathMetrics, s.cfg.Observe.Metrics)
 	}
 }
 

@@ -97,6 +97,7 @@ func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, 
 		Retention:              retentionInForce(p.Retention),
 		ID:                     p.ID,
 		Name:                   p.Name,
+		TeamID:                 p.TeamID,
 		Framework:              p.Framework,
 		RootDirectory:          p.RootDirectory,
 		InstallCommand:         p.InstallCommand,
@@ -120,9 +121,17 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
 		return 0, nil, err
 	}
-	p := &store.Project{ID: deploy.NewID("prj")}
+	if caller := principalOf(r.Context()); !caller.Operator && len(caller.Token.Projects) > 0 {
+		return 0, nil, &api.Error{Code: api.CodeForbidden, Message: fmt.Sprintf("token %s is limited to projects, so it may not create one: use an admin token of team %s that is not limited", caller.Token.Name, caller.Team.Name)}
+	}
+	team, err := s.projectTeam(r.Context(), req.Team)
+	if err != nil {
+		return 0, nil, err
+	}
+	p := &store.Project{ID: deploy.NewID("prj"), TeamID: team.ID}
+	noteTeam(r.Context(), team.ID)
 	applySettings(p, &req)
-	err := s.cfg.Store.CreateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name))
+	err = s.cfg.Store.CreateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name))
 	if errors.Is(err, store.ErrHostnameTaken) {
 		return 0, nil, s.hostnameTaken(p.Name)
 	}
@@ -163,7 +172,11 @@ func (s *Server) listProjects(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	list := api.ProjectList{Projects: []api.Project{}}
+	caller := principalOf(r.Context())
 	for _, p := range projects {
+		if !caller.sees(p) {
+			continue
+		}
 		out, err := s.toAPIProject(r, p)
 		if err != nil {
 			return 0, nil, err
@@ -187,6 +200,16 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 	}
 	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
 		return 0, nil, err
+	}
+	if req.Team != "" {
+		team, err := s.projectTeam(r.Context(), req.Team)
+		if err != nil {
+			return 0, nil, err
+		}
+		if team.ID != p.TeamID && !principalOf(r.Context()).Operator {
+			return 0, nil, &api.Error{Code: api.CodeForbidden, Field: "team", Message: "only the engine's operator may move a project to another team"}
+		}
+		p.TeamID = team.ID
 	}
 	applySettings(p, &req)
 	err = s.cfg.Store.UpdateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name),

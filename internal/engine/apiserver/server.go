@@ -55,12 +55,16 @@ type Config struct {
 	Observe Observability // runtime and access logs, metrics (observe.go)
 	// FlushUsage adds what this node metered to the store, so that a usage report has it.
 	FlushUsage func(context.Context) error
+
+	// Now is the clock of tokens' expiry and of the audit log; nil: time.Now.
+	Now func() time.Time
 }
 
 // Server serves the engine API.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg    Config
+	mux    *http.ServeMux
+	routes []string // "METHOD pattern" of every route registered
 }
 
 // New returns the API handler.
@@ -86,10 +90,10 @@ func New(cfg Config) *Server {
 	s.handle("POST", api.PathDeployments, s.createDeployment)
 	s.handle("GET", api.PathDeployment, s.getDeployment)
 	s.handle("DELETE", api.PathDeployment, s.deleteDeployment)
-	s.mux.HandleFunc("GET "+api.PathDeploymentLog, s.deploymentLogOrStream)
+	s.route("GET", api.PathDeploymentLog, http.HandlerFunc(s.deploymentLogOrStream))
 	s.handle("POST", api.PathDeploymentCancel, s.cancelDeployment)
 	s.handle("GET", api.PathDeploymentFiles, s.listDeploymentFiles)
-	s.mux.HandleFunc("GET "+api.PathDeploymentFile, s.deploymentFile)
+	s.route("GET", api.PathDeploymentFile, http.HandlerFunc(s.deploymentFile))
 	s.handle("GET", api.PathEnvDigest, s.envDigest)
 	s.handle("GET", api.PathEnvPull, s.envPull)
 	s.handle("POST", api.PathGitResolve, s.resolveGit)
@@ -110,6 +114,7 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDomain, s.deleteDomain)
 	s.handle("POST", api.PathDomainVerify, s.verifyDomain)
 	s.routeObservability()
+	s.routeTeams()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})
@@ -120,7 +125,7 @@ func New(cfg Config) *Server {
 type handlerFunc func(r *http.Request) (status int, body any, err error)
 
 func (s *Server) handle(method, pattern string, h handlerFunc) {
-	s.mux.HandleFunc(method+" "+pattern, s.jsonHandler(h))
+	s.route(method, pattern, s.jsonHandler(h))
 }
 
 // jsonHandler answers with what h returns, once the edge serves what the store says.
@@ -183,6 +188,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 		api.CodeConflict:     http.StatusConflict,
 		api.CodeMissingFiles: http.StatusPreconditionFailed,
 		api.CodeUnauthorized: http.StatusUnauthorized,
+		api.CodeForbidden:    http.StatusForbidden,
 		api.CodeTooLarge:     http.StatusRequestEntityTooLarge,
 		api.CodeRateLimited:  http.StatusTooManyRequests,
 		api.CodeQueueFull:    http.StatusTooManyRequests,
@@ -190,6 +196,9 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 	}[apiErr.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError
+	}
+	if n := noteOf(r.Context()); n != nil {
+		n.code = apiErr.Code
 	}
 	writeError(w, status, apiErr)
 }
@@ -230,7 +239,12 @@ func decode(r *http.Request, into any) error {
 var errTrailingData = errors.New("data after the JSON object")
 
 func (s *Server) health(r *http.Request) (int, any, error) {
-	return http.StatusOK, s.cfg.Health(), nil
+	h := s.cfg.Health()
+	if !principalOf(r.Context()).Operator {
+		// Where the engine keeps its data and which process it is are the operator's business.
+		h.DataDir, h.PID = "", 0
+	}
+	return http.StatusOK, h, nil
 }
 
 func (s *Server) shutdown(r *http.Request) (int, any, error) {
@@ -240,12 +254,21 @@ func (s *Server) shutdown(r *http.Request) (int, any, error) {
 
 // project loads the project named by the {project} path parameter.
 func (s *Server) project(ctx context.Context, r *http.Request) (*store.Project, error) {
-	ref := r.PathValue("project")
+	return s.visibleProject(ctx, r.PathValue("project"))
+}
+
+// visibleProject loads a project by id or name, if the caller may reach it: another team's
+// project answers exactly as a missing one, so that a token learns nothing of it.
+func (s *Server) visibleProject(ctx context.Context, ref string) (*store.Project, error) {
 	p, err := s.cfg.Store.GetProject(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !principalOf(ctx).sees(p)) {
 		return nil, notFound("project %q does not exist", ref)
 	}
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	noteTeam(ctx, p.TeamID)
+	return p, nil
 }
 
 // wantsSecrets reports whether a request asks for secret values in the clear (?decrypt=true).

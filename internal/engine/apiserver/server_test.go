@@ -28,7 +28,7 @@ import (
 // noRoutes stands in for an edge: these tests serve no apps.
 func noRoutes(context.Context) error { return nil }
 
-func newTestServer(t *testing.T) (*httptest.Server, store.Store) {
+func newTestServer(t testing.TB) (*httptest.Server, store.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ferry.db"))
@@ -55,7 +55,7 @@ func newTestServer(t *testing.T) (*httptest.Server, store.Store) {
 	return srv, st
 }
 
-func call(t *testing.T, srv *httptest.Server, method, path string, body any, out any) (int, api.Error) {
+func call(t testing.TB, srv *httptest.Server, method, path string, body any, out any) (int, api.Error) {
 	t.Helper()
 	var r io.Reader
 	switch b := body.(type) {

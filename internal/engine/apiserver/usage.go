@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"errors"
 	"net/http"
 	"sort"
 	"time"
@@ -16,7 +15,8 @@ const (
 	millisPerMinute   = 60 * 1000
 )
 
-// usage reports what projects used, by day: of one project, or of every one.
+// usage reports what projects used, by day: of one project, or of every one the caller sees
+// (the operator: deleted ones too; a team token: its team's projects as they are now).
 func (s *Server) usage(r *http.Request) (int, any, error) {
 	ctx := r.Context()
 	query := r.URL.Query()
@@ -39,17 +39,21 @@ func (s *Server) usage(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	caller := principalOf(ctx)
 	names := map[string]string{}
+	var ids []string // nil: every project, deleted ones too (the operator's view)
+	if !caller.Operator {
+		ids = []string{} // a team's view: its projects as they are now
+	}
 	for _, p := range projects {
 		names[p.ID] = p.Name
+		if !caller.Operator && caller.sees(p) {
+			ids = append(ids, p.ID)
+		}
 	}
-	var ids []string // nil: every project, deleted ones too
 	if ref := query.Get("project"); ref != "" {
-		p, err := s.cfg.Store.GetProject(ctx, ref)
+		p, err := s.visibleProject(ctx, ref)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return 0, nil, notFound("project %q does not exist", ref)
-			}
 			return 0, nil, err
 		}
 		ids = []string{p.ID}

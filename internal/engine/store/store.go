@@ -60,6 +60,7 @@ type Store interface {
 	Keeping
 	Nodes
 	Usage
+	Teams
 	Close() error
 }
 
@@ -368,6 +369,7 @@ type Keeping interface {
 type Project struct {
 	ID             string
 	Name           string
+	TeamID         string // the team that owns it; "" on create: DefaultTeamID
 	Framework      string
 	RootDirectory  string
 	InstallCommand *string

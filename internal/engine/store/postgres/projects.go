@@ -12,13 +12,13 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-const projectColumns = `id, name, framework, root_directory, install_command, build_command, git_repository_url, production_branch, retention, created_at, updated_at`
+const projectColumns = `id, name, framework, root_directory, install_command, build_command, git_repository_url, production_branch, retention, created_at, updated_at, team_id`
 
 func scanProject(row pgx.Row) (*store.Project, error) {
 	var p store.Project
 	var retention []byte
 	err := row.Scan(&p.ID, &p.Name, &p.Framework, &p.RootDirectory, &p.InstallCommand, &p.BuildCommand, &p.GitRepositoryURL, &p.ProductionBranch,
-		&retention, &p.CreatedAt, &p.UpdatedAt)
+		&retention, &p.CreatedAt, &p.UpdatedAt, &p.TeamID)
 	if err != nil {
 		return nil, noRows(err)
 	}
@@ -36,11 +36,17 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project, productionH
 	if err != nil {
 		return err
 	}
+	if p.TeamID == "" {
+		p.TeamID = store.DefaultTeamID
+	}
 	return s.routesTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			p.ID, p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.CreatedAt, p.UpdatedAt)
+		_, err := tx.Exec(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			p.ID, p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.CreatedAt, p.UpdatedAt, p.TeamID)
 		if isUniqueViolation(err) {
 			return store.ErrConflict
+		}
+		if err := teamMissing(err, p.TeamID); err != nil {
+			return err
 		}
 		if err != nil {
 			return err
@@ -69,12 +75,18 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 	if err != nil {
 		return err
 	}
+	if p.TeamID == "" {
+		p.TeamID = store.DefaultTeamID
+	}
 	return s.routesTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE projects SET name = $1, framework = $2, root_directory = $3, install_command = $4, build_command = $5,
-			git_repository_url = $6, production_branch = $7, retention = $8, updated_at = $9 WHERE id = $10`,
-			p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.UpdatedAt, p.ID)
+			git_repository_url = $6, production_branch = $7, retention = $8, updated_at = $9, team_id = $11 WHERE id = $10`,
+			p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.UpdatedAt, p.ID, p.TeamID)
 		if isUniqueViolation(err) {
 			return store.ErrConflict
+		}
+		if err := teamMissing(err, p.TeamID); err != nil {
+			return err
 		}
 		if err := oneRow(tag, err); err != nil {
 			return err

@@ -188,6 +188,44 @@ var migrations = []string{
 		build_millis BIGINT NOT NULL,
 		PRIMARY KEY (project_id, day)
 	);`,
+	// Teams, their tokens and the audit log; every project made before belongs to "default".
+	`CREATE TABLE teams (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL CONSTRAINT teams_name_key UNIQUE,
+		created_at TIMESTAMPTZ NOT NULL
+	);
+	INSERT INTO teams (id, name, created_at) VALUES ('team_default', 'default', now());
+	ALTER TABLE projects ADD COLUMN team_id TEXT NOT NULL DEFAULT 'team_default' CONSTRAINT projects_team_id_fkey REFERENCES teams(id);
+	CREATE INDEX projects_team ON projects(team_id);
+	CREATE TABLE tokens (
+		id TEXT PRIMARY KEY,
+		team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		hash TEXT NOT NULL UNIQUE,
+		prefix TEXT NOT NULL,
+		scopes JSONB NOT NULL,
+		projects JSONB NOT NULL,
+		expires_at TIMESTAMPTZ,
+		revoked_at TIMESTAMPTZ,
+		last_used_at TIMESTAMPTZ,
+		created_at TIMESTAMPTZ NOT NULL
+	);
+	-- A name is held by a token until it is revoked: replacing a token reuses its name.
+	CREATE UNIQUE INDEX tokens_active_name ON tokens(team_id, name) WHERE revoked_at IS NULL;
+	CREATE TABLE audit_events (
+		id BIGSERIAL PRIMARY KEY,
+		at TIMESTAMPTZ NOT NULL,
+		actor TEXT NOT NULL,
+		token_id TEXT NOT NULL,
+		token_name TEXT NOT NULL,
+		team_id TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		remote TEXT NOT NULL,
+		status INTEGER NOT NULL,
+		error TEXT NOT NULL
+	);
+	CREATE INDEX audit_events_team ON audit_events(team_id, id);`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.

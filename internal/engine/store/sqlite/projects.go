@@ -11,13 +11,13 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-const projectColumns = `id, name, framework, root_directory, install_command, build_command, git_repository_url, production_branch, retention, created_at, updated_at`
+const projectColumns = `id, name, framework, root_directory, install_command, build_command, git_repository_url, production_branch, retention, created_at, updated_at, team_id`
 
 func scanProject(row interface{ Scan(...any) error }) (*store.Project, error) {
 	var p store.Project
 	var install, build sql.NullString
 	var retention []byte
-	err := row.Scan(&p.ID, &p.Name, &p.Framework, &p.RootDirectory, &install, &build, &p.GitRepositoryURL, &p.ProductionBranch, &retention, &p.CreatedAt, &p.UpdatedAt)
+	err := row.Scan(&p.ID, &p.Name, &p.Framework, &p.RootDirectory, &install, &build, &p.GitRepositoryURL, &p.ProductionBranch, &retention, &p.CreatedAt, &p.UpdatedAt, &p.TeamID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -48,9 +48,15 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project, productionH
 	if err != nil {
 		return err
 	}
+	if p.TeamID == "" {
+		p.TeamID = store.DefaultTeamID
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.CreatedAt, p.UpdatedAt)
+		if err := teamExists(ctx, tx, p.TeamID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.CreatedAt, p.UpdatedAt, p.TeamID)
 		if isUniqueViolation(err) {
 			return store.ErrConflict
 		}
@@ -97,10 +103,16 @@ func (s *Store) UpdateProject(ctx context.Context, p *store.Project, productionH
 	if err != nil {
 		return err
 	}
+	if p.TeamID == "" {
+		p.TeamID = store.DefaultTeamID
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := teamExists(ctx, tx, p.TeamID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, framework = ?, root_directory = ?, install_command = ?, build_command = ?,
-			git_repository_url = ?, production_branch = ?, retention = ?, updated_at = ? WHERE id = ?`,
-			p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.UpdatedAt, p.ID)
+			git_repository_url = ?, production_branch = ?, retention = ?, updated_at = ?, team_id = ? WHERE id = ?`,
+			p.Name, p.Framework, p.RootDirectory, p.InstallCommand, p.BuildCommand, p.GitRepositoryURL, p.ProductionBranch, retention, p.UpdatedAt, p.TeamID, p.ID)
 		if isUniqueViolation(err) {
 			return store.ErrConflict
 		}

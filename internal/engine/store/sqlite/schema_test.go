@@ -198,6 +198,7 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 			t.Errorf("usage: %+v, %v", usage, err)
 		}
 	}
+	checkFixtureTeams(t, s, schema, hello, api)
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
@@ -370,4 +371,36 @@ func digest(t *testing.T, k secrets.Keeper, value []byte) string {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// checkFixtureTeams checks the teams, tokens and audit events of the fixtures from schema 15 on,
+// and that projects of older ones belong to the default team.
+func checkFixtureTeams(t *testing.T, s *Store, schema int, hello, api *store.Project) {
+	t.Helper()
+	ctx := context.Background()
+	if hello.TeamID != store.DefaultTeamID {
+		t.Errorf("hello belongs to %q, want the default team", hello.TeamID)
+	}
+	if schema < 16 {
+		if api.TeamID != store.DefaultTeamID {
+			t.Errorf("api belongs to %q, want the default team", api.TeamID)
+		}
+		return
+	}
+	if api.TeamID != "team_fixtureaaaaaaaaaaa" {
+		t.Errorf("api belongs to %q, want team platform", api.TeamID)
+	}
+	team, err := s.GetTeam(ctx, "platform")
+	if err != nil || team.Projects != 1 {
+		t.Fatalf("team platform: %+v, %v", team, err)
+	}
+	tokens, err := s.ListTokens(ctx, team.ID)
+	if err != nil || len(tokens) != 1 || tokens[0].Name != "ci" || !slices.Equal(tokens[0].Scopes, []string{"deploy"}) ||
+		!slices.Equal(tokens[0].Projects, []string{api.ID}) || tokens[0].ExpiresAt == nil || tokens[0].ExpiresAt.Year() != 2027 {
+		t.Errorf("platform's tokens: %+v, %v", tokens, err)
+	}
+	events, err := s.ListAudit(ctx, store.AuditFilter{TeamID: team.ID, Limit: 10})
+	if err != nil || len(events) != 1 || events[0].Action != "deployment.create" || events[0].Remote != "192.0.2.7" || events[0].TokenID != tokens[0].ID {
+		t.Errorf("platform's audit events: %+v, %v", events, err)
+	}
 }

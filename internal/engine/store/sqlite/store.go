@@ -207,7 +207,49 @@ var migrations = []string{
 		build_millis INTEGER NOT NULL,
 		PRIMARY KEY (project_id, day)
 	);`,
+	teamsMigration,
 }
+
+// teamsMigration adds teams, their tokens and the audit log. Every project made before belongs
+// to the team "default". projects.team_id has no REFERENCES clause because SQLite cannot add
+// one with a default: DeleteTeam checks for projects in its transaction instead.
+const teamsMigration = `CREATE TABLE teams (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		created_at TIMESTAMP NOT NULL
+	);
+	INSERT INTO teams (id, name, created_at) VALUES ('team_default', 'default', strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'));
+	ALTER TABLE projects ADD COLUMN team_id TEXT NOT NULL DEFAULT 'team_default';
+	CREATE INDEX projects_team ON projects(team_id);
+	CREATE TABLE tokens (
+		id TEXT PRIMARY KEY,
+		team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		hash TEXT NOT NULL UNIQUE,
+		prefix TEXT NOT NULL,
+		scopes TEXT NOT NULL,
+		projects TEXT NOT NULL,
+		expires_at TIMESTAMP,
+		revoked_at TIMESTAMP,
+		last_used_at TIMESTAMP,
+		created_at TIMESTAMP NOT NULL
+	);
+	-- A name is held by a token until it is revoked: replacing a token reuses its name.
+	CREATE UNIQUE INDEX tokens_active_name ON tokens(team_id, name) WHERE revoked_at IS NULL;
+	CREATE TABLE audit_events (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		at TIMESTAMP NOT NULL,
+		actor TEXT NOT NULL,
+		token_id TEXT NOT NULL,
+		token_name TEXT NOT NULL,
+		team_id TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		remote TEXT NOT NULL,
+		status INTEGER NOT NULL,
+		error TEXT NOT NULL
+	);
+	CREATE INDEX audit_events_team ON audit_events(team_id, id);`
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in
 // env_var_targets beside env vars' own, so that one constraint refuses a key set twice for a

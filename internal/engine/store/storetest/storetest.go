@@ -51,6 +51,9 @@ func Run(t *testing.T, open Opener) {
 		{"RedeployReusesABuild", testRedeployReusesABuild},
 		{"ProjectKeepsGitRepositoryAndRetention", testProjectKeepsGitRepositoryAndRetention},
 		{"UsageAddsUpByProjectAndDay", testUsageAddsUpByProjectAndDay},
+		{"TeamsOwnProjects", testTeamsOwnProjects},
+		{"TokensAreFoundByHashAndRevoked", testTokensAreFoundByHashAndRevoked},
+		{"AuditEventsByTeamNewestFirst", testAuditEventsByTeamNewestFirst},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
