@@ -56,6 +56,11 @@ type Config struct {
 	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
 	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 8, <0 -> none
 	MaxQueue    int              // requests an instance lets wait for a free thread; more get 503 with Retry-After; 0 -> 1024
+	// WebSocketIdleTimeout ends a WebSocket (1001) with no message either way for this long; 0 -> 5m.
+	WebSocketIdleTimeout time.Duration
+	// WebSocketMaxMessage is the largest message a client may send on a WebSocket; a larger one ends
+	// it with 1009. 0 -> 16 MiB.
+	WebSocketMaxMessage int64
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
 }
@@ -142,6 +147,12 @@ func New(cfg Config) *Manager {
 	if cfg.MaxQueue <= 0 {
 		cfg.MaxQueue = defaultMaxQueue
 	}
+	if cfg.WebSocketIdleTimeout <= 0 {
+		cfg.WebSocketIdleTimeout = defaultWebSocketIdleTimeout
+	}
+	if cfg.WebSocketMaxMessage <= 0 {
+		cfg.WebSocketMaxMessage = defaultWebSocketMaxMessage
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -169,13 +180,20 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 		}
 		app = app.forFunction(*f)
 	}
+	webSocket := IsWebSocketUpgrade(r)
+	if webSocket {
+		if status, refusal := webSocketRefusal(r, app); status != 0 {
+			writeProblem(w, status, refusal)
+			return
+		}
+	}
 	body, err := readSmallBody(r)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
 	for attempt := 0; ; attempt++ {
-		sent, ok := m.tryServe(w, r, app, body)
+		sent, ok := m.tryServe(w, r, app, body, webSocket)
 		if !ok {
 			return
 		}
@@ -191,7 +209,7 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 
 // tryServe serves r on app's deployment, started if need be; ok is false when it could not be acquired
 // (and the client has its answer).
-func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody) (sent, ok bool) {
+func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody, webSocket bool) (sent, ok bool) {
 	d, start, err := m.acquire(r.Context(), app)
 	if observer, ok := w.(StartObserver); ok && start.Waited > 0 {
 		observer.ObserveStart(start)
@@ -201,6 +219,9 @@ func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body
 		return false, false
 	}
 	defer d.release() // also when forward panics to abort a broken response
+	if webSocket {
+		return d.serveWebSocket(w, r), true
+	}
 	return d.forward(w, r, body), true
 }
 
@@ -370,23 +391,10 @@ func (m *Manager) writeAcquireError(w http.ResponseWriter, r *http.Request, app 
 // forward sends r to one of d's workers and copies the response to w. It returns false, having written
 // nothing, when d stopped before r could be sent.
 func (d *deployment) forward(w http.ResponseWriter, r *http.Request, body requestBody) bool {
-	ctx := r.Context()
 	for attempt := 0; ; attempt++ {
-		c, err := d.pool.get(ctx)
-		switch {
-		case err == nil:
-		case errors.Is(err, errDeploymentStopped):
-			return false
-		case ctx.Err() != nil:
-			return true
-		case errors.Is(err, errQueueFull):
-			w.Header().Set("Retry-After", queueFullRetryAfter)
-			writeProblem(w, http.StatusServiceUnavailable, fmt.Sprintf("the app is busy: %d requests are waiting already; retry shortly", d.m.cfg.MaxQueue))
-			return true
-		default:
-			d.log.Warn("cannot reach worker", "error", err)
-			writeProblem(w, http.StatusBadGateway, "could not reach the app")
-			return true
+		c, answered := d.connect(w, r.Context())
+		if c == nil {
+			return answered
 		}
 		ex := d.exchange(w, r, c, body)
 		d.pool.put(c, ex.reusable)
@@ -399,6 +407,26 @@ func (d *deployment) forward(w http.ResponseWriter, r *http.Request, body reques
 		d.reportFailure(w, r, ex)
 		return true
 	}
+}
+
+// connect returns a connection to one of d's workers, waiting for a free one. Without one, answered
+// says whether w has the client's answer; false means d stopped and nothing was written.
+func (d *deployment) connect(w http.ResponseWriter, ctx context.Context) (c *backendConn, answered bool) {
+	c, err := d.pool.get(ctx)
+	switch {
+	case err == nil:
+		return c, false
+	case errors.Is(err, errDeploymentStopped):
+		return nil, false
+	case ctx.Err() != nil:
+	case errors.Is(err, errQueueFull):
+		w.Header().Set("Retry-After", queueFullRetryAfter)
+		writeProblem(w, http.StatusServiceUnavailable, fmt.Sprintf("the app is busy: %d requests are waiting already; retry shortly", d.m.cfg.MaxQueue))
+	default:
+		d.log.Warn("cannot reach worker", "error", err)
+		writeProblem(w, http.StatusBadGateway, "could not reach the app")
+	}
+	return nil, true
 }
 
 // exchangeResult says how one request on one worker connection went.
