@@ -939,8 +939,12 @@ class WebSocketExchange:
                 data, flags = message.get("bytes"), 0
                 if data is None:
                     raise ValueError("websocket.send without text or bytes")
-            connection.transport.write(FRAME.pack(MESSAGE, flags, 0, len(data)))
-            connection.transport.write(data)
+            header = FRAME.pack(MESSAGE, flags, 0, len(data))
+            if len(data) <= COALESCE_LIMIT:
+                connection.transport.write(header + data)  # one write, one syscall
+            else:
+                connection.transport.write(header)
+                connection.transport.write(data)
             if connection.paused:
                 await connection.drained()
         elif kind == "websocket.accept":

@@ -72,8 +72,9 @@ type deployment struct {
 	proc     *sandbox.Process // nil before launch
 	stopping bool
 	control  net.Conn // our end of the bootstrap's fd 3: the parent kills its group when it closes
-	sockets  map[*webSocketSession]struct{} // open WebSockets, ended with 1001 when d stops
 	logStart int64    // size of the log when the process started: what it wrote since explains a failed start
+
+	sockets map[*webSocketSession]struct{} // open WebSockets, ended with 1001 when d stops; under mu
 
 	outOfMemory sync.Once
 	recycling   sync.Once

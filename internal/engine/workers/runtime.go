@@ -56,13 +56,14 @@ type Config struct {
 	MaxDuration time.Duration    // per request; past it the client gets 504; 0 -> 300s
 	MaxParked   int              // parked starts kept for deployments without instances, the oldest go first; 0 -> 8, <0 -> none
 	MaxQueue    int              // requests an instance lets wait for a free thread; more get 503 with Retry-After; 0 -> 1024
+	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
+	Logger      *slog.Logger     // may be nil
+
 	// WebSocketIdleTimeout ends a WebSocket (1001) with no message either way for this long; 0 -> 5m.
 	WebSocketIdleTimeout time.Duration
 	// WebSocketMaxMessage is the largest message a client may send on a WebSocket; a larger one ends
 	// it with 1009. 0 -> 16 MiB.
 	WebSocketMaxMessage int64
-	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
-	Logger      *slog.Logger     // may be nil
 }
 
 // App says how to run one deployment. Deployments are immutable: the App of an ID must not change.

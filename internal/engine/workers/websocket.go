@@ -313,6 +313,16 @@ func (s *webSocketSession) workerToClient() {
 func (s *webSocketSession) sendToClient(typ websocket.MessageType, n int, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	if n <= s.worker.reader.Size() {
+		// Whole in the read buffer: one frame, without a streaming writer's setup and final frame.
+		payload, err := s.worker.reader.Peek(n)
+		if err != nil {
+			return err
+		}
+		err = s.client.Write(ctx, typ, payload)
+		_, _ = s.worker.reader.Discard(n) // peeked, so buffered: it cannot fail
+		return err
+	}
 	writer, err := s.client.Writer(ctx, typ)
 	if err != nil {
 		readErr, _ := copyFrame(io.Discard, s.worker.reader, n)
