@@ -41,7 +41,8 @@ const (
 	defaultIdleTimeout = 15 * time.Minute
 	defaultMaxDuration = 300 * time.Second
 	defaultMaxParked   = 8
-	defaultMaxQueue    = 1024
+	// DefaultMaxQueue is Config.MaxQueue's default.
+	DefaultMaxQueue = 1024
 	// queueFullRetryAfter is what a client refused for a full queue is told to wait, in seconds.
 	queueFullRetryAfter = "1"
 )
@@ -79,6 +80,9 @@ type App struct {
 	Limits     sandbox.Limits
 
 	MaxDuration time.Duration // per request; 0 -> Config.MaxDuration
+	IdleTimeout time.Duration // no request for this long stops the app; 0 -> Config.IdleTimeout
+	Workers     int           // python processes; 0 -> Config.Workers
+	Threads     int           // concurrent requests (or WebSockets) per process; 0 -> Config.Threads
 	// Functions are the functions of a deployment of several (each its own entrypoint, with its
 	// own processes): a request goes to the one whose route matches its path. Empty: one app
 	// (Entrypoint) serves every path.
@@ -146,7 +150,7 @@ func New(cfg Config) *Manager {
 		cfg.MaxParked = defaultMaxParked
 	}
 	if cfg.MaxQueue <= 0 {
-		cfg.MaxQueue = defaultMaxQueue
+		cfg.MaxQueue = DefaultMaxQueue
 	}
 	if cfg.WebSocketIdleTimeout <= 0 {
 		cfg.WebSocketIdleTimeout = defaultWebSocketIdleTimeout
@@ -658,6 +662,22 @@ func (d *deployment) maxDuration() time.Duration {
 	return d.m.cfg.MaxDuration
 }
 
+// idleTimeout is how long d may go without a request before it is stopped.
+func (d *deployment) idleTimeout() time.Duration {
+	if d.app.IdleTimeout > 0 {
+		return d.app.IdleTimeout
+	}
+	return d.m.cfg.IdleTimeout
+}
+
+// threads is how many requests each of d's processes serves at once.
+func (d *deployment) threads() int {
+	if d.app.Threads > 0 {
+		return d.app.Threads
+	}
+	return d.m.cfg.Threads
+}
+
 // Remove stops a deleted deployment's processes for good: a request routed to it just before the delete
 // is refused rather than starting it again in a directory that is being removed.
 func (m *Manager) Remove(id string) {
@@ -741,7 +761,8 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 
 // reapIdle stops deployments that have had no request for IdleTimeout.
 func (m *Manager) reapIdle() {
-	interval := min(max(m.cfg.IdleTimeout/4, 10*time.Millisecond), 30*time.Second)
+	// Often enough for the shortest idle timeout an app may have (a second) as well as the engine's.
+	interval := min(max(m.cfg.IdleTimeout/4, 10*time.Millisecond), 250*time.Millisecond)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -750,12 +771,12 @@ func (m *Manager) reapIdle() {
 			return
 		case <-ticker.C:
 		}
-		idleSince := time.Now().Add(-m.cfg.IdleTimeout).UnixNano()
+		now := time.Now()
 		var idle []*deployment
 		m.mu.Lock()
 		for id, d := range m.deployments {
 			// inUse first: release stores lastUsed before it lets go, so a zero here means lastUsed is current.
-			if d.started() && d.inUse.Load() == 0 && d.lastUsed.Load() < idleSince {
+			if d.started() && d.inUse.Load() == 0 && d.lastUsed.Load() < now.Add(-d.idleTimeout()).UnixNano() {
 				delete(m.deployments, id)
 				idle = append(idle, d)
 			}
@@ -766,7 +787,7 @@ func (m *Manager) reapIdle() {
 				ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
 				defer cancel()
 				d.terminate(ctx)
-				d.log.Info("deployment scaled to zero", "idle_timeout", m.cfg.IdleTimeout)
+				d.log.Info("deployment scaled to zero", "idle_timeout", d.idleTimeout())
 				m.Prewarm(d.app)
 			}()
 		}
