@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -10,20 +11,6 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 )
-
-// sleepyApp answers /sleep?SECONDS after sleeping, and anything else with a token of its start (in
-// the sandbox's PID namespace every instance's process ids are alike).
-const sleepyApp = `import os, time
-
-START = os.urandom(8).hex()
-
-def app(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    if environ["PATH_INFO"] == "/sleep":
-        time.sleep(float(environ["QUERY_STRING"]))
-        return [b"slept"]
-    return [START.encode()]
-`
 
 // A project's function settings reach its deployments' instances: a 1 s idle timeout stops an
 // idle instance and the next request starts it; one instance of concurrency 1 queues a second
@@ -37,7 +24,11 @@ func TestProjectFunctionSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "app.py"), sleepyApp)
+	app, err := os.ReadFile("testdata/sleepy/app.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "app.py"), string(app))
 	d := deploy(t, c, p.ID, dir)
 	if d.State != api.StateReady {
 		t.Fatalf("build: %s %q", d.State, d.ErrorMessage)

@@ -18,21 +18,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 )
 
-const echoApp = `
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-
-app = FastAPI()
-
-@app.websocket("/echo")
-async def echo(ws: WebSocket):
-    await ws.accept()
-    try:
-        while True:
-            await ws.send_text(await ws.receive_text())
-    except WebSocketDisconnect:
-        pass
-`
-
 // A WebSocket through the edge reaches its app; once its host serves another
 // deployment it is closed with 1001, while one opened on the deployment's own
 // host stays open. The access log records the upgrade.
@@ -40,8 +25,12 @@ func TestWebSocketsFollowTheirHost(t *testing.T) {
 	if err := exec.Command("/usr/bin/python3", "-c", "import fastapi").Run(); err != nil {
 		t.Skipf("/usr/bin/python3 cannot import fastapi: %v", err)
 	}
+	app, err := os.ReadFile("../workers/testdata/websocket/main.py")
+	if err != nil {
+		t.Fatal(err)
+	}
 	appDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(appDir, "main.py"), []byte(echoApp), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(appDir, "main.py"), app, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runDir, err := os.MkdirTemp("", "ferry-edge-") //nolint:usetesting // t.TempDir() is too long for socket paths

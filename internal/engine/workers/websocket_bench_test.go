@@ -13,29 +13,14 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
-const webSocketEchoBenchApp = `
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-
-app = FastAPI()
-
-@app.websocket("/echo")
-async def echo(ws: WebSocket):
-    await ws.accept()
-    try:
-        while True:
-            await ws.send_bytes(await ws.receive_bytes())
-    except WebSocketDisconnect:
-        pass
-`
-
 // BenchmarkWebSocketEcho measures message round trips (a 64-byte message out and back) over 4
-// WebSockets per CPU at once to a FastAPI echo: through ferry (default workers), and straight to uvicorn
+// WebSockets per CPU at once to the FastAPI echo of the tests: through ferry (default workers), and straight to uvicorn
 // with 2 workers, uvloop and wsproto (Debian's python3-wsproto; uvicorn's other WebSocket
 // library, python3-websockets, is not installed here), when it is installed.
 func BenchmarkWebSocketEcho(b *testing.B) {
 	requirePython(b, "fastapi")
 	b.Run("ferry", func(b *testing.B) {
-		h := newHarness(b, Config{}, App{Kind: runspec.KindASGI, Dir: writeApp(b, map[string]string{"main.py": webSocketEchoBenchApp}), Entrypoint: "main:app"})
+		h := newHarness(b, Config{}, App{Kind: runspec.KindASGI, Dir: writeApp(b, map[string]string{"main.py": webSocketApp}), Entrypoint: "main:app"})
 		h.get(b, "/") // started
 		benchmarkWebSocketEcho(b, "ws"+h.server.URL[len("http"):]+"/echo")
 	})
@@ -44,7 +29,7 @@ func BenchmarkWebSocketEcho(b *testing.B) {
 		port := freeTCPPort(b)
 		cmd := exec.Command(systemPython, "-m", "uvicorn", "main:app", "--port", strconv.Itoa(port), "--workers", "2",
 			"--loop", "uvloop", "--ws", "wsproto", "--log-level", "warning", "--no-access-log")
-		cmd.Dir = writeApp(b, map[string]string{"main.py": webSocketEchoBenchApp})
+		cmd.Dir = writeApp(b, map[string]string{"main.py": webSocketApp})
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
@@ -99,5 +84,9 @@ func freeTCPPort(b *testing.B) int {
 		b.Fatal(err)
 	}
 	defer func() { _ = listener.Close() }()
-	return listener.Addr().(*net.TCPAddr).Port
+	address, ok := listener.Addr().(*net.TCPAddr)
+	if !ok {
+		b.Fatalf("a TCP listener with a %T address", listener.Addr())
+	}
+	return address.Port
 }

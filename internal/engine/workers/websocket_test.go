@@ -2,6 +2,7 @@ package workers
 
 import (
 	"bytes"
+	_ "embed"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,50 +18,11 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 )
 
-// webSocketApp is a FastAPI app with WebSocket endpoints; GET /disconnects lists the close codes its
-// sockets saw from websocket.disconnect (run it with one worker to see them all).
-const webSocketApp = `
-from fastapi import FastAPI, WebSocket
-
-app = FastAPI()
-disconnects = []
-
-@app.websocket("/echo")
-async def echo(ws: WebSocket):
-    offered = ws.scope["subprotocols"]
-    await ws.accept(subprotocol=offered[0] if offered else None, headers=[(b"x-scheme", ws.scope["scheme"].encode())])
-    while True:
-        message = await ws.receive()
-        if message["type"] == "websocket.disconnect":
-            disconnects.append({"code": message["code"], "reason": message.get("reason", "")})
-            return
-        text = message.get("text")
-        if text is not None and text.startswith("close:"):
-            await ws.close(code=int(text[6:]), reason="asked to close")
-            return
-        if text is not None:
-            await ws.send_text(text)
-        else:
-            await ws.send_bytes(message["bytes"])
-
-@app.websocket("/refuse")
-async def refuse(ws: WebSocket):
-    await ws.close(code=1008)
-
-@app.websocket("/fail-before-accept")
-async def fail_before_accept(ws: WebSocket):
-    raise RuntimeError("boom before accept")
-
-@app.websocket("/fail-after-accept")
-async def fail_after_accept(ws: WebSocket):
-    await ws.accept()
-    await ws.receive()
-    raise RuntimeError("boom after accept")
-
-@app.get("/disconnects")
-async def list_disconnects():
-    return disconnects
-`
+// webSocketApp is a FastAPI app with WebSocket endpoints (see its docstring); the tests of the edge,
+// the engine and the provider serve it too.
+//
+//go:embed testdata/websocket/main.py
+var webSocketApp string
 
 func newWebSocketHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
@@ -75,9 +37,9 @@ func (h *harness) dial(t *testing.T, path string, opts *websocket.DialOptions) (
 	return websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.server.URL, "http")+path, opts)
 }
 
-func (h *harness) mustDial(t *testing.T, path string, opts *websocket.DialOptions) *websocket.Conn {
+func (h *harness) mustDial(t *testing.T, path string) *websocket.Conn {
 	t.Helper()
-	conn, _, err := h.dial(t, path, opts)
+	conn, _, err := h.dial(t, path, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", path, err)
 	}
@@ -120,14 +82,20 @@ func awaitClose(t *testing.T, conn *websocket.Conn) websocket.CloseError {
 	}
 }
 
+// appDisconnect is a websocket.disconnect message the app saw.
+type appDisconnect struct {
+	Code   int    `json:"code"`
+	Reason string `json:"reason"`
+}
+
 // appDisconnects are the websocket.disconnect messages the app has seen.
-func (h *harness) appDisconnects(t *testing.T) []map[string]any {
+func (h *harness) appDisconnects(t *testing.T) []appDisconnect {
 	t.Helper()
 	resp, body := h.get(t, "/disconnects")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /disconnects: %d %s", resp.StatusCode, body)
 	}
-	var seen []map[string]any
+	var seen []appDisconnect
 	if err := json.Unmarshal(body, &seen); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +106,7 @@ func (h *harness) awaitDisconnect(t *testing.T, code int, reason string) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("the app sees websocket.disconnect %d %q", code, reason), func() bool {
 		for _, seen := range h.appDisconnects(t) {
-			if seen["code"] == float64(code) && strings.Contains(seen["reason"].(string), reason) {
+			if seen.Code == code && strings.Contains(seen.Reason, reason) {
 				return true
 			}
 		}
@@ -170,7 +138,7 @@ func TestWebSocketEcho(t *testing.T) {
 	h.awaitDisconnect(t, 4002, "done here")
 
 	// The app's close code reaches the client.
-	conn = h.mustDial(t, "/echo", nil)
+	conn = h.mustDial(t, "/echo")
 	if conn.Subprotocol() != "" {
 		t.Errorf("subprotocol %q without any offered", conn.Subprotocol())
 	}
@@ -195,7 +163,7 @@ func TestWebSocketRefusals(t *testing.T) {
 		t.Errorf("the traceback is not in the deployment's log:\n%s", h.log(t))
 	}
 
-	conn := h.mustDial(t, "/fail-after-accept", nil)
+	conn := h.mustDial(t, "/fail-after-accept")
 	if err := conn.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +190,7 @@ func TestWebSocketToWSGIAppIsRefused(t *testing.T) {
 func TestWebSocketLimits(t *testing.T) {
 	h := newWebSocketHarness(t, Config{Workers: 1, WebSocketMaxMessage: 1000, WebSocketIdleTimeout: 500 * time.Millisecond})
 
-	conn := h.mustDial(t, "/echo", nil)
+	conn := h.mustDial(t, "/echo")
 	echo(t, conn, websocket.MessageBinary, make([]byte, 1000))
 	if err := conn.Write(context.Background(), websocket.MessageBinary, make([]byte, 1001)); err != nil {
 		t.Fatal(err)
@@ -232,7 +200,7 @@ func TestWebSocketLimits(t *testing.T) {
 	}
 	h.awaitDisconnect(t, 1009, "limit of 1000 bytes")
 
-	conn = h.mustDial(t, "/echo", nil)
+	conn = h.mustDial(t, "/echo")
 	// Messages keep it open past the idle timeout.
 	for range 4 {
 		time.Sleep(200 * time.Millisecond)
@@ -247,7 +215,7 @@ func TestWebSocketLimits(t *testing.T) {
 	}
 	h.awaitDisconnect(t, 1001, "idle timeout")
 
-	invalid := h.mustDial(t, "/echo", nil)
+	invalid := h.mustDial(t, "/echo")
 	if err := invalid.Write(context.Background(), websocket.MessageText, []byte{0xff, 0xfe}); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +227,7 @@ func TestWebSocketLimits(t *testing.T) {
 // An open socket holds its instance's concurrency slot; stopping the deployment closes it with 1001.
 func TestWebSocketHoldsItsSlotAndStopClosesIt(t *testing.T) {
 	h := newWebSocketHarness(t, Config{Workers: 1, Threads: 1})
-	conn := h.mustDial(t, "/echo", nil)
+	conn := h.mustDial(t, "/echo")
 	echo(t, conn, websocket.MessageText, []byte("hi"))
 
 	served := make(chan int, 1)
@@ -285,7 +253,7 @@ func TestWebSocketHoldsItsSlotAndStopClosesIt(t *testing.T) {
 		t.Fatalf("the waiting request got %d once the socket closed", status)
 	}
 
-	conn = h.mustDial(t, "/echo", nil)
+	conn = h.mustDial(t, "/echo")
 	echo(t, conn, websocket.MessageText, []byte("hi"))
 	stopped := make(chan struct{})
 	go func() {
@@ -319,7 +287,7 @@ func TestWebSocketReplacedDeploymentClosesWith1001(t *testing.T) {
 		}()
 		inner.ServeHTTP(w, r.WithContext(ctx))
 	})
-	conn := h.mustDial(t, "/echo", nil)
+	conn := h.mustDial(t, "/echo")
 	echo(t, conn, websocket.MessageText, []byte("hi"))
 	close(replace)
 	if got := awaitClose(t, conn); got.Code != websocket.StatusGoingAway || !strings.Contains(got.Reason, "new deployment") {
