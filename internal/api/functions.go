@@ -7,11 +7,11 @@ type FunctionSettings struct {
 	// IdleTimeoutSeconds: an instance without a request for this long is stopped (scale to
 	// zero); the next request starts it again.
 	IdleTimeoutSeconds int64 `json:"idle_timeout_seconds,omitempty"`
-	// Concurrency is how many requests (or open WebSockets) one instance serves at once; more
-	// wait, up to the engine's --max-queue.
+	// Concurrency is how many requests (or open WebSockets) one worker process serves at once;
+	// more wait, up to the engine's --max-queue.
 	Concurrency int64 `json:"concurrency,omitempty"`
-	// MaxInstances is how many instances (worker processes) a deployment runs; they start
-	// together at the first request and stop together when idle.
+	// MaxInstances is how many worker processes serve a deployment, in its one sandbox; they
+	// start together at the first request and stop together when idle.
 	MaxInstances int64 `json:"max_instances,omitempty"`
 	// MaxDurationSeconds a request may take before it gets 504 and its instance is replaced;
 	// vercel.json's maxDuration overrides it for its functions.
