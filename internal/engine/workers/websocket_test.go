@@ -327,3 +327,20 @@ func TestManyConcurrentWebSockets(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// An open WebSocket counts as a request in progress: its instance does not scale to zero under it.
+func TestOpenWebSocketKeepsItsInstance(t *testing.T) {
+	requirePython(t, "fastapi")
+	h := newHarness(t, Config{}, App{Kind: runspec.KindASGI, Dir: writeApp(t, map[string]string{"main.py": webSocketApp}), Entrypoint: "main:app", IdleTimeout: time.Second})
+	conn := h.mustDial(t, "/echo")
+	echo(t, conn, websocket.MessageText, []byte("hi"))
+	time.Sleep(2500 * time.Millisecond) // no message, but less than the sockets' idle timeout
+	if len(h.manager.Running()) != 1 {
+		t.Fatal("the instance of an open socket was stopped")
+	}
+	echo(t, conn, websocket.MessageText, []byte("still here"))
+	if err := conn.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the instance stops once the socket closed", func() bool { return len(h.manager.Running()) == 0 })
+}
