@@ -2,6 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -12,14 +16,17 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 )
 
-// A FastAPI app's WebSocket, built and served by a real engine, in its sandbox.
+// A FastAPI app's WebSocket, built and served by a real engine, in its sandbox, over HTTP (ws) and
+// HTTPS (wss, the engine's local CA).
 func TestWebSocketThroughTheEngine(t *testing.T) {
 	if err := exec.Command(python, "-c", "import fastapi").Run(); err != nil {
 		t.Skipf("%s cannot import fastapi (apt-get install python3-fastapi): %v", python, err)
 	}
-	c, addr := startEngine(t)
+	httpsAddress := freeAddress(t)
+	c, addr, dataDir := startEngineWithDataDir(t, func(cfg *engine.Config) { cfg.HTTPSAddress = httpsAddress })
 	ctx := context.Background()
 	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "sockets", Framework: api.FrameworkFastAPI})
 	if err != nil {
@@ -39,33 +46,52 @@ func TestWebSocketThroughTheEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dialCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	conn, _, err := websocket.Dial(dialCtx, "ws://"+addr+"/echo", &websocket.DialOptions{Host: u.Host, Subprotocols: []string{"echo.v1"}})
+	caPEM, err := os.ReadFile(engine.LocalCACertificate(dataDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = conn.CloseNow() }()
-	if conn.Subprotocol() != "echo.v1" {
-		t.Errorf("subprotocol %q", conn.Subprotocol())
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		t.Fatal("the local CA's file holds no certificate")
 	}
-	expect := func(typ websocket.MessageType, want string) {
-		t.Helper()
-		gotType, got, err := conn.Read(dialCtx)
-		if err != nil || gotType != typ || string(got) != want {
-			t.Fatalf("read %v %q, %v; want %v %q", gotType, got, err, typ, want)
-		}
-	}
-	for _, m := range []struct {
-		typ  websocket.MessageType
-		data string
-	}{{websocket.MessageText, "hello, ünïcode"}, {websocket.MessageBinary, "\x00\xff"}} {
-		if err := conn.Write(dialCtx, m.typ, []byte(m.data)); err != nil {
-			t.Fatal(err)
-		}
-		expect(m.typ, m.data)
-	}
-	if err := conn.Close(websocket.StatusNormalClosure, "bye"); err != nil {
-		t.Fatal(err)
+	host := u.Hostname()
+	for _, tc := range []struct {
+		scheme, address string
+		tls             *tls.Config
+	}{{"ws", addr, nil}, {"wss", httpsAddress, &tls.Config{RootCAs: roots}}} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			dialCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			dialer := &net.Dialer{Timeout: 5 * time.Second}
+			client := &http.Client{Transport: &http.Transport{
+				DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+					return dialer.DialContext(ctx, network, tc.address)
+				},
+				TLSClientConfig: tc.tls,
+			}}
+			conn, resp, err := websocket.Dial(dialCtx, tc.scheme+"://"+host+"/echo", &websocket.DialOptions{HTTPClient: client, Subprotocols: []string{"echo.v1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.CloseNow() }()
+			if conn.Subprotocol() != "echo.v1" || resp.Header.Get("X-Scheme") != tc.scheme {
+				t.Errorf("subprotocol %q, the app's scope scheme %q", conn.Subprotocol(), resp.Header.Get("X-Scheme"))
+			}
+			for _, m := range []struct {
+				typ  websocket.MessageType
+				data string
+			}{{websocket.MessageText, "hello, ünïcode"}, {websocket.MessageBinary, "\x00\xff"}} {
+				if err := conn.Write(dialCtx, m.typ, []byte(m.data)); err != nil {
+					t.Fatal(err)
+				}
+				gotType, got, err := conn.Read(dialCtx)
+				if err != nil || gotType != m.typ || string(got) != m.data {
+					t.Fatalf("read %v %q, %v; want %v %q", gotType, got, err, m.typ, m.data)
+				}
+			}
+			if err := conn.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
