@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"net"
 	"net/http"
 	"net/url"
@@ -46,14 +45,7 @@ func TestWebSocketThroughTheEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caPEM, err := os.ReadFile(engine.LocalCACertificate(dataDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(caPEM) {
-		t.Fatal("the local CA's file holds no certificate")
-	}
+	roots := localCARoots(t, dataDir)
 	host := u.Hostname()
 	for _, tc := range []struct {
 		scheme, address string
