@@ -202,6 +202,8 @@ type Limits struct {
 	OpenFiles int64   `json:"open_files,omitempty"` // per process
 
 	BuildMinutes int64 `json:"build_minutes,omitempty"` // a build still running after this fails
+
+	FunctionSettings // how instances serve: see functions.go
 }
 
 // Defaults and lower bounds of Limits. Upper bounds are the engine's settings.

@@ -84,6 +84,7 @@ type EngineSettings struct {
 	BuildTimeout       time.Duration `json:"build_timeout_ns"`
 	MaxQueuedBuilds    int           `json:"max_queued_builds"`
 	MaxRequestBody     int64         `json:"max_request_body"`
+	MaxQueue           int           `json:"max_queue,omitempty"` // 0 from an engine before it: the default
 	TrustedProxies     []string      `json:"trusted_proxies,omitempty"`
 
 	HTTPSAddress        string        `json:"https_address,omitempty"`

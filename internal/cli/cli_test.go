@@ -22,6 +22,7 @@ func TestCommandLineErrorsAreUsageErrors(t *testing.T) {
 		{[]string{"deployments", "a", "b"}, ExitUsage, "takes at most one project"},
 		{[]string{"env"}, ExitUsage, "give a subcommand"},
 		{[]string{"serve", "--bogus"}, ExitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"serve", "--max-queue", "0"}, ExitFailure, "--max-queue 0: give at least 1"},
 		{[]string{"login", "ftp://example.com"}, ExitUsage, "not an http:// or https:// URL"},
 	} {
 		var stdout, stderr bytes.Buffer

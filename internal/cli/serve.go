@@ -24,6 +24,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 )
 
 // The engine runs on Linux and macOS; Windows has serve_windows.go instead.
@@ -54,6 +55,7 @@ func serve(args []string, stderr io.Writer) error {
 	buildWorkers := fs.Int("build-workers", deploy.DefaultBuildWorkers, "builds run at once (FERRY_BUILD_WORKERS)")
 	buildTimeout := fs.Duration("build-timeout", deploy.DefaultBuildTimeout, "a build still running after this fails (FERRY_BUILD_TIMEOUT)")
 	buildLease := fs.Duration("build-lease", deploy.DefaultLease, "a node's claim on a build lapses this long after its last renewal (every third of it), and another node builds the deployment: how long a build waits for a node that died (FERRY_BUILD_LEASE)")
+	maxQueue := fs.Int("max-queue", workers.DefaultMaxQueue, "requests that may wait for a deployment's busy instances; more get 503 with Retry-After (FERRY_MAX_QUEUE)")
 	maxQueuedBuilds := fs.Int("max-queued-builds", deploy.DefaultMaxQueuedBuilds, "deployments allowed to wait for a build; more are refused with 429 (FERRY_MAX_QUEUED_BUILDS)")
 	gitTimeout := fs.Duration("git-timeout", deploy.DefaultGitTimeout, "fetching one git commit for a deployment fails after this (FERRY_GIT_TIMEOUT)")
 	storeURL := fs.String("store", os.Getenv("FERRY_STORE"), "metadata store shared by several engine nodes, a postgres:// URL; default: a SQLite database in the data dir (FERRY_STORE)")
@@ -66,6 +68,7 @@ func serve(args []string, stderr io.Writer) error {
 		"build-timeout":     "FERRY_BUILD_TIMEOUT",
 		"build-lease":       "FERRY_BUILD_LEASE",
 		"max-queued-builds": "FERRY_MAX_QUEUED_BUILDS",
+		"max-queue":         "FERRY_MAX_QUEUE",
 		"git-timeout":       "FERRY_GIT_TIMEOUT",
 	}); err != nil {
 		return err
@@ -114,6 +117,9 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if *buildWorkers < 1 || *maxQueuedBuilds < 1 || *buildTimeout <= 0 || *gitTimeout <= 0 {
 		return errors.New("--build-workers and --max-queued-builds must be at least 1, and --build-timeout and --git-timeout more than 0")
+	}
+	if *maxQueue < 1 {
+		return fmt.Errorf("--max-queue %d: give at least 1 (requests beyond it get 503 at once)", *maxQueue)
 	}
 	if *buildLease < time.Second {
 		return fmt.Errorf("--build-lease %s: give at least 1s (renewed every third of it, a shorter lease lapses on a busy node that is alive)", *buildLease)
@@ -194,6 +200,7 @@ func serve(args []string, stderr io.Writer) error {
 		MaxQueuedBuilds:  *maxQueuedBuilds,
 		GitTimeout:       *gitTimeout,
 		MaxRequestBody:   requestBodyLimit,
+		MaxQueue:         *maxQueue,
 
 		HTTPSAddress:        *httpsAddress,
 		HTTPSAnyPortIfTaken: httpsIsDefault,

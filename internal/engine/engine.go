@@ -94,6 +94,9 @@ type Config struct {
 	// MaxRequestBody bounds an app's request body (the edge buffers it
 	// whole before the app sees it); 0 -> edge.DefaultMaxBodySize.
 	MaxRequestBody int64
+	// MaxQueue bounds the requests waiting for a deployment's busy instances; more get 503
+	// with Retry-After. 0 -> workers.DefaultMaxQueue.
+	MaxQueue int
 	// TrustedProxies are load balancers in front of the edge whose
 	// X-Forwarded-* headers apps may believe; see edge.Config.
 	TrustedProxies []netip.Prefix
@@ -375,10 +378,11 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 
 	rt := workers.New(workers.Config{
-		RunDir:  filepath.Join(dataDir, "run", e.slot),
-		LogDir:  filepath.Join(dataDir, "logs"),
-		Sandbox: jail,
-		Logger:  log,
+		RunDir:   filepath.Join(dataDir, "run", e.slot),
+		LogDir:   filepath.Join(dataDir, "logs"),
+		MaxQueue: cfg.MaxQueue,
+		Sandbox:  jail,
+		Logger:   log,
 	})
 	e.runtime = rt
 	observed := newObservability(dataDir, log, st, rt)
@@ -860,7 +864,10 @@ func runnable(keeper secrets.Keeper, deploymentsDir string, fetch func(context.C
 			Root:        root,
 			Identity:    sandbox.Identity{UID: run.UID, GID: run.UID},
 			Limits:      limits,
-			MaxDuration: time.Duration(run.MaxDuration) * time.Second,
+			MaxDuration: runMaxDuration(run),
+			IdleTimeout: time.Duration(run.Limits.IdleTimeoutSeconds) * time.Second,
+			Workers:     int(run.Limits.MaxInstances),
+			Threads:     int(run.Limits.Concurrency),
 			Functions:   run.Functions,
 		}, nil
 	}

@@ -473,7 +473,7 @@ func settingsOf(cfg Config) api.EngineSettings {
 		SandboxMode: cfg.SandboxMode, SandboxFirstUID: cfg.SandboxFirstUID, SandboxLastUID: cfg.SandboxLastUID,
 		MaxDeploymentBytes: cfg.MaxDeploymentBytes, MaxDeploymentFiles: cfg.MaxDeploymentFiles,
 		NodeID: cfg.NodeID, BuildWorkers: cfg.BuildWorkers, BuildTimeout: cfg.BuildTimeout, MaxQueuedBuilds: cfg.MaxQueuedBuilds,
-		MaxRequestBody: cfg.MaxRequestBody, TrustedProxies: prefixStrings(cfg.TrustedProxies),
+		MaxRequestBody: cfg.MaxRequestBody, TrustedProxies: prefixStrings(cfg.TrustedProxies), MaxQueue: cfg.MaxQueue,
 		HTTPSAddress: cfg.HTTPSAddress, HTTPSAnyPortIfTaken: cfg.HTTPSAnyPortIfTaken,
 		ACMEDirectory: cfg.ACMEDirectory, ACMEEmail: cfg.ACMEEmail, ACMECARoots: cfg.ACMECARoots, HSTSMaxAge: cfg.HSTSMaxAge,
 		PublicAddresses: addrStrings(cfg.PublicAddresses), DNSResolvers: cfg.DNSResolvers, DomainCheckInterval: cfg.DomainCheckInterval,
@@ -492,7 +492,7 @@ func adopt(cfg *Config, s api.EngineSettings, level int) {
 	cfg.SandboxMode, cfg.SandboxFirstUID, cfg.SandboxLastUID = s.SandboxMode, s.SandboxFirstUID, s.SandboxLastUID
 	cfg.MaxDeploymentBytes, cfg.MaxDeploymentFiles = s.MaxDeploymentBytes, s.MaxDeploymentFiles
 	cfg.NodeID, cfg.BuildWorkers, cfg.BuildTimeout, cfg.MaxQueuedBuilds = s.NodeID, s.BuildWorkers, s.BuildTimeout, s.MaxQueuedBuilds
-	cfg.MaxRequestBody, cfg.TrustedProxies = s.MaxRequestBody, parsePrefixes(s.TrustedProxies)
+	cfg.MaxRequestBody, cfg.TrustedProxies, cfg.MaxQueue = s.MaxRequestBody, parsePrefixes(s.TrustedProxies), s.MaxQueue
 	if level < 3 {
 		return
 	}

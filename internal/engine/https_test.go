@@ -67,14 +67,7 @@ func TestLocalHTTPS(t *testing.T) {
 		t.Fatalf("deployment: %s %s", d.State, d.ErrorMessage)
 	}
 
-	caPEM, err := os.ReadFile(engine.LocalCACertificate(dataDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(caPEM) {
-		t.Fatal("the local CA's file holds no certificate")
-	}
+	roots := localCARoots(t, dataDir)
 	if info, err := os.Stat(filepath.Join(dataDir, engine.CADirName, "root.key")); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("the CA's key: %v, %v; want mode 0600", info, err)
 	}
@@ -120,6 +113,20 @@ func TestLocalHTTPS(t *testing.T) {
 	if resp, _, err := fetch(httpAddress, "shop.localhost", "/", nil); err != nil || resp.StatusCode != 404 {
 		t.Errorf("a removed domain over HTTP: %v %v", resp, err)
 	}
+}
+
+// localCARoots trusts the local CA of the engine of dataDir.
+func localCARoots(t *testing.T, dataDir string) *x509.CertPool {
+	t.Helper()
+	caPEM, err := os.ReadFile(engine.LocalCACertificate(dataDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		t.Fatal("the local CA's file holds no certificate")
+	}
+	return roots
 }
 
 func port(address string) string {

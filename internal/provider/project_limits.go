@@ -24,11 +24,17 @@ type limitsModel struct {
 	OpenFiles types.Int64   `tfsdk:"open_files"`
 
 	BuildMinutes types.Int64 `tfsdk:"build_minutes"`
+
+	IdleTimeoutSeconds types.Int64 `tfsdk:"idle_timeout_seconds"`
+	Concurrency        types.Int64 `tfsdk:"concurrency"`
+	MaxInstances       types.Int64 `tfsdk:"max_instances"`
+	MaxDurationSeconds types.Int64 `tfsdk:"max_duration_seconds"`
 }
 
 var limitsAttrTypes = map[string]attr.Type{
 	"memory_mb": types.Int64Type, "cpu": types.Float64Type, "processes": types.Int64Type, "open_files": types.Int64Type,
-	"build_minutes": types.Int64Type,
+	"build_minutes":        types.Int64Type,
+	"idle_timeout_seconds": types.Int64Type, "concurrency": types.Int64Type, "max_instances": types.Int64Type, "max_duration_seconds": types.Int64Type,
 }
 
 // limitsAttribute: every field has its default, so removing one from the configuration goes
@@ -37,16 +43,19 @@ func limitsAttribute() schema.SingleNestedAttribute {
 	defaults := types.ObjectValueMust(limitsAttrTypes, map[string]attr.Value{
 		"memory_mb": types.Int64Value(api.DefaultMemoryMB), "cpu": types.Float64Value(api.DefaultCPU),
 		"processes": types.Int64Value(api.DefaultProcesses), "open_files": types.Int64Value(api.DefaultOpenFiles),
-		"build_minutes": types.Int64Value(api.DefaultBuildMinutes),
+		"build_minutes":        types.Int64Value(api.DefaultBuildMinutes),
+		"idle_timeout_seconds": types.Int64Value(api.DefaultIdleTimeoutSeconds), "concurrency": types.Int64Value(api.DefaultConcurrency),
+		"max_instances": types.Int64Value(api.DefaultMaxInstances), "max_duration_seconds": types.Int64Value(api.DefaultMaxDurationSeconds),
 	})
 	return schema.SingleNestedAttribute{
 		Optional: true,
 		Computed: true,
 		Default:  objectdefault.StaticValue(defaults),
-		MarkdownDescription: "Limits of each instance of the project's deployments, enforced by the engine's sandbox, and of its builds' time. " +
+		MarkdownDescription: "Limits of each instance of the project's deployments, enforced by the engine's sandbox, of its builds' time, " +
+			"and how its instances serve, as Vercel's function settings. " +
 			"A deployment keeps the limits in force when it was built. The engine refuses values above its own maximums " +
 			"(`ferry serve` settings).",
-		Attributes: map[string]schema.Attribute{
+		Attributes: withFunctionSettings(map[string]schema.Attribute{
 			"memory_mb": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(api.DefaultMemoryMB),
 				MarkdownDescription: fmt.Sprintf("Memory in MB, as Vercel's `functions.memory`. An instance that passes it is stopped, "+
@@ -74,7 +83,7 @@ func limitsAttribute() schema.SingleNestedAttribute {
 					"`--build-timeout`. Default %d, as on Vercel.", api.DefaultBuildMinutes),
 				Validators: []validator.Int64{int64validator.AtLeast(api.MinBuildMinutes)},
 			},
-		},
+		}),
 	}
 }
 
@@ -83,13 +92,17 @@ func (l *limitsModel) request() *api.Limits {
 		return nil
 	}
 	return &api.Limits{MemoryMB: l.MemoryMB.ValueInt64(), CPU: l.CPU.ValueFloat64(), Processes: l.Processes.ValueInt64(),
-		OpenFiles: l.OpenFiles.ValueInt64(), BuildMinutes: l.BuildMinutes.ValueInt64()}
+		OpenFiles: l.OpenFiles.ValueInt64(), BuildMinutes: l.BuildMinutes.ValueInt64(),
+		FunctionSettings: api.FunctionSettings{IdleTimeoutSeconds: l.IdleTimeoutSeconds.ValueInt64(), Concurrency: l.Concurrency.ValueInt64(),
+			MaxInstances: l.MaxInstances.ValueInt64(), MaxDurationSeconds: l.MaxDurationSeconds.ValueInt64()}}
 }
 
 func limitsFrom(l api.Limits) *limitsModel {
 	return &limitsModel{
 		MemoryMB: types.Int64Value(l.MemoryMB), CPU: types.Float64Value(l.CPU),
 		Processes: types.Int64Value(l.Processes), OpenFiles: types.Int64Value(l.OpenFiles),
-		BuildMinutes: types.Int64Value(l.BuildMinutes),
+		BuildMinutes:       types.Int64Value(l.BuildMinutes),
+		IdleTimeoutSeconds: types.Int64Value(l.IdleTimeoutSeconds), Concurrency: types.Int64Value(l.Concurrency),
+		MaxInstances: types.Int64Value(l.MaxInstances), MaxDurationSeconds: types.Int64Value(l.MaxDurationSeconds),
 	}
 }

@@ -29,6 +29,10 @@ func TestProjectValidation(t *testing.T) {
 		"root not clean": {`name = "app"` + "\n" + `root_directory = "./api/"`, `as "api"`},
 		"memory":         {`name = "app"` + "\n" + `limits = { memory_mb = 64 }`, `at least 128`},
 		"cpu":            {`name = "app"` + "\n" + `limits = { cpu = 0 }`, `at least 0.1`},
+		"idle timeout":   {`name = "app"` + "\n" + `limits = { idle_timeout_seconds = 0 }`, `between 1 and 604800`},
+		"concurrency":    {`name = "app"` + "\n" + `limits = { concurrency = 1001 }`, `between 1 and 1000`},
+		"max instances":  {`name = "app"` + "\n" + `limits = { max_instances = 0 }`, `between 1 and 64`},
+		"max duration":   {`name = "app"` + "\n" + `limits = { max_duration_seconds = 1801 }`, `between 1 and 1800`},
 	})
 }
 
@@ -76,6 +80,8 @@ resource "ferry_project" "test" {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("limits"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"memory_mb": knownvalue.Int64Exact(2048), "cpu": knownvalue.Float64Exact(1),
 						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096), "build_minutes": knownvalue.Int64Exact(45),
+						"idle_timeout_seconds": knownvalue.Int64Exact(900), "concurrency": knownvalue.Int64Exact(4),
+						"max_instances": knownvalue.Int64Exact(2), "max_duration_seconds": knownvalue.Int64Exact(300),
 					})),
 				},
 			},
@@ -97,6 +103,8 @@ resource "ferry_project" "test" {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("limits"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"memory_mb": knownvalue.Int64Exact(512), "cpu": knownvalue.Float64Exact(0.5),
 						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096), "build_minutes": knownvalue.Int64Exact(45),
+						"idle_timeout_seconds": knownvalue.Int64Exact(900), "concurrency": knownvalue.Int64Exact(4),
+						"max_instances": knownvalue.Int64Exact(2), "max_duration_seconds": knownvalue.Int64Exact(300),
 					})),
 				},
 			},

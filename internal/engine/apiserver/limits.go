@@ -30,7 +30,7 @@ func validateLimits(l *api.Limits, maxima api.Limits) error {
 	case l.BuildMinutes != 0 && (l.BuildMinutes < api.MinBuildMinutes || l.BuildMinutes > maxima.BuildMinutes):
 		return badRequest("limits.build_minutes", "build_minutes %d is out of range: give %d to %d (the engine's --build-timeout)", l.BuildMinutes, api.MinBuildMinutes, maxima.BuildMinutes)
 	}
-	return nil
+	return validateFunctionSettings(l.FunctionSettings)
 }
 
 func (s *Server) projectLimits(ctx context.Context, projectID string) (api.Limits, error) {

@@ -36,7 +36,9 @@ func (l BuildLimits) withDefaults() BuildLimits {
 // EffectiveLimits fills what a project did not set with the defaults.
 func EffectiveLimits(set *api.Limits) api.Limits {
 	defaults := api.Limits{MemoryMB: api.DefaultMemoryMB, CPU: api.DefaultCPU, Processes: api.DefaultProcesses,
-		OpenFiles: api.DefaultOpenFiles, BuildMinutes: api.DefaultBuildMinutes}
+		OpenFiles: api.DefaultOpenFiles, BuildMinutes: api.DefaultBuildMinutes,
+		FunctionSettings: api.FunctionSettings{IdleTimeoutSeconds: api.DefaultIdleTimeoutSeconds, Concurrency: api.DefaultConcurrency,
+			MaxInstances: api.DefaultMaxInstances, MaxDurationSeconds: api.DefaultMaxDurationSeconds}}
 	if set == nil {
 		return defaults
 	}
@@ -54,6 +56,10 @@ func FillLimits(set, defaults api.Limits) api.Limits {
 	fill(&set.Processes, defaults.Processes)
 	fill(&set.OpenFiles, defaults.OpenFiles)
 	fill(&set.BuildMinutes, defaults.BuildMinutes)
+	fill(&set.IdleTimeoutSeconds, defaults.IdleTimeoutSeconds)
+	fill(&set.Concurrency, defaults.Concurrency)
+	fill(&set.MaxInstances, defaults.MaxInstances)
+	fill(&set.MaxDurationSeconds, defaults.MaxDurationSeconds)
 	if set.CPU == 0 {
 		set.CPU = defaults.CPU
 	}

@@ -107,6 +107,9 @@ type Router struct {
 	mu      sync.Mutex
 	loaded  chan struct{} // closed and replaced after every reload attempt
 	lastErr error         // of the last reload attempt
+
+	socketsMu sync.Mutex
+	sockets   map[*openSocket]struct{} // WebSockets open on deployments
 }
 
 var errStopped = errors.New("the edge has stopped")
@@ -280,6 +283,7 @@ func (r *Router) reload(ctx context.Context) error {
 		next.routes[rt.Hostname] = entry
 	}
 	r.table.Store(next)
+	r.endReplacedSockets(next)
 	r.prewarm(old, next)
 	if r.cfg.Certificates != nil {
 		var verified []string
@@ -370,6 +374,11 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	defer func() { _ = body.Close() }() // in memory, or an unlinked file only read
+	if workers.IsWebSocketUpgrade(req) {
+		var forget func()
+		req, forget = r.trackSocket(req, host, rt.app)
+		defer forget()
+	}
 	r.cfg.Runtime.ServeHTTP(out, req, *rt.app)
 }
 

@@ -47,6 +47,18 @@ Framing, both directions, integers big-endian. Every frame is an 8-byte header a
   RESPONSE 'R'  `count` headers; payload: 3-digit status, then header name/value strings, NUL-separated.
   ABORT 'A'     empty: the response cannot be completed; the engine drops the client connection.
 
+WebSockets (ASGI only). A HEAD with flag WEBSOCKET is an upgrade; its connection then carries the socket:
+
+  worker -> engine: ACCEPT (websocket.accept), or CLOSE before ACCEPT (the client gets 403), or a RESPONSE
+                    (the app failed before accepting: 500)
+  both ways:        MESSAGE, one whole message: UTF-8 text with flag TEXT, else bytes
+  both ways:        CLOSE: u16 close code, then the UTF-8 reason
+
+  ACCEPT 'K'    `count` headers; payload: the subprotocol ("" for none), then header name/value strings,
+                NUL-separated.
+
+The engine sends CLOSE once the client's side ended; the worker sends CLOSE once the app closed or returned.
+
 NUL-separated strings let a worker split a head with one str.split and fill a WSGI environ with one
 dict.update: Python's per-request work is what bounds throughput.
 """
@@ -69,7 +81,11 @@ import traceback
 
 FRAME = struct.Struct(">BBHI")
 HEAD, BODY, END, RESPONSE, ABORT = b"HBERA"
+ACCEPT, MESSAGE, CLOSE = b"KMC"  # WebSockets
 NO_BODY = 1
+WEBSOCKET = 2  # HEAD flag
+TEXT = 1  # MESSAGE flag
+CLOSE_CODE = struct.Struct(">H")
 END_FRAME = FRAME.pack(END, 0, 0, 0)
 ABORT_FRAME = FRAME.pack(ABORT, 0, 0, 0)
 READ_BUFFER = 64 * 1024
@@ -846,6 +862,135 @@ class ASGIExchange:
             self.connection.exchange_done(self)
 
 
+class ClientDisconnected(OSError):
+    """websocket.send on a socket whose client has gone (as uvicorn raises)."""
+
+
+class WebSocketExchange:
+    """receive and send of one ASGI WebSocket on an engine connection, from the upgrade until both sides
+    have closed."""
+
+    __slots__ = ("connection", "chunks", "queued", "connect_sent", "accepted", "closed", "disconnect",
+                 "complete", "body_done", "waiter")
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.chunks = collections.deque()  # messages from the client: str or bytes
+        self.queued = 0  # bytes in chunks
+        self.connect_sent = False  # the app has had websocket.connect
+        self.accepted = False
+        self.closed = False  # CLOSE (or a refusal) went to the engine
+        self.disconnect = None  # the engine's CLOSE: the websocket.disconnect message
+        self.complete = False  # the app returned
+        self.body_done = False  # the engine's CLOSE arrived: it sends nothing more
+        self.waiter = None
+
+    wake = ASGIExchange.wake
+    _wait = ASGIExchange._wait
+
+    def frame(self, kind, flags, payload):
+        if kind == MESSAGE:
+            self.chunks.append(payload.decode("utf-8") if flags & TEXT else payload)
+            self.queued += len(payload)
+        elif kind == CLOSE:
+            code, = CLOSE_CODE.unpack_from(payload)
+            self.disconnect = {"type": "websocket.disconnect", "code": code,
+                               "reason": payload[2:].decode("utf-8", "replace")}
+            self.body_done = True
+        else:
+            raise ProtocolError("frame %r on a WebSocket" % chr(kind))
+        self.wake()
+
+    async def receive(self):
+        if not self.connect_sent:
+            self.connect_sent = True
+            return {"type": "websocket.connect"}
+        connection = self.connection
+        while True:
+            if self.chunks:
+                data = self.chunks.popleft()
+                self.queued -= len(data)
+                connection.body_consumed(self)
+                if type(data) is str:
+                    return {"type": "websocket.receive", "text": data}
+                return {"type": "websocket.receive", "bytes": data}
+            if self.disconnect is not None:
+                return self.disconnect
+            if connection.gone:
+                return {"type": "websocket.disconnect", "code": 1006, "reason": ""}
+            await self._wait()
+
+    async def send(self, message):
+        kind = message["type"]
+        connection = self.connection
+        if self.disconnect is not None or connection.gone:
+            if kind == "websocket.close":
+                return  # closed already
+            raise ClientDisconnected("the WebSocket was closed")
+        if self.closed:
+            raise RuntimeError("%s sent after websocket.close" % kind)
+        if kind == "websocket.send":
+            if not self.accepted:
+                raise RuntimeError("websocket.send before websocket.accept")
+            text = message.get("text")
+            if text is not None:
+                data, flags = text.encode("utf-8"), TEXT
+            else:
+                data, flags = message.get("bytes"), 0
+                if data is None:
+                    raise ValueError("websocket.send without text or bytes")
+            header = FRAME.pack(MESSAGE, flags, 0, len(data))
+            if len(data) <= COALESCE_LIMIT:
+                connection.transport.write(header + data)  # one write, one syscall
+            else:
+                connection.transport.write(header)
+                connection.transport.write(data)
+            if connection.paused:
+                await connection.drained()
+        elif kind == "websocket.accept":
+            if self.accepted:
+                raise RuntimeError("websocket.accept sent twice")
+            self.accepted = True
+            fields = [(message.get("subprotocol") or "").encode("latin-1")]
+            for name, value in message.get("headers", ()):
+                fields.append(name if type(name) is bytes else name.encode("latin-1"))
+                fields.append(value if type(value) is bytes else value.encode("latin-1"))
+            payload = b"\0".join(fields)
+            connection.transport.write(FRAME.pack(ACCEPT, 0, len(fields) // 2, len(payload)) + payload)
+        elif kind == "websocket.close":
+            self.close(message.get("code") or 1000, message.get("reason") or "")
+        else:
+            raise ValueError("unexpected ASGI message %r on a WebSocket" % kind)
+
+    def close(self, code, reason):
+        """Sends CLOSE, once: before accept the engine refuses the upgrade with 403."""
+        if self.closed:
+            return
+        self.closed = True
+        payload = CLOSE_CODE.pack(code) + reason.encode("utf-8")[:123]
+        if not self.connection.gone:
+            self.connection.transport.write(FRAME.pack(CLOSE, 0, 0, len(payload)) + payload)
+
+    async def serve(self, app, scope, worker):
+        try:
+            await app(scope, self.receive, self.send)
+            if not self.accepted and not self.closed:
+                raise RuntimeError("the app returned without accepting or closing the WebSocket")
+            self.close(1000, "")
+        except Exception:
+            if not self.connection.gone:
+                traceback.print_exc()
+            if self.accepted or self.closed:
+                self.close(1011, "")
+            elif not self.connection.gone:
+                self.closed = True
+                self.connection.transport.write(ERROR_RESPONSE)
+        finally:
+            worker.active -= 1
+            self.complete = True
+            self.connection.exchange_done(self)
+
+
 BODY_QUEUE_LIMIT = 256 * 1024  # request body bytes a worker holds for an app before it stops reading
 
 
@@ -927,10 +1072,20 @@ class ASGIConnection:
         if kind == HEAD:
             if exchange is not None:
                 raise ProtocolError("a request head before the previous request completed")
-            exchange = self.exchange = ASGIExchange(self, not flags & NO_BODY)
-            self.worker.start(exchange, count, payload)
+            if flags & WEBSOCKET:
+                exchange = self.exchange = WebSocketExchange(self)
+            else:
+                exchange = self.exchange = ASGIExchange(self, not flags & NO_BODY)
+            self.worker.start(exchange, flags, count, payload)
         elif exchange is None or exchange.body_done:
             raise ProtocolError("frame %r outside a request body" % chr(kind))
+        elif type(exchange) is WebSocketExchange:
+            exchange.frame(kind, flags, payload)
+            if exchange.body_done:
+                self.exchange_done(exchange)
+            elif exchange.queued > BODY_QUEUE_LIMIT and not self.reading_paused:
+                self.reading_paused = True
+                self.transport.pause_reading()
         elif kind == BODY:
             exchange.body_received(payload)
             if exchange.queued > BODY_QUEUE_LIMIT and not self.reading_paused:
@@ -982,7 +1137,7 @@ class ASGIWorker:
             await asyncio.sleep(0.01)
         await self.lifespan.shutdown()
 
-    def start(self, exchange, count, payload):
+    def start(self, exchange, flags, count, payload):
         fields = payload.split(b"\0", count)
         path = fields.pop()
         (method, scheme, query, raw_path, http_version,
@@ -1003,6 +1158,12 @@ class ASGIWorker:
             "server": (server_host.decode("latin-1"), int(server_port)),
             "state": self.lifespan.state.copy(),
         }
+        if flags & WEBSOCKET:
+            del scope["method"]
+            scope["type"] = "websocket"
+            scope["scheme"] = "wss" if scheme == b"https" else "ws"
+            scope["subprotocols"] = [protocol.strip().decode("latin-1") for name, value in scope["headers"]
+                                     if name == b"sec-websocket-protocol" for protocol in value.split(b",") if protocol.strip()]
         self.active += 1
         start_eagerly(self.loop, exchange.serve(self.app, scope, self))
 

@@ -74,6 +74,8 @@ type deployment struct {
 	control  net.Conn // our end of the bootstrap's fd 3: the parent kills its group when it closes
 	logStart int64    // size of the log when the process started: what it wrote since explains a failed start
 
+	sockets map[*webSocketSession]struct{} // open WebSockets, ended with 1001 when d stops; under mu
+
 	outOfMemory sync.Once
 	recycling   sync.Once
 }
@@ -97,7 +99,11 @@ func (m *Manager) newDeployment(app App) *deployment {
 	idSum := sha256.Sum256([]byte(app.ID + "\x00" + app.function))
 	prefix := hex.EncodeToString(idSum[:4]) + "-" + start
 	runDir := filepath.Join(m.cfg.RunDir, prefix)
-	paths := make([]string, m.cfg.Workers)
+	workers := m.cfg.Workers
+	if app.Workers > 0 {
+		workers = app.Workers
+	}
+	paths := make([]string, workers)
 	for i := range paths {
 		paths[i] = filepath.Join(runDir, strconv.Itoa(i)+".sock")
 	}
@@ -107,9 +113,9 @@ func (m *Manager) newDeployment(app App) *deployment {
 		log:         m.log.With("deployment", app.ID),
 		socketPaths: paths,
 		runDir:      runDir,
-		pool:        newPool(paths, m.cfg.Threads, m.cfg.MaxQueue),
 		ready:       make(chan struct{}),
 	}
+	d.pool = newPool(paths, d.threads(), m.cfg.MaxQueue)
 	if app.function != "" {
 		d.log = d.log.With("function", app.function)
 	}
@@ -263,7 +269,7 @@ func (d *deployment) launch() error {
 	if d.park {
 		args = append(args, "--park")
 	}
-	args = append(append(args, app.Kind, app.Entrypoint, strconv.Itoa(cfg.Threads)), d.socketPaths...)
+	args = append(append(args, app.Kind, app.Entrypoint, strconv.Itoa(d.threads())), d.socketPaths...)
 	cmd := exec.Command(app.Python, args...)
 	cmd.Dir = app.Dir
 	cmd.Env = workerEnv(app.Env, tmpDir)
@@ -486,6 +492,7 @@ func (d *deployment) terminate(ctx context.Context) bool {
 	proc := d.proc
 	d.mu.Unlock()
 	d.pool.close()
+	d.closeSockets()
 	if proc == nil {
 		return true
 	}

@@ -41,7 +41,8 @@ const (
 	defaultIdleTimeout = 15 * time.Minute
 	defaultMaxDuration = 300 * time.Second
 	defaultMaxParked   = 8
-	defaultMaxQueue    = 1024
+	// DefaultMaxQueue is Config.MaxQueue's default.
+	DefaultMaxQueue = 1024
 	// queueFullRetryAfter is what a client refused for a full queue is told to wait, in seconds.
 	queueFullRetryAfter = "1"
 )
@@ -58,6 +59,12 @@ type Config struct {
 	MaxQueue    int              // requests an instance lets wait for a free thread; more get 503 with Retry-After; 0 -> 1024
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
+
+	// WebSocketIdleTimeout ends a WebSocket (1001) with no message either way for this long; 0 -> 5m.
+	WebSocketIdleTimeout time.Duration
+	// WebSocketMaxMessage is the largest message a client may send on a WebSocket; a larger one ends
+	// it with 1009. 0 -> 16 MiB.
+	WebSocketMaxMessage int64
 }
 
 // App says how to run one deployment. Deployments are immutable: the App of an ID must not change.
@@ -73,6 +80,9 @@ type App struct {
 	Limits     sandbox.Limits
 
 	MaxDuration time.Duration // per request; 0 -> Config.MaxDuration
+	IdleTimeout time.Duration // no request for this long stops the app; 0 -> Config.IdleTimeout
+	Workers     int           // python processes; 0 -> Config.Workers
+	Threads     int           // concurrent requests (or WebSockets) per process; 0 -> Config.Threads
 	// Functions are the functions of a deployment of several (each its own entrypoint, with its
 	// own processes): a request goes to the one whose route matches its path. Empty: one app
 	// (Entrypoint) serves every path.
@@ -141,7 +151,13 @@ func New(cfg Config) *Manager {
 		cfg.MaxParked = defaultMaxParked
 	}
 	if cfg.MaxQueue <= 0 {
-		cfg.MaxQueue = defaultMaxQueue
+		cfg.MaxQueue = DefaultMaxQueue
+	}
+	if cfg.WebSocketIdleTimeout <= 0 {
+		cfg.WebSocketIdleTimeout = defaultWebSocketIdleTimeout
+	}
+	if cfg.WebSocketMaxMessage <= 0 {
+		cfg.WebSocketMaxMessage = defaultWebSocketMaxMessage
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -171,13 +187,20 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 		}
 		app = app.forFunction(*f)
 	}
+	webSocket := IsWebSocketUpgrade(r)
+	if webSocket {
+		if status, refusal := webSocketRefusal(r, app); status != 0 {
+			writeProblem(w, status, refusal)
+			return
+		}
+	}
 	body, err := readSmallBody(r)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
 	for attempt := 0; ; attempt++ {
-		sent, ok := m.tryServe(w, r, app, body)
+		sent, ok := m.tryServe(w, r, app, body, webSocket)
 		if !ok {
 			return
 		}
@@ -193,7 +216,7 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request, app App) {
 
 // tryServe serves r on app's deployment, started if need be; ok is false when it could not be acquired
 // (and the client has its answer).
-func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody) (sent, ok bool) {
+func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body requestBody, webSocket bool) (sent, ok bool) {
 	d, start, err := m.acquire(r.Context(), app)
 	if observer, ok := w.(StartObserver); ok && start.Waited > 0 {
 		observer.ObserveStart(start)
@@ -203,6 +226,9 @@ func (m *Manager) tryServe(w http.ResponseWriter, r *http.Request, app App, body
 		return false, false
 	}
 	defer d.release() // also when forward panics to abort a broken response
+	if webSocket {
+		return d.serveWebSocket(w, r), true
+	}
 	return d.forward(w, r, body), true
 }
 
@@ -372,23 +398,10 @@ func (m *Manager) writeAcquireError(w http.ResponseWriter, r *http.Request, app 
 // forward sends r to one of d's workers and copies the response to w. It returns false, having written
 // nothing, when d stopped before r could be sent.
 func (d *deployment) forward(w http.ResponseWriter, r *http.Request, body requestBody) bool {
-	ctx := r.Context()
 	for attempt := 0; ; attempt++ {
-		c, err := d.pool.get(ctx)
-		switch {
-		case err == nil:
-		case errors.Is(err, errDeploymentStopped):
-			return false
-		case ctx.Err() != nil:
-			return true
-		case errors.Is(err, errQueueFull):
-			w.Header().Set("Retry-After", queueFullRetryAfter)
-			writeProblem(w, http.StatusServiceUnavailable, fmt.Sprintf("the app is busy: %d requests are waiting already; retry shortly", d.m.cfg.MaxQueue))
-			return true
-		default:
-			d.log.Warn("cannot reach worker", "error", err)
-			writeProblem(w, http.StatusBadGateway, "could not reach the app")
-			return true
+		c, answered := d.connect(w, r.Context())
+		if c == nil {
+			return answered
 		}
 		ex := d.exchange(w, r, c, body)
 		d.pool.put(c, ex.reusable)
@@ -401,6 +414,26 @@ func (d *deployment) forward(w http.ResponseWriter, r *http.Request, body reques
 		d.reportFailure(w, r, ex)
 		return true
 	}
+}
+
+// connect returns a connection to one of d's workers, waiting for a free one. Without one, answered
+// says whether w has the client's answer; false means d stopped and nothing was written.
+func (d *deployment) connect(w http.ResponseWriter, ctx context.Context) (c *backendConn, answered bool) {
+	c, err := d.pool.get(ctx)
+	switch {
+	case err == nil:
+		return c, false
+	case errors.Is(err, errDeploymentStopped):
+		return nil, false
+	case ctx.Err() != nil:
+	case errors.Is(err, errQueueFull):
+		w.Header().Set("Retry-After", queueFullRetryAfter)
+		writeProblem(w, http.StatusServiceUnavailable, fmt.Sprintf("the app is busy: %d requests are waiting already; retry shortly", d.m.cfg.MaxQueue))
+	default:
+		d.log.Warn("cannot reach worker", "error", err)
+		writeProblem(w, http.StatusBadGateway, "could not reach the app")
+	}
+	return nil, true
 }
 
 // exchangeResult says how one request on one worker connection went.
@@ -631,6 +664,22 @@ func (d *deployment) maxDuration() time.Duration {
 	return d.m.cfg.MaxDuration
 }
 
+// idleTimeout is how long d may go without a request before it is stopped.
+func (d *deployment) idleTimeout() time.Duration {
+	if d.app.IdleTimeout > 0 {
+		return d.app.IdleTimeout
+	}
+	return d.m.cfg.IdleTimeout
+}
+
+// threads is how many requests each of d's processes serves at once.
+func (d *deployment) threads() int {
+	if d.app.Threads > 0 {
+		return d.app.Threads
+	}
+	return d.m.cfg.Threads
+}
+
 // Remove stops a deleted deployment's processes for good: a request routed to it just before the delete
 // is refused rather than starting it again in a directory that is being removed.
 func (m *Manager) Remove(id string) {
@@ -714,7 +763,8 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 
 // reapIdle stops deployments that have had no request for IdleTimeout.
 func (m *Manager) reapIdle() {
-	interval := min(max(m.cfg.IdleTimeout/4, 10*time.Millisecond), 30*time.Second)
+	// Often enough for the shortest idle timeout an app may have (a second) as well as the engine's.
+	interval := min(max(m.cfg.IdleTimeout/4, 10*time.Millisecond), 250*time.Millisecond)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -723,12 +773,12 @@ func (m *Manager) reapIdle() {
 			return
 		case <-ticker.C:
 		}
-		idleSince := time.Now().Add(-m.cfg.IdleTimeout).UnixNano()
+		now := time.Now()
 		var idle []*deployment
 		m.mu.Lock()
 		for id, d := range m.deployments {
 			// inUse first: release stores lastUsed before it lets go, so a zero here means lastUsed is current.
-			if d.started() && d.inUse.Load() == 0 && d.lastUsed.Load() < idleSince {
+			if d.started() && d.inUse.Load() == 0 && d.lastUsed.Load() < now.Add(-d.idleTimeout()).UnixNano() {
 				delete(m.deployments, id)
 				idle = append(idle, d)
 			}
@@ -739,7 +789,7 @@ func (m *Manager) reapIdle() {
 				ctx, cancel := context.WithTimeout(context.Background(), stopGracePeriod)
 				defer cancel()
 				d.terminate(ctx)
-				d.log.Info("deployment scaled to zero", "idle_timeout", m.cfg.IdleTimeout)
+				d.log.Info("deployment scaled to zero", "idle_timeout", d.idleTimeout())
 				m.Prewarm(d.app)
 			}()
 		}

@@ -1,0 +1,44 @@
+"""A FastAPI app with WebSocket endpoints, for the tests of WebSockets (the runtime's, the edge's, the
+engine's and Terraform's) and their benchmark. /echo echoes text and bytes, accepts with the first
+subprotocol offered and an X-Scheme header, and closes with the code a "close:CODE" message asks for;
+GET /disconnects lists the websocket.disconnect messages the process saw."""
+from fastapi import FastAPI, WebSocket
+
+app = FastAPI()
+disconnects = []
+
+@app.websocket("/echo")
+async def echo(ws: WebSocket):
+    offered = ws.scope["subprotocols"]
+    await ws.accept(subprotocol=offered[0] if offered else None, headers=[(b"x-scheme", ws.scope["scheme"].encode())])
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            disconnects.append({"code": message["code"], "reason": message.get("reason", "")})
+            return
+        text = message.get("text")
+        if text is not None and text.startswith("close:"):
+            await ws.close(code=int(text[6:]), reason="asked to close")
+            return
+        if text is not None:
+            await ws.send_text(text)
+        else:
+            await ws.send_bytes(message["bytes"])
+
+@app.websocket("/refuse")
+async def refuse(ws: WebSocket):
+    await ws.close(code=1008)
+
+@app.websocket("/fail-before-accept")
+async def fail_before_accept(ws: WebSocket):
+    raise RuntimeError("boom before accept")
+
+@app.websocket("/fail-after-accept")
+async def fail_after_accept(ws: WebSocket):
+    await ws.accept()
+    await ws.receive()
+    raise RuntimeError("boom after accept")
+
+@app.get("/disconnects")
+async def list_disconnects():
+    return disconnects

@@ -1,0 +1,42 @@
+package provider
+
+import (
+	"fmt"
+	"maps"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+)
+
+// withFunctionSettings adds to the limits block's attributes those of how instances serve, as
+// Vercel's function settings.
+func withFunctionSettings(attributes map[string]schema.Attribute) map[string]schema.Attribute {
+	// Every setting's least value is 1.
+	setting := func(def, most int64, description string) schema.Int64Attribute {
+		return schema.Int64Attribute{
+			Optional: true, Computed: true, Default: int64default.StaticInt64(def),
+			MarkdownDescription: fmt.Sprintf("%s Default %d, from 1 to %d.", description, def, most),
+			Validators:          []validator.Int64{int64validator.Between(1, most)},
+		}
+	}
+	maps.Copy(attributes, map[string]schema.Attribute{
+		"idle_timeout_seconds": setting(api.DefaultIdleTimeoutSeconds, api.MaxIdleTimeoutSeconds,
+			"Seconds without a request after which a deployment's instances stop (scale to zero); the next request starts them again, "+
+				"from a prepared process when the engine has one. An open WebSocket counts as a request."),
+		"concurrency": setting(api.DefaultConcurrency, api.MaxConcurrency,
+			"Requests one worker process serves at once (threads of a WSGI app, connections of an ASGI app's event loop); an open "+
+				"WebSocket holds one. More wait for a free one, up to the engine's `--max-queue`, then get 503 with `Retry-After`."),
+		"max_instances": setting(api.DefaultMaxInstances, api.MaxMaxInstances,
+			"Python worker processes that serve a deployment, each serving `concurrency` requests at once. They share the "+
+				"deployment's sandbox and its limits (memory, CPU, processes), start together at the first request and stop together when idle."),
+		"max_duration_seconds": setting(api.DefaultMaxDurationSeconds, api.MaxMaxDurationSeconds,
+			"Seconds a request may take before it gets 504 and its instance is replaced, as Vercel's `maxDuration`. "+
+				"A `maxDuration` in vercel.json's `functions` overrides it for the functions it names. A WebSocket (ASGI apps) has it "+
+				"to be accepted; once open it lasts until a side closes it or no message went either way for 5 minutes (closed with 1001)."),
+	})
+	return attributes
+}
