@@ -25,6 +25,8 @@ type Teams interface {
 	// DeleteTeam deletes a team and its tokens: ErrTeamNotEmpty, and nothing deleted, while it
 	// owns projects.
 	DeleteTeam(ctx context.Context, id string) error
+	// SetTeamPlan puts a team on a plan ("" for none): ErrNotFound when there is no such team.
+	SetTeamPlan(ctx context.Context, id, plan string) error
 
 	// CreateToken inserts t: ErrConflict for a name in use in its team, ErrNotFound when the
 	// team is gone.
@@ -51,6 +53,7 @@ type Teams interface {
 type Team struct {
 	ID        string
 	Name      string
+	Plan      string // the name of its plan; "" for none: no limits
 	Projects  int // how many projects it owns, as listed
 	CreatedAt time.Time
 }

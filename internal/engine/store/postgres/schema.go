@@ -226,6 +226,8 @@ var migrations = []string{
 		error TEXT NOT NULL
 	);
 	CREATE INDEX audit_events_team ON audit_events(team_id, id);`,
+	// A team's plan, by name: its limits are the engine's (api.Plans); "" for none.
+	`ALTER TABLE teams ADD COLUMN plan TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,11 +31,11 @@ func (s *Store) CreateTeam(ctx context.Context, t *store.Team) error {
 	return err
 }
 
-const teamQuery = `SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM projects p WHERE p.team_id = t.id) FROM teams t`
+const teamQuery = `SELECT t.id, t.name, t.plan, t.created_at, (SELECT COUNT(*) FROM projects p WHERE p.team_id = t.id) FROM teams t`
 
 func scanTeam(row pgx.Row) (*store.Team, error) {
 	var t store.Team
-	if err := row.Scan(&t.ID, &t.Name, &t.CreatedAt, &t.Projects); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Plan, &t.CreatedAt, &t.Projects); err != nil {
 		return nil, noRows(err)
 	}
 	return &t, nil
@@ -64,7 +65,7 @@ const tokenColumns = `id, team_id, name, hash, prefix, scopes, projects, expires
 
 // tokenWithTeamColumns are tokenColumns of tokens joined with teams, then the team's name and creation time.
 const tokenWithTeamColumns = `tokens.id, tokens.team_id, tokens.name, tokens.hash, tokens.prefix, tokens.scopes, tokens.projects,
-	tokens.expires_at, tokens.revoked_at, tokens.last_used_at, tokens.created_at, teams.name, teams.created_at`
+	tokens.expires_at, tokens.revoked_at, tokens.last_used_at, tokens.created_at, teams.name, teams.plan, teams.created_at`
 
 func scanToken(row pgx.Row) (*store.Token, error) {
 	var t store.Token
@@ -111,7 +112,7 @@ type teamAlso struct {
 }
 
 func (r teamAlso) Scan(dest ...any) error {
-	return r.row.Scan(append(dest, &r.team.Name, &r.team.CreatedAt)...)
+	return r.row.Scan(append(dest, &r.team.Name, &r.team.Plan, &r.team.CreatedAt)...)
 }
 
 // ListTokens returns a team's tokens, by name.
@@ -146,4 +147,13 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}, `SELECT id, at, actor, token_id, token_name, team_id, action, target, remote, status, error FROM audit_events
 		WHERE ($1 = '' OR team_id = $1) AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`,
 		f.TeamID, f.Before, f.Limit)
+}
+
+// SetTeamPlan puts a team on a plan.
+func (s *Store) SetTeamPlan(ctx context.Context, id, plan string) error {
+	err := oneRow(s.pool.Exec(ctx, `UPDATE teams SET plan = $1 WHERE id = $2`, plan, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("team %s: %w", id, store.ErrNotFound)
+	}
+	return err
 }

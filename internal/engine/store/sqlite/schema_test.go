@@ -391,7 +391,7 @@ func checkFixtureTeams(t *testing.T, s *Store, schema int, hello, api *store.Pro
 		t.Errorf("api belongs to %q, want team platform", api.TeamID)
 	}
 	team, err := s.GetTeam(ctx, "platform")
-	if err != nil || team.Projects != 1 {
+	if err != nil || team.Projects != 1 || (schema >= 17) != (team.Plan == "pro") {
 		t.Fatalf("team platform: %+v, %v", team, err)
 	}
 	tokens, err := s.ListTokens(ctx, team.ID)

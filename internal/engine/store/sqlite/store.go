@@ -208,6 +208,8 @@ var migrations = []string{
 		PRIMARY KEY (project_id, day)
 	);`,
 	teamsMigration,
+	// A team's plan, by name: its limits are the engine's (api.Plans); "" for none.
+	`ALTER TABLE teams ADD COLUMN plan TEXT NOT NULL DEFAULT '';`,
 }
 
 // teamsMigration adds teams, their tokens and the audit log. Every project made before belongs

@@ -32,11 +32,11 @@ func (s *Store) CreateTeam(ctx context.Context, t *store.Team) error {
 	return err
 }
 
-const teamQuery = `SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM projects p WHERE p.team_id = t.id) FROM teams t`
+const teamQuery = `SELECT t.id, t.name, t.plan, t.created_at, (SELECT COUNT(*) FROM projects p WHERE p.team_id = t.id) FROM teams t`
 
 func scanTeam(row scanner) (*store.Team, error) {
 	var t store.Team
-	err := row.Scan(&t.ID, &t.Name, &t.CreatedAt, &t.Projects)
+	err := row.Scan(&t.ID, &t.Name, &t.Plan, &t.CreatedAt, &t.Projects)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -71,7 +71,7 @@ const tokenColumns = `id, team_id, name, hash, prefix, scopes, projects, expires
 
 // tokenWithTeamColumns are tokenColumns of tokens joined with teams, then the team's name and creation time.
 const tokenWithTeamColumns = `tokens.id, tokens.team_id, tokens.name, tokens.hash, tokens.prefix, tokens.scopes, tokens.projects,
-	tokens.expires_at, tokens.revoked_at, tokens.last_used_at, tokens.created_at, teams.name, teams.created_at`
+	tokens.expires_at, tokens.revoked_at, tokens.last_used_at, tokens.created_at, teams.name, teams.plan, teams.created_at`
 
 func scanToken(row scanner) (*store.Token, error) {
 	var t store.Token
@@ -148,7 +148,7 @@ type teamAlso struct {
 }
 
 func (r teamAlso) Scan(dest ...any) error {
-	return r.row.Scan(append(dest, &r.team.Name, &r.team.CreatedAt)...)
+	return r.row.Scan(append(dest, &r.team.Name, &r.team.Plan, &r.team.CreatedAt)...)
 }
 
 // ListTokens returns a team's tokens, by name.
@@ -183,4 +183,13 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}, `SELECT id, at, actor, token_id, token_name, team_id, action, target, remote, status, error FROM audit_events
 		WHERE (? = '' OR team_id = ?) AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?`,
 		f.TeamID, f.TeamID, f.Before, f.Before, f.Limit)
+}
+
+// SetTeamPlan puts a team on a plan.
+func (s *Store) SetTeamPlan(ctx context.Context, id, plan string) error {
+	err := oneRow(s.db.ExecContext(ctx, `UPDATE teams SET plan = ? WHERE id = ?`, plan, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("team %s: %w", id, store.ErrNotFound)
+	}
+	return err
 }

@@ -42,6 +42,15 @@ func testTeamsOwnProjects(t *testing.T, s store.Store, _ func(*testing.T) store.
 	if err := s.DeleteTeam(ctx, "team_a"); !errors.Is(err, store.ErrTeamNotEmpty) {
 		t.Fatalf("delete a team that owns a project: %v, want ErrTeamNotEmpty", err)
 	}
+	if err := s.SetTeamPlan(ctx, "team_a", "hobby"); err != nil {
+		t.Fatal(err)
+	}
+	if alpha, err := s.GetTeam(ctx, "alpha"); err != nil || alpha.Plan != "hobby" {
+		t.Fatalf("alpha after SetTeamPlan: %+v, %v", alpha, err)
+	}
+	if err := s.SetTeamPlan(ctx, "team_nope", "hobby"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("plan of a missing team: %v, want ErrNotFound", err)
+	}
 	// Moving the project to the default team empties alpha, which may then go.
 	p.TeamID = store.DefaultTeamID
 	if err := s.UpdateProject(ctx, p, "two.localhost", func(string) string { return "" }); err != nil {
