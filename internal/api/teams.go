@@ -47,7 +47,8 @@ const TokenPrefix = "ferry_"
 type Team struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
-	Projects  int       `json:"projects"` // how many projects it owns
+	Plan      string    `json:"plan,omitempty"` // its plan's name (PathTeamPlan); "" for none: no limits
+	Projects  int       `json:"projects"`       // how many projects it owns
 	CreatedAt time.Time `json:"created_at"`
 }
 

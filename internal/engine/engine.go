@@ -36,6 +36,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/gitsource"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/metering"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/plans"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
@@ -387,6 +388,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.runtime = rt
 	observed := newObservability(dataDir, log, st, rt)
 	e.meter = observed.meter
+	enforcer := plans.New(plans.Config{Store: st, Logger: log})
 	e.onClose(observed.access.Close)                            // after the edge and the builds have stopped: closers run in reverse
 	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
 	// The certificate manager asks the edge which names it serves, and the
@@ -422,6 +424,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		HTTPSPort:      httpsPort,
 		HSTSMaxAge:     cfg.HSTSMaxAge,
 		Observe:        observed.served,
+		Paused:         enforcer.Blocked,
 	}
 	if cfg.Store != "" {
 		edgeCfg.PollInterval = sharedRoutesPoll
@@ -511,6 +514,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Now:        cfg.Now,
 		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
 		FlushUsage: observed.meter.Flush,
+		Plans:      enforcer,
 		Observe: apiserver.Observability{
 			RuntimeLogPath: rt.LogPath, AccessLog: observed.access.Read,
 			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(), Stopping: runCtx.Done(),
@@ -617,6 +621,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir, rt.Holding) })
 		workers.Go(func() { verifier.Run(ctx) })
 		workers.Go(func() { observed.meter.Run(ctx) }) // writes too: it stops, with a last flush, when the store is handed over
+		workers.Go(func() { enforcer.Run(ctx) })
 		workers.Go(func() {
 			heartbeat(ctx, log, st, self, func() (int, int) { return rt.RunningInstances(), deployments.Building() })
 		})

@@ -31,6 +31,9 @@ var routeAccess = map[string]access{
 	"GET " + api.PathWhoAmI:     {need: api.ScopeRead},
 	"GET " + api.PathNodes:      {need: operatorOnly},
 	"GET " + api.PathUsage:      {need: api.ScopeRead}, // the projects the token sees
+	"GET " + api.PathPlans:      {need: api.ScopeRead},
+	"GET " + api.PathTeamPlan:   {need: api.ScopeRead},
+	"PUT " + api.PathTeamPlan:   {need: operatorOnly, action: "team.plan"},
 	"POST " + api.PathShutdown:  {need: operatorOnly, action: "engine.shutdown"},
 	"GET " + api.PathMetrics:    {need: operatorOnly}, // every project's series at once
 	"GET " + api.PathTeams:      {need: api.ScopeRead},

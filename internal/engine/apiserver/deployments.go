@@ -225,19 +225,29 @@ func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
 // mayDeploy refuses a deployment of a project the caller may not reach, or a redeploy of a
 // deployment it may not reach, as if they did not exist.
 func (s *Server) mayDeploy(ctx context.Context, req api.DeploymentRequest) error {
+	var project *store.Project
 	if req.RedeployOf != "" {
-		if _, err := s.visibleDeployment(ctx, req.RedeployOf); err != nil {
+		d, err := s.visibleDeployment(ctx, req.RedeployOf)
+		if err != nil {
+			return err
+		}
+		if project, err = s.cfg.Store.GetProject(ctx, d.ProjectID); err != nil {
 			return err
 		}
 	}
 	if req.ProjectID != "" {
-		if _, err := s.visibleProject(ctx, req.ProjectID); err != nil {
+		p, err := s.visibleProject(ctx, req.ProjectID)
+		if err != nil {
 			var apiErr *api.Error
 			if errors.As(err, &apiErr) {
 				apiErr.Field = "project_id"
 			}
 			return err
 		}
+		project = p
 	}
-	return nil
+	if project == nil || s.cfg.Plans == nil {
+		return nil // without a project the deployer refuses it, saying what is missing
+	}
+	return s.cfg.Plans.RefuseDeployment(ctx, project)
 }

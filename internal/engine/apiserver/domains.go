@@ -146,6 +146,15 @@ func (s *Server) createDomain(r *http.Request) (int, any, error) {
 	if dashboard := s.cfg.Hosts.ProductionHost(api.DashboardHostLabel); req.Name == dashboard {
 		return 0, nil, badRequest("name", "%s is the engine's dashboard: choose another domain name", dashboard)
 	}
+	if s.cfg.Plans != nil {
+		held, err := s.cfg.Store.ListDomains(r.Context(), p.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := s.cfg.Plans.CheckDomains(r.Context(), p.TeamID, len(held)); err != nil {
+			return 0, nil, err
+		}
+	}
 	token, err := s.ownershipToken(r.Context(), p.ID, req.Name)
 	if err != nil {
 		return 0, nil, err

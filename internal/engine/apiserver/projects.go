@@ -128,6 +128,9 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := s.withinPlan(r.Context(), team.ID, req.Limits); err != nil {
+		return 0, nil, err
+	}
 	p := &store.Project{ID: deploy.NewID("prj"), TeamID: team.ID}
 	noteTeam(r.Context(), team.ID)
 	applySettings(p, &req)
@@ -210,6 +213,9 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 			return 0, nil, &api.Error{Code: api.CodeForbidden, Field: "team", Message: "only the engine's operator may move a project to another team"}
 		}
 		p.TeamID = team.ID
+	}
+	if err := s.withinPlan(r.Context(), p.TeamID, req.Limits); err != nil {
+		return 0, nil, err
 	}
 	applySettings(p, &req)
 	err = s.cfg.Store.UpdateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name),

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/plans"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -55,6 +56,8 @@ type Config struct {
 	Observe Observability // runtime and access logs, metrics (observe.go)
 	// FlushUsage adds what this node metered to the store, so that a usage report has it.
 	FlushUsage func(context.Context) error
+	// Plans holds teams to their plans; nil: no plan applies.
+	Plans *plans.Enforcer
 
 	// Now is the clock of tokens' expiry and of the audit log; nil: time.Now.
 	Now func() time.Time
@@ -73,6 +76,9 @@ func New(cfg Config) *Server {
 	s.handle("GET", api.PathHealth, s.health)
 	s.handle("GET", api.PathNodes, s.listNodes)
 	s.handle("GET", api.PathUsage, s.usage)
+	s.handle("GET", api.PathPlans, s.listPlans)
+	s.handle("GET", api.PathTeamPlan, s.getTeamPlan)
+	s.handle("PUT", api.PathTeamPlan, s.setTeamPlan)
 	s.handle("POST", api.PathShutdown, s.shutdown)
 	s.handle("GET", api.PathProjects, s.listProjects)
 	s.handle("POST", api.PathProjects, s.createProject)
@@ -189,6 +195,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, err error)
 		api.CodeMissingFiles: http.StatusPreconditionFailed,
 		api.CodeUnauthorized: http.StatusUnauthorized,
 		api.CodeForbidden:    http.StatusForbidden,
+		api.CodeOverPlan:     http.StatusForbidden,
 		api.CodeTooLarge:     http.StatusRequestEntityTooLarge,
 		api.CodeRateLimited:  http.StatusTooManyRequests,
 		api.CodeQueueFull:    http.StatusTooManyRequests,

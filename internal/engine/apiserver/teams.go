@@ -34,7 +34,7 @@ func (s *Server) whoAmI(r *http.Request) (int, any, error) {
 }
 
 func toAPITeam(t *store.Team) api.Team {
-	return api.Team{ID: t.ID, Name: t.Name, Projects: t.Projects, CreatedAt: t.CreatedAt}
+	return api.Team{ID: t.ID, Name: t.Name, Plan: t.Plan, Projects: t.Projects, CreatedAt: t.CreatedAt}
 }
 
 // visibleTeam loads a team by id or name, if the caller may reach it: a token, its own team

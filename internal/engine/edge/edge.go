@@ -78,6 +78,9 @@ type Config struct {
 	// Observe, when set, hears of every request answered for a deployment, once answered (the
 	// access log and the metrics). It must not block.
 	Observe func(ServedRequest)
+	// Paused, when set, says why a project's apps are not served ("" when they are): its team
+	// passed a limit of its plan. Such requests get 429 and a page saying why. It must be quick.
+	Paused func(projectID string) string
 }
 
 // route is where one hostname leads.
@@ -351,6 +354,13 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	if r.cfg.Paused != nil {
+		if why := r.cfg.Paused(rt.projectID); why != "" {
+			w.Header().Set("Retry-After", "3600")
+			http.Error(w, "ferry: this app is paused: "+why+". Its owners can ask the engine's operator for a larger plan.", http.StatusTooManyRequests)
+			return
+		}
+	}
 	r.setForwarded(req, requestID, rt.deploymentHost)
 	if rt.kind != store.HostProduction {
 		// Deployment URLs (and later previews' branch URLs) are not for search engines, as on Vercel.

@@ -54,7 +54,7 @@ type Team struct {
 	ID        string
 	Name      string
 	Plan      string // the name of its plan; "" for none: no limits
-	Projects  int // how many projects it owns, as listed
+	Projects  int    // how many projects it owns, as listed
 	CreatedAt time.Time
 }
 
