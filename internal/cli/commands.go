@@ -14,6 +14,7 @@ var commands = []func(*console) *cobra.Command{
 	newRestoreCommand,
 	newCACommand,
 	newNodesCommand,
+	newKeyCommand,
 	// Reaching an engine.
 	newLoginCommand,
 	newLogoutCommand,

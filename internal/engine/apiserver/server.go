@@ -18,6 +18,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/envelope"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -53,6 +54,8 @@ type Config struct {
 	SyncRoutes func(context.Context) error
 
 	Observe Observability // runtime and access logs, metrics (observe.go)
+
+	Keys *envelope.Ring // the store's data key and the keys it is wrapped under (secretkeys.go)
 }
 
 // Server serves the engine API.
@@ -107,6 +110,7 @@ func New(cfg Config) *Server {
 	s.handle("DELETE", api.PathDomain, s.deleteDomain)
 	s.handle("POST", api.PathDomainVerify, s.verifyDomain)
 	s.routeObservability()
+	s.routeSecretKeys()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

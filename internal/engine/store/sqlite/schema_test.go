@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/envelope"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -55,7 +56,17 @@ func TestEveryEarlierSchemaMigratesWithItsData(t *testing.T) {
 			if got, err := s.SchemaVersion(context.Background()); err != nil || got != SchemaVersion() {
 				t.Fatalf("schema after opening: %d, %v; want %d", got, err, SchemaVersion())
 			}
-			checkFixtureData(t, s, box, k)
+			// The values of every schema, sealed directly under the key before envelope
+			// encryption, read through the data key unwrapped with that key, with the same digests.
+			ring, err := envelope.Open(context.Background(), box, s, "testdata/secret.key", "the fixture")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFixtureData(t, s, ring, k)
+			keys, err := s.ListSecretKeys(context.Background())
+			if err != nil || len(keys) != 1 || keys[0].Fingerprint != box.Fingerprint() {
+				t.Errorf("keys: %+v, %v; want the data key wrapped under testdata/secret.key (%s)", keys, err, box.Fingerprint())
+			}
 		})
 	}
 }
@@ -189,6 +200,9 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 		if err != nil || len(nodes) != 1 || nodes[0].ID != "fixture-node" || nodes[0].APIAddress != "127.0.0.1:3443" || nodes[0].Instances != 3 || nodes[0].SeenAt.Sub(nodes[0].StartedAt) != time.Minute {
 			t.Errorf("nodes: %+v, %v; want fixture-node", nodes, err)
 		}
+	}
+	if schema >= 15 {
+		checkFixtureProtection(t, s, box, hello.ID)
 	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
@@ -362,4 +376,22 @@ func digest(t *testing.T, k secrets.Keeper, value []byte) string {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// checkFixtureProtection checks the preview protection of the fixtures of schema 15 and later.
+func checkFixtureProtection(t *testing.T, s *Store, box secrets.Keeper, projectID string) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.GetPreviewProtection(ctx, projectID)
+	if err != nil {
+		t.Fatalf("hello's preview protection: %v", err)
+	}
+	password, err := box.Open(ctx, p.SealedPassword)
+	if err != nil || string(password) != "letmein" || p.PasswordDigest != digest(t, box, password) {
+		t.Errorf("hello's preview password: %q, %v, digest %q", password, err, p.PasswordDigest)
+	}
+	bypass, err := box.Open(ctx, p.SealedBypass)
+	if err != nil || string(bypass) != "ci-bypass-secret-0123456789abcdef" || p.BypassDigest != digest(t, box, bypass) {
+		t.Errorf("hello's bypass secret: %q, %v, digest %q", bypass, err, p.BypassDigest)
+	}
 }

@@ -197,7 +197,33 @@ var migrations = []string{
 		instances INTEGER NOT NULL,
 		builds INTEGER NOT NULL
 	);`,
+	keysAndProtectionMigration,
 }
+
+// keysAndProtectionMigration adds envelope encryption and preview protection. secret_keys
+// holds the data key (which seals every value) wrapped under each key-encryption key the
+// engine may be given, by that key's fingerprint: rotating the given key adds a row, and no
+// value is sealed again. preview_protection holds a project's preview password and CI bypass
+// secret, sealed; the edge serves what it says, so its changes count as route changes.
+const keysAndProtectionMigration = `CREATE TABLE secret_keys (
+		fingerprint TEXT PRIMARY KEY,
+		wrapped_data_key BLOB NOT NULL,
+		created_at TIMESTAMP NOT NULL
+	);
+	CREATE TABLE preview_protection (
+		project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+		sealed_password BLOB NOT NULL,
+		password_digest TEXT NOT NULL,
+		sealed_bypass BLOB,
+		bypass_digest TEXT NOT NULL DEFAULT '',
+		updated_at TIMESTAMP NOT NULL
+	);
+	CREATE TRIGGER preview_protection_inserted AFTER INSERT ON preview_protection
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER preview_protection_updated AFTER UPDATE ON preview_protection
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER preview_protection_deleted AFTER DELETE ON preview_protection
+		BEGIN UPDATE routes_version SET version = version + 1; END;`
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in
 // env_var_targets beside env vars' own, so that one constraint refuses a key set twice for a

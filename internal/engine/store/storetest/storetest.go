@@ -50,6 +50,9 @@ func Run(t *testing.T, open Opener) {
 		{"BranchHostTakenElsewhereIsLeftAlone", testBranchHostTakenElsewhereIsLeftAlone},
 		{"RedeployReusesABuild", testRedeployReusesABuild},
 		{"ProjectKeepsGitRepositoryAndRetention", testProjectKeepsGitRepositoryAndRetention},
+		{"SecretKeysFirstAddAndRetire", testSecretKeysFirstAddAndRetire},
+		{"FirstSecretKeyRaceHasOneWinner", testFirstSecretKeyRaceHasOneWinner},
+		{"PreviewProtectionIsKeptAndRouted", testPreviewProtectionIsKeptAndRouted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
