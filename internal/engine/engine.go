@@ -405,6 +405,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	edgeCfg := edge.Config{
 		Store:   st,
 		Runtime: rt,
+		Secrets: box,
 		App: runnable(box, filepath.Join(dataDir, "deployments"), func(ctx context.Context, d *store.Deployment) error {
 			return deployments.Fetch(ctx, d)
 		}),
