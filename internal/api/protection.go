@@ -40,3 +40,10 @@ const (
 	ProtectionBypassHeader       = "X-Ferry-Protection-Bypass"
 	VercelProtectionBypassHeader = "X-Vercel-Protection-Bypass"
 )
+
+// On a protected host, the edge's password form posts to ProtectionPath, and a right password
+// sets ProtectionCookie (that host's alone, HttpOnly). The app sees neither.
+const (
+	ProtectionPath   = "/.well-known/ferry-protection"
+	ProtectionCookie = "_ferry_protection"
+)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/edge"
 )
 
 const (
@@ -62,7 +61,7 @@ func protectedRequest(t *testing.T, addr, method, rawURL string, body io.Reader,
 func signIn(t *testing.T, addr, rawURL, password, next string) (*http.Response, string) {
 	t.Helper()
 	u, _ := url.Parse(rawURL)
-	u.Path = edge.ProtectionPath
+	u.Path = api.ProtectionPath
 	form := url.Values{"password": {password}, "next": {next}}
 	return protectedRequest(t, addr, "POST", u.String(), strings.NewReader(form.Encode()),
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
@@ -101,7 +100,7 @@ func TestPreviewProtection(t *testing.T) {
 	// A preview, and (as Vercel's Standard Protection) a production deployment's own URL, are.
 	for _, u := range []string{preview.URL, production.URL} {
 		resp, body := protectedRequest(t, addr, "GET", u+"/page?q=1", nil, nil)
-		if resp.StatusCode != 401 || !strings.Contains(body, `action="`+edge.ProtectionPath+`"`) || !strings.Contains(body, `value="/page?q=1"`) ||
+		if resp.StatusCode != 401 || !strings.Contains(body, `action="`+api.ProtectionPath+`"`) || !strings.Contains(body, `value="/page?q=1"`) ||
 			strings.Contains(body, "app /") || strings.Contains(body, "http") && strings.Contains(body, "src=") {
 			t.Fatalf("%s without the password: %d %q", u, resp.StatusCode, body)
 		}
@@ -114,10 +113,10 @@ func TestPreviewProtection(t *testing.T) {
 	resp, _ := signIn(t, addr, preview.URL, previewPassword, "/page?q=1")
 	cookies := resp.Cookies()
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/page?q=1" || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].Domain != "" ||
-		cookies[0].Name != edge.ProtectionCookie || strings.Contains(cookies[0].Value, previewPassword) {
+		cookies[0].Name != api.ProtectionCookie || strings.Contains(cookies[0].Value, previewPassword) {
 		t.Fatalf("the right password: %d, Location %q, cookies %+v", resp.StatusCode, resp.Header.Get("Location"), cookies)
 	}
-	cookie := http.Header{"Cookie": {edge.ProtectionCookie + "=" + cookies[0].Value + "; other=kept"}}
+	cookie := http.Header{"Cookie": {api.ProtectionCookie + "=" + cookies[0].Value + "; other=kept"}}
 	if resp, body := protectedRequest(t, addr, "GET", preview.URL+"/page", nil, cookie); resp.StatusCode != 200 || body != "app /page saw [] other=kept" {
 		t.Fatalf("with the cookie: %d %q; want the app, without the protection cookie", resp.StatusCode, body)
 	}

@@ -22,10 +22,6 @@ import (
 // host but its production ones, remembers a right one in a signed cookie of that host alone, and
 // lets requests that carry the bypass secret through.
 const (
-	// ProtectionCookie holds "<expiry unix>.<hex HMAC of host and expiry>".
-	ProtectionCookie = "_ferry_protection"
-	// ProtectionPath is where the password form posts, on the protected host itself.
-	ProtectionPath = "/.well-known/ferry-protection"
 	// protectionCookieLifetime is how long a browser stays signed in to a preview host.
 	protectionCookieLifetime = 12 * time.Hour
 	// Throttle of wrong passwords (and bypass secrets): each client address may get
@@ -34,6 +30,8 @@ const (
 	protectionFailureWindow = time.Minute
 	maxPasswordFormBytes    = 4 << 10
 )
+
+// The protection cookie (api.ProtectionCookie) holds "<expiry unix>.<hex HMAC of host and expiry>".
 
 // guard is one project's protection as the edge checks it. Nothing in it changes once made.
 type guard struct {
@@ -78,7 +76,7 @@ func (g *guard) signedIn(req *http.Request, host string, now time.Time) bool {
 	if g.password == nil {
 		return false
 	}
-	for _, c := range req.CookiesNamed(ProtectionCookie) {
+	for _, c := range req.CookiesNamed(api.ProtectionCookie) {
 		expiry, _, ok := strings.Cut(c.Value, ".")
 		at, err := strconv.ParseInt(expiry, 10, 64)
 		if ok && err == nil && at > now.Unix() && hmac.Equal([]byte(c.Value), []byte(g.sign(host, at))) {
@@ -95,7 +93,7 @@ func equalSecret(sent string, want []byte) bool {
 // admit answers a request to a protected host unless it may pass, and says whether it may.
 func (r *Router) admit(w http.ResponseWriter, req *http.Request, host string, g *guard) bool {
 	client := r.clientAddress(req)
-	if wait := r.failures.blocked(client, time.Now()); wait > 0 && (req.Method == http.MethodPost && req.URL.Path == ProtectionPath ||
+	if wait := r.failures.blocked(client, time.Now()); wait > 0 && (req.Method == http.MethodPost && req.URL.Path == api.ProtectionPath ||
 		req.Header.Get(api.ProtectionBypassHeader) != "" || req.Header.Get(api.VercelProtectionBypassHeader) != "") {
 		tooManyFailures(w, wait) // no secret is even compared until the window ends
 		return false
@@ -113,7 +111,7 @@ func (r *Router) admit(w http.ResponseWriter, req *http.Request, host string, g 
 			return false
 		}
 	}
-	if req.URL.Path == ProtectionPath && req.Method == http.MethodPost {
+	if req.URL.Path == api.ProtectionPath && req.Method == http.MethodPost {
 		r.signIn(w, req, host, g, client)
 		return false
 	}
@@ -143,7 +141,7 @@ func (r *Router) signIn(w http.ResponseWriter, req *http.Request, host string, g
 	}
 	expiry := now.Add(protectionCookieLifetime).Unix()
 	http.SetCookie(w, &http.Cookie{
-		Name: ProtectionCookie, Value: g.sign(host, expiry), Path: "/", MaxAge: int(protectionCookieLifetime / time.Second),
+		Name: api.ProtectionCookie, Value: g.sign(host, expiry), Path: "/", MaxAge: int(protectionCookieLifetime / time.Second),
 		HttpOnly: true, Secure: r.scheme(req) == "https", SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, req, next, http.StatusSeeOther)
@@ -151,7 +149,7 @@ func (r *Router) signIn(w http.ResponseWriter, req *http.Request, host string, g
 
 // safeNext keeps the page to return to on this host: a path, never another site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, ProtectionPath) {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, api.ProtectionPath) {
 		return "/"
 	}
 	return next
@@ -165,7 +163,7 @@ func stripProtection(req *http.Request) {
 	cookies := req.Cookies()
 	kept := cookies[:0]
 	for _, c := range cookies {
-		if c.Name != ProtectionCookie {
+		if c.Name != api.ProtectionCookie {
 			kept = append(kept, c)
 		}
 	}
@@ -206,7 +204,7 @@ input{font:inherit;width:100%%;box-sizing:border-box;margin:.5em 0;padding:.5em}
 <input type="hidden" name="next" value="%s">
 <input type="password" name="password" autocomplete="current-password" placeholder="Password" required autofocus>
 <button type="submit">Continue</button></form></body></html>
-`, ProtectionPath, problem, html.EscapeString(next)) // a failed write means the client has gone
+`, api.ProtectionPath, problem, html.EscapeString(next)) // a failed write means the client has gone
 }
 
 // failureCounter throttles wrong passwords per client address, in fixed windows.
