@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -68,7 +67,7 @@ func newKeyRotateCommand(con *console) *cobra.Command {
 		Args: exactArgs(0, "no arguments: the new key is read from --new-key-file"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if newKeyFile == "" {
-				return errors.New("give the new key with --new-key-file FILE; make it with `head -c32 /dev/urandom > FILE`")
+				return usageErrorf("give the new key with --new-key-file FILE; make it with `head -c32 /dev/urandom > FILE`")
 			}
 			key, err := readKeyFile(newKeyFile)
 			if err != nil {
@@ -132,7 +131,7 @@ func newKeyRetireCommand(con *console) *cobra.Command {
 		Args:  exactArgs(0, "no arguments: name the key with --fingerprint"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if fingerprint == "" {
-				return errors.New("name the key to retire with --fingerprint; `ferry key list` shows them")
+				return usageErrorf("name the key to retire with --fingerprint; `ferry key list` shows them")
 			}
 			c, err := con.connect(cmd)
 			if err != nil {

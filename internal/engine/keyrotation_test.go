@@ -19,8 +19,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
-	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/s3/s3test"
-	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
 )
 
 func randomKey(t *testing.T) []byte {
@@ -37,16 +35,7 @@ func randomKey(t *testing.T) []byte {
 // is retired, a node given it refuses to start and says what to do.
 func TestKeyRotationWithoutDowntime(t *testing.T) {
 	needFlask(t)
-	db := pgtest.Start(t)
-	db.Exec(t, "postgres", "CREATE DATABASE ferry")
-	dsn, err := url.Parse(db.DirectURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn.Path = "/ferry"
-	objects := s3test.Start(t)
-	bucket := objects.Bucket(t)
-	shared := func(c *engine.Config) { c.Store, c.Artifacts = dsn.String(), objects.URL(bucket, "ferry") }
+	shared := sharedState(t)
 	oldKey := base64.StdEncoding.EncodeToString(randomKey(t))
 	newKey := randomKey(t)
 	newKeyFile := filepath.Join(t.TempDir(), "new.key")
@@ -76,49 +65,23 @@ func TestKeyRotationWithoutDowntime(t *testing.T) {
 	oldFingerprint := before.Keys[0].Fingerprint
 
 	// Load on node a for the whole rotation: app requests, and reads of decrypted values.
-	var served, failed atomic.Int64
-	var lastFailure atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			status, body, err := tryGet(addrA, p.ProductionURL)
-			if err == nil && status == 200 && strings.HasSuffix(body, " hi production") {
-				served.Add(1)
-			} else {
-				failed.Add(1)
-				lastFailure.Store(fmt.Sprintf("app: %d %q %v", status, body, err))
-			}
+	var load steadyLoad
+	load.run(func() error {
+		status, body, err := tryGet(addrA, p.ProductionURL)
+		if err == nil && (status != 200 || !strings.HasSuffix(body, " hi production")) {
+			err = fmt.Errorf("app: %d %q", status, body)
 		}
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			vars, err := a.ListEnvVars(ctx, p.ID, true)
-			if err == nil && len(vars) == 1 && vars[0].Value == "hi" {
-				served.Add(1)
-			} else {
-				failed.Add(1)
-				lastFailure.Store(fmt.Sprintf("env: %+v %v", vars, err))
-			}
+		return err
+	})
+	load.run(func() error {
+		vars, err := a.ListEnvVars(ctx, p.ID, true)
+		if err == nil && (len(vars) != 1 || vars[0].Value != "hi") {
+			err = fmt.Errorf("env: %+v", vars)
 		}
-	}()
-
+		return err
+	})
 	// Stopped before the test fails: the engines stop then, and the load would fail.
-	stopLoad := sync.OnceFunc(func() { close(stop); wg.Wait() })
-	defer stopLoad()
+	defer load.stop()
 
 	added, err := a.AddSecretKey(ctx, base64.StdEncoding.EncodeToString(newKey))
 	if err != nil || added.InUse || added.Fingerprint == oldFingerprint {
@@ -158,11 +121,11 @@ func TestKeyRotationWithoutDowntime(t *testing.T) {
 	}
 	// Node a, still running on what it unwrapped at start, serves on.
 	time.Sleep(200 * time.Millisecond)
-	stopLoad()
-	if failed.Load() != 0 || served.Load() == 0 {
-		t.Fatalf("during the rotation: %d answers right, %d wrong (last: %v)", served.Load(), failed.Load(), lastFailure.Load())
+	load.stop()
+	if load.failed.Load() != 0 || load.served.Load() == 0 {
+		t.Fatalf("during the rotation: %d answers right, %d wrong (last: %v)", load.served.Load(), load.failed.Load(), load.lastFailure.Load())
 	}
-	t.Logf("during the rotation: %d answers right, none wrong", served.Load())
+	t.Logf("during the rotation: %d answers right, none wrong", load.served.Load())
 
 	// A node given the retired key, or a key of no one, refuses to start and says what to do.
 	for name, option := range map[string]func(*engine.Config){
@@ -182,6 +145,45 @@ func TestKeyRotationWithoutDowntime(t *testing.T) {
 			t.Errorf("a node with the %s: %v; want the store's fingerprints and what to do, and no key", name, err)
 		}
 	}
+}
+
+// steadyLoad runs requests in a loop, each in a goroutine of its own, until stopped, and
+// counts the right and wrong answers.
+type steadyLoad struct {
+	served, failed atomic.Int64
+	lastFailure    atomic.Value
+	done           chan struct{}
+	wg             sync.WaitGroup
+	stopOnce       sync.Once
+}
+
+func (l *steadyLoad) run(request func() error) {
+	if l.done == nil {
+		l.done = make(chan struct{})
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			if err := request(); err != nil {
+				l.failed.Add(1)
+				l.lastFailure.Store(err.Error())
+			} else {
+				l.served.Add(1)
+			}
+		}
+	}()
+}
+
+// stop ends the load and waits for its requests; it may be called again.
+func (l *steadyLoad) stop() {
+	l.stopOnce.Do(func() { close(l.done) })
+	l.wg.Wait()
 }
 
 // tryGet is get for goroutines other than the test's: it returns the error.

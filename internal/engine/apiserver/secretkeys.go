@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,9 +35,8 @@ func (s *Server) secretKeyOut(k store.SecretKey) api.SecretKey {
 
 func (s *Server) addSecretKey(r *http.Request) (int, any, error) {
 	var req api.SecretKeyRequest
-	// Decoded here rather than by decode, whose errors may quote the body: the body is a key.
-	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSONBody)).Decode(&req); err != nil {
-		return 0, nil, &api.Error{Code: api.CodeBadRequest, Message: `the body is not a JSON object {"key": "<base64 of 32 bytes>"}`}
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
 	}
 	kek, err := keyfile.Decode(req.Key)
 	if err != nil {
