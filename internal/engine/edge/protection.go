@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,6 +161,9 @@ func safeNext(next string) string {
 func stripProtection(req *http.Request) {
 	req.Header.Del(api.ProtectionBypassHeader)
 	req.Header.Del(api.VercelProtectionBypassHeader)
+	if !slices.ContainsFunc(req.Header.Values("Cookie"), func(v string) bool { return strings.Contains(v, api.ProtectionCookie) }) {
+		return // the common case, without parsing cookies
+	}
 	cookies := req.Cookies()
 	kept := cookies[:0]
 	for _, c := range cookies {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -25,8 +26,9 @@ type Store interface {
 
 // Ring is the data key of a store, unwrapped with the key an engine was given.
 type Ring struct {
-	*keyfile.Keeper // the data key: seals, opens and digests values
+	secrets.Keeper // the data key: seals, opens and digests values
 
+	data        *keyfile.Keeper // the same key, to wrap under another key
 	st          Store
 	fingerprint string // of the key this engine was given
 }
@@ -77,7 +79,7 @@ func Open(ctx context.Context, kek *keyfile.Keeper, st Store, keyName, storeName
 			return nil, wrongKey(keyName, storeName)
 		}
 	}
-	return &Ring{Keeper: data, st: st, fingerprint: fingerprint}, nil
+	return &Ring{Keeper: data, data: data, st: st, fingerprint: fingerprint}, nil
 }
 
 // addFirstKey wraps a store's first data key under kek, and returns the store's keys: another
@@ -123,7 +125,7 @@ func Reset(ctx context.Context, kek *keyfile.Keeper, st Store, storeName string)
 	if err := st.ReplaceSecretKeys(ctx, store.SecretKey{Fingerprint: kek.Fingerprint(), WrappedDataKey: wrapped, CreatedAt: now()}); err != nil {
 		return nil, fmt.Errorf("store the data key in %s: %w", storeName, err)
 	}
-	return &Ring{Keeper: data, st: st, fingerprint: kek.Fingerprint()}, nil
+	return &Ring{Keeper: data, data: data, st: st, fingerprint: kek.Fingerprint()}, nil
 }
 
 func wrongKey(keyName, storeName string) error {
@@ -146,7 +148,7 @@ var ErrKeyInUse = errors.New("the key is the one this engine runs on")
 // Add wraps the data key under kek, so that engines given kek run on the store too. Adding a
 // key the store has already is not an error.
 func (r *Ring) Add(ctx context.Context, kek *keyfile.Keeper) (store.SecretKey, error) {
-	wrapped, err := kek.Wrap(r.Keeper)
+	wrapped, err := kek.Wrap(r.data)
 	if err != nil {
 		return store.SecretKey{}, err
 	}
