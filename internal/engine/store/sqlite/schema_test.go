@@ -202,7 +202,7 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 		}
 	}
 	if schema >= 15 {
-		checkFixtureProtection(t, s, box, hello.ID)
+		checkFixtureProtection(t, s, box, api.ID)
 	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
@@ -384,14 +384,14 @@ func checkFixtureProtection(t *testing.T, s *Store, box secrets.Keeper, projectI
 	ctx := context.Background()
 	p, err := s.GetPreviewProtection(ctx, projectID)
 	if err != nil {
-		t.Fatalf("hello's preview protection: %v", err)
+		t.Fatalf("api's preview protection: %v", err)
 	}
 	password, err := box.Open(ctx, p.SealedPassword)
 	if err != nil || string(password) != "letmein" || p.PasswordDigest != digest(t, box, password) {
-		t.Errorf("hello's preview password: %q, %v, digest %q", password, err, p.PasswordDigest)
+		t.Errorf("api's preview password: %q, %v, digest %q", password, err, p.PasswordDigest)
 	}
 	bypass, err := box.Open(ctx, p.SealedBypass)
 	if err != nil || string(bypass) != "ci-bypass-secret-0123456789abcdef" || p.BypassDigest != digest(t, box, bypass) {
-		t.Errorf("hello's bypass secret: %q, %v, digest %q", bypass, err, p.BypassDigest)
+		t.Errorf("api's bypass secret: %q, %v, digest %q", bypass, err, p.BypassDigest)
 	}
 }

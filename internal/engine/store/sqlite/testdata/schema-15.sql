@@ -154,7 +154,7 @@ CREATE TABLE preview_protection (
 		bypass_digest TEXT NOT NULL DEFAULT '',
 		updated_at TIMESTAMP NOT NULL
 	);
-INSERT INTO preview_protection VALUES('prj_hellofixtureaaaaaaaa',X'ca777e0a5651715d451cbfd61965bd8311a8ec20d983405b7ed284527c9879b52939ec','hmac-sha256:6904d25db15c71efd7d55b43e2d0263a6525d8e26c9f7889ce4d36d859aaa9bd',X'3ddad3d53c83f54bd4989f6bb68486d13e69a94edf25f62da9f2c8518b4f38f7aa8bfc236373bcbffd8c1e58e2b389b223148d59ffe0b1a4a344a42848','hmac-sha256:47b4f7ce96dd511f186ef3586546ae041a81208b52da6f8b9f2141bf651a6569','2025-03-04 05:08:07 +0000 UTC');
+INSERT INTO preview_protection VALUES('prj_apifixtureaaaaaaaaaa',X'ca777e0a5651715d451cbfd61965bd8311a8ec20d983405b7ed284527c9879b52939ec','hmac-sha256:6904d25db15c71efd7d55b43e2d0263a6525d8e26c9f7889ce4d36d859aaa9bd',X'3ddad3d53c83f54bd4989f6bb68486d13e69a94edf25f62da9f2c8518b4f38f7aa8bfc236373bcbffd8c1e58e2b389b223148d59ffe0b1a4a344a42848','hmac-sha256:47b4f7ce96dd511f186ef3586546ae041a81208b52da6f8b9f2141bf651a6569','2025-03-04 05:08:07 +0000 UTC');
 CREATE INDEX env_vars_project ON env_vars(project_id, key);
 CREATE INDEX deployments_project ON deployments(project_id, created_at);
 CREATE INDEX deployments_queue ON deployments(state, created_at);
