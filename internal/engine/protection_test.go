@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/gittest"
 )
 
 const (
@@ -188,5 +189,34 @@ func TestPreviewProtectionThrottlesWrongPasswords(t *testing.T) {
 	}
 	if resp, _ := signIn(t, addr, d.URL, previewPassword, "/"); resp.StatusCode != 429 {
 		t.Fatalf("the right password while throttled: %d, want 429", resp.StatusCode)
+	}
+}
+
+// A branch's URL is a preview host: protected like deployment URLs.
+func TestPreviewProtectionCoversBranchURLs(t *testing.T) {
+	repo := gittest.New(t)
+	repo.Commit("First version", map[string]string{"index.py": handlerApp("main")})
+	repo.Branch("feature-x")
+	repo.Commit("Feature", map[string]string{"index.py": handlerApp("feature")})
+	c, addr := startEngine(t)
+	ctx := context.Background()
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "branches", GitRepository: &api.GitRepository{URL: repo.Dir, ProductionBranch: "main"},
+		PreviewProtection: &api.PreviewProtectionRequest{Password: previewPassword, BypassSecret: bypassSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.CreateDeployment(ctx, api.DeploymentRequest{ProjectID: p.ID, Git: &api.GitSource{Ref: "feature-x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := waitBuilt(t, c, created.ID, 0)
+	if d.State != api.StateReady || d.BranchURL == "" {
+		t.Fatalf("the branch's deployment: %s %s, branch URL %q", d.State, d.ErrorMessage, d.BranchURL)
+	}
+	if resp, body := protectedRequest(t, addr, "GET", d.BranchURL, nil, nil); resp.StatusCode != 401 || !strings.Contains(body, api.ProtectionPath) {
+		t.Fatalf("the branch URL without the password: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := protectedRequest(t, addr, "GET", d.BranchURL, nil, http.Header{api.VercelProtectionBypassHeader: {bypassSecret}}); resp.StatusCode != 200 || !strings.Contains(body, "feature") {
+		t.Fatalf("the branch URL with the bypass header: %d %q", resp.StatusCode, body)
 	}
 }
