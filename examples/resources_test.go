@@ -56,11 +56,19 @@ func TestDocExamples(t *testing.T) {
 		needsDB bool
 		check   func(t *testing.T, dir string, env []string)
 	}{
-		{name: "resources/ferry_project", check: func(t *testing.T, dir string, env []string) {
-			if url := output(t, dir, env, "production_url"); !strings.HasPrefix(url, "http://my-flask-app.localhost:") {
-				t.Errorf("production_url %q", url)
-			}
-		}},
+		{
+			name: "resources/ferry_project",
+			env:  []string{"TF_VAR_preview_password=preview-password-out-of-state", "TF_VAR_ci_bypass_secret=ci-bypass-secret-that-stays-out-of-state"},
+			check: func(t *testing.T, dir string, env []string) {
+				if url := output(t, dir, env, "production_url"); !strings.HasPrefix(url, "http://my-flask-app.localhost:") {
+					t.Errorf("production_url %q", url)
+				}
+				state, err := os.ReadFile(filepath.Join(dir, "terraform.tfstate"))
+				if err != nil || strings.Contains(string(state), "out-of-state") {
+					t.Errorf("a write-only preview secret is in the state (%v)", err)
+				}
+			},
+		},
 		{
 			name:    "resources/ferry_env_var",
 			harness: project,

@@ -124,6 +124,9 @@ type Project struct {
 	Retention              Retention      `json:"retention"` // in force: "" fields are unlimited
 	CreatedAt              time.Time      `json:"created_at"`
 	UpdatedAt              time.Time      `json:"updated_at"`
+
+	// PreviewProtection is set when the project's previews ask for a password (protection.go).
+	PreviewProtection *PreviewProtection `json:"preview_protection,omitempty"`
 }
 
 // ProjectRequest creates a project (POST PathProjects) or replaces its
@@ -139,6 +142,9 @@ type ProjectRequest struct {
 	Limits         *Limits        `json:"limits,omitempty"` // nil: the defaults
 	GitRepository  *GitRepository `json:"git_repository,omitempty"`
 	Retention      *Retention     `json:"retention,omitempty"` // nil: keep every deployment
+
+	// PreviewProtection asks for a password on previews; nil: none (protection.go).
+	PreviewProtection *PreviewProtectionRequest `json:"preview_protection,omitempty"`
 }
 
 // GitRepository is the repository a project deploys from: git sources without a URL use it,

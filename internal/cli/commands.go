@@ -17,6 +17,7 @@ var commands = []func(*console) *cobra.Command{
 	newTeamsCommand,
 	newTokensCommand,
 	newAuditCommand,
+	newKeyCommand,
 	// Reaching an engine.
 	newLoginCommand,
 	newLogoutCommand,

@@ -39,6 +39,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/plans"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/sandbox"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/envelope"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
@@ -413,6 +414,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	edgeCfg := edge.Config{
 		Store:   st,
 		Runtime: rt,
+		Secrets: box,
 		App: runnable(box, filepath.Join(dataDir, "deployments"), func(ctx context.Context, d *store.Deployment) error {
 			return deployments.Fetch(ctx, d)
 		}),
@@ -494,6 +496,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Store:    st,
 		Blobs:    blobStore,
 		Secrets:  box,
+		Keys:     box,
 		Deploy:   deployments,
 		Hosts:    deploy.Hostnames{Base: cfg.BaseDomain},
 		URL:      appURL,
@@ -886,7 +889,7 @@ const sharedRoutesPoll = 2 * time.Second
 // openState opens the metadata store, the secret keeper and the artifact
 // store cfg names: PostgreSQL, the given key and S3 for nodes that share
 // them, otherwise those of the data dir. On failure nothing stays open.
-func openState(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (st store.Store, box secrets.Keeper, blobs artifacts.Store, err error) {
+func openState(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (st store.Store, box *envelope.Ring, blobs artifacts.Store, err error) {
 	// What can be told without a connection is told first.
 	if cfg.Store != "" && !strings.HasPrefix(cfg.Store, "postgres://") && !strings.HasPrefix(cfg.Store, "postgresql://") {
 		return nil, nil, nil, fmt.Errorf("--store %s: give a postgres:// URL, such as postgres://ferry:PASSWORD@db.internal:5432/ferry?sslmode=verify-full", postgres.Redact(cfg.Store))

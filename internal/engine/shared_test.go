@@ -51,11 +51,10 @@ func TestSharedStateRefusesBadAddresses(t *testing.T) {
 	}
 }
 
-// Two nodes on one PostgreSQL and one S3 store: what one is told, the other
-// knows, and the routes a build changes reach the other node's edge with
-// nobody asking it to reload.
-func TestTwoNodesShareState(t *testing.T) {
-	needFlask(t)
+// sharedState starts a PostgreSQL and an S3 server for the test, and returns the option that
+// has an engine node use them (a key is the test's to give).
+func sharedState(t *testing.T) func(*engine.Config) {
+	t.Helper()
 	db := pgtest.Start(t)
 	db.Exec(t, "postgres", "CREATE DATABASE ferry")
 	dsn, err := url.Parse(db.DirectURL())
@@ -65,10 +64,19 @@ func TestTwoNodesShareState(t *testing.T) {
 	dsn.Path = "/ferry"
 	objects := s3test.Start(t)
 	bucket := objects.Bucket(t)
+	return func(c *engine.Config) { c.Store, c.Artifacts = dsn.String(), objects.URL(bucket, "ferry") }
+}
+
+// Two nodes on one PostgreSQL and one S3 store: what one is told, the other
+// knows, and the routes a build changes reach the other node's edge with
+// nobody asking it to reload.
+func TestTwoNodesShareState(t *testing.T) {
+	needFlask(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	state := sharedState(t)
 	shared := func(c *engine.Config) {
-		c.Store, c.Artifacts = dsn.String(), objects.URL(bucket, "ferry")
+		state(c)
 		c.SecretKey = base64.StdEncoding.EncodeToString(key)
 	}
 	a, addrA := startEngine(t, shared, func(c *engine.Config) { c.NodeID = "node-a" })

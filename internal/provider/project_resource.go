@@ -47,6 +47,8 @@ type projectModel struct {
 	Limits         *limitsModel `tfsdk:"limits"`
 	GitRepository  types.Object `tfsdk:"git_repository"`
 	Retention      types.Object `tfsdk:"retention"`
+	// PreviewProtection is kept as planned: its secrets are write-only (project_protection.go).
+	PreviewProtection types.Object `tfsdk:"preview_protection"`
 }
 
 func (r *projectResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -104,9 +106,10 @@ func (r *projectResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				MarkdownDescription: "Command run after the install at build time, in the app's directory. Unset: no build step.",
 			},
-			"limits":         limitsAttribute(),
-			"git_repository": gitRepositoryAttribute(),
-			"retention":      retentionAttribute(),
+			"limits":             limitsAttribute(),
+			"git_repository":     gitRepositoryAttribute(),
+			"retention":          retentionAttribute(),
+			"preview_protection": previewProtectionAttribute(),
 			"production_url": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "URL of the project's production alias (scheme, host and port), such as `http://hello.localhost:8080`. " +
@@ -175,12 +178,15 @@ func (m *projectModel) fill(p *api.Project) {
 }
 
 func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan projectModel
+	var plan, config projectModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	request, diags := plan.request(ctx)
+	resp.Diagnostics.Append(diags...)
+	request.PreviewProtection, diags = protectionRequest(ctx, plan.PreviewProtection, types.ObjectNull(protectionAttrTypes), config.PreviewProtection)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -193,6 +199,7 @@ func (r *projectResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	tflog.Info(ctx, "created project", map[string]any{"id": p.ID, "production_url": p.ProductionURL})
 	plan.fill(p)
+	resp.Diagnostics.Append(rememberProtection(ctx, resp.Private, p)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -214,17 +221,23 @@ func (r *projectResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	state.fill(p)
+	protection, diags := protectionDrift(ctx, state.PreviewProtection, req.Private, p)
+	resp.Diagnostics.Append(diags...)
+	state.PreviewProtection = protection
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state projectModel
+	var plan, state, config projectModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	request, diags := plan.request(ctx)
+	resp.Diagnostics.Append(diags...)
+	request.PreviewProtection, diags = protectionRequest(ctx, plan.PreviewProtection, state.PreviewProtection, config.PreviewProtection)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -236,6 +249,7 @@ func (r *projectResource) Update(ctx context.Context, req resource.UpdateRequest
 		return
 	}
 	plan.fill(p)
+	resp.Diagnostics.Append(rememberProtection(ctx, resp.Private, p)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

@@ -33,6 +33,29 @@ resource "ferry_project" "shop" {
   }
 }
 
+# Previews ask for a password; CI sends the bypass secret in the
+# X-Ferry-Protection-Bypass (or X-Vercel-Protection-Bypass) header instead.
+# Both are write-only: bump a version to send a new value.
+variable "preview_password" {
+  type      = string
+  sensitive = true
+}
+
+variable "ci_bypass_secret" {
+  type      = string
+  sensitive = true
+}
+
+resource "ferry_project" "staged" {
+  name = "staged"
+  preview_protection = {
+    password_wo              = var.preview_password
+    password_wo_version      = 1
+    bypass_secret_wo         = var.ci_bypass_secret # `openssl rand -hex 32`
+    bypass_secret_wo_version = 1
+  }
+}
+
 output "production_url" {
   value = ferry_project.api.production_url
 }

@@ -88,6 +88,10 @@ func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, 
 	if err != nil {
 		return nil, err
 	}
+	protection, err := s.previewProtectionOf(r.Context(), p.ID)
+	if err != nil {
+		return nil, err
+	}
 	var repo *api.GitRepository
 	if p.GitRepositoryURL != "" {
 		repo = &api.GitRepository{URL: p.GitRepositoryURL, ProductionBranch: p.ProductionBranch}
@@ -107,6 +111,7 @@ func (s *Server) toAPIProject(r *http.Request, p *store.Project) (*api.Project, 
 		Limits:                 limits,
 		CreatedAt:              p.CreatedAt,
 		UpdatedAt:              p.UpdatedAt,
+		PreviewProtection:      previewProtectionOut(protection),
 	}, nil
 }
 
@@ -119,6 +124,9 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := validateLimits(req.Limits, s.cfg.MaxLimits); err != nil {
+		return 0, nil, err
+	}
+	if err := validatePreviewProtection(req.PreviewProtection, nil); err != nil {
 		return 0, nil, err
 	}
 	if caller := principalOf(r.Context()); !caller.Operator && len(caller.Token.Projects) > 0 {
@@ -146,6 +154,9 @@ func (s *Server) createProject(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := s.cfg.Store.SetProjectLimits(r.Context(), p.ID, req.Limits); err != nil {
+		return 0, nil, err
+	}
+	if err := s.applyPreviewProtection(r.Context(), p.ID, req.PreviewProtection, nil); err != nil {
 		return 0, nil, err
 	}
 	s.cfg.Logger.Info("project created", "project", p.Name, "id", p.ID)
@@ -217,6 +228,13 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 	if err := s.withinPlan(r.Context(), p.TeamID, req.Limits); err != nil {
 		return 0, nil, err
 	}
+	protection, err := s.previewProtectionOf(r.Context(), p.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := validatePreviewProtection(req.PreviewProtection, protection); err != nil {
+		return 0, nil, err
+	}
 	applySettings(p, &req)
 	err = s.cfg.Store.UpdateProject(r.Context(), p, s.cfg.Hosts.ProductionHost(p.Name),
 		func(branch string) string { return s.cfg.Hosts.BranchHost(p.Name, branch) })
@@ -233,6 +251,9 @@ func (s *Server) updateProject(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := s.cfg.Store.SetProjectLimits(r.Context(), p.ID, req.Limits); err != nil {
+		return 0, nil, err
+	}
+	if err := s.applyPreviewProtection(r.Context(), p.ID, req.PreviewProtection, protection); err != nil {
 		return 0, nil, err
 	}
 	out, err := s.toAPIProject(r, p)

@@ -19,6 +19,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/plans"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/envelope"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
@@ -61,6 +62,8 @@ type Config struct {
 
 	// Now is the clock of tokens' expiry and of the audit log; nil: time.Now.
 	Now func() time.Time
+
+	Keys *envelope.Ring // the store's data key and the keys it is wrapped under (secretkeys.go)
 }
 
 // Server serves the engine API.
@@ -121,6 +124,7 @@ func New(cfg Config) *Server {
 	s.handle("POST", api.PathDomainVerify, s.verifyDomain)
 	s.routeObservability()
 	s.routeTeams()
+	s.routeSecretKeys()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 )
@@ -81,6 +82,8 @@ type Config struct {
 	// Paused, when set, says why a project's apps are not served ("" when they are): its team
 	// passed a limit of its plan. Such requests get 429 and a page saying why. It must be quick.
 	Paused func(projectID string) string
+	// Secrets opens what preview protection keeps sealed (protection.go).
+	Secrets secrets.Keeper
 }
 
 // route is where one hostname leads.
@@ -91,6 +94,7 @@ type route struct {
 	app            *workers.App       // nil: nothing ready to serve there
 	deploymentHost string             // the own hostname of the deployment app runs
 	domain         *store.RouteDomain // for a custom domain
+	guard          *guard             // the project's preview protection; nil for none
 }
 
 // table is one version of the routes.
@@ -98,6 +102,7 @@ type table struct {
 	version int64
 	routes  map[string]route
 	apps    map[string]*workers.App // by deployment id, carried over to the next table
+	guards  map[string]*guard       // by project id, carried over while unchanged
 }
 
 // Router maps hostnames to deployments.
@@ -113,6 +118,7 @@ type Router struct {
 
 	socketsMu sync.Mutex
 	sockets   map[*openSocket]struct{} // WebSockets open on deployments
+	failures failureCounter // wrong preview passwords, by client address
 }
 
 var errStopped = errors.New("the edge has stopped")
@@ -132,7 +138,7 @@ func New(cfg Config) *Router {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Router{cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), loaded: make(chan struct{})}
-	r.table.Store(&table{routes: map[string]route{}, apps: map[string]*workers.App{}})
+	r.table.Store(&table{routes: map[string]route{}, apps: map[string]*workers.App{}, guards: map[string]*guard{}})
 	r.wake <- struct{}{}
 	return r
 }
@@ -262,9 +268,19 @@ func (r *Router) reload(ctx context.Context) error {
 	if snapshot.Version <= old.version {
 		return nil
 	}
-	next := &table{version: snapshot.Version, routes: make(map[string]route, len(snapshot.Routes)), apps: map[string]*workers.App{}}
+	next := &table{version: snapshot.Version, routes: make(map[string]route, len(snapshot.Routes)), apps: map[string]*workers.App{}, guards: map[string]*guard{}}
 	for _, rt := range snapshot.Routes {
 		entry := route{kind: rt.Kind, project: rt.ProjectName, domain: rt.Domain}
+		if p := rt.Protection; p != nil && rt.Kind != store.HostProduction {
+			entry.guard = next.guards[p.ProjectID]
+			if entry.guard == nil {
+				entry.guard = old.guards[p.ProjectID]
+			}
+			if entry.guard == nil || entry.guard.digests != p.PasswordDigest+" "+p.BypassDigest {
+				entry.guard = r.newGuard(ctx, p)
+			}
+			next.guards[p.ProjectID] = entry.guard
+		}
 		if d := rt.Deployment; d != nil {
 			entry.projectID = d.ProjectID
 			app := next.apps[d.ID]
@@ -354,6 +370,10 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	if rt.guard != nil && !r.admit(w, req, host, rt.guard) {
+		return
+	}
+	stripProtection(req)
 	if r.cfg.Paused != nil {
 		if why := r.cfg.Paused(rt.projectID); why != "" {
 			w.Header().Set("Retry-After", "3600")

@@ -52,12 +52,9 @@ func (r *Router) trusted(addr netip.Addr) bool {
 // read. Behind a trusted proxy, the proxy's X-Forwarded-* are kept and the
 // client is the nearest address in X-Forwarded-For that is not a trusted one.
 func (r *Router) setForwarded(req *http.Request, requestID, deploymentHost string) {
-	peer := peerAddr(req.RemoteAddr)
-	fromProxy := peer.IsValid() && r.trusted(peer)
-	chain := ""
+	chain, fromProxy := r.forwardedChain(req)
 	proto, host := r.scheme(req), req.Host
 	if fromProxy {
-		chain = strings.Join(req.Header.Values("X-Forwarded-For"), ", ")
 		if h := req.Header.Get("X-Forwarded-Host"); h != "" {
 			host = h
 		}
@@ -70,12 +67,6 @@ func (r *Router) setForwarded(req *http.Request, requestID, deploymentHost strin
 			req.Header.Del(name)
 		}
 	}
-	if peer.IsValid() {
-		if chain != "" {
-			chain += ", "
-		}
-		chain += peer.Unmap().String()
-	}
 	client := r.clientOf(chain)
 	req.Header.Set("X-Forwarded-For", chain)
 	req.Header.Set("X-Forwarded-Proto", proto)
@@ -85,6 +76,29 @@ func (r *Router) setForwarded(req *http.Request, requestID, deploymentHost strin
 	req.Header.Set("X-Vercel-Id", requestID)
 	req.Header.Set("X-Vercel-Deployment-Url", deploymentHost)
 	req.Header.Set(workers.RequestIDHeader, requestID)
+}
+
+// forwardedChain is the X-Forwarded-For chain of req as the edge passes it on: a trusted
+// proxy's chain, then the peer's address.
+func (r *Router) forwardedChain(req *http.Request) (chain string, fromProxy bool) {
+	peer := peerAddr(req.RemoteAddr)
+	fromProxy = peer.IsValid() && r.trusted(peer)
+	if fromProxy {
+		chain = strings.Join(req.Header.Values("X-Forwarded-For"), ", ")
+	}
+	if peer.IsValid() {
+		if chain != "" {
+			chain += ", "
+		}
+		chain += peer.Unmap().String()
+	}
+	return chain, fromProxy
+}
+
+// clientAddress is the address of the client that sent req (see clientOf).
+func (r *Router) clientAddress(req *http.Request) string {
+	chain, _ := r.forwardedChain(req)
+	return r.clientOf(chain)
 }
 
 // scheme is how the client reached the edge: what a trusted proxy in front

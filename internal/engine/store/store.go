@@ -61,6 +61,8 @@ type Store interface {
 	Nodes
 	Usage
 	Teams
+	SecretKeys
+	PreviewProtections
 	Close() error
 }
 
@@ -91,6 +93,56 @@ type UsageRecord struct {
 func Day(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// PreviewProtections keeps the projects whose previews ask for a password.
+type PreviewProtections interface {
+	// SetPreviewProtection protects a project's previews with p, replacing what protected
+	// them before: ErrNotFound when the project does not exist.
+	SetPreviewProtection(ctx context.Context, p *PreviewProtection) error
+	// GetPreviewProtection returns a project's protection: ErrNotFound when it has none.
+	GetPreviewProtection(ctx context.Context, projectID string) (*PreviewProtection, error)
+	// DeletePreviewProtection removes a project's protection, if it has one.
+	DeletePreviewProtection(ctx context.Context, projectID string) error
+}
+
+// PreviewProtection asks for a password on every host of a project but its production ones.
+// Requests that carry the bypass secret in a header pass without it.
+type PreviewProtection struct {
+	ProjectID      string
+	SealedPassword []byte
+	PasswordDigest string
+	SealedBypass   []byte // nil for no bypass secret
+	BypassDigest   string // "" for no bypass secret
+	UpdatedAt      time.Time
+}
+
+// ErrLastKey is returned when retiring the only key the data key is wrapped under.
+var ErrLastKey = errors.New("it is the only key the store's data key is wrapped under")
+
+// SecretKeys keeps the data key, which seals every stored value, wrapped under each
+// key-encryption key an engine may be given (envelope encryption): a node unwraps it with its
+// own key at start. The keys themselves are never stored.
+type SecretKeys interface {
+	// ListSecretKeys returns the wrapped data keys, oldest first.
+	ListSecretKeys(ctx context.Context) ([]SecretKey, error)
+	// AddSecretKey stores k: ErrConflict when its fingerprint is stored already or, with
+	// first, when any key is, so that nodes starting at once on a new store agree on one
+	// data key.
+	AddSecretKey(ctx context.Context, k SecretKey, first bool) error
+	// ReplaceSecretKeys deletes every wrapped data key and stores k, in one transaction: for
+	// an engine of its own whose key file was lost while its store held nothing sealed.
+	ReplaceSecretKeys(ctx context.Context, k SecretKey) error
+	// RetireSecretKey deletes the wrap of fingerprint: ErrNotFound when there is none,
+	// ErrLastKey when it is the only one.
+	RetireSecretKey(ctx context.Context, fingerprint string) error
+}
+
+// SecretKey is the data key wrapped under the key-encryption key of Fingerprint.
+type SecretKey struct {
+	Fingerprint    string
+	WrappedDataKey []byte
+	CreatedAt      time.Time
 }
 
 // Nodes keeps the engine nodes that use the store, as their heartbeats tell: what `ferry
@@ -493,6 +545,9 @@ type Route struct {
 	ProjectName string
 	Deployment  *Deployment  // the READY deployment it serves; nil when there is none
 	Domain      *RouteDomain // set when the hostname is a custom domain
+	// Protection is set when the project's previews are protected (whatever the
+	// kind of this hostname: the edge decides which hosts it applies to).
+	Protection *PreviewProtection
 }
 
 // RouteDomain is what the edge needs to know of a custom domain.

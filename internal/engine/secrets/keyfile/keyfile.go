@@ -1,8 +1,12 @@
-// Package keyfile is the secret keeper of a single engine: AES-256-GCM with a
-// key kept in a 0600 file of the data dir.
+// Package keyfile holds ferry's keys: AES-256-GCM keys kept in a 0600 file
+// of the data dir (or given to the engine). A key seals values as a
+// secrets.Keeper (the data key), or wraps the data key (a key-encryption
+// key, envelope encryption), so that the key given to the engine can be
+// rotated without sealing every value again.
 package keyfile
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -26,6 +30,7 @@ const keySize = 32 // AES-256
 
 // Keeper is a secrets.Keeper with its key in memory.
 type Keeper struct {
+	key       []byte
 	aead      cipher.AEAD
 	digestKey []byte
 }
@@ -121,7 +126,53 @@ func New(key []byte) (*Keeper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keeper{aead: aead, digestKey: digestKey}, nil
+	return &Keeper{key: bytes.Clone(key), aead: aead, digestKey: digestKey}, nil
+}
+
+// NewRandom returns a Keeper of a fresh random key: a new data key.
+func NewRandom() (*Keeper, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	return New(key)
+}
+
+// wrapLabel is the additional data of a wrapped data key: a sealed value
+// can never be taken for a wrapped key, nor the other way round.
+var wrapLabel = []byte("ferry data key v1")
+
+// Fingerprint names k as a key-encryption key: the same key always has the
+// same fingerprint, which says nothing of the key itself.
+func (k *Keeper) Fingerprint() string {
+	fp, err := hkdf.Key(sha256.New, k.key, nil, "ferry key fingerprint v1", 10)
+	if err != nil {
+		panic(err) // hkdf fails only for lengths far beyond this one
+	}
+	return hex.EncodeToString(fp)
+}
+
+// Wrap encrypts the key of data under k.
+func (k *Keeper) Wrap(data *Keeper) ([]byte, error) {
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return k.aead.Seal(nonce, nonce, data.key, wrapLabel), nil
+}
+
+// Unwrap returns the Keeper of the data key Wrap encrypted under k, or an
+// error wrapping secrets.ErrWrongKey.
+func (k *Keeper) Unwrap(wrapped []byte) (*Keeper, error) {
+	n := k.aead.NonceSize()
+	if len(wrapped) < n {
+		return nil, fmt.Errorf("%w (the wrapped key is too short)", secrets.ErrWrongKey)
+	}
+	key, err := k.aead.Open(nil, wrapped[:n], wrapped[n:], wrapLabel)
+	if err != nil || len(key) != keySize {
+		return nil, secrets.ErrWrongKey
+	}
+	return New(key)
 }
 
 // Digest implements secrets.Keeper with an HMAC-SHA256 under a key derived

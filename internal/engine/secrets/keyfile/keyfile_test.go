@@ -106,3 +106,46 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+func TestWrapUnwrap(t *testing.T) {
+	ctx := context.Background()
+	kek, err := NewRandom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := NewRandom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, err := kek.Wrap(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unwrapped, err := kek.Unwrap(wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := data.Seal(ctx, []byte("s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := unwrapped.Open(ctx, sealed); err != nil || string(plain) != "s3cret" {
+		t.Fatalf("a value sealed under the data key, opened with it unwrapped: %q, %v", plain, err)
+	}
+	want, _ := data.Digest(ctx, []byte("s3cret"))
+	if got, _ := unwrapped.Digest(ctx, []byte("s3cret")); got != want {
+		t.Errorf("digest under the unwrapped key %s, want %s", got, want)
+	}
+	other, _ := NewRandom()
+	if _, err := other.Unwrap(wrapped); !errors.Is(err, secrets.ErrWrongKey) {
+		t.Errorf("unwrapping with another key: %v, want ErrWrongKey", err)
+	}
+	// A value sealed under the key is no wrapped key, even of the right size.
+	sealedKey, _ := kek.Seal(ctx, make([]byte, keySize))
+	if _, err := kek.Unwrap(sealedKey); !errors.Is(err, secrets.ErrWrongKey) {
+		t.Errorf("unwrapping a sealed value: %v, want ErrWrongKey", err)
+	}
+	if kek.Fingerprint() == other.Fingerprint() || kek.Fingerprint() != (&Keeper{key: kek.key}).Fingerprint() || len(kek.Fingerprint()) != 20 {
+		t.Errorf("fingerprints %s, %s: want 20 hex characters, one per key", kek.Fingerprint(), other.Fingerprint())
+	}
+}

@@ -44,17 +44,24 @@ func (s *Store) ReadRoutes(ctx context.Context) (*store.Routes, error) {
 			var deploymentID string
 			var isDomain bool
 			var domain store.RouteDomain
-			if err := row.Scan(&r.Hostname, &r.Kind, &r.ProjectName, &deploymentID, &isDomain, &domain.Verified, &domain.Redirect, &domain.RedirectStatus); err != nil {
+			protection := store.PreviewProtection{}
+			if err := row.Scan(&r.Hostname, &r.Kind, &r.ProjectName, &deploymentID, &isDomain, &domain.Verified, &domain.Redirect, &domain.RedirectStatus,
+				&protection.ProjectID, &protection.SealedPassword, &protection.PasswordDigest, &protection.SealedBypass, &protection.BypassDigest); err != nil {
 				return r, err
 			}
 			if isDomain {
 				r.Domain = &domain
 			}
+			if protection.ProjectID != "" {
+				r.Protection = &protection
+			}
 			r.Deployment = byID[deploymentID]
 			return r, nil
 		}, `SELECT h.hostname, h.kind, p.name, COALESCE(h.deployment_id, ''),
-				d.name IS NOT NULL, d.verified_at IS NOT NULL, COALESCE(d.redirect, ''), COALESCE(d.redirect_status, 0)
-			FROM hostnames h JOIN projects p ON p.id = h.project_id LEFT JOIN domains d ON d.name = h.hostname`)
+				d.name IS NOT NULL, d.verified_at IS NOT NULL, COALESCE(d.redirect, ''), COALESCE(d.redirect_status, 0),
+				COALESCE(pp.project_id, ''), COALESCE(pp.sealed_password, ''), COALESCE(pp.password_digest, ''), pp.sealed_bypass, COALESCE(pp.bypass_digest, '')
+			FROM hostnames h JOIN projects p ON p.id = h.project_id LEFT JOIN domains d ON d.name = h.hostname
+			LEFT JOIN preview_protection pp ON pp.project_id = h.project_id`)
 		return err
 	})
 	if err != nil {
@@ -126,6 +133,7 @@ func (s *Store) SealedSample(ctx context.Context) ([]byte, error) {
 		SELECT sealed_value AS sealed FROM env_vars
 		UNION ALL SELECT sealed_secrets FROM integrations
 		UNION ALL SELECT sealed_env FROM deployments
+		UNION ALL SELECT sealed_password FROM preview_protection
 	) AS s LIMIT 1`).Scan(&sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil

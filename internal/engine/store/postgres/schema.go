@@ -228,6 +228,24 @@ var migrations = []string{
 	CREATE INDEX audit_events_team ON audit_events(team_id, id);`,
 	// A team's plan, by name: its limits are the engine's (api.Plans); "" for none.
 	`ALTER TABLE teams ADD COLUMN plan TEXT NOT NULL DEFAULT '';`,
+	// Envelope encryption: the data key (which seals every value) wrapped under each
+	// key-encryption key the nodes may be given, by its fingerprint. Preview protection: a
+	// project's preview password and CI bypass secret, sealed; a change to it is a route change.
+	`CREATE TABLE secret_keys (
+		fingerprint TEXT PRIMARY KEY,
+		wrapped_data_key BYTEA NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE TABLE preview_protection (
+		project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+		sealed_password BYTEA NOT NULL,
+		password_digest TEXT NOT NULL,
+		sealed_bypass BYTEA,
+		bypass_digest TEXT NOT NULL DEFAULT '',
+		updated_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE TRIGGER preview_protection_changed AFTER INSERT OR UPDATE OR DELETE ON preview_protection
+		FOR EACH ROW EXECUTE FUNCTION ferry_routes_changed();`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.

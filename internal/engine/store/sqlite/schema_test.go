@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/envelope"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/keyfile"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
@@ -55,7 +56,17 @@ func TestEveryEarlierSchemaMigratesWithItsData(t *testing.T) {
 			if got, err := s.SchemaVersion(context.Background()); err != nil || got != SchemaVersion() {
 				t.Fatalf("schema after opening: %d, %v; want %d", got, err, SchemaVersion())
 			}
-			checkFixtureData(t, s, box, k)
+			// The values of every schema, sealed directly under the key before envelope
+			// encryption, read through the data key unwrapped with that key, with the same digests.
+			ring, err := envelope.Open(context.Background(), box, s, "testdata/secret.key", "the fixture")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFixtureData(t, s, ring, k)
+			keys, err := s.ListSecretKeys(context.Background())
+			if err != nil || len(keys) != 1 || keys[0].Fingerprint != box.Fingerprint() {
+				t.Errorf("keys: %+v, %v; want the data key wrapped under testdata/secret.key (%s)", keys, err, box.Fingerprint())
+			}
 		})
 	}
 }
@@ -199,6 +210,9 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 		}
 	}
 	checkFixtureTeams(t, s, schema, hello, api)
+	if schema >= 18 {
+		checkFixtureProtection(t, s, box, api.ID)
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
@@ -402,5 +416,23 @@ func checkFixtureTeams(t *testing.T, s *Store, schema int, hello, api *store.Pro
 	events, err := s.ListAudit(ctx, store.AuditFilter{TeamID: team.ID, Limit: 10})
 	if err != nil || len(events) != 1 || events[0].Action != "deployment.create" || events[0].Remote != "192.0.2.7" || events[0].TokenID != tokens[0].ID {
 		t.Errorf("platform's audit events: %+v, %v", events, err)
+	}
+}
+
+// checkFixtureProtection checks the preview protection of the fixtures of schema 18 and later.
+func checkFixtureProtection(t *testing.T, s *Store, box secrets.Keeper, projectID string) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.GetPreviewProtection(ctx, projectID)
+	if err != nil {
+		t.Fatalf("api's preview protection: %v", err)
+	}
+	password, err := box.Open(ctx, p.SealedPassword)
+	if err != nil || string(password) != "letmein" || p.PasswordDigest != digest(t, box, password) {
+		t.Errorf("api's preview password: %q, %v, digest %q", password, err, p.PasswordDigest)
+	}
+	bypass, err := box.Open(ctx, p.SealedBypass)
+	if err != nil || string(bypass) != "ci-bypass-secret-0123456789abcdef" || p.BypassDigest != digest(t, box, bypass) {
+		t.Errorf("api's bypass secret: %q, %v, digest %q", bypass, err, p.BypassDigest)
 	}
 }

@@ -16,6 +16,7 @@ func (s *Store) SealedSample(ctx context.Context) ([]byte, error) {
 		SELECT sealed_value AS sealed FROM env_vars
 		UNION ALL SELECT sealed_secrets FROM integrations
 		UNION ALL SELECT sealed_env FROM deployments
+		UNION ALL SELECT sealed_password FROM preview_protection
 	) LIMIT 1`).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -210,6 +210,7 @@ var migrations = []string{
 	teamsMigration,
 	// A team's plan, by name: its limits are the engine's (api.Plans); "" for none.
 	`ALTER TABLE teams ADD COLUMN plan TEXT NOT NULL DEFAULT '';`,
+	keysAndProtectionMigration,
 }
 
 // teamsMigration adds teams, their tokens and the audit log. Every project made before belongs
@@ -252,6 +253,31 @@ const teamsMigration = `CREATE TABLE teams (
 		error TEXT NOT NULL
 	);
 	CREATE INDEX audit_events_team ON audit_events(team_id, id);`
+
+// keysAndProtectionMigration adds envelope encryption and preview protection. secret_keys
+// holds the data key (which seals every value) wrapped under each key-encryption key the
+// engine may be given, by that key's fingerprint: rotating the given key adds a row, and no
+// value is sealed again. preview_protection holds a project's preview password and CI bypass
+// secret, sealed; the edge serves what it says, so its changes count as route changes.
+const keysAndProtectionMigration = `CREATE TABLE secret_keys (
+		fingerprint TEXT PRIMARY KEY,
+		wrapped_data_key BLOB NOT NULL,
+		created_at TIMESTAMP NOT NULL
+	);
+	CREATE TABLE preview_protection (
+		project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+		sealed_password BLOB NOT NULL,
+		password_digest TEXT NOT NULL,
+		sealed_bypass BLOB,
+		bypass_digest TEXT NOT NULL DEFAULT '',
+		updated_at TIMESTAMP NOT NULL
+	);
+	CREATE TRIGGER preview_protection_inserted AFTER INSERT ON preview_protection
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER preview_protection_updated AFTER UPDATE ON preview_protection
+		BEGIN UPDATE routes_version SET version = version + 1; END;
+	CREATE TRIGGER preview_protection_deleted AFTER DELETE ON preview_protection
+		BEGIN UPDATE routes_version SET version = version + 1; END;`
 
 // integrationsMigration adds integrations. The keys an integration injects are claimed in
 // env_var_targets beside env vars' own, so that one constraint refuses a key set twice for a

@@ -54,6 +54,9 @@ func Run(t *testing.T, open Opener) {
 		{"TeamsOwnProjects", testTeamsOwnProjects},
 		{"TokensAreFoundByHashAndRevoked", testTokensAreFoundByHashAndRevoked},
 		{"AuditEventsByTeamNewestFirst", testAuditEventsByTeamNewestFirst},
+		{"SecretKeysFirstAddAndRetire", testSecretKeysFirstAddAndRetire},
+		{"FirstSecretKeyRaceHasOneWinner", testFirstSecretKeyRaceHasOneWinner},
+		{"PreviewProtectionIsKeptAndRouted", testPreviewProtectionIsKeptAndRouted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
