@@ -118,7 +118,7 @@ type Router struct {
 
 	socketsMu sync.Mutex
 	sockets   map[*openSocket]struct{} // WebSockets open on deployments
-	failures failureCounter // wrong preview passwords, by client address
+	failures  failureCounter           // wrong preview passwords, by client address
 }
 
 var errStopped = errors.New("the edge has stopped")
