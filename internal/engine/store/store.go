@@ -61,6 +61,7 @@ type Store interface {
 	Nodes
 	Usage
 	Teams
+	Webhooks
 	Close() error
 }
 

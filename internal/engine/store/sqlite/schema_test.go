@@ -199,6 +199,9 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 		}
 	}
 	checkFixtureTeams(t, s, schema, hello, api)
+	if schema >= 17 {
+		checkFixtureWebhooks(t, s, box)
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
@@ -402,5 +405,27 @@ func checkFixtureTeams(t *testing.T, s *Store, schema int, hello, api *store.Pro
 	events, err := s.ListAudit(ctx, store.AuditFilter{TeamID: team.ID, Limit: 10})
 	if err != nil || len(events) != 1 || events[0].Action != "deployment.create" || events[0].Remote != "192.0.2.7" || events[0].TokenID != tokens[0].ID {
 		t.Errorf("platform's audit events: %+v, %v", events, err)
+	}
+}
+
+// checkFixtureWebhooks checks the webhook of fixtures from schema 17 on: its sealed secret, one
+// delivery delivered and one still pending, which a node may claim.
+func checkFixtureWebhooks(t *testing.T, s *Store, box secrets.Keeper) {
+	t.Helper()
+	ctx := context.Background()
+	hooks, err := s.ListWebhooks(ctx, "team_fixtureaaaaaaaaaaa")
+	if err != nil || len(hooks) != 1 || hooks[0].URL != "https://hooks.example.com/ferry" || !slices.Equal(hooks[0].Events, []string{"deployment.created", "deployment.ready"}) {
+		t.Fatalf("platform's webhooks: %+v, %v", hooks, err)
+	}
+	if secret, err := box.Open(ctx, hooks[0].SealedSecret); err != nil || string(secret) != "fixture-hook-secret" {
+		t.Errorf("the webhook's secret: %q, %v", secret, err)
+	}
+	ds, err := s.ListDeliveries(ctx, hooks[0].ID, 10)
+	if err != nil || len(ds) != 2 || ds[0].State != store.DeliveryPending || ds[1].State != store.DeliveryDelivered || ds[1].LastStatus != 204 || ds[1].DeliveredAt == nil {
+		t.Fatalf("the webhook's deliveries: %+v, %v", ds, err)
+	}
+	d, err := s.ClaimDelivery(ctx, "node", time.Now(), time.Now().Add(time.Minute))
+	if err != nil || d == nil || d.EventID != "evt_fixtureaaaaaaaaaaa2" || !strings.Contains(string(d.Body), `"deployment.ready"`) {
+		t.Errorf("claim the pending delivery: %+v, %v", d, err)
 	}
 }

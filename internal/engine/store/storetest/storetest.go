@@ -54,6 +54,10 @@ func Run(t *testing.T, open Opener) {
 		{"TeamsOwnProjects", testTeamsOwnProjects},
 		{"TokensAreFoundByHashAndRevoked", testTokensAreFoundByHashAndRevoked},
 		{"AuditEventsByTeamNewestFirst", testAuditEventsByTeamNewestFirst},
+		{"WebhooksBelongToTheirTeam", testWebhooksBelongToTheirTeam},
+		{"DeliveriesGoInOrderPerWebhook", testDeliveriesGoInOrderPerWebhook},
+		{"DeliveryLeaseLapsesAndIsReleased", testDeliveryLeaseLapsesAndIsReleased},
+		{"DeliveryClaimIsAtomic", testDeliveryClaimIsAtomic},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
