@@ -40,6 +40,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/webhooks"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -141,6 +142,9 @@ type Config struct {
 
 	// Now is the clock of team tokens' expiry and of the audit log; nil: time.Now. Tests move it.
 	Now func() time.Time
+
+	// WebhookBackoff spaces the attempts at a webhook delivery; zero: webhooks.DefaultBackoff.
+	WebhookBackoff webhooks.Backoff
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -430,6 +434,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		edgeCfg.Certificates = certificates
 	}
 	router = edge.New(edgeCfg)
+	hooks := webhooks.New(webhooks.Config{Store: st, Secrets: box, Logger: log, NodeID: cfg.NodeID, URL: appURL, Backoff: cfg.WebhookBackoff})
 	deployments = deploy.New(deploy.Config{
 		Store:          st,
 		Blobs:          blobStore,
@@ -445,7 +450,10 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			rt.Remove(id)
 			observed.forget(id)
 		},
-		BuildEnded:       observed.buildEnded,
+		BuildEnded: observed.buildEnded,
+		DeploymentEvent: func(eventType string, d *store.Deployment) {
+			hooks.Deployment(context.Background(), eventType, d, "")
+		},
 		Sandbox:          jail,
 		BuildLimits:      cfg.BuildLimits,
 		Limits:           deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
@@ -511,6 +519,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		Now:        cfg.Now,
 		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
 		FlushUsage: observed.meter.Flush,
+		Webhooks:   hooks,
 		Observe: apiserver.Observability{
 			RuntimeLogPath: rt.LogPath, AccessLog: observed.access.Read,
 			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(), Stopping: runCtx.Done(),
@@ -616,6 +625,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		var workers sync.WaitGroup
 		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir, rt.Holding) })
 		workers.Go(func() { verifier.Run(ctx) })
+		workers.Go(func() { hooks.Run(ctx) })
 		workers.Go(func() { observed.meter.Run(ctx) }) // writes too: it stops, with a last flush, when the store is handed over
 		workers.Go(func() {
 			heartbeat(ctx, log, st, self, func() (int, int) { return rt.RunningInstances(), deployments.Building() })

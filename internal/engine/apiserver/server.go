@@ -19,6 +19,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/webhooks"
 )
 
 // maxJSONBody bounds request bodies other than file uploads.
@@ -55,6 +56,8 @@ type Config struct {
 	Observe Observability // runtime and access logs, metrics (observe.go)
 	// FlushUsage adds what this node metered to the store, so that a usage report has it.
 	FlushUsage func(context.Context) error
+	// Webhooks hears of promotions and rollbacks; nil sends none.
+	Webhooks *webhooks.Service
 
 	// Now is the clock of tokens' expiry and of the audit log; nil: time.Now.
 	Now func() time.Time
@@ -115,6 +118,7 @@ func New(cfg Config) *Server {
 	s.handle("POST", api.PathDomainVerify, s.verifyDomain)
 	s.routeObservability()
 	s.routeTeams()
+	s.routeWebhooks()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})
