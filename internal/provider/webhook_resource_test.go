@@ -107,7 +107,9 @@ resource "ferry_deployment" "v1" {
 						deploymentID = id
 						return nil
 					}),
-					waitFor(func() []string { return []string{"deployment.created " + deploymentID, "deployment.ready " + deploymentID} }),
+					waitFor(func() []string {
+						return []string{"deployment.created " + deploymentID, "deployment.ready " + deploymentID}
+					}),
 				),
 			},
 			{
