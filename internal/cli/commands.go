@@ -16,6 +16,7 @@ var commands = []func(*console) *cobra.Command{
 	newNodesCommand,
 	newTeamsCommand,
 	newTokensCommand,
+	newWebhooksCommand,
 	newAuditCommand,
 	newKeyCommand,
 	// Reaching an engine.

@@ -42,6 +42,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/envelope"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/webhooks"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/workers"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -143,6 +144,9 @@ type Config struct {
 
 	// Now is the clock of team tokens' expiry and of the audit log; nil: time.Now. Tests move it.
 	Now func() time.Time
+
+	// WebhookBackoff spaces the attempts at a webhook delivery; zero: webhooks.DefaultBackoff.
+	WebhookBackoff webhooks.Backoff
 }
 
 // ErrLocked means another engine owns the data dir.
@@ -389,7 +393,8 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	e.runtime = rt
 	observed := newObservability(dataDir, log, st, rt)
 	e.meter = observed.meter
-	enforcer := plans.New(plans.Config{Store: st, Logger: log})
+	hooks := webhooks.New(webhooks.Config{Store: st, Secrets: box, Logger: log, NodeID: cfg.NodeID, URL: appURL, Backoff: cfg.WebhookBackoff})
+	enforcer := plans.New(plans.Config{Store: st, Logger: log, Events: hooks})
 	e.onClose(observed.access.Close)                            // after the edge and the builds have stopped: closers run in reverse
 	e.onClose(func() { _ = rt.Shutdown(context.Background()) }) // after a failed start; a no-op after Shutdown
 	// The certificate manager asks the edge which names it serves, and the
@@ -450,7 +455,10 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 			rt.Remove(id)
 			observed.forget(id)
 		},
-		BuildEnded:       observed.buildEnded,
+		BuildEnded: observed.buildEnded,
+		DeploymentEvent: func(eventType string, d *store.Deployment) {
+			hooks.Deployment(context.Background(), eventType, d, "")
+		},
 		Sandbox:          jail,
 		BuildLimits:      cfg.BuildLimits,
 		Limits:           deploy.Limits{MaxFiles: cfg.MaxDeploymentFiles, MaxBytes: cfg.MaxDeploymentBytes},
@@ -518,6 +526,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		NodeID:     cfg.NodeID, NodeLostAfter: nodeLostAfter,
 		FlushUsage: observed.meter.Flush,
 		Plans:      enforcer,
+		Webhooks:   hooks,
 		Observe: apiserver.Observability{
 			RuntimeLogPath: rt.LogPath, AccessLog: observed.access.Read,
 			Series: observed.metrics.Series, Metrics: observed.metrics.Handler(), Stopping: runCtx.Done(),
@@ -623,6 +632,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		var workers sync.WaitGroup
 		workers.Go(func() { keepHouse(ctx, log, st, blobStore, deployments, dataDir, rt.Holding) })
 		workers.Go(func() { verifier.Run(ctx) })
+		workers.Go(func() { hooks.Run(ctx) })
 		workers.Go(func() { observed.meter.Run(ctx) }) // writes too: it stops, with a last flush, when the store is handed over
 		workers.Go(func() { enforcer.Run(ctx) })
 		workers.Go(func() {

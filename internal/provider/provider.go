@@ -253,6 +253,7 @@ func (p *ferryProvider) Resources(context.Context) []func() resource.Resource {
 		NewDomainResource,
 		NewTeamResource,
 		NewTeamTokenResource,
+		NewWebhookResource,
 	}
 }
 

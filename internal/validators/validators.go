@@ -167,3 +167,30 @@ func Timestamp() validator.String {
 		},
 	}
 }
+
+// WebhookURL checks that a webhook's URL is an absolute http or https URL.
+func WebhookURL() validator.String {
+	return stringCheck{
+		description: "must be an absolute http:// or https:// URL, such as https://hooks.example.com/ferry",
+		summary:     "Invalid webhook URL",
+		check:       api.WebhookURLProblem,
+	}
+}
+
+// WebhookEvent checks that an event is one a webhook may subscribe to.
+func WebhookEvent() validator.String {
+	return stringCheck{
+		description: "must be one of " + strings.Join(api.WebhookEvents, ", "),
+		summary:     "Invalid webhook event",
+		check:       func(e string) string { return api.WebhookEventsProblem([]string{e}) },
+	}
+}
+
+// WebhookSecret checks that a webhook's secret is long enough to sign with.
+func WebhookSecret() validator.String {
+	return stringCheck{
+		description: fmt.Sprintf("must be at least %d characters long", api.MinWebhookSecret),
+		summary:     "Webhook secret too short",
+		check:       api.WebhookSecretProblem,
+	}
+}

@@ -97,6 +97,13 @@ var routeAccess = map[string]access{
 	"PUT " + api.PathDomain:                 {need: api.ScopeAdmin, action: "domain.update"},
 	"DELETE " + api.PathDomain:              {need: api.ScopeAdmin, action: "domain.delete"},
 	"POST " + api.PathDomainVerify:          {need: api.ScopeAdmin, action: "domain.verify"},
+	// Webhooks hear of every project of their team and hold a secret: the team's admins' business.
+	"GET " + api.PathWebhooks:          {need: api.ScopeAdmin},
+	"POST " + api.PathWebhooks:         {need: api.ScopeAdmin, action: "webhook.create"},
+	"GET " + api.PathWebhook:           {need: api.ScopeAdmin},
+	"PUT " + api.PathWebhook:           {need: api.ScopeAdmin, action: "webhook.update"},
+	"DELETE " + api.PathWebhook:        {need: api.ScopeAdmin, action: "webhook.delete"},
+	"GET " + api.PathWebhookDeliveries: {need: api.ScopeAdmin},
 }
 
 // route registers h for method and pattern behind the check of routeAccess.

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,6 +46,10 @@ func (s *Server) putAlias(r *http.Request) (int, any, error) {
 		return 0, nil, badRequest("deployment_id", "deployment %s was built for %s, with that target's environment variables: only production deployments can serve production; deploy the same source with production = true and point the alias at that deployment", d.ID, d.Target)
 	}
 	hostname := r.PathValue("hostname")
+	before, err := s.cfg.Store.ProductionDeploymentID(r.Context(), p.ID)
+	if err != nil {
+		return 0, nil, err
+	}
 	err = s.cfg.Store.PinAlias(r.Context(), p.ID, hostname, d.ID)
 	switch {
 	case errors.Is(err, store.ErrNotReady):
@@ -55,6 +60,7 @@ func (s *Server) putAlias(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	s.cfg.Logger.Info("alias pinned", "project", p.Name, "hostname", hostname, "deployment", d.ID)
+	s.productionMoved(r.Context(), p, before)
 	out, err := s.alias(r, p)
 	if err != nil {
 		return 0, nil, err
@@ -68,6 +74,10 @@ func (s *Server) deleteAlias(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	hostname := r.PathValue("hostname")
+	before, err := s.cfg.Store.ProductionDeploymentID(r.Context(), p.ID)
+	if err != nil {
+		return 0, nil, err
+	}
 	err = s.cfg.Store.UnpinAlias(r.Context(), p.ID, hostname)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, notFound("%q is not a production hostname of project %s", hostname, p.Name)
@@ -76,6 +86,7 @@ func (s *Server) deleteAlias(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	s.cfg.Logger.Info("alias released", "project", p.Name, "hostname", hostname)
+	s.productionMoved(r.Context(), p, before)
 	return http.StatusNoContent, nil, nil
 }
 
@@ -105,4 +116,28 @@ func (s *Server) alias(r *http.Request, p *store.Project) (*api.Alias, error) {
 		return nil, notFound("%q is not a production hostname of project %s", hostname, p.Name)
 	}
 	return out, nil
+}
+
+// productionMoved tells webhooks where an alias change moved the project's production host
+// from before: to an older deployment is a rollback, to a newer one a promotion.
+func (s *Server) productionMoved(ctx context.Context, p *store.Project, before string) {
+	after, err := s.cfg.Store.ProductionDeploymentID(ctx, p.ID)
+	if err != nil || after == "" || after == before {
+		if err != nil {
+			s.cfg.Logger.Error("read where production points, for webhooks", "project", p.Name, "error", err)
+		}
+		return
+	}
+	now, err := s.cfg.Store.GetDeployment(ctx, after)
+	if err != nil {
+		s.cfg.Logger.Error("read the deployment production moved to, for webhooks", "deployment", after, "error", err)
+		return
+	}
+	event := api.EventDeploymentPromoted
+	if before != "" {
+		if old, err := s.cfg.Store.GetDeployment(ctx, before); err == nil && now.CreatedAt.Before(old.CreatedAt) {
+			event = api.EventDeploymentRolledBack
+		}
+	}
+	s.cfg.Webhooks.Deployment(ctx, event, now, before)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/secrets/envelope"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/webhooks"
 )
 
 // maxJSONBody bounds request bodies other than file uploads.
@@ -59,6 +60,8 @@ type Config struct {
 	FlushUsage func(context.Context) error
 	// Plans holds teams to their plans; nil: no plan applies.
 	Plans *plans.Enforcer
+	// Webhooks hears of promotions and rollbacks; nil sends none.
+	Webhooks *webhooks.Service
 
 	// Now is the clock of tokens' expiry and of the audit log; nil: time.Now.
 	Now func() time.Time
@@ -125,6 +128,7 @@ func New(cfg Config) *Server {
 	s.routeObservability()
 	s.routeTeams()
 	s.routeSecretKeys()
+	s.routeWebhooks()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &api.Error{Code: api.CodeNotFound, Message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

@@ -89,6 +89,9 @@ type Config struct {
 	SyncRoutes func(context.Context) error
 	// BuildEnded, when set, hears of each build this node ended, READY or ERROR, of which project, and how long it took.
 	BuildEnded func(projectID, state string, took time.Duration)
+	// DeploymentEvent, when set, hears of each deployment created, READY or failed (an
+	// api.EventDeployment*), once the store has it: webhooks send it on.
+	DeploymentEvent func(eventType string, d *store.Deployment)
 	// ShareOutputs archives every build's output to Blobs, for the other nodes of an engine whose
 	// nodes share the artifact store (see Fetch).
 	ShareOutputs bool
@@ -247,6 +250,7 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 		return nil, s.insertError(err, req.ProjectID)
 	}
 	s.cfg.Logger.Info("deployment queued", "deployment", id, "project", project.Name, "target", target, "files", len(files))
+	s.deploymentEvent(api.EventDeploymentCreated, d)
 	s.wakeWorker()
 	return d, nil
 }
@@ -656,6 +660,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 			return s.cfg.Store.FailBuild(ctx, d.ID, s.cfg.NodeID, api.StateError, message)
 		}) {
 			s.buildEnded(d.ProjectID, api.StateError, began)
+			s.deploymentEvent(api.EventDeploymentError, d)
 		}
 		return
 	}
@@ -673,6 +678,13 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 		}
 		log.Info("deployment ready", "entrypoint", result.Entrypoint)
 		s.buildEnded(d.ProjectID, api.StateReady, began)
+		s.deploymentEvent(api.EventDeploymentReady, d)
+	}
+}
+
+func (s *Service) deploymentEvent(eventType string, d *store.Deployment) {
+	if s.cfg.DeploymentEvent != nil {
+		s.cfg.DeploymentEvent(eventType, d)
 	}
 }
 

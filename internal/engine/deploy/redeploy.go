@@ -85,6 +85,8 @@ func (s *Service) redeploy(ctx context.Context, project *store.Project, d, built
 		return nil, s.insertError(err, project.ID)
 	}
 	s.writeRedeployLog(d, built, time.Since(began))
+	s.deploymentEvent(api.EventDeploymentCreated, d)
+	s.deploymentEvent(api.EventDeploymentReady, d)
 	if err := s.cfg.SyncRoutes(ctx); err != nil {
 		s.cfg.Logger.Error("route a redeploy", "deployment", d.ID, "error", err)
 	}

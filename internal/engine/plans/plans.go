@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/webhooks"
 )
 
 // CheckEvery is how often the enforcer looks at every team's usage.
@@ -29,6 +30,9 @@ type Config struct {
 	Store  store.Store
 	Logger *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// Events, when set, hears of a team passing 80 % and 100 % of a limit, once a month each
+	// (api.EventUsageThreshold, to the team's webhooks).
+	Events webhooks.Emitter
 }
 
 // Enforcer applies plans. Its state is what its last check found; every node runs one.
@@ -208,7 +212,7 @@ func (e *Enforcer) Check(ctx context.Context) error {
 					blocked[id] = why
 				}
 			}
-			e.warnOnce(team.Name, status.Since, l, over)
+			e.warnOnce(ctx, team, status, l, over)
 		}
 	}
 	if !maps.Equal(blocked, *e.blocked.Load()) {
@@ -217,18 +221,35 @@ func (e *Enforcer) Check(ctx context.Context) error {
 	return nil
 }
 
-func (e *Enforcer) warnOnce(team, month string, l limit, over bool) {
-	key := fmt.Sprintf("%s %s %s %v", team, month, l.name, over)
+func (e *Enforcer) warnOnce(ctx context.Context, team *store.Team, status api.TeamPlan, l limit, over bool) {
+	key := fmt.Sprintf("%s %s %s %v", team.ID, status.Since, l.name, over)
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.warned[key] {
+	said := e.warned[key]
+	e.warned[key] = true
+	e.mu.Unlock()
+	if said {
 		return
 	}
-	e.warned[key] = true
+	threshold := 80
 	if over {
-		e.cfg.Logger.Warn("plan limit passed", "team", team, "limit", l.String())
+		threshold = 100
+		e.cfg.Logger.Warn("plan limit passed", "team", team.Name, "limit", l.String())
 	} else {
-		e.cfg.Logger.Warn("plan limit at 80 %", "team", team, "limit", l.String())
+		e.cfg.Logger.Warn("plan limit at 80 %", "team", team.Name, "limit", l.String())
+	}
+	if e.cfg.Events == nil {
+		return
+	}
+	err := e.cfg.Events.Emit(ctx, webhooks.Event{Type: api.EventUsageThreshold, TeamID: team.ID, Payload: map[string]any{
+		"plan": status.Plan.Name, "limit": l.name, "used": l.used, "max": l.max, "unit": l.unit, "thresholdPercent": threshold,
+		"periodStart": status.Since, "periodEnd": status.Until,
+	}})
+	if err != nil {
+		// Said again at the next check.
+		e.mu.Lock()
+		delete(e.warned, key)
+		e.mu.Unlock()
+		e.cfg.Logger.Warn("plans: cannot queue the usage threshold event; the next check tries again", "team", team.Name, "error", err)
 	}
 }
 

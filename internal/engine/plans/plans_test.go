@@ -3,6 +3,7 @@ package plans
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,16 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/webhooks"
 )
+
+// recordedEvents keeps what the enforcer emits.
+type recordedEvents struct{ got []webhooks.Event }
+
+func (r *recordedEvents) Emit(_ context.Context, e webhooks.Event) error {
+	r.got = append(r.got, e)
+	return nil
+}
 
 // teamOnPlan makes a team on plan with one project, in a new store.
 func teamOnPlan(t *testing.T, s store.Store, team, plan, projectID string) {
@@ -38,7 +48,8 @@ func TestPlansHoldTeamsToTheirLimits(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	now := time.Date(2026, 12, 20, 12, 0, 0, 0, time.UTC)
-	e := New(Config{Store: s, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
+	events := &recordedEvents{}
+	e := New(Config{Store: s, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }, Events: events})
 	teamOnPlan(t, s, "hobbyist", "hobby", "prj_h")
 	teamOnPlan(t, s, "company", "pro", "prj_c")
 	teamOnPlan(t, s, "free", "", "prj_f")
@@ -92,6 +103,22 @@ func TestPlansHoldTeamsToTheirLimits(t *testing.T) {
 	if err != nil || status.Plan == nil || status.Plan.Name != "pro" || len(status.Over) != 1 || !strings.HasPrefix(status.Over[0], "bandwidth: 1100.00 of 1000 GB") ||
 		len(status.Warnings) != 1 || !strings.HasPrefix(status.Warnings[0], "function GB-hours: 850.00 of 1000") || status.Since != "2026-12-01" || status.Until != "2027-01-01" {
 		t.Errorf("pro's status: %+v, %v", status, err)
+	}
+
+	// Each threshold is told once a month, however many checks see it.
+	if err := e.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	told := map[string]int{}
+	for _, ev := range events.got {
+		if ev.Type != api.EventUsageThreshold {
+			t.Errorf("event %+v", ev)
+		}
+		told[fmt.Sprintf("%s %s %v", ev.TeamID, ev.Payload["limit"], ev.Payload["thresholdPercent"])]++
+	}
+	want := map[string]int{"team_hobbyist bandwidth 100": 1, "team_hobbyist build minutes 100": 1, "team_company bandwidth 100": 1, "team_company function GB-hours 80": 1}
+	if fmt.Sprint(told) != fmt.Sprint(want) {
+		t.Errorf("usage threshold events %v, want %v", told, want)
 	}
 
 	// A larger plan lifts the block at the next check.

@@ -63,6 +63,7 @@ type Store interface {
 	Teams
 	SecretKeys
 	PreviewProtections
+	Webhooks
 	Close() error
 }
 

@@ -246,6 +246,39 @@ var migrations = []string{
 	);
 	CREATE TRIGGER preview_protection_changed AFTER INSERT OR UPDATE OR DELETE ON preview_protection
 		FOR EACH ROW EXECUTE FUNCTION ferry_routes_changed();`,
+	// Teams' webhooks and the queue of their deliveries, claimed like builds (claimed_by,
+	// lease_until in unix milliseconds); seq orders a webhook's deliveries, sent one after the other.
+	`CREATE TABLE webhooks (
+		id TEXT PRIMARY KEY,
+		team_id TEXT NOT NULL CONSTRAINT webhooks_team_id_fkey REFERENCES teams(id) ON DELETE CASCADE,
+		url TEXT NOT NULL,
+		events JSONB NOT NULL,
+		projects JSONB NOT NULL,
+		sealed_secret BYTEA NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL,
+		updated_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE INDEX webhooks_team ON webhooks(team_id);
+	CREATE TABLE webhook_deliveries (
+		seq BIGSERIAL PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+		event_id TEXT NOT NULL,
+		event_type TEXT NOT NULL,
+		body BYTEA NOT NULL,
+		state TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		last_status INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		next_attempt_at BIGINT NOT NULL,
+		claimed_by TEXT NOT NULL DEFAULT '',
+		lease_until BIGINT NOT NULL DEFAULT 0,
+		created_at TIMESTAMPTZ NOT NULL,
+		delivered_at TIMESTAMPTZ,
+		UNIQUE (webhook_id, event_id)
+	);
+	CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(state, next_attempt_at);
+	CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, seq);`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.

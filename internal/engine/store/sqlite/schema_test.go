@@ -213,6 +213,9 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 	if schema >= 18 {
 		checkFixtureProtection(t, s, box, api.ID)
 	}
+	if schema >= 19 {
+		checkFixtureWebhooks(t, s, box)
+	}
 	if schema >= 2 {
 		limits, err := s.ProjectLimits(ctx, api.ID)
 		if err != nil || limits == nil || limits.MemoryMB != 512 || limits.CPU != 0.5 {
@@ -434,5 +437,27 @@ func checkFixtureProtection(t *testing.T, s *Store, box secrets.Keeper, projectI
 	bypass, err := box.Open(ctx, p.SealedBypass)
 	if err != nil || string(bypass) != "ci-bypass-secret-0123456789abcdef" || p.BypassDigest != digest(t, box, bypass) {
 		t.Errorf("api's bypass secret: %q, %v, digest %q", bypass, err, p.BypassDigest)
+	}
+}
+
+// checkFixtureWebhooks checks the webhook of fixtures from schema 19 on: its sealed secret, one
+// delivery delivered and one still pending, which a node may claim.
+func checkFixtureWebhooks(t *testing.T, s *Store, box secrets.Keeper) {
+	t.Helper()
+	ctx := context.Background()
+	hooks, err := s.ListWebhooks(ctx, "team_fixtureaaaaaaaaaaa")
+	if err != nil || len(hooks) != 1 || hooks[0].URL != "https://hooks.example.com/ferry" || !slices.Equal(hooks[0].Events, []string{"deployment.created", "deployment.ready"}) {
+		t.Fatalf("platform's webhooks: %+v, %v", hooks, err)
+	}
+	if secret, err := box.Open(ctx, hooks[0].SealedSecret); err != nil || string(secret) != "fixture-hook-secret" {
+		t.Errorf("the webhook's secret: %q, %v", secret, err)
+	}
+	ds, err := s.ListDeliveries(ctx, hooks[0].ID, 10)
+	if err != nil || len(ds) != 2 || ds[0].State != store.DeliveryPending || ds[1].State != store.DeliveryDelivered || ds[1].LastStatus != 204 || ds[1].DeliveredAt == nil {
+		t.Fatalf("the webhook's deliveries: %+v, %v", ds, err)
+	}
+	d, err := s.ClaimDelivery(ctx, "node", time.Now(), time.Now().Add(time.Minute))
+	if err != nil || d == nil || d.EventID != "evt_fixtureaaaaaaaaaaa2" || !strings.Contains(string(d.Body), `"deployment.ready"`) {
+		t.Errorf("claim the pending delivery: %+v, %v", d, err)
 	}
 }

@@ -211,7 +211,43 @@ var migrations = []string{
 	// A team's plan, by name: its limits are the engine's (api.Plans); "" for none.
 	`ALTER TABLE teams ADD COLUMN plan TEXT NOT NULL DEFAULT '';`,
 	keysAndProtectionMigration,
+	webhooksMigration,
 }
+
+// webhooksMigration adds teams' webhooks and the queue of their deliveries. A delivery is
+// claimed like a build (claimed_by, lease_until in unix milliseconds); seq orders a webhook's
+// deliveries, which are sent one after the other.
+const webhooksMigration = `CREATE TABLE webhooks (
+		id TEXT PRIMARY KEY,
+		team_id TEXT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+		url TEXT NOT NULL,
+		events TEXT NOT NULL,
+		projects TEXT NOT NULL,
+		sealed_secret BLOB NOT NULL,
+		created_at TIMESTAMP NOT NULL,
+		updated_at TIMESTAMP NOT NULL
+	);
+	CREATE INDEX webhooks_team ON webhooks(team_id);
+	CREATE TABLE webhook_deliveries (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL UNIQUE,
+		webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+		event_id TEXT NOT NULL,
+		event_type TEXT NOT NULL,
+		body BLOB NOT NULL,
+		state TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		last_status INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		next_attempt_at INTEGER NOT NULL,
+		claimed_by TEXT NOT NULL DEFAULT '',
+		lease_until INTEGER NOT NULL DEFAULT 0,
+		created_at TIMESTAMP NOT NULL,
+		delivered_at TIMESTAMP,
+		UNIQUE (webhook_id, event_id)
+	);
+	CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(state, next_attempt_at);
+	CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, seq);`
 
 // teamsMigration adds teams, their tokens and the audit log. Every project made before belongs
 // to the team "default". projects.team_id has no REFERENCES clause because SQLite cannot add

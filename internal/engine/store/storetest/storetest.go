@@ -57,6 +57,10 @@ func Run(t *testing.T, open Opener) {
 		{"SecretKeysFirstAddAndRetire", testSecretKeysFirstAddAndRetire},
 		{"FirstSecretKeyRaceHasOneWinner", testFirstSecretKeyRaceHasOneWinner},
 		{"PreviewProtectionIsKeptAndRouted", testPreviewProtectionIsKeptAndRouted},
+		{"WebhooksBelongToTheirTeam", testWebhooksBelongToTheirTeam},
+		{"DeliveriesGoInOrderPerWebhook", testDeliveriesGoInOrderPerWebhook},
+		{"DeliveryLeaseLapsesAndIsReleased", testDeliveryLeaseLapsesAndIsReleased},
+		{"DeliveryClaimIsAtomic", testDeliveryClaimIsAtomic},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
