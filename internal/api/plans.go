@@ -39,7 +39,7 @@ var Plans = []Plan{
 	{
 		Name: "hobby", Description: "Vercel's Hobby: personal projects",
 		BandwidthGB: 100, FunctionGBHours: 100, BuildMinutes: 6000,
-		MaxDurationSeconds: 60, MaxMemoryMB: 2048, CustomDomains: 50,
+		MaxDurationSeconds: 300, MaxMemoryMB: 2048, CustomDomains: 50,
 		OverServingLimit: OverLimitBlock,
 	},
 	{

@@ -13,12 +13,12 @@ func newTeamsCommand(con *console) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "teams",
 		Short: "List, create and remove teams: a team owns projects, and its tokens reach only them",
-		Args:  exactArgs(0, "a subcommand: ls, create or rm"),
+		Args:  exactArgs(0, "a subcommand: ls, create, rm or plan"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageErrorf("give a subcommand of %s: ls, create or rm", cmd.CommandPath())
+			return usageErrorf("give a subcommand of %s: ls, create, rm or plan", cmd.CommandPath())
 		},
 	}
-	cmd.AddCommand(newTeamsLsCommand(con), newTeamsCreateCommand(con), newTeamsRmCommand(con))
+	cmd.AddCommand(newTeamsLsCommand(con), newTeamsCreateCommand(con), newTeamsRmCommand(con), newTeamsPlanCommand(con))
 	return cmd
 }
 
@@ -40,9 +40,9 @@ func newTeamsLsCommand(con *console) *cobra.Command {
 			if asJSON {
 				return con.printJSON(teams)
 			}
-			t := con.newTable("TEAM", "ID", "PROJECTS", "CREATED")
+			t := con.newTable("TEAM", "ID", "PLAN", "PROJECTS", "CREATED")
 			for _, team := range teams {
-				t.row(team.Name, team.ID, strconv.Itoa(team.Projects), team.CreatedAt.Local().Format("2006-01-02 15:04"))
+				t.row(team.Name, team.ID, orNone(team.Plan), strconv.Itoa(team.Projects), team.CreatedAt.Local().Format("2006-01-02 15:04"))
 			}
 			return t.flush()
 		},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -34,6 +36,7 @@ type teamResource struct {
 type teamModel struct {
 	ID   types.String `tfsdk:"id"`
 	Name types.String `tfsdk:"name"`
+	Plan types.String `tfsdk:"plan"`
 }
 
 func (r *teamResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -58,6 +61,14 @@ func (r *teamResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Validators:    []validator.String{validators.TeamName()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
+			"plan": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The team's plan: `hobby` or `pro`, with the limits Vercel publishes for its plans of those names " +
+					"(bandwidth, function GB-hours and build minutes a month; max duration, memory and custom domains per project). " +
+					"Without it the team has no limits. Past its build minutes a team's new deployments are refused; past a serving " +
+					"limit, `hobby` pauses its apps (429) and `pro` warns. Setting it needs the engine's operator token. Changed in place.",
+				Validators: []validator.String{stringvalidator.OneOf(planNames()...)},
+			},
 		},
 	}
 }
@@ -79,7 +90,18 @@ func (r *teamResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	plan.ID, plan.Name = types.StringValue(t.ID), types.StringValue(t.Name)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) // the team exists: kept in state even if its plan is refused
+	if !plan.Plan.IsNull() {
+		r.setPlan(ctx, t.ID, plan.Plan.ValueString(), &resp.Diagnostics)
+	}
+}
+
+// setPlan puts the team on plan ("" for none).
+func (r *teamResource) setPlan(ctx context.Context, id, plan string, diags *diag.Diagnostics) {
+	tflog.Info(ctx, "setting the team's plan", map[string]any{"id": id, "plan": plan})
+	if _, err := r.data.Client.SetTeamPlan(ctx, id, plan); err != nil {
+		diags.AddAttributeError(path.Root("plan"), "Cannot set the team's plan", fmt.Sprintf("The engine refused plan %q for team %s: %v", plan, id, err))
+	}
 }
 
 func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -100,12 +122,35 @@ func (r *teamResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		return
 	}
 	state.ID, state.Name = types.StringValue(t.ID), types.StringValue(t.Name)
+	if t.Plan != "" || !state.Plan.IsNull() {
+		state.Plan = types.StringValue(t.Plan) // a plan set outside Terraform shows as drift
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// Update is never called: every attribute replaces the team.
+// Update changes the team's plan: every other attribute replaces the team.
 func (r *teamResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.AddError("Teams are not updated in place", "Changing a team's name replaces it; this is a bug of the provider if you see it.")
+	var plan, state teamModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.setPlan(ctx, state.ID.ValueString(), plan.Plan.ValueString(), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// planNames are the names of the engine's plans.
+func planNames() []string {
+	names := make([]string, len(api.Plans))
+	for i, p := range api.Plans {
+		names[i] = p.Name
+	}
+	return names
 }
 
 func (r *teamResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

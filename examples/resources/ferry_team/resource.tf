@@ -2,6 +2,7 @@
 # engine's operator token (the provider's token of `ferry serve`).
 resource "ferry_team" "payments" {
   name = "payments"
+  plan = "pro" # Vercel's Pro limits; without it, no limits
 }
 
 resource "ferry_project" "checkout" {
