@@ -1,0 +1,85 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
+)
+
+// A team on hobby past its bandwidth has its apps answer 429 with a page saying why, its new
+// deployments refused once past its build minutes; on pro it is served, with the overage in
+// its plan's status; nothing deployed is lost.
+func TestPlanLimitsThroughTheEngine(t *testing.T) {
+	needFlask(t)
+	c, addr, dataDir := startEngineWithDataDir(t)
+	ctx := context.Background()
+	if _, err := c.CreateTeam(ctx, api.TeamRequest{Name: "small"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "busy", Team: "small"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "app.py"), sizedApp)
+	d := deploy(t, c, p.ID, src)
+
+	// What the meters of the engine would have stored after a busy month.
+	st, err := sqlite.Open(ctx, filepath.Join(dataDir, engine.DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.AddUsage(ctx, []store.UsageRecord{{ProjectID: p.ID, Day: time.Now(), BytesOut: 101e9, BuildMillis: 6000 * 60000}})
+	_ = st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if team, err := c.SetTeamPlan(ctx, "small", "hobby"); err != nil || team.Plan != "hobby" {
+		t.Fatalf("set plan hobby: %+v, %v", team, err)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	req.Host = d.Hostname
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "team small passed the bandwidth of plan hobby") {
+		t.Errorf("an app of a team past hobby's bandwidth: %d %q", resp.StatusCode, body)
+	}
+	_, err = c.Deploy(ctx, p.ID, src, true)
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), "6000 build minutes of plan hobby") {
+		t.Errorf("a deployment past hobby's build minutes: %v", err)
+	}
+	status, err := c.TeamPlan(ctx, "small")
+	if err != nil || status.Plan == nil || len(status.Over) != 2 {
+		t.Errorf("hobby's status: %+v, %v; want bandwidth and build minutes over", status, err)
+	}
+
+	// On pro: served, with the overage reported.
+	if _, err := c.SetTeamPlan(ctx, "small", "pro"); err != nil {
+		t.Fatal(err)
+	}
+	if problem := getApp(http.DefaultClient, addr, d.Hostname, strings.Repeat("x", 1000)); problem != "" {
+		t.Errorf("on pro: %s", problem)
+	}
+	if again := deploy(t, c, p.ID, src); again.State != api.StateReady {
+		t.Errorf("a deployment on pro: %+v", again)
+	}
+	if status, err := c.TeamPlan(ctx, "small"); err != nil || len(status.Over) != 0 || status.Used.BytesOut < 101e9 {
+		t.Errorf("pro's status: %+v, %v", status, err)
+	}
+}
