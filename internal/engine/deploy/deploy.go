@@ -635,7 +635,8 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 	log.Info("build started", "node", s.cfg.NodeID)
 	began := time.Now()
 	result, buildErr := s.build(ctx, d)
-	stop(nil) // ends the lease renewal
+	took := time.Since(began) // the build's own time: what build minutes count
+	stop(nil)                 // ends the lease renewal
 	<-renewing
 
 	cause := context.Cause(ctx)
@@ -659,7 +660,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 		if s.record(log, "record the failed build", func(ctx context.Context) error {
 			return s.cfg.Store.FailBuild(ctx, d.ID, s.cfg.NodeID, api.StateError, message)
 		}) {
-			s.buildEnded(d.ProjectID, api.StateError, began)
+			s.buildEnded(d.ProjectID, api.StateError, took)
 			s.deploymentEvent(api.EventDeploymentError, d)
 		}
 		return
@@ -677,7 +678,7 @@ func (s *Service) buildOne(workerCtx context.Context, d *store.Deployment) {
 			log.Error("route a ready deployment", "error", err)
 		}
 		log.Info("deployment ready", "entrypoint", result.Entrypoint)
-		s.buildEnded(d.ProjectID, api.StateReady, began)
+		s.buildEnded(d.ProjectID, api.StateReady, took)
 		s.deploymentEvent(api.EventDeploymentReady, d)
 	}
 }
@@ -688,9 +689,9 @@ func (s *Service) deploymentEvent(eventType string, d *store.Deployment) {
 	}
 }
 
-func (s *Service) buildEnded(projectID, state string, began time.Time) {
+func (s *Service) buildEnded(projectID, state string, took time.Duration) {
 	if s.cfg.BuildEnded != nil {
-		s.cfg.BuildEnded(projectID, state, time.Since(began))
+		s.cfg.BuildEnded(projectID, state, took)
 	}
 }
 
