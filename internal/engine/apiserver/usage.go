@@ -9,12 +9,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
-// Units of usage as the store keeps it and as it is reported.
-const (
-	mbMillisPerGBHour = 1024 * 3600 * 1000
-	millisPerMinute   = 60 * 1000
-)
-
 // usage reports what projects used, by day: of one project, or of every one the caller sees
 // (the operator: deleted ones too; a team token: its team's projects as they are now).
 func (s *Server) usage(r *http.Request) (int, any, error) {
@@ -71,8 +65,8 @@ func (s *Server) usage(r *http.Request) (int, any, error) {
 	for _, rec := range records {
 		amounts := api.UsageTotals{
 			Requests: rec.Requests, BytesOut: rec.BytesOut,
-			FunctionGBHours: float64(rec.MemoryMBMillis) / mbMillisPerGBHour,
-			BuildMinutes:    float64(rec.BuildMillis) / millisPerMinute,
+			FunctionGBHours: rec.FunctionGBHours(),
+			BuildMinutes:    rec.BuildMinutes(),
 		}
 		report.Days = append(report.Days, api.UsageDay{Date: rec.Day.Format(api.DateLayout), ProjectID: rec.ProjectID, Project: names[rec.ProjectID], UsageTotals: amounts})
 		report.Totals.Requests += amounts.Requests

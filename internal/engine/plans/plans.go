@@ -102,8 +102,8 @@ func (e *Enforcer) Status(ctx context.Context, team *store.Team) (api.TeamPlan, 
 	for _, r := range records {
 		status.Used.Requests += r.Requests
 		status.Used.BytesOut += r.BytesOut
-		status.Used.FunctionGBHours += float64(r.MemoryMBMillis) / (1024 * 3600 * 1000)
-		status.Used.BuildMinutes += float64(r.BuildMillis) / 60000
+		status.Used.FunctionGBHours += r.FunctionGBHours()
+		status.Used.BuildMinutes += r.BuildMinutes()
 	}
 	plan, ok := api.PlanNamed(team.Plan)
 	if !ok {

@@ -90,6 +90,14 @@ type UsageRecord struct {
 	BuildMillis    int64
 }
 
+// FunctionGBHours is r's function time in GB-hours, as usage is reported.
+func (r UsageRecord) FunctionGBHours() float64 {
+	return float64(r.MemoryMBMillis) / (1024 * 3600 * 1000)
+}
+
+// BuildMinutes is r's build time in minutes.
+func (r UsageRecord) BuildMinutes() float64 { return float64(r.BuildMillis) / 60000 }
+
 // Day is the UTC day t falls on, as usage is kept.
 func Day(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
