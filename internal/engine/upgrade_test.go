@@ -163,11 +163,19 @@ func (l *load) fail(problem string) {
 // end stops the load and fails the test if any request failed.
 func (l *load) end(t *testing.T) {
 	t.Helper()
+	if problem := l.finish(); problem != "" {
+		t.Error(problem)
+	}
+}
+
+// finish stops the load and says how many requests failed, if any did.
+func (l *load) finish() string {
 	close(l.stop)
 	l.wg.Wait()
-	if l.failed.Load() > 0 {
-		t.Errorf("%d of %d requests failed; the first:\n%s", l.failed.Load(), l.sent.Load(), strings.Join(l.failures, "\n"))
+	if l.failed.Load() == 0 {
+		return ""
 	}
+	return fmt.Sprintf("%d of %d requests failed; the first:\n%s", l.failed.Load(), l.sent.Load(), strings.Join(l.failures, "\n"))
 }
 
 func getApp(c *http.Client, addr, host, want string) string {
@@ -223,10 +231,11 @@ func testUpgradeInPlaceUnderLoad(t *testing.T, schema int) {
 	old, c := engineProcess(t, dataDir, addr, oldLog)
 	ctx := context.Background()
 
+	var problems []string
 	if schema < sqlite.SchemaVersion() {
 		copies, _ := filepath.Glob(filepath.Join(dataDir, engine.BackupsDir, fmt.Sprintf("schema-%d-*", schema), engine.DBName))
 		if len(copies) != 1 {
-			t.Errorf("no copy of the store of schema %d before its migration: %v", schema, copies)
+			problems = append(problems, fmt.Sprintf("no copy of the store of schema %d before its migration: %v", schema, copies))
 		}
 	}
 	want := map[string]string{}
@@ -245,23 +254,20 @@ func testUpgradeInPlaceUnderLoad(t *testing.T, schema int) {
 	select {
 	case err := <-exited:
 		if err != nil {
-			t.Errorf("the old engine exited with %v", err)
+			problems = append(problems, fmt.Sprintf("the old engine exited with %v", err))
 		}
 	case <-time.After(30 * time.Second):
-		t.Error("the old engine is still running 30s after the handover")
+		problems = append(problems, "the old engine is still running 30s after the handover")
 	}
 	time.Sleep(500 * time.Millisecond)
-	l.end(t)
+	if problem := l.finish(); problem != "" {
+		problems = append(problems, problem)
+	}
 	t.Logf("schema %d: the new engine served %s after it started; %d requests, %d failed", schema, tookOver.Round(time.Millisecond), l.sent.Load(), l.failed.Load())
-	if t.Failed() {
-		oldText, _ := os.ReadFile(oldLog)
-		newText, _ := os.ReadFile(newLog)
-		t.Logf("old engine's log:\n%s\nnew engine's log:\n%s", oldText, newText)
-		appLogs, _ := filepath.Glob(filepath.Join(dataDir, "logs", "*.log"))
-		for _, path := range appLogs {
-			text, _ := os.ReadFile(path)
-			t.Logf("%s:\n%s", filepath.Base(path), text)
-		}
+	if len(problems) > 0 {
+		// The logs first: a test's output is often read from its end.
+		logFailedHandover(t, oldLog, newLog, filepath.Join(dataDir, "logs"))
+		t.Error(strings.Join(problems, "\n"))
 	}
 
 	// Everything is there, as the new engine serves it.
@@ -320,6 +326,20 @@ func testUpgradeInPlaceUnderLoad(t *testing.T, schema int) {
 	}
 	if err := successor.Wait(); err != nil {
 		t.Errorf("the new engine after shutdown: %v", err)
+	}
+}
+
+// logFailedHandover logs both engines' logs and the end of each app's.
+func logFailedHandover(t *testing.T, oldLog, newLog, appLogDir string) {
+	t.Helper()
+	oldText, _ := os.ReadFile(oldLog)
+	newText, _ := os.ReadFile(newLog)
+	t.Logf("old engine's log:\n%s\nnew engine's log:\n%s", oldText, newText)
+	appLogs, _ := filepath.Glob(filepath.Join(appLogDir, "*.log"))
+	for _, path := range appLogs {
+		text, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimSpace(string(text)), "\n")
+		t.Logf("%s, its last %d lines:\n%s", filepath.Base(path), min(len(lines), 10), strings.Join(lines[max(0, len(lines)-10):], "\n"))
 	}
 }
 

@@ -83,12 +83,17 @@ func (l limit) String() string {
 
 // Status is a team's plan and what the team's projects used of it this month.
 func (e *Enforcer) Status(ctx context.Context, team *store.Team) (api.TeamPlan, []string, error) {
-	since, until := month(e.cfg.Now())
-	status := api.TeamPlan{Team: team.Name, Since: since.Format(api.DateLayout), Until: until.Format(api.DateLayout)}
 	projects, err := e.cfg.Store.ListProjects(ctx)
 	if err != nil {
-		return status, nil, err
+		return api.TeamPlan{}, nil, err
 	}
+	return e.status(ctx, team, projects)
+}
+
+// status is Status on a listing of the projects of every team, which Check reads once for all.
+func (e *Enforcer) status(ctx context.Context, team *store.Team, projects []*store.Project) (api.TeamPlan, []string, error) {
+	since, until := month(e.cfg.Now())
+	status := api.TeamPlan{Team: team.Name, Since: since.Format(api.DateLayout), Until: until.Format(api.DateLayout)}
 	ids := []string{}
 	for _, p := range projects {
 		if p.TeamID == team.ID {
@@ -189,12 +194,16 @@ func (e *Enforcer) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	projects, err := e.cfg.Store.ListProjects(ctx)
+	if err != nil {
+		return err
+	}
 	blocked := map[string]string{}
 	for _, team := range teams {
 		if team.Plan == "" {
 			continue
 		}
-		status, ids, err := e.Status(ctx, team)
+		status, ids, err := e.status(ctx, team, projects)
 		if err != nil {
 			return err
 		}

@@ -697,9 +697,9 @@ func (m *Manager) Remove(id string) {
 
 // Holding returns the ids of deployments whose files processes use (running, or parked), sorted.
 func (m *Manager) Holding() []string {
-	ids := m.Running()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	ids := m.runningLocked()
 	for key := range m.parked {
 		if !slices.Contains(ids, key.id) {
 			ids = append(ids, key.id)
@@ -713,6 +713,11 @@ func (m *Manager) Holding() []string {
 func (m *Manager) Running() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	return m.runningLocked()
+}
+
+// runningLocked is Running for a caller holding m.mu.
+func (m *Manager) runningLocked() []string {
 	var ids []string
 	for key, d := range m.deployments {
 		if d.alive() && !slices.Contains(ids, key.id) {
