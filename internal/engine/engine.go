@@ -586,7 +586,9 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	}
 	edgeServer.Handler = e.closeAfterHandover(dashboardAt(dashboardHost, edgeDashboard, edgeServer.Handler))
 	var toServe []listening
-	toServe = append(toServe, listening{&http.Server{Handler: unixAPI, ReadHeaderTimeout: 10 * time.Second}, socketListener, false})
+	// API clients move too: a keep-alive connection left idle on the old engine would be closed
+	// when it stops, under a POST its client may be sending just then.
+	toServe = append(toServe, listening{&http.Server{Handler: e.closeAfterHandover(unixAPI), ReadHeaderTimeout: 10 * time.Second}, socketListener, false})
 	if certificates != nil {
 		// The CA's HTTP-01 challenges are answered before the apps see the request.
 		edgeServer.Handler = certificates.HTTPChallengeHandler(edgeServer.Handler)
@@ -604,7 +606,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		}
 		e.apiTCP = tcp
 		e.onClose(func() { _ = tcp.Close() }) // for a failed start; the server closes it once serving
-		tokenAPI := &http.Server{Handler: apiOrDashboard(clientAPI, dash), ReadHeaderTimeout: 10 * time.Second}
+		tokenAPI := &http.Server{Handler: e.closeAfterHandover(apiOrDashboard(clientAPI, dash)), ReadHeaderTimeout: 10 * time.Second}
 		if cfg.TLSCert != "" {
 			certificate, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 			if err != nil {
