@@ -19,7 +19,7 @@ import (
 
 // A team on hobby past its bandwidth has its apps answer 429 with a page saying why, its new
 // deployments refused once past its build minutes; on pro it is served, with the overage in
-// its plan's status; nothing deployed is lost.
+// its plan's status; nothing deployed is lost; deleting a project does not reset the month.
 func TestPlanLimitsThroughTheEngine(t *testing.T) {
 	needFlask(t)
 	c, addr, dataDir := startEngineWithDataDir(t)
@@ -81,5 +81,21 @@ func TestPlanLimitsThroughTheEngine(t *testing.T) {
 	}
 	if status, err := c.TeamPlan(ctx, "small"); err != nil || len(status.Over) != 0 || status.Used.BytesOut < 101e9 {
 		t.Errorf("pro's status: %+v, %v", status, err)
+	}
+
+	// What a deleted project used still counts for its team: a new one does not start afresh.
+	if _, err := c.SetTeamPlan(ctx, "small", "hobby"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteProject(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := c.CreateProject(ctx, api.ProjectRequest{Name: "fresh", Team: "small"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Deploy(ctx, fresh.ID, src, true)
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), "6000 build minutes of plan hobby") {
+		t.Errorf("a new project's deployment, once the team's busy project is deleted: %v", err)
 	}
 }

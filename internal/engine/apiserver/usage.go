@@ -10,7 +10,8 @@ import (
 )
 
 // usage reports what projects used, by day: of one project, or of every one the caller sees
-// (the operator: deleted ones too; a team token: its team's projects as they are now).
+// (the operator: every project, deleted ones too; a team token: its team's, deleted ones too;
+// a token limited to projects: those).
 func (s *Server) usage(r *http.Request) (int, any, error) {
 	ctx := r.Context()
 	query := r.URL.Query()
@@ -34,15 +35,16 @@ func (s *Server) usage(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	caller := principalOf(ctx)
-	names := map[string]string{}
-	var ids []string // nil: every project, deleted ones too (the operator's view)
-	if !caller.Operator {
-		ids = []string{} // a team's view: its projects as they are now
+	filter := store.UsageFilter{TeamID: caller.teamID()}
+	limited := !caller.Operator && len(caller.Token.Projects) > 0
+	if limited {
+		filter.ProjectIDs = []string{}
 	}
+	names := map[string]string{}
 	for _, p := range projects {
 		names[p.ID] = p.Name
-		if !caller.Operator && caller.sees(p) {
-			ids = append(ids, p.ID)
+		if limited && caller.sees(p) {
+			filter.ProjectIDs = append(filter.ProjectIDs, p.ID)
 		}
 	}
 	if ref := query.Get("project"); ref != "" {
@@ -50,14 +52,14 @@ func (s *Server) usage(r *http.Request) (int, any, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		ids = []string{p.ID}
+		filter.ProjectIDs = []string{p.ID}
 	}
 	if s.cfg.FlushUsage != nil {
 		if err := s.cfg.FlushUsage(ctx); err != nil {
 			s.cfg.Logger.Warn("usage: what this node counted last could not be added; the report may lack its last seconds", "error", err)
 		}
 	}
-	records, err := s.cfg.Store.ListUsage(ctx, ids, since, until)
+	records, err := s.cfg.Store.ListUsage(ctx, filter, since, until)
 	if err != nil {
 		return 0, nil, err
 	}

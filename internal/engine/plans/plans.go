@@ -100,7 +100,8 @@ func (e *Enforcer) status(ctx context.Context, team *store.Team, projects []*sto
 			ids = append(ids, p.ID)
 		}
 	}
-	records, err := e.cfg.Store.ListUsage(ctx, ids, since, until)
+	// By the team, not its projects: what a deleted project used this month still counts.
+	records, err := e.cfg.Store.ListUsage(ctx, store.UsageFilter{TeamID: team.ID}, since, until)
 	if err != nil {
 		return status, nil, err
 	}

@@ -68,19 +68,28 @@ type Store interface {
 }
 
 // Usage keeps what each project used, by day (UTC): requests, bytes out, function time and
-// build time, added to by the meters of every node. Rows outlive their project: what a deleted
-// project used still counts for the month.
+// build time, added to by the meters of every node. Rows outlive their project, and each keeps
+// the team the project had: what a deleted project used still counts for its team's month.
 type Usage interface {
-	// AddUsage adds each record to its project's day, all in one transaction.
+	// AddUsage adds each record to its project's day, all in one transaction; a day's first
+	// record takes the team of the project.
 	AddUsage(ctx context.Context, records []UsageRecord) error
-	// ListUsage returns the days from since up to (not including) until of the projects named
-	// (nil: of every project, deleted ones too), by day then project.
-	ListUsage(ctx context.Context, projectIDs []string, since, until time.Time) ([]UsageRecord, error)
+	// ListUsage returns the days from since up to (not including) until that filter picks, by
+	// day then project.
+	ListUsage(ctx context.Context, filter UsageFilter, since, until time.Time) ([]UsageRecord, error)
+}
+
+// UsageFilter picks usage rows: those of both its project ids and its team. The zero filter
+// picks every row, deleted projects' too.
+type UsageFilter struct {
+	ProjectIDs []string // nil: any project; empty: none
+	TeamID     string   // "": any team
 }
 
 // UsageRecord is what one project used on one day, or an amount to add to it.
 type UsageRecord struct {
 	ProjectID string
+	TeamID    string    // set by the store: the project's team when the day's first record was added
 	Day       time.Time // midnight UTC
 	Requests  int64
 	BytesOut  int64

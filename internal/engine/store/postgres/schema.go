@@ -279,6 +279,11 @@ var migrations = []string{
 	);
 	CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(state, next_attempt_at);
 	CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, seq);`,
+	// Usage keeps its project's team, so that a deleted project still counts for its team.
+	// Rows of projects deleted before have no team (''): which team had them is not known.
+	`ALTER TABLE usage ADD COLUMN team_id TEXT NOT NULL DEFAULT '';
+	UPDATE usage SET team_id = projects.team_id FROM projects WHERE projects.id = usage.project_id;
+	CREATE INDEX usage_team_day ON usage(team_id, day);`,
 }
 
 // SchemaVersion is the newest schema this build knows: the number of its migrations.

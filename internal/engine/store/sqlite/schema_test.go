@@ -203,10 +203,22 @@ func checkFixtureData(t *testing.T, s *Store, box secrets.Keeper, schema int) {
 	}
 	if schema >= 15 {
 		day := time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)
-		usage, err := s.ListUsage(ctx, []string{hello.ID, "prj_deletedfixtureaaaaaa"}, day, day.AddDate(0, 0, 2))
+		usage, err := s.ListUsage(ctx, store.UsageFilter{ProjectIDs: []string{hello.ID, "prj_deletedfixtureaaaaaa"}}, day, day.AddDate(0, 0, 2))
 		if err != nil || len(usage) != 3 || usage[0].ProjectID != "prj_deletedfixtureaaaaaa" || usage[0].BuildMillis != 41000 ||
 			usage[1].Requests != 120 || usage[1].MemoryMBMillis != 2048000 || !usage[2].Day.Equal(day.AddDate(0, 0, 1)) {
-			t.Errorf("usage: %+v, %v", usage, err)
+			t.Fatalf("usage: %+v, %v", usage, err)
+		}
+		// The migration to schema 20 gave rows their project's team; those of a project deleted
+		// before it have none.
+		if usage[0].TeamID != "" || usage[1].TeamID != hello.TeamID || usage[2].TeamID != hello.TeamID {
+			t.Errorf("usage's teams: %+v, want hello's team (%s) but for the deleted project", usage, hello.TeamID)
+		}
+	}
+	if schema >= 20 {
+		day := time.Date(2025, 3, 6, 0, 0, 0, 0, time.UTC)
+		usage, err := s.ListUsage(ctx, store.UsageFilter{TeamID: store.DefaultTeamID}, day, day.AddDate(0, 0, 1))
+		if err != nil || len(usage) != 1 || usage[0].ProjectID != "prj_deletedwithteamaaaaa" || usage[0].Requests != 9 {
+			t.Errorf("the default team's usage of 2025-03-06, of a project deleted since: %+v, %v", usage, err)
 		}
 	}
 	checkFixtureTeams(t, s, schema, hello, api)

@@ -212,6 +212,11 @@ var migrations = []string{
 	`ALTER TABLE teams ADD COLUMN plan TEXT NOT NULL DEFAULT '';`,
 	keysAndProtectionMigration,
 	webhooksMigration,
+	// Usage keeps its project's team, so that a deleted project still counts for its team.
+	// Rows of projects deleted before have no team (''): which team had them is not known.
+	`ALTER TABLE usage ADD COLUMN team_id TEXT NOT NULL DEFAULT '';
+	UPDATE usage SET team_id = COALESCE((SELECT team_id FROM projects WHERE projects.id = usage.project_id), '');
+	CREATE INDEX usage_team_day ON usage(team_id, day);`,
 }
 
 // webhooksMigration adds teams' webhooks and the queue of their deliveries. A delivery is

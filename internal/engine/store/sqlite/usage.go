@@ -16,10 +16,11 @@ const dayLayout = time.DateOnly
 func (s *Store) AddUsage(ctx context.Context, records []store.UsageRecord) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range records {
-			_, err := tx.ExecContext(ctx, `INSERT INTO usage (project_id, day, requests, bytes_out, memory_mb_millis, build_millis) VALUES (?, ?, ?, ?, ?, ?)
+			_, err := tx.ExecContext(ctx, `INSERT INTO usage (project_id, team_id, day, requests, bytes_out, memory_mb_millis, build_millis)
+				VALUES (?, COALESCE((SELECT team_id FROM projects WHERE id = ?), ''), ?, ?, ?, ?, ?)
 				ON CONFLICT (project_id, day) DO UPDATE SET requests = requests + excluded.requests, bytes_out = bytes_out + excluded.bytes_out,
 					memory_mb_millis = memory_mb_millis + excluded.memory_mb_millis, build_millis = build_millis + excluded.build_millis`,
-				r.ProjectID, store.Day(r.Day).Format(dayLayout), r.Requests, r.BytesOut, r.MemoryMBMillis, r.BuildMillis)
+				r.ProjectID, r.ProjectID, store.Day(r.Day).Format(dayLayout), r.Requests, r.BytesOut, r.MemoryMBMillis, r.BuildMillis)
 			if err != nil {
 				return err
 			}
@@ -28,13 +29,17 @@ func (s *Store) AddUsage(ctx context.Context, records []store.UsageRecord) error
 	})
 }
 
-// ListUsage returns the days from since up to until of the projects named, by day then project.
-func (s *Store) ListUsage(ctx context.Context, projectIDs []string, since, until time.Time) ([]store.UsageRecord, error) {
-	query := `SELECT project_id, day, requests, bytes_out, memory_mb_millis, build_millis FROM usage WHERE day >= ? AND day < ?`
+// ListUsage returns the days from since up to until that filter picks, by day then project.
+func (s *Store) ListUsage(ctx context.Context, filter store.UsageFilter, since, until time.Time) ([]store.UsageRecord, error) {
+	query := `SELECT project_id, team_id, day, requests, bytes_out, memory_mb_millis, build_millis FROM usage WHERE day >= ? AND day < ?`
 	args := []any{store.Day(since).Format(dayLayout), store.Day(until).Format(dayLayout)}
-	if projectIDs != nil {
+	if filter.TeamID != "" {
+		query += ` AND team_id = ?`
+		args = append(args, filter.TeamID)
+	}
+	if filter.ProjectIDs != nil {
 		query += ` AND project_id IN (SELECT value FROM json_each(?))`
-		ids, err := json.Marshal(projectIDs)
+		ids, err := json.Marshal(filter.ProjectIDs)
 		if err != nil {
 			return nil, err
 		}
@@ -49,7 +54,7 @@ func (s *Store) ListUsage(ctx context.Context, projectIDs []string, since, until
 	for rows.Next() {
 		var r store.UsageRecord
 		var day string
-		if err := rows.Scan(&r.ProjectID, &day, &r.Requests, &r.BytesOut, &r.MemoryMBMillis, &r.BuildMillis); err != nil {
+		if err := rows.Scan(&r.ProjectID, &r.TeamID, &day, &r.Requests, &r.BytesOut, &r.MemoryMBMillis, &r.BuildMillis); err != nil {
 			return nil, err
 		}
 		if r.Day, err = time.Parse(dayLayout, day); err != nil {
