@@ -21,6 +21,7 @@ const (
 	EventDeploymentCreated    = "deployment.created"
 	EventDeploymentReady      = "deployment.ready"
 	EventDeploymentError      = "deployment.error"
+	EventDeploymentCanceled   = "deployment.canceled"    // a queued or building deployment was canceled
 	EventDeploymentPromoted   = "deployment.promoted"    // production moved to a newer deployment by an alias
 	EventDeploymentRolledBack = "deployment.rolled_back" // production moved back to an older deployment
 	EventUsageThreshold       = "usage.threshold"        // a team's usage crossed a share of a plan limit
@@ -28,7 +29,7 @@ const (
 
 // WebhookEvents lists every event, in the order of a deployment's life.
 var WebhookEvents = []string{EventDeploymentCreated, EventDeploymentReady, EventDeploymentError,
-	EventDeploymentPromoted, EventDeploymentRolledBack, EventUsageThreshold}
+	EventDeploymentCanceled, EventDeploymentPromoted, EventDeploymentRolledBack, EventUsageThreshold}
 
 // Headers of a webhook delivery.
 const (

@@ -135,7 +135,7 @@ func deployEvents(d *api.Deployment, types ...string) []string {
 }
 
 // TestWebhooksSeeEachEventOnceInOrder: a team's receiver sees, signed, every deployment event of
-// its team once and in order, also across an outage; another team's receiver sees none.
+// its team (created, ready, error, canceled, rolled back, promoted) once and in order, also across an outage; another team's receiver sees none.
 func TestWebhooksSeeEachEventOnceInOrder(t *testing.T) {
 	needFlask(t)
 	c, _ := startEngine(t, fastRetries)
@@ -187,6 +187,21 @@ func TestWebhooksSeeEachEventOnceInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = append(want, deployEvents(d2, api.EventDeploymentPromoted)...)
+	mine.wait(want...)
+	// A build canceled while it runs, in another project of the team.
+	skip, hang := "true", "sleep 1000.375"
+	slow, err := c.CreateProject(ctx, api.ProjectRequest{Name: "slow", Team: "alpha", InstallCommand: &skip, BuildCommand: &hang})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dCanceled, err := c.Deploy(ctx, slow.ID, writeApp(t, "4"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.CancelDeployment(ctx, dCanceled.ID); err != nil || got.State != api.StateCanceled {
+		t.Fatalf("cancel: %+v, %v", got, err)
+	}
+	want = append(want, deployEvents(dCanceled, api.EventDeploymentCreated, api.EventDeploymentCanceled)...)
 	mine.wait(want...)
 
 	// The receiver is down: the events of a deploy wait, retried, and arrive once it is back.

@@ -1016,6 +1016,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (*store.Deployment, err
 	}
 	if canceledNow {
 		s.cfg.Logger.Info("deployment canceled", "deployment", id)
+		s.deploymentEvent(api.EventDeploymentCanceled, d)
 	}
 	return d, nil
 }

@@ -198,6 +198,8 @@ func (s *Service) deployment(ctx context.Context, eventType string, d *store.Dep
 		state = api.StateReady
 	case api.EventDeploymentError:
 		state = api.StateError
+	case api.EventDeploymentCanceled:
+		state = api.StateCanceled
 	}
 	deploymentURL := s.cfg.URL(d.Hostname)
 	deployment := map[string]any{"id": d.ID, "url": deploymentURL, "name": p.Name, "state": state, "target": d.Target}
