@@ -29,6 +29,11 @@ const (
 	maxLogBytes    = 10 << 20
 	logCheckEvery  = time.Minute
 	runtimeLogGlob = "*.log"
+
+	// The audit log is kept a year, as audits of a year's changes ask; a webhook's ended
+	// deliveries a month, long enough to look into a receiver's outage.
+	auditRetention    = 365 * 24 * time.Hour
+	deliveryRetention = 30 * 24 * time.Hour
 )
 
 // keepHouse applies the projects' retention, then collects unused blobs and build outputs,
@@ -48,6 +53,7 @@ func keepHouse(ctx context.Context, log *slog.Logger, st store.Store, blobStore 
 			collectDeploymentDirs(ctx, log, deployments, filepath.Join(dataDir, "deployments"))
 			collectBlobs(ctx, log, st, blobStore, blobGracePeriod)
 			trimOutputs(ctx, log, st, deployments, running())
+			pruneRecords(ctx, log, st, time.Now())
 			collect.Reset(blobCollectEvery)
 		case <-logs.C:
 			capLogs(log, dataDir, maxLogBytes)
@@ -100,6 +106,20 @@ func collectBlobs(ctx context.Context, log *slog.Logger, st store.Store, blobSto
 	}
 	log.Info("blobs collected", "deleted", done.Deleted, "freed_bytes", done.FreedBytes,
 		"kept_young", done.Young, "referenced", len(referenced), "duration", time.Since(began))
+}
+
+// pruneRecords deletes the audit events and the ended webhook deliveries past their retention.
+func pruneRecords(ctx context.Context, log *slog.Logger, st store.Store, now time.Time) {
+	if n, err := st.PruneAudit(ctx, now.Add(-auditRetention)); err != nil {
+		log.Error("cannot prune the audit log", "error", err)
+	} else if n > 0 {
+		log.Info("audit log pruned", "deleted", n, "kept_for", auditRetention.String())
+	}
+	if n, err := st.PruneDeliveries(ctx, now.Add(-deliveryRetention)); err != nil {
+		log.Error("cannot prune the webhook deliveries", "error", err)
+	} else if n > 0 {
+		log.Info("webhook deliveries pruned", "deleted", n, "kept_for", deliveryRetention.String())
+	}
 }
 
 // capLogs rotates engine.log and every deployment's runtime and access log

@@ -179,3 +179,57 @@ func TestApplyRetentionDeletesOnlyExpiredDeployments(t *testing.T) {
 		t.Errorf("deleted %v, want only the canceled deployment of the project that keeps them 1d", removed)
 	}
 }
+
+// The audit log and ended webhook deliveries go once past their retention, not before.
+func TestPruneRecordsKeepsTheirRetention(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := st.AppendAudit(ctx, &store.AuditEvent{At: time.Now(), Actor: "operator", TeamID: store.DefaultTeamID, Action: "project.create", Status: 201}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateWebhook(ctx, &store.Webhook{ID: "hook", TeamID: store.DefaultTeamID, URL: "https://example.com/hook", Events: api.WebhookEvents, SealedSecret: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnqueueDeliveries(ctx, []*store.Delivery{{ID: "dlv", WebhookID: "hook", EventID: "evt", EventType: api.EventDeploymentReady, Body: []byte("{}")}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.ClaimDelivery(ctx, "node", time.Now(), time.Now().Add(time.Minute))
+	if err != nil || d == nil {
+		t.Fatalf("claim: %+v, %v", d, err)
+	}
+	if err := st.RecordAttempt(ctx, d.ID, "node", store.Attempt{Status: 200, Delivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (audit, deliveries int) {
+		events, err := st.ListAudit(ctx, store.AuditFilter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := st.ListDeliveries(ctx, "hook", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(events), len(ds)
+	}
+	log := slog.New(slog.DiscardHandler)
+	pruneRecords(ctx, log, st, time.Now().Add(deliveryRetention-time.Hour))
+	if a, ds := count(); a != 1 || ds != 1 {
+		t.Fatalf("within both retentions: %d audit events, %d deliveries; want both kept", a, ds)
+	}
+	pruneRecords(ctx, log, st, time.Now().Add(deliveryRetention+time.Hour))
+	if a, ds := count(); a != 1 || ds != 0 {
+		t.Fatalf("past the deliveries' retention: %d audit events, %d deliveries; want the event kept, the delivery gone", a, ds)
+	}
+	pruneRecords(ctx, log, st, time.Now().Add(auditRetention+time.Hour))
+	if a, _ := count(); a != 0 {
+		t.Fatalf("past the audit log's retention: %d audit events; want none", a)
+	}
+}

@@ -47,6 +47,8 @@ type Teams interface {
 	// ListAudit returns events newest first: of one team unless f.TeamID is "", older than
 	// f.Before unless it is 0, at most f.Limit.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// PruneAudit deletes the events recorded before before, and says how many it deleted.
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Team is a stored team.

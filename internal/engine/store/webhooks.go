@@ -42,6 +42,9 @@ type Webhooks interface {
 	ReleaseDelivery(ctx context.Context, id, node string) error
 	// ListDeliveries returns a webhook's deliveries, newest first, at most limit.
 	ListDeliveries(ctx context.Context, webhookID string, limit int) ([]*Delivery, error)
+	// PruneDeliveries deletes the deliveries queued before before that have ended (delivered or
+	// failed), and says how many it deleted; pending ones stay, however old.
+	PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Webhook is a stored webhook; its secret is sealed.

@@ -138,6 +138,12 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 		e.At.UTC(), e.Actor, e.TokenID, e.TokenName, e.TeamID, e.Action, e.Target, e.Remote, e.Status, e.Error).Scan(&e.ID)
 }
 
+// PruneAudit deletes the events recorded before before.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE at < $1`, before)
+	return tag.RowsAffected(), err
+}
+
 // ListAudit returns events newest first.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
 	return listRows(ctx, s.pool, func(row pgx.Row) (store.AuditEvent, error) {

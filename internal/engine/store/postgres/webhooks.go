@@ -130,6 +130,12 @@ func (s *Store) ReleaseDelivery(ctx context.Context, id, node string) error {
 	return affectedOr(tag, err, store.ErrNotClaimed)
 }
 
+// PruneDeliveries deletes the ended deliveries queued before before.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE state <> $1 AND created_at < $2`, store.DeliveryPending, before)
+	return tag.RowsAffected(), err
+}
+
 // ListDeliveries returns a webhook's deliveries, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, webhookID string, limit int) ([]*store.Delivery, error) {
 	return listRows(ctx, s.pool, scanDelivery, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY seq DESC LIMIT $2`, webhookID, limit)

@@ -236,11 +236,7 @@ func (s *Store) ReleaseDeployment(ctx context.Context, id, node string) error {
 // returns how many. Called when node starts: its previous run is gone, so
 // its builds need not wait for their leases to run out.
 func (s *Store) ReleaseNodeClaims(ctx context.Context, node string) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE deployments SET state = 'QUEUED', claimed_by = '', lease_until = NULL WHERE claimed_by = ? AND state = 'BUILDING'`, node)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return rowsAffected(s.db.ExecContext(ctx, `UPDATE deployments SET state = 'QUEUED', claimed_by = '', lease_until = NULL WHERE claimed_by = ? AND state = 'BUILDING'`, node))
 }
 
 // FailBuild records the end of a build that did not succeed (ERROR, or

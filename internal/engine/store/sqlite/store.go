@@ -502,6 +502,14 @@ func oneRow(res sql.Result, err error) error {
 	return nil
 }
 
+// rowsAffected is how many rows an update or delete touched.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // scanner is a row to scan: *sql.Row or *sql.Rows.
 type scanner interface{ Scan(...any) error }
 

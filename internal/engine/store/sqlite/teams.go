@@ -185,6 +185,11 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 		f.TeamID, f.TeamID, f.Before, f.Before, f.Limit)
 }
 
+// PruneAudit deletes the events recorded before before.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	return rowsAffected(s.db.ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?`, before.UTC()))
+}
+
 // SetTeamPlan puts a team on a plan.
 func (s *Store) SetTeamPlan(ctx context.Context, id, plan string) error {
 	err := oneRow(s.db.ExecContext(ctx, `UPDATE teams SET plan = ? WHERE id = ?`, plan, id))

@@ -100,6 +100,11 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, deliveries []*store.Deliv
 	})
 }
 
+// PruneDeliveries deletes the ended deliveries queued before before.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	return rowsAffected(s.db.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE state <> ? AND created_at < ?`, store.DeliveryPending, before.UTC()))
+}
+
 const deliveryColumns = `id, webhook_id, event_id, event_type, body, state, attempts, last_status, last_error, next_attempt_at, created_at, delivered_at`
 
 func scanDelivery(row scanner) (*store.Delivery, error) {

@@ -149,4 +149,12 @@ func testAuditEventsByTeamNewestFirst(t *testing.T, s store.Store, _ func(*testi
 	if err != nil || len(older) != 1 || older[0].ID >= a[1].ID {
 		t.Fatalf("team_a's events before %d: %+v, %v", a[1].ID, older, err)
 	}
+	// Pruned by age: the two recorded before the third second go.
+	if n, err := s.PruneAudit(ctx, at.Add(2*time.Second)); err != nil || n != 2 {
+		t.Fatalf("prune: %d, %v; want 2 events deleted", n, err)
+	}
+	left, err := s.ListAudit(ctx, store.AuditFilter{Limit: 10})
+	if err != nil || len(left) != 2 || !left[1].At.Equal(at.Add(2*time.Second)) {
+		t.Fatalf("events after the prune: %+v, %v", left, err)
+	}
 }

@@ -139,6 +139,20 @@ func testDeliveriesGoInOrderPerWebhook(t *testing.T, s store.Store, _ func(*test
 		ds[1].State != store.DeliveryDelivered || ds[1].Attempts != 2 || ds[1].LastStatus != 200 || ds[1].DeliveredAt == nil {
 		t.Fatalf("hook_a's deliveries, newest first: %+v %+v", ds[0], ds[1])
 	}
+
+	// Ended deliveries are pruned once old enough; hook_b's, still pending, stays.
+	if n, err := s.PruneDeliveries(ctx, now.Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("prune of those queued before an hour ago: %d, %v; want none", n, err)
+	}
+	if n, err := s.PruneDeliveries(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("prune: %d, %v; want hook_a's delivered and failed ones", n, err)
+	}
+	if ds, err := s.ListDeliveries(ctx, "hook_a", 10); err != nil || len(ds) != 0 {
+		t.Errorf("hook_a's deliveries after the prune: %+v, %v", ds, err)
+	}
+	if ds, err := s.ListDeliveries(ctx, "hook_b", 10); err != nil || len(ds) != 1 || ds[0].State != store.DeliveryPending {
+		t.Errorf("hook_b's pending delivery after the prune: %+v, %v", ds, err)
+	}
 }
 
 func testDeliveryLeaseLapsesAndIsReleased(t *testing.T, s store.Store, another func(*testing.T) store.Store) {
