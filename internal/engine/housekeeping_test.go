@@ -139,17 +139,24 @@ func TestExpiredDeploymentsFollowRetention(t *testing.T) {
 	}
 }
 
-func TestApplyRetentionDeletesOnlyExpiredDeployments(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), DBName))
+// openRetentionStore opens an empty store for a test of retention, closed at the test's end.
+func openRetentionStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), DBName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		if err := st.Close(); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
+	return st
+}
+
+func TestApplyRetentionDeletesOnlyExpiredDeployments(t *testing.T) {
+	ctx := context.Background()
+	st := openRetentionStore(t)
 	for _, p := range []*store.Project{
 		{ID: "p1", Name: "kept", Framework: "auto", RootDirectory: "."},
 		{ID: "p2", Name: "short", Framework: "auto", RootDirectory: ".", Retention: api.Retention{Canceled: "1d"}},
@@ -213,15 +220,7 @@ func TestExpiredDeploymentsBeyondThePlansCount(t *testing.T) {
 // plan keeps them all.
 func TestApplyRetentionKeepsThePlansCount(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), DBName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	st := openRetentionStore(t)
 	hobby, _ := api.PlanNamed("hobby")
 	if err := st.CreateTeam(ctx, &store.Team{ID: "team_small", Name: "small"}); err != nil {
 		t.Fatal(err)

@@ -44,10 +44,10 @@ func queueBuild(t *testing.T, s store.Store, project, id string) {
 	}
 }
 
-// claimNext claims as node would and returns the id claimed, "" for none.
-func claimNext(t *testing.T, s store.Store, lease time.Duration) string {
+// claimNext claims as node-a would, for an hour, and returns the id claimed, "" for none.
+func claimNext(t *testing.T, s store.Store) string {
 	t.Helper()
-	d, err := s.ClaimDeployment(context.Background(), "node-a", time.Now().Add(lease), testCaps)
+	d, err := s.ClaimDeployment(context.Background(), "node-a", time.Now().Add(time.Hour), testCaps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func testBuildCapsHoldPerTeam(t *testing.T, s store.Store, _ func(*testing.T) st
 		queueBuild(t, s, q[0], q[1])
 	}
 	var claimed []string
-	for id := claimNext(t, s, time.Hour); id != ""; id = claimNext(t, s, time.Hour) {
+	for id := claimNext(t, s); id != ""; id = claimNext(t, s) {
 		claimed = append(claimed, id)
 	}
 	if want := []string{"a1", "b1", "b2", "c1", "c2"}; !slices.Equal(claimed, want) {
@@ -78,21 +78,21 @@ func testBuildCapsHoldPerTeam(t *testing.T, s store.Store, _ func(*testing.T) st
 	if err := s.FailBuild(ctx, "a1", "node-a", "ERROR", "failed"); err != nil {
 		t.Fatal(err)
 	}
-	if id := claimNext(t, s, time.Hour); id != "a2" {
+	if id := claimNext(t, s); id != "a2" {
 		t.Fatalf("after the single team's build ended, claimed %q, want its next, a2", id)
 	}
 	queueBuild(t, s, "s1", "a3")
-	if id := claimNext(t, s, time.Hour); id != "" {
+	if id := claimNext(t, s); id != "" {
 		t.Fatalf("claimed %s while the single team's a2 builds", id)
 	}
 	// A lapsed lease holds no slot: its build is claimed again, and still alone.
 	if err := s.RenewLease(ctx, "a2", "node-a", time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if id := claimNext(t, s, time.Hour); id != "a2" {
+	if id := claimNext(t, s); id != "a2" {
 		t.Fatalf("after a2's lease lapsed, claimed %q, want a2 again", id)
 	}
-	if id := claimNext(t, s, time.Hour); id != "" {
+	if id := claimNext(t, s); id != "" {
 		t.Fatalf("claimed %s while the single team's a2 builds again", id)
 	}
 	// Without caps, nothing waits.
@@ -125,19 +125,13 @@ func testBuildCapsHoldAcrossNodes(t *testing.T, s store.Store, another func(*tes
 			for c := range 8 {
 				wg.Go(func() {
 					<-start
-					for {
-						d, err := node.ClaimDeployment(ctx, fmt.Sprintf("node-%d/%d", n, c), time.Now().Add(time.Hour), testCaps)
-						if err != nil {
-							t.Error(err)
-							return
-						}
-						if d == nil {
-							return
-						}
+					claimAll(t, func() (*store.Deployment, error) {
+						return node.ClaimDeployment(ctx, fmt.Sprintf("node-%d/%d", n, c), time.Now().Add(time.Hour), testCaps)
+					}, func(d *store.Deployment) {
 						mu.Lock()
+						defer mu.Unlock()
 						claimed[d.ProjectID] = append(claimed[d.ProjectID], d.ID)
-						mu.Unlock()
-					}
+					})
 				})
 			}
 		}
@@ -161,5 +155,20 @@ func testBuildCapsHoldAcrossNodes(t *testing.T, s store.Store, another func(*tes
 	}
 	if want := map[string]int{"s1": rounds, "p1": rounds, "o1": rounds}; !maps.Equal(total, want) {
 		t.Errorf("builds claimed by project %v, want %v", total, want)
+	}
+}
+
+// claimAll calls claim until it finds nothing or fails, and hands each claim to got.
+func claimAll[T any](t *testing.T, claim func() (*T, error), got func(*T)) {
+	for {
+		claimed, err := claim()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if claimed == nil {
+			return
+		}
+		got(claimed)
 	}
 }
