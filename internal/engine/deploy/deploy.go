@@ -79,13 +79,14 @@ type Config struct {
 	URLHost   func(host string) string
 	MaxLimits api.Limits // the most an instance may use; vercel.json's functions.memory may not ask more
 
-	NodeID          string          // names this engine in the claims it holds on builds
-	BuildWorkers    int             // builds run at once
-	BuildCaps       store.BuildCaps // the builds a team may run at once, by plan, on all nodes
-	BuildTimeout    time.Duration   // a build still running after this is stopped and fails
-	MaxQueuedBuilds int             // deployments allowed to wait; more are refused
-	Lease           time.Duration   // a claim on a build lapses unless renewed within this
-	PollInterval    time.Duration   // how often idle workers look for builds queued by another node
+	NodeID          string        // names this engine in the claims it holds on builds
+	BuildWorkers    int           // builds run at once
+	BuildTimeout    time.Duration // a build still running after this is stopped and fails
+	MaxQueuedBuilds int           // deployments allowed to wait; more are refused
+	Lease           time.Duration // a claim on a build lapses unless renewed within this
+	PollInterval    time.Duration // how often idle workers look for builds queued by another node
+	// BuildCaps are the builds a team may run at once, by plan, on all nodes.
+	BuildCaps store.BuildCaps
 	// SyncRoutes returns once the edge serves what the store says.
 	SyncRoutes func(context.Context) error
 	// BuildEnded, when set, hears of each build this node ended, READY or ERROR, of which project, and how long it took.
