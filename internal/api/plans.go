@@ -29,23 +29,34 @@ type Plan struct {
 	MaxDurationSeconds int64 `json:"max_duration_seconds"`
 	MaxMemoryMB        int64 `json:"max_memory_mb"`
 	CustomDomains      int   `json:"custom_domains"` // per project
+	// RetainedDeployments is the most deployments a project keeps: housekeeping deletes the
+	// oldest beyond it that nothing serves and that are done building.
+	RetainedDeployments int `json:"retained_deployments"`
+	// ConcurrentBuilds is the most builds of the team's projects that run at once, on all
+	// nodes; more wait in the queue.
+	ConcurrentBuilds int `json:"concurrent_builds"`
 	// OverServingLimit is OverLimitBlock or OverLimitWarn.
 	OverServingLimit string `json:"over_serving_limit"`
 }
 
 // Plans are the plans every engine knows, with the limits Vercel publishes for its plans of the
-// same names (and Vercel's behaviour past them: Hobby projects are paused, Pro pays for more).
+// same names (and Vercel's behaviour past them: Hobby projects are paused, Pro pays for more):
+// Hobby builds one at a time, Pro 12. Vercel keeps deployments by age only (its retention
+// policy) and publishes no count, so RetainedDeployments is ferry's own: 100 a project on
+// hobby (as many as Hobby may create in a day) and 10 times that on pro, as its other amounts.
 var Plans = []Plan{
 	{
 		Name: "hobby", Description: "Vercel's Hobby: personal projects",
 		BandwidthGB: 100, FunctionGBHours: 100, BuildMinutes: 6000,
 		MaxDurationSeconds: 300, MaxMemoryMB: 2048, CustomDomains: 50,
+		RetainedDeployments: 100, ConcurrentBuilds: 1,
 		OverServingLimit: OverLimitBlock,
 	},
 	{
 		Name: "pro", Description: "Vercel's Pro: teams, commercial use",
 		BandwidthGB: 1000, FunctionGBHours: 1000, BuildMinutes: 24000,
 		MaxDurationSeconds: 800, MaxMemoryMB: 4096,
+		RetainedDeployments: 1000, ConcurrentBuilds: 12,
 		OverServingLimit: OverLimitWarn,
 	},
 }

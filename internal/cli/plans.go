@@ -47,7 +47,9 @@ func newTeamsPlanCommand(con *console) *cobra.Command {
 				p := status.Plan
 				fmt.Fprintf(&b, "team %s is on plan %s (%s)\n", status.Team, p.Name, p.Description)
 				fmt.Fprintf(&b, "  a month: %.0f GB out, %.0f function GB-hours, %.0f build minutes; past a serving limit: %s\n", p.BandwidthGB, p.FunctionGBHours, p.BuildMinutes, p.OverServingLimit)
-				fmt.Fprintf(&b, "  a project: %d s max duration, %d MB memory, %s custom domains\n", p.MaxDurationSeconds, p.MaxMemoryMB, orUnlimited(p.CustomDomains))
+				fmt.Fprintf(&b, "  a project: %d s max duration, %d MB memory, %s custom domains, %s deployments kept (the oldest beyond go)\n",
+					p.MaxDurationSeconds, p.MaxMemoryMB, orUnlimited(p.CustomDomains), orUnlimited(p.RetainedDeployments))
+				fmt.Fprintf(&b, "  the team: concurrent builds %s (more wait in the queue)\n", orUnlimited(p.ConcurrentBuilds))
 			}
 			u := status.Used
 			fmt.Fprintf(&b, "used %s to %s (UTC): %d requests, %s out, %s function GB-hours, %s build minutes\n",

@@ -22,6 +22,11 @@ func TestTeamsTokensAndAudit(t *testing.T) {
 	if out := te.mustFerry(t, "teams", "ls"); !strings.Contains(out, "alpha") || !strings.Contains(out, "beta") || !strings.Contains(out, "default") {
 		t.Errorf("ferry teams ls:\n%s", out)
 	}
+	te.mustFerry(t, "teams", "create", "planned")
+	if out := te.mustFerry(t, "teams", "plan", "planned", "hobby"); !strings.Contains(out, "team planned is on plan hobby") ||
+		!strings.Contains(out, "50 custom domains, 100 deployments kept") || !strings.Contains(out, "concurrent builds 1 (more wait in the queue)") {
+		t.Errorf("ferry teams plan planned hobby:\n%s", out)
+	}
 	ctx := t.Context()
 	if _, err := te.c.CreateProject(ctx, api.ProjectRequest{Name: "app-a", Team: "alpha"}); err != nil {
 		t.Fatal(err)

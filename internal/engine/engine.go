@@ -468,6 +468,7 @@ func Start(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		SyncRoutes:       router.Sync,
 		NodeID:           cfg.NodeID,
 		BuildWorkers:     cfg.BuildWorkers,
+		BuildCaps:        plans.BuildCaps(),
 		BuildTimeout:     cfg.BuildTimeout,
 		Lease:            cfg.BuildLease,
 		MaxQueuedBuilds:  cfg.MaxQueuedBuilds,

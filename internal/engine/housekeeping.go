@@ -139,17 +139,29 @@ func capLogs(log *slog.Logger, dataDir string, limit int64) {
 	}
 }
 
-// applyRetention deletes the deployments the projects' retention lets go (see
-// expiredDeployments) with remove.
+// applyRetention deletes the deployments the projects' retention and their teams' plans let go
+// (see expiredDeployments) with remove.
 func applyRetention(ctx context.Context, log *slog.Logger, st store.Store, remove func(context.Context, string) error, now time.Time) {
 	projects, err := st.ListProjects(ctx)
 	if err != nil {
 		log.Error("retention skipped: cannot list the projects", "error", err)
 		return
 	}
+	teams, err := st.ListTeams(ctx)
+	if err != nil {
+		log.Error("retention skipped: cannot list the teams", "error", err)
+		return
+	}
+	retained := map[string]int{} // team id -> deployments its plan lets a project keep
+	for _, team := range teams {
+		if plan, ok := api.PlanNamed(team.Plan); ok {
+			retained[team.ID] = plan.RetainedDeployments
+		}
+	}
 	var served map[string]bool
 	for _, p := range projects {
-		if p.Retention == (api.Retention{}) {
+		keep := retained[p.TeamID]
+		if p.Retention == (api.Retention{}) && keep <= 0 {
 			continue // keeps everything: no need to read its deployments
 		}
 		if served == nil {
@@ -163,25 +175,27 @@ func applyRetention(ctx context.Context, log *slog.Logger, st store.Store, remov
 			log.Error("retention skipped for a project: cannot list its deployments", "project", p.Name, "error", err)
 			continue
 		}
-		for _, d := range expiredDeployments(p.Retention, list, served, now) {
+		for _, d := range expiredDeployments(p.Retention, keep, list, served, now) {
 			if err := remove(ctx, d.ID); err != nil {
 				log.Error("retention: cannot delete an expired deployment", "project", p.Name, "deployment", d.ID, "error", err)
 				continue
 			}
 			log.Info("retention: deployment expired and deleted", "project", p.Name, "deployment", d.ID,
-				"state", d.State, "target", d.Target, "created_at", d.CreatedAt)
+				"state", d.State, "target", d.Target, "created_at", d.CreatedAt, "plan_keeps", keep)
 		}
 	}
 }
 
 // expiredDeployments are the deployments of list (a project's, newest first) that retention
-// lets go at now, each by the period of its kind, as Vercel's retention does. Never one a
-// production or branch hostname serves (served), one still queued or building, nor one of the
-// newest api.KeptProductionDeployments READY production deployments: a rollback target stays.
-func expiredDeployments(retention api.Retention, list []*store.Deployment, served map[string]bool, now time.Time) []*store.Deployment {
+// lets go at now, each by the period of its kind, as Vercel's retention does, and those beyond
+// the newest keep (the plan's retained deployments; 0: no such count). Never one a production
+// or branch hostname or an alias serves (served), one still queued or building, nor one of the
+// newest api.KeptProductionDeployments READY production deployments: a rollback target stays,
+// beyond keep too.
+func expiredDeployments(retention api.Retention, keep int, list []*store.Deployment, served map[string]bool, now time.Time) []*store.Deployment {
 	var expired []*store.Deployment
 	productionSeen := 0
-	for _, d := range list {
+	for i, d := range list {
 		var period string
 		switch {
 		case d.State == api.StateReady && d.Target == api.TargetProduction:
@@ -202,7 +216,8 @@ func expiredDeployments(retention api.Retention, list []*store.Deployment, serve
 		if served[d.ID] {
 			continue
 		}
-		if expiry, expires := api.RetentionExpiry(period, d.CreatedAt); expires && !now.Before(expiry) {
+		beyondKeep := keep > 0 && i >= keep
+		if expiry, expires := api.RetentionExpiry(period, d.CreatedAt); beyondKeep || (expires && !now.Before(expiry)) {
 			expired = append(expired, d)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/artifactstest"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
@@ -127,28 +128,35 @@ func TestExpiredDeploymentsFollowRetention(t *testing.T) {
 	retention := api.Retention{Production: "1y", Preview: "1w", Errored: "1d", Canceled: api.RetentionUnlimited}
 
 	var got []string
-	for _, d := range expiredDeployments(retention, list, served, now) {
+	for _, d := range expiredDeployments(retention, 0, list, served, now) {
 		got = append(got, d.ID)
 	}
 	if want := []string{"prod-old", "preview-old", "errored"}; !slices.Equal(got, want) {
 		t.Errorf("expired %v, want %v", got, want)
 	}
-	if expired := expiredDeployments(api.Retention{}, list, nil, now); len(expired) != 0 {
+	if expired := expiredDeployments(api.Retention{}, 0, list, nil, now); len(expired) != 0 {
 		t.Errorf("with no retention set, %d deployments expired", len(expired))
 	}
 }
 
-func TestApplyRetentionDeletesOnlyExpiredDeployments(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), DBName))
+// openRetentionStore opens an empty store for a test of retention, closed at the test's end.
+func openRetentionStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), DBName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		if err := st.Close(); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
+	return st
+}
+
+func TestApplyRetentionDeletesOnlyExpiredDeployments(t *testing.T) {
+	ctx := context.Background()
+	st := openRetentionStore(t)
 	for _, p := range []*store.Project{
 		{ID: "p1", Name: "kept", Framework: "auto", RootDirectory: "."},
 		{ID: "p2", Name: "short", Framework: "auto", RootDirectory: ".", Retention: api.Retention{Canceled: "1d"}},
@@ -231,5 +239,105 @@ func TestPruneRecordsKeepsTheirRetention(t *testing.T) {
 	pruneRecords(ctx, log, st, time.Now().Add(auditRetention+time.Hour))
 	if a, _ := count(); a != 0 {
 		t.Fatalf("past the audit log's retention: %d audit events; want none", a)
+	}
+}
+
+// Beyond the plan's count, the oldest deployments go, however young; the served, the building
+// and the rollback targets among them stay.
+func TestExpiredDeploymentsBeyondThePlansCount(t *testing.T) {
+	now := time.Now()
+	deployment := func(id, target, state string) *store.Deployment {
+		return &store.Deployment{ID: id, Target: target, State: state, CreatedAt: now}
+	}
+	list := []*store.Deployment{ // newest first
+		deployment("new-preview", "preview", api.StateReady),
+		deployment("new-errored", "preview", api.StateError),
+		deployment("new-prod", "production", api.StateReady),
+		deployment("old-preview", "preview", api.StateReady),        // beyond 3
+		deployment("old-building", "preview", api.StateBuilding),    // never while it builds
+		deployment("old-served", "preview", api.StateReady),         // its branch URL serves it
+		deployment("old-prod", "production", api.StateReady),        // a rollback target
+		deployment("old-canceled", "production", api.StateCanceled), // beyond 3
+		deployment("old-queued", "production", api.StateQueued),     // never while it waits
+	}
+	var got []string
+	for _, d := range expiredDeployments(api.Retention{}, 3, list, map[string]bool{"old-served": true}, now) {
+		got = append(got, d.ID)
+	}
+	if want := []string{"old-preview", "old-canceled"}; !slices.Equal(got, want) {
+		t.Errorf("beyond a count of 3, expired %v, want %v", got, want)
+	}
+}
+
+// A project of a team on hobby keeps hobby's count of deployments: the oldest beyond it go,
+// except one a production hostname serves and one building; a project of a team without a
+// plan keeps them all.
+func TestApplyRetentionKeepsThePlansCount(t *testing.T) {
+	ctx := context.Background()
+	st := openRetentionStore(t)
+	hobby, _ := api.PlanNamed("hobby")
+	if err := st.CreateTeam(ctx, &store.Team{ID: "team_small", Name: "small"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetTeamPlan(ctx, "team_small", hobby.Name); err != nil {
+		t.Fatal(err)
+	}
+	capped := &store.Project{ID: "p1", Name: "capped", Framework: "auto", RootDirectory: ".", TeamID: "team_small"}
+	free := &store.Project{ID: "p2", Name: "free", Framework: "auto", RootDirectory: "."}
+	for _, p := range []*store.Project{capped, free} {
+		if err := st.CreateProject(ctx, p, p.Name+".localhost"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queue := func(project, id, target string) *store.Deployment {
+		time.Sleep(2 * time.Millisecond) // a project's deployments are listed by creation time
+		d := &store.Deployment{ID: id, ProjectID: project, Target: target, Hostname: id + ".localhost", Files: []byte("[]"), SealedEnv: []byte("x")}
+		if err := st.EnqueueDeployment(ctx, d, 1000); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	claim := func(d *store.Deployment) {
+		claimed, err := st.ClaimDeployment(ctx, "test", time.Now().Add(time.Hour), nil)
+		if err != nil || claimed == nil || claimed.ID != d.ID {
+			t.Fatalf("claim %s: %+v, %v", d.ID, claimed, err)
+		}
+		d.ClaimedBy = claimed.ClaimedBy
+	}
+	cancel := func(d *store.Deployment) {
+		if _, _, err := st.CancelDeployment(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The oldest of the capped project: served by its production hostname, then one building.
+	served := queue("p1", "served", "production")
+	claim(served)
+	served.Run = &runspec.Spec{AppDir: "src", Python: "venv/bin/python", Entrypoint: "app:app", Kind: runspec.KindWSGI}
+	if err := st.MarkReady(ctx, served, store.Moves{Production: true}); err != nil {
+		t.Fatal(err)
+	}
+	claim(queue("p1", "building", "preview"))
+	// Then two more than hobby keeps, and a few of the project without a plan.
+	for i := range hobby.RetainedDeployments + 2 {
+		cancel(queue("p1", fmt.Sprintf("capped-%03d", i), "preview"))
+	}
+	for i := range 3 {
+		cancel(queue("p2", fmt.Sprintf("free-%d", i), "preview"))
+	}
+
+	var removed []string
+	remove := func(ctx context.Context, id string) error {
+		removed = append(removed, id)
+		return st.DeleteDeployment(ctx, id)
+	}
+	applyRetention(ctx, slog.New(slog.DiscardHandler), st, remove, time.Now())
+	if want := []string{"capped-001", "capped-000"}; !slices.Equal(removed, want) {
+		t.Errorf("deleted %v, want the two oldest beyond hobby's %d that nothing serves and are built, %v", removed, hobby.RetainedDeployments, want)
+	}
+	if list, _ := st.ListDeployments(ctx, "p1"); len(list) != hobby.RetainedDeployments+2 {
+		t.Errorf("the capped project keeps %d deployments, want hobby's %d and the served and building ones", len(list), hobby.RetainedDeployments)
+	}
+	if list, _ := st.ListDeployments(ctx, "p2"); len(list) != 3 {
+		t.Errorf("the project of a team without a plan keeps %d of its 3 deployments", len(list))
 	}
 }

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -97,5 +98,51 @@ func TestPlanLimitsThroughTheEngine(t *testing.T) {
 	_, err = c.Deploy(ctx, fresh.ID, src, true)
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), "6000 build minutes of plan hobby") {
 		t.Errorf("a new project's deployment, once the team's busy project is deleted: %v", err)
+	}
+}
+
+// A team on hobby builds one at a time: of two projects deploying at once, the second builds
+// once the first is done, while a project of a team without a plan builds beside the first.
+func TestConcurrentBuildsOfAPlan(t *testing.T) {
+	c, _ := startEngine(t, func(cfg *engine.Config) { cfg.BuildWorkers = 3 })
+	ctx := context.Background()
+	if _, err := c.CreateTeam(ctx, api.TeamRequest{Name: "small"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetTeamPlan(ctx, "small", "hobby"); err != nil {
+		t.Fatal(err)
+	}
+	const buildSeconds = 2
+	skip, slow := "true", fmt.Sprintf("sleep %d", buildSeconds)
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "app.py"), "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n")
+	var queued []*api.Deployment
+	for _, p := range []api.ProjectRequest{{Name: "first", Team: "small"}, {Name: "second", Team: "small"}, {Name: "free"}} {
+		p.InstallCommand, p.BuildCommand = &skip, &slow
+		project, err := c.CreateProject(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Deploy(ctx, project.ID, src, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued = append(queued, d)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	ready := map[string]time.Time{}
+	for i, d := range queued {
+		got, err := c.WaitDeployment(waitCtx, d.ID, 50*time.Millisecond)
+		if err != nil || got.State != api.StateReady || got.ReadyAt == nil {
+			t.Fatalf("deployment %d: %+v, %v", i, got, err)
+		}
+		ready[[]string{"first", "second", "free"}[i]] = *got.ReadyAt
+	}
+	if waited := ready["second"].Sub(ready["first"]); waited < buildSeconds*time.Second {
+		t.Errorf("the second build of the hobby team was ready %v after the first, want at least its own %d s: they built at once", waited, buildSeconds)
+	}
+	if ahead := ready["second"].Sub(ready["free"]); ahead < buildSeconds*time.Second/2 {
+		t.Errorf("the build of the team without a plan was ready %v before the hobby team's second, want about %d s: it did not build beside the first", ahead, buildSeconds)
 	}
 }

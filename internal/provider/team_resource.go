@@ -64,8 +64,10 @@ func (r *teamResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			"plan": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "The team's plan: `hobby` or `pro`, with the limits Vercel publishes for its plans of those names " +
-					"(bandwidth, function GB-hours and build minutes a month; max duration, memory and custom domains per project). " +
-					"Without it the team has no limits. Past its build minutes a team's new deployments are refused; past a serving " +
+					"(bandwidth, function GB-hours and build minutes a month; builds at once; max duration, memory, custom domains and " +
+					"deployments kept per project; that count is ferry's own: Vercel publishes none). " +
+					"Without it the team has no limits. Past its build minutes a team's new deployments are refused; past its builds at " +
+					"once they wait in the queue; past a serving " +
 					"limit, `hobby` pauses its apps (429) and `pro` warns. Setting it needs the engine's operator token. Changed in place.",
 				Validators: []validator.String{stringvalidator.OneOf(planNames()...)},
 			},

@@ -21,7 +21,7 @@ func storeDeployment(t *testing.T, st store.Store, p *api.Project, id, target st
 	if !ready {
 		return
 	}
-	claimed, err := st.ClaimDeployment(ctx, "test", time.Now().Add(time.Hour))
+	claimed, err := st.ClaimDeployment(ctx, "test", time.Now().Add(time.Hour), nil)
 	if err != nil || claimed == nil || claimed.ID != id {
 		t.Fatalf("claim %s: %+v %v", id, claimed, err)
 	}

@@ -85,6 +85,8 @@ type Config struct {
 	MaxQueuedBuilds int           // deployments allowed to wait; more are refused
 	Lease           time.Duration // a claim on a build lapses unless renewed within this
 	PollInterval    time.Duration // how often idle workers look for builds queued by another node
+	// BuildCaps are the builds a team may run at once, by plan, on all nodes.
+	BuildCaps store.BuildCaps
 	// SyncRoutes returns once the edge serves what the store says.
 	SyncRoutes func(context.Context) error
 	// BuildEnded, when set, hears of each build this node ended, READY or ERROR, of which project, and how long it took.
@@ -574,7 +576,7 @@ func (s *Service) work(ctx context.Context) {
 	poll := time.NewTimer(s.cfg.PollInterval)
 	defer poll.Stop()
 	for {
-		d, err := s.cfg.Store.ClaimDeployment(ctx, s.cfg.NodeID, time.Now().Add(s.cfg.Lease))
+		d, err := s.cfg.Store.ClaimDeployment(ctx, s.cfg.NodeID, time.Now().Add(s.cfg.Lease), s.cfg.BuildCaps)
 		if err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("claim a queued build", "error", err)
 		}

@@ -112,7 +112,7 @@ func (e *testEdge) deployment(t testing.TB, projectID, projectName, id, target, 
 		t.Fatal(err)
 	}
 	// Claimed as a build worker would, so that no later claim takes this one instead of its own.
-	claimed, err := e.store.ClaimDeployment(ctx, "test", time.Now().Add(time.Hour))
+	claimed, err := e.store.ClaimDeployment(ctx, "test", time.Now().Add(time.Hour), nil)
 	if err != nil || claimed == nil || claimed.ID != id {
 		t.Fatalf("claim %s: %v, %v", id, claimed, err)
 	}

@@ -1,7 +1,8 @@
 // Package plans holds teams to the limits of their plans (api.Plans): build minutes refuse new
 // deployments, serving limits (bandwidth, function GB-hours) block a team's apps or only warn,
 // as the plan says, and per-project limits (max duration, memory, custom domains) are checked
-// when set. Amounts are by calendar month (UTC) and come from the usage the meters store, so
+// when set. Concurrent builds are held by the build queue (BuildCaps), retained deployments by
+// housekeeping. Amounts are by calendar month (UTC) and come from the usage the meters store, so
 // they lag what nodes serve by the meters' flush and the enforcer's check.
 package plans
 
@@ -126,6 +127,15 @@ func (e *Enforcer) status(ctx context.Context, team *store.Team, projects []*sto
 		}
 	}
 	return status, ids, nil
+}
+
+// BuildCaps are the concurrent builds of every plan, as the build queue holds teams to them.
+func BuildCaps() store.BuildCaps {
+	caps := store.BuildCaps{}
+	for _, p := range api.Plans {
+		caps[p.Name] = p.ConcurrentBuilds
+	}
+	return caps
 }
 
 // RefuseDeployment says why a new deployment of project may not be made: its team used up the

@@ -374,14 +374,30 @@ func (e *RedirectedError) Error() string {
 
 func (e *RedirectedError) Unwrap() error { return ErrConflict }
 
+// BuildCaps are the builds a team may have claimed at once, by the name of its plan
+// (api.Plan.ConcurrentBuilds); a plan not in it, or at 0, has no cap.
+type BuildCaps map[string]int
+
+// JSON is caps as the JSON object the stores' queries read: {} for none.
+func (c BuildCaps) JSON() string {
+	if c == nil {
+		return "{}"
+	}
+	text, _ := json.Marshal(c) // a map of strings to ints always marshals
+	return string(text)
+}
+
 // BuildQueue is the queue of builds: QUEUED deployments, claimed by a node
 // for a lease it renews while it builds.
 type BuildQueue interface {
 	// ClaimDeployment claims the oldest deployment waiting to be built
 	// (QUEUED, or BUILDING under a lease that ran out) for node until
 	// leaseUntil, marks it BUILDING and returns it; nil when none is waiting.
-	// Two workers (or nodes) never claim the same row.
-	ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time) (*Deployment, error)
+	// Two workers (or nodes) never claim the same row. A deployment whose
+	// team already has as many builds claimed as caps allows its plan waits,
+	// and those queued after it of other teams go first; no two claims pass
+	// a team's cap, on any number of nodes.
+	ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time, caps BuildCaps) (*Deployment, error)
 	// RenewLease extends node's claim, or returns ErrNotClaimed.
 	RenewLease(ctx context.Context, id, node string, leaseUntil time.Time) error
 	// ReleaseDeployment puts a build node holds back in the queue.

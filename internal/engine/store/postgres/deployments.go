@@ -169,19 +169,62 @@ func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*store
 	return queryDeployments(ctx, s.pool, `project_id = $1`, projectID)
 }
 
+// claimAttempts bounds the claims that lose the last build slot of a team to another node's
+// claim and try again: each loss is another claim made, so the queue moves meanwhile.
+const claimAttempts = 10
+
 // ClaimDeployment claims the oldest deployment waiting to be built (QUEUED,
 // or BUILDING under a lease that ran out) for node until leaseUntil, marks it
 // BUILDING and returns it; nil when none is waiting. SKIP LOCKED: see the
-// package comment.
-func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time) (*store.Deployment, error) {
-	d, err := scanDeployment(s.pool.QueryRow(ctx, `UPDATE deployments SET state = 'BUILDING', claimed_by = $1, lease_until = $2
-		WHERE id = (SELECT id FROM deployments WHERE state = 'QUEUED' OR (state = 'BUILDING' AND COALESCE(lease_until, '-infinity') < $3)
-			ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-		RETURNING `+deploymentColumns, node, leaseUntil, time.Now()))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+// package comment. A deployment of a team with as many live claims as caps
+// allows its plan is passed over; claims of a capped team lock the team's row
+// and count again, so that two nodes cannot both take its last slot.
+func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time, caps store.BuildCaps) (*store.Deployment, error) {
+	for range claimAttempts {
+		var d *store.Deployment
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			d = nil
+			now := time.Now()
+			var id, teamID string
+			var most int
+			err := tx.QueryRow(ctx, `WITH caps AS (SELECT key AS plan, value::int AS most FROM jsonb_each_text($1::jsonb) WHERE value::int > 0),
+				busy AS (SELECT p.team_id, COUNT(*) AS builds FROM deployments b JOIN projects p ON p.id = b.project_id
+					WHERE b.state = 'BUILDING' AND b.lease_until >= $2 GROUP BY p.team_id)
+				SELECT d.id, p.team_id, COALESCE(caps.most, 0) FROM deployments d JOIN projects p ON p.id = d.project_id JOIN teams t ON t.id = p.team_id
+					LEFT JOIN caps ON caps.plan = t.plan LEFT JOIN busy ON busy.team_id = p.team_id
+				WHERE (d.state = 'QUEUED' OR (d.state = 'BUILDING' AND COALESCE(d.lease_until, '-infinity') < $2))
+					AND (caps.most IS NULL OR COALESCE(busy.builds, 0) < caps.most)
+				ORDER BY d.created_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED`, caps.JSON(), now).Scan(&id, &teamID, &most)
+			if err != nil {
+				return noRows(err)
+			}
+			if most > 0 {
+				// Claims of this team queue here; the count after the lock sees the claims
+				// committed before it.
+				if _, err := tx.Exec(ctx, `SELECT 1 FROM teams WHERE id = $1 FOR NO KEY UPDATE`, teamID); err != nil {
+					return err
+				}
+				var builds int
+				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM deployments b JOIN projects p ON p.id = b.project_id
+					WHERE p.team_id = $1 AND b.state = 'BUILDING' AND b.lease_until >= $2`, teamID, time.Now()).Scan(&builds); err != nil {
+					return err
+				}
+				if builds >= most {
+					return nil // another node took the last slot: look again
+				}
+			}
+			d, err = scanDeployment(tx.QueryRow(ctx, `UPDATE deployments SET state = 'BUILDING', claimed_by = $1, lease_until = $2 WHERE id = $3
+				RETURNING `+deploymentColumns, node, leaseUntil, id))
+			return err
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, nil
+		case err != nil || d != nil:
+			return d, err
+		}
 	}
-	return d, err
+	return nil, nil
 }
 
 // RenewLease extends node's claim on a building deployment, or returns

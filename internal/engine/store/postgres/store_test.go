@@ -152,7 +152,7 @@ func TestStore(t *testing.T) {
 			err := s.EnqueueDeployment(ctx, d, 1000)
 			var claimed *store.Deployment
 			if err == nil {
-				claimed, err = s.ClaimDeployment(ctx, id, time.Now().Add(time.Hour))
+				claimed, err = s.ClaimDeployment(ctx, id, time.Now().Add(time.Hour), nil)
 			}
 			claiming.Unlock()
 			if err != nil || claimed == nil || claimed.ID != id {

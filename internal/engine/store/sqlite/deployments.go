@@ -198,18 +198,24 @@ func (s *Store) ListDeployments(ctx context.Context, projectID string) ([]*store
 
 // ClaimDeployment claims the oldest deployment waiting to be built (QUEUED,
 // or BUILDING under a lease that ran out) for node until leaseUntil, marks it
-// BUILDING and returns it; nil when none is waiting. The claim is one UPDATE,
-// so two workers (or nodes) never claim the same row.
-func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time) (*store.Deployment, error) {
+// BUILDING and returns it; nil when none is waiting. A deployment of a team
+// with as many live claims as caps allows its plan is passed over. The claim
+// is one UPDATE, and SQLite runs one writer at a time, so two workers (or
+// nodes) never claim the same row nor pass a team's cap together.
+func (s *Store) ClaimDeployment(ctx context.Context, node string, leaseUntil time.Time, caps store.BuildCaps) (*store.Deployment, error) {
 	nowMilli := time.Now().UnixMilli()
 	// The outer WHERE repeats the condition so that the statement stays
 	// correct on a database whose subquery can see a row another claim is
 	// updating (PostgreSQL under READ COMMITTED).
-	d, err := scanDeployment(s.db.QueryRowContext(ctx, `UPDATE deployments SET state = 'BUILDING', claimed_by = ?, lease_until = ?
-		WHERE id = (SELECT id FROM deployments WHERE state = 'QUEUED' OR (state = 'BUILDING' AND COALESCE(lease_until, 0) < ?)
-			ORDER BY created_at, id LIMIT 1)
+	d, err := scanDeployment(s.db.QueryRowContext(ctx, `WITH caps(plan, most) AS (SELECT key, value FROM json_each(?) WHERE value > 0),
+		full(team_id) AS (SELECT p.team_id FROM deployments b JOIN projects p ON p.id = b.project_id JOIN teams t ON t.id = p.team_id JOIN caps ON caps.plan = t.plan
+			WHERE b.state = 'BUILDING' AND b.lease_until >= ? GROUP BY p.team_id, caps.most HAVING COUNT(*) >= caps.most)
+		UPDATE deployments SET state = 'BUILDING', claimed_by = ?, lease_until = ?
+		WHERE id = (SELECT d.id FROM deployments d JOIN projects p ON p.id = d.project_id
+			WHERE (d.state = 'QUEUED' OR (d.state = 'BUILDING' AND COALESCE(d.lease_until, 0) < ?)) AND p.team_id NOT IN (SELECT team_id FROM full)
+			ORDER BY d.created_at, d.id LIMIT 1)
 		AND (state = 'QUEUED' OR (state = 'BUILDING' AND COALESCE(lease_until, 0) < ?))
-		RETURNING `+deploymentColumns, node, leaseUntil.UnixMilli(), nowMilli, nowMilli))
+		RETURNING `+deploymentColumns, caps.JSON(), nowMilli, node, leaseUntil.UnixMilli(), nowMilli, nowMilli))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

@@ -21,7 +21,7 @@ func TestMigrationToTheQueueKeepsData(t *testing.T) {
 	if _, err := s.GetProject(ctx, "hello"); err != nil {
 		t.Fatalf("project lost: %v", err)
 	}
-	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute))
+	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute), nil)
 	if err != nil || d == nil || d.ID != "d1" {
 		t.Fatalf("the build of the old engine is not resumed: %+v %v", d, err)
 	}

@@ -54,7 +54,7 @@ func testBranchHostServesTheNewestReadyDeployment(t *testing.T, s store.Store, _
 
 	// The newer build finishes first; the older one finishing later does not take the URL back.
 	claimBuild(t, s, older)
-	claimed, err := s.ClaimDeployment(ctx, "test", time.Now().Add(time.Hour))
+	claimed, err := s.ClaimDeployment(ctx, "test", time.Now().Add(time.Hour), nil)
 	if err != nil || claimed == nil || claimed.ID != newer.ID {
 		t.Fatalf("claim d2: %v, %v", claimed, err)
 	}

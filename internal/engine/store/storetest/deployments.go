@@ -73,7 +73,7 @@ func testBuildCacheChoiceIsKept(t *testing.T, s store.Store, _ func(*testing.T) 
 		if got, err := s.GetDeployment(ctx, id); err != nil || got.UseBuildCache != use {
 			t.Fatalf("UseBuildCache read back as %v (%v), want %v", got.UseBuildCache, err, use)
 		}
-		claimed, err := s.ClaimDeployment(ctx, "node", time.Now().Add(time.Minute))
+		claimed, err := s.ClaimDeployment(ctx, "node", time.Now().Add(time.Minute), nil)
 		if err != nil || claimed == nil || claimed.ID != id || claimed.UseBuildCache != use {
 			t.Fatalf("claimed %+v (%v), want %s with UseBuildCache %v", claimed, err, id, use)
 		}

@@ -39,7 +39,7 @@ func testQueueFullInsertsNothing(t *testing.T, s store.Store, _ func(*testing.T)
 		t.Fatalf("the refused deployment was stored: %v", err)
 	}
 	// A claimed build no longer waits: there is room again.
-	if d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute)); err != nil || d == nil {
+	if d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute), nil); err != nil || d == nil {
 		t.Fatalf("claim: %v %v", d, err)
 	}
 	if err := s.EnqueueDeployment(ctx, refused, 2); err != nil {
@@ -69,7 +69,7 @@ func testClaimIsAtomic(t *testing.T, s store.Store, another func(*testing.T) sto
 				defer wg.Done()
 				claimer := fmt.Sprintf("node-%d/%d", n, c)
 				for {
-					d, err := s.ClaimDeployment(ctx, claimer, time.Now().Add(time.Minute))
+					d, err := s.ClaimDeployment(ctx, claimer, time.Now().Add(time.Minute), nil)
 					if err != nil {
 						t.Error(err)
 						return
@@ -104,18 +104,18 @@ func testLeaseLapsesAndMovesToAnotherNode(t *testing.T, s store.Store, _ func(*t
 		t.Fatal(err)
 	}
 	queueDeployment(t, s, "d1")
-	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(50*time.Millisecond))
+	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(50*time.Millisecond), nil)
 	if err != nil || d == nil || d.ID != "d1" {
 		t.Fatalf("claim: %v %v", d, err)
 	}
-	if other, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute)); err != nil || other != nil {
+	if other, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute), nil); err != nil || other != nil {
 		t.Fatalf("a row under a live lease was claimed again: %v %v", other, err)
 	}
 	if err := s.RenewLease(ctx, "d1", "node-b", time.Now().Add(time.Minute)); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("renewal by a node without the claim: %v", err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	taken, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute))
+	taken, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute), nil)
 	if err != nil || taken == nil || taken.ID != "d1" || taken.ClaimedBy != "node-b" {
 		t.Fatalf("claim after the lease lapsed: %+v %v", taken, err)
 	}
@@ -142,8 +142,8 @@ func testReleaseNodeClaimsRequeuesOnlyThatNode(t *testing.T, s store.Store, _ fu
 	}
 	queueDeployment(t, s, "d1")
 	queueDeployment(t, s, "d2")
-	a, _ := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Hour))
-	b, _ := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Hour))
+	a, _ := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Hour), nil)
+	b, _ := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Hour), nil)
 	if a == nil || b == nil {
 		t.Fatal("claims failed")
 	}
@@ -151,7 +151,7 @@ func testReleaseNodeClaimsRequeuesOnlyThatNode(t *testing.T, s store.Store, _ fu
 	if err != nil || n != 1 {
 		t.Fatalf("released %d, %v; want 1", n, err)
 	}
-	again, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Hour))
+	again, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Hour), nil)
 	if err != nil || again == nil || again.ID != a.ID {
 		t.Fatalf("node-a's build was not claimable at once: %+v %v", again, err)
 	}
@@ -170,7 +170,7 @@ func testCancelDeployment(t *testing.T, s store.Store, _ func(*testing.T) store.
 	if err != nil || !now || d.State != "CANCELED" {
 		t.Fatalf("cancel: %+v %v %v", d, now, err)
 	}
-	if claimed, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute)); err != nil || claimed != nil {
+	if claimed, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(time.Minute), nil); err != nil || claimed != nil {
 		t.Fatalf("a canceled deployment was claimed: %v %v", claimed, err)
 	}
 	if _, now, err := s.CancelDeployment(ctx, "d1"); err != nil || now {

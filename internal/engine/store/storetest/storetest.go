@@ -40,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 		{"BuildCacheChoiceIsKept", testBuildCacheChoiceIsKept},
 		{"QueueFullInsertsNothing", testQueueFullInsertsNothing},
 		{"ClaimIsAtomic", testClaimIsAtomic},
+		{"BuildCapsHoldPerTeam", testBuildCapsHoldPerTeam},
+		{"BuildCapsHoldAcrossNodes", testBuildCapsHoldAcrossNodes},
 		{"LeaseLapsesAndMovesToAnotherNode", testLeaseLapsesAndMovesToAnotherNode},
 		{"ReleaseNodeClaimsRequeuesOnlyThatNode", testReleaseNodeClaimsRequeuesOnlyThatNode},
 		{"CancelDeployment", testCancelDeployment},
@@ -84,7 +86,7 @@ func createProject(t *testing.T, s store.Store, id, name string) {
 // and gives it the run spec its build would make.
 func claimBuild(t *testing.T, s store.Store, d *store.Deployment) {
 	t.Helper()
-	claimed, err := s.ClaimDeployment(context.Background(), "test", time.Now().Add(time.Hour))
+	claimed, err := s.ClaimDeployment(context.Background(), "test", time.Now().Add(time.Hour), nil)
 	if err != nil || claimed == nil || claimed.ID != d.ID {
 		t.Fatalf("claim %s: %v, %v", d.ID, claimed, err)
 	}

@@ -202,22 +202,16 @@ func testDeliveryClaimIsAtomic(t *testing.T, s store.Store, another func(*testin
 		for w := range 3 {
 			node := fmt.Sprintf("n%d-%d", n, w)
 			wg.Go(func() {
-				for {
-					d, err := st.ClaimDelivery(ctx, node, time.Now(), time.Now().Add(time.Minute))
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if d == nil {
-						return
-					}
+				claimAll(t, func() (*store.Delivery, error) {
+					return st.ClaimDelivery(ctx, node, time.Now(), time.Now().Add(time.Minute))
+				}, func(d *store.Delivery) {
 					mu.Lock()
+					defer mu.Unlock()
 					if by, twice := claimed[d.ID]; twice {
 						t.Errorf("delivery %s claimed by %s and %s", d.ID, by, node)
 					}
 					claimed[d.ID] = node
-					mu.Unlock()
-				}
+				})
 			})
 		}
 	}
