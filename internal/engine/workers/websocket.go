@@ -122,7 +122,10 @@ func (d *deployment) serveWebSocket(w http.ResponseWriter, r *http.Request) bool
 		subprotocols = []string{subprotocol}
 	}
 	// The app saw Origin in its scope and accepted: the choice is its own, as under uvicorn.
-	client, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: subprotocols, InsecureSkipVerify: true})
+	// permessage-deflate when the client offers it, each message on its own (pooled compressors,
+	// no window kept per socket); the message limit holds for what a message inflates to.
+	client, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: subprotocols, InsecureSkipVerify: true,
+		CompressionMode: websocket.CompressionNoContextTakeover})
 	if err != nil {
 		d.log.Debug("WebSocket upgrade failed", "error", err)
 		_, _ = c.conn.Write(closeFrame(websocket.StatusAbnormalClosure, ""))

@@ -224,6 +224,37 @@ func TestWebSocketLimits(t *testing.T) {
 	}
 }
 
+// A client offering permessage-deflate gets it; the message limit counts inflated bytes, so a
+// small compressed message that inflates past it is refused.
+func TestWebSocketCompression(t *testing.T) {
+	h := newWebSocketHarness(t, Config{Workers: 1, WebSocketMaxMessage: 1 << 20})
+	conn, resp, err := h.dial(t, "/echo", &websocket.DialOptions{CompressionMode: websocket.CompressionNoContextTakeover})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Extensions"); !strings.Contains(got, "permessage-deflate") {
+		t.Fatalf("Sec-WebSocket-Extensions %q: want permessage-deflate", got)
+	}
+	conn.SetReadLimit(2 << 20)
+	echo(t, conn, websocket.MessageText, bytes.Repeat([]byte("compress me "), 1<<16/12))
+	echo(t, conn, websocket.MessageBinary, []byte{1, 2, 3})
+	if err := conn.Write(context.Background(), websocket.MessageBinary, make([]byte, 1<<20+1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := awaitClose(t, conn); got.Code != websocket.StatusMessageTooBig {
+		t.Errorf("a compressed message inflating past the limit closed with %d %q, want 1009", got.Code, got.Reason)
+	}
+
+	plain, resp, err := h.dial(t, "/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Extensions"); got != "" {
+		t.Errorf("a client offering no extension got %q", got)
+	}
+	echo(t, plain, websocket.MessageText, []byte("plain"))
+}
+
 // An open socket holds its instance's concurrency slot; stopping the deployment closes it with 1001.
 func TestWebSocketHoldsItsSlotAndStopClosesIt(t *testing.T) {
 	h := newWebSocketHarness(t, Config{Workers: 1, Threads: 1})
