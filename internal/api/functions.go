@@ -16,6 +16,12 @@ type FunctionSettings struct {
 	// MaxDurationSeconds a request may take before it gets 504 and its instance is replaced;
 	// vercel.json's maxDuration overrides it for its functions.
 	MaxDurationSeconds int64 `json:"max_duration_seconds,omitempty"`
+	// WebSocketIdleTimeoutSeconds: an open WebSocket (ASGI apps) with no message either way for
+	// this long is closed with 1001.
+	WebSocketIdleTimeoutSeconds int64 `json:"websocket_idle_timeout_seconds,omitempty"`
+	// WebSocketMaxMessageBytes is the largest message a client may send on a WebSocket, counted
+	// inflated; a larger one closes the socket with 1009.
+	WebSocketMaxMessageBytes int64 `json:"websocket_max_message_bytes,omitempty"`
 }
 
 // Defaults and bounds of FunctionSettings.
@@ -24,6 +30,9 @@ const (
 	DefaultConcurrency        = 4
 	DefaultMaxInstances       = 2
 	DefaultMaxDurationSeconds = 300
+	// The WebSocket defaults are the engine's before they were settings; the message size is uvicorn's.
+	DefaultWebSocketIdleTimeoutSeconds = 300
+	DefaultWebSocketMaxMessageBytes    = 16 << 20
 
 	MinIdleTimeoutSeconds = 1
 	MaxIdleTimeoutSeconds = 7 * 24 * 3600
@@ -33,4 +42,13 @@ const (
 	MaxMaxInstances       = 64
 	MinMaxDurationSeconds = 1
 	MaxMaxDurationSeconds = 1800 // as vercel.json's maxDuration
+	// An idle socket holds one of its instance's concurrency slots and keeps the instance from
+	// scaling to zero: a day is plenty for a quiet client, and one that must stay longer can
+	// send a heartbeat message.
+	MinWebSocketIdleTimeoutSeconds = 1
+	MaxWebSocketIdleTimeoutSeconds = 24 * 3600
+	// The engine holds a whole message in memory before the app gets it, so the largest one
+	// bounds what each open socket may cost it; below 1 KiB ordinary JSON messages would not fit.
+	MinWebSocketMaxMessageBytes = 1 << 10
+	MaxWebSocketMaxMessageBytes = 64 << 20
 )

@@ -890,6 +890,9 @@ func runnable(keeper secrets.Keeper, deploymentsDir string, fetch func(context.C
 			Workers:     int(run.Limits.MaxInstances),
 			Threads:     int(run.Limits.Concurrency),
 			Functions:   run.Functions,
+
+			WebSocketIdleTimeout: time.Duration(run.Limits.WebSocketIdleTimeoutSeconds) * time.Second,
+			WebSocketMaxMessage:  run.Limits.WebSocketMaxMessageBytes,
 		}, nil
 	}
 }

@@ -38,7 +38,8 @@ func EffectiveLimits(set *api.Limits) api.Limits {
 	defaults := api.Limits{MemoryMB: api.DefaultMemoryMB, CPU: api.DefaultCPU, Processes: api.DefaultProcesses,
 		OpenFiles: api.DefaultOpenFiles, BuildMinutes: api.DefaultBuildMinutes,
 		FunctionSettings: api.FunctionSettings{IdleTimeoutSeconds: api.DefaultIdleTimeoutSeconds, Concurrency: api.DefaultConcurrency,
-			MaxInstances: api.DefaultMaxInstances, MaxDurationSeconds: api.DefaultMaxDurationSeconds}}
+			MaxInstances: api.DefaultMaxInstances, MaxDurationSeconds: api.DefaultMaxDurationSeconds,
+			WebSocketIdleTimeoutSeconds: api.DefaultWebSocketIdleTimeoutSeconds, WebSocketMaxMessageBytes: api.DefaultWebSocketMaxMessageBytes}}
 	if set == nil {
 		return defaults
 	}
@@ -60,6 +61,8 @@ func FillLimits(set, defaults api.Limits) api.Limits {
 	fill(&set.Concurrency, defaults.Concurrency)
 	fill(&set.MaxInstances, defaults.MaxInstances)
 	fill(&set.MaxDurationSeconds, defaults.MaxDurationSeconds)
+	fill(&set.WebSocketIdleTimeoutSeconds, defaults.WebSocketIdleTimeoutSeconds)
+	fill(&set.WebSocketMaxMessageBytes, defaults.WebSocketMaxMessageBytes)
 	if set.CPU == 0 {
 		set.CPU = defaults.CPU
 	}

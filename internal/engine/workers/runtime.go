@@ -60,10 +60,11 @@ type Config struct {
 	Sandbox     *sandbox.Sandbox // confines every instance; nil confines nothing (benchmarks, tests of serving)
 	Logger      *slog.Logger     // may be nil
 
-	// WebSocketIdleTimeout ends a WebSocket (1001) with no message either way for this long; 0 -> 5m.
+	// WebSocketIdleTimeout ends a WebSocket (1001) with no message either way for this long, unless
+	// its App sets its own; 0 -> 5m.
 	WebSocketIdleTimeout time.Duration
-	// WebSocketMaxMessage is the largest message a client may send on a WebSocket; a larger one ends
-	// it with 1009. 0 -> 16 MiB.
+	// WebSocketMaxMessage is the largest message a client may send on a WebSocket, unless its App
+	// sets its own; a larger one ends it with 1009. 0 -> 16 MiB.
 	WebSocketMaxMessage int64
 }
 
@@ -83,6 +84,9 @@ type App struct {
 	IdleTimeout time.Duration // no request for this long stops the app; 0 -> Config.IdleTimeout
 	Workers     int           // python processes; 0 -> Config.Workers
 	Threads     int           // concurrent requests (or WebSockets) per process; 0 -> Config.Threads
+
+	WebSocketIdleTimeout time.Duration // 0 -> Config.WebSocketIdleTimeout
+	WebSocketMaxMessage  int64         // 0 -> Config.WebSocketMaxMessage
 	// Functions are the functions of a deployment of several (each its own entrypoint, with its
 	// own processes): a request goes to the one whose route matches its path. Empty: one app
 	// (Entrypoint) serves every path.

@@ -229,7 +229,7 @@ func (s *webSocketSession) run() {
 
 // clientToWorker passes the client's messages to the worker, then its close code.
 func (s *webSocketSession) clientToWorker() {
-	limit := s.d.m.cfg.WebSocketMaxMessage
+	limit := s.d.webSocketMaxMessage()
 	for {
 		typ, reader, err := s.client.Reader(context.Background())
 		if err != nil {
@@ -277,7 +277,7 @@ func (s *webSocketSession) clientToWorker() {
 // workerToClient passes the worker's messages to the client until the worker ends the socket.
 func (s *webSocketSession) workerToClient() {
 	defer s.workerEnded.Store(true)
-	writeTimeout := s.d.m.cfg.WebSocketIdleTimeout
+	writeTimeout := s.d.webSocketIdleTimeout()
 	for {
 		h, err := readFrameHeader(s.worker.reader)
 		if err != nil {
@@ -390,7 +390,7 @@ func (s *webSocketSession) endClient(code websocket.StatusCode, reason string) {
 
 // watchIdle ends the socket once no message went either way for the idle timeout.
 func (s *webSocketSession) watchIdle() {
-	timeout := s.d.m.cfg.WebSocketIdleTimeout
+	timeout := s.d.webSocketIdleTimeout()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
@@ -439,4 +439,20 @@ func (d *deployment) closeSockets() {
 	for _, s := range open {
 		s.end(websocket.StatusGoingAway, "the deployment is stopping")
 	}
+}
+
+// webSocketIdleTimeout is how long a socket of d may go without a message either way.
+func (d *deployment) webSocketIdleTimeout() time.Duration {
+	if d.app.WebSocketIdleTimeout > 0 {
+		return d.app.WebSocketIdleTimeout
+	}
+	return d.m.cfg.WebSocketIdleTimeout
+}
+
+// webSocketMaxMessage is the largest message a client may send on a socket of d.
+func (d *deployment) webSocketMaxMessage() int64 {
+	if d.app.WebSocketMaxMessage > 0 {
+		return d.app.WebSocketMaxMessage
+	}
+	return d.m.cfg.WebSocketMaxMessage
 }

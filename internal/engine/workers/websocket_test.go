@@ -26,8 +26,14 @@ var webSocketApp string
 
 func newWebSocketHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return newHarness(t, cfg, webSocketEchoApp(t))
+}
+
+// webSocketEchoApp is the FastAPI app of webSocketApp.
+func webSocketEchoApp(t *testing.T) App {
+	t.Helper()
 	requirePython(t, "fastapi")
-	return newHarness(t, cfg, App{Kind: runspec.KindASGI, Dir: writeApp(t, map[string]string{"main.py": webSocketApp}), Entrypoint: "main:app"})
+	return App{Kind: runspec.KindASGI, Dir: writeApp(t, map[string]string{"main.py": webSocketApp}), Entrypoint: "main:app"}
 }
 
 func (h *harness) dial(t *testing.T, path string, opts *websocket.DialOptions) (*websocket.Conn, *http.Response, error) {
@@ -187,8 +193,11 @@ func TestWebSocketToWSGIAppIsRefused(t *testing.T) {
 	}
 }
 
+// The App's limits (a project's settings) override the Config's, which are far apart from them.
 func TestWebSocketLimits(t *testing.T) {
-	h := newWebSocketHarness(t, Config{Workers: 1, WebSocketMaxMessage: 1000, WebSocketIdleTimeout: 500 * time.Millisecond})
+	app := webSocketEchoApp(t)
+	app.WebSocketMaxMessage, app.WebSocketIdleTimeout = 1000, 500*time.Millisecond
+	h := newHarness(t, Config{Workers: 1, WebSocketMaxMessage: 1 << 20, WebSocketIdleTimeout: time.Hour}, app)
 
 	conn := h.mustDial(t, "/echo")
 	echo(t, conn, websocket.MessageBinary, make([]byte, 1000))
