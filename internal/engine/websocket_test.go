@@ -19,7 +19,7 @@ import (
 )
 
 // A FastAPI app's WebSocket, built and served by a real engine, in its sandbox, over HTTP (ws) and
-// HTTPS (wss, the engine's local CA).
+// HTTPS (wss, the engine's local CA); the project's message size limit is its sockets'.
 func TestWebSocketThroughTheEngine(t *testing.T) {
 	if err := exec.Command(python, "-c", "import fastapi").Run(); err != nil {
 		t.Skipf("%s cannot import fastapi (apt-get install python3-fastapi): %v", python, err)
@@ -27,7 +27,8 @@ func TestWebSocketThroughTheEngine(t *testing.T) {
 	httpsAddress := freeAddress(t)
 	c, addr, dataDir := startEngineWithDataDir(t, func(cfg *engine.Config) { cfg.HTTPSAddress = httpsAddress })
 	ctx := context.Background()
-	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "sockets", Framework: api.FrameworkFastAPI})
+	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "sockets", Framework: api.FrameworkFastAPI,
+		Limits: &api.Limits{FunctionSettings: api.FunctionSettings{WebSocketMaxMessageBytes: 1024}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +62,15 @@ func TestWebSocketThroughTheEngine(t *testing.T) {
 				},
 				TLSClientConfig: tc.tls,
 			}}
-			conn, resp, err := websocket.Dial(dialCtx, tc.scheme+"://"+host+"/echo", &websocket.DialOptions{HTTPClient: client, Subprotocols: []string{"echo.v1"}})
-			if err != nil {
-				t.Fatal(err)
+			dial := func() (*websocket.Conn, *http.Response) {
+				conn, resp, err := websocket.Dial(dialCtx, tc.scheme+"://"+host+"/echo", &websocket.DialOptions{HTTPClient: client, Subprotocols: []string{"echo.v1"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = conn.CloseNow() })
+				return conn, resp
 			}
-			defer func() { _ = conn.CloseNow() }()
+			conn, resp := dial()
 			if conn.Subprotocol() != "echo.v1" || resp.Header.Get("X-Scheme") != tc.scheme {
 				t.Errorf("subprotocol %q, the app's scope scheme %q", conn.Subprotocol(), resp.Header.Get("X-Scheme"))
 			}
@@ -83,6 +88,14 @@ func TestWebSocketThroughTheEngine(t *testing.T) {
 			}
 			if err := conn.Close(websocket.StatusNormalClosure, "bye"); err != nil {
 				t.Fatal(err)
+			}
+
+			tooBig, _ := dial()
+			if err := tooBig.Write(dialCtx, websocket.MessageBinary, make([]byte, 1025)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := tooBig.Read(dialCtx); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+				t.Errorf("a message past the project's limit of 1024 bytes: %v, want a close with 1009", err)
 			}
 		})
 	}
