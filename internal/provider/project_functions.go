@@ -15,13 +15,16 @@ import (
 // withFunctionSettings adds to the limits block's attributes those of how instances serve, as
 // Vercel's function settings.
 func withFunctionSettings(attributes map[string]schema.Attribute) map[string]schema.Attribute {
-	// Every setting's least value is 1.
-	setting := func(def, most int64, description string) schema.Int64Attribute {
+	between := func(def, least, most int64, description string) schema.Int64Attribute {
 		return schema.Int64Attribute{
 			Optional: true, Computed: true, Default: int64default.StaticInt64(def),
-			MarkdownDescription: fmt.Sprintf("%s Default %d, from 1 to %d.", description, def, most),
-			Validators:          []validator.Int64{int64validator.Between(1, most)},
+			MarkdownDescription: fmt.Sprintf("%s Default %d, from %d to %d.", description, def, least, most),
+			Validators:          []validator.Int64{int64validator.Between(least, most)},
 		}
+	}
+	// Most settings' least value is 1.
+	setting := func(def, most int64, description string) schema.Int64Attribute {
+		return between(def, 1, most, description)
 	}
 	maps.Copy(attributes, map[string]schema.Attribute{
 		"idle_timeout_seconds": setting(api.DefaultIdleTimeoutSeconds, api.MaxIdleTimeoutSeconds,
@@ -36,7 +39,15 @@ func withFunctionSettings(attributes map[string]schema.Attribute) map[string]sch
 		"max_duration_seconds": setting(api.DefaultMaxDurationSeconds, api.MaxMaxDurationSeconds,
 			"Seconds a request may take before it gets 504 and its instance is replaced, as Vercel's `maxDuration`. "+
 				"A `maxDuration` in vercel.json's `functions` overrides it for the functions it names. A WebSocket (ASGI apps) has it "+
-				"to be accepted; once open it lasts until a side closes it or no message went either way for 5 minutes (closed with 1001)."),
+				"to be accepted; once open it lasts until a side closes it or `websocket_idle_timeout_seconds` pass without a message."),
+		"websocket_idle_timeout_seconds": between(api.DefaultWebSocketIdleTimeoutSeconds, api.MinWebSocketIdleTimeoutSeconds,
+			api.MaxWebSocketIdleTimeoutSeconds,
+			"Seconds an open WebSocket (ASGI apps) may go without a message either way before the engine closes it with 1001 "+
+				"(going away); a client that must stay quiet for longer can send a heartbeat message."),
+		"websocket_max_message_bytes": between(api.DefaultWebSocketMaxMessageBytes, api.MinWebSocketMaxMessageBytes,
+			api.MaxWebSocketMaxMessageBytes,
+			"Largest message in bytes a client may send on a WebSocket, counted after permessage-deflate inflates it; "+
+				"a larger one closes the socket with 1009 (message too big). The default is uvicorn's."),
 	})
 	return attributes
 }

@@ -29,12 +29,16 @@ type limitsModel struct {
 	Concurrency        types.Int64 `tfsdk:"concurrency"`
 	MaxInstances       types.Int64 `tfsdk:"max_instances"`
 	MaxDurationSeconds types.Int64 `tfsdk:"max_duration_seconds"`
+
+	WebSocketIdleTimeoutSeconds types.Int64 `tfsdk:"websocket_idle_timeout_seconds"`
+	WebSocketMaxMessageBytes    types.Int64 `tfsdk:"websocket_max_message_bytes"`
 }
 
 var limitsAttrTypes = map[string]attr.Type{
 	"memory_mb": types.Int64Type, "cpu": types.Float64Type, "processes": types.Int64Type, "open_files": types.Int64Type,
 	"build_minutes":        types.Int64Type,
 	"idle_timeout_seconds": types.Int64Type, "concurrency": types.Int64Type, "max_instances": types.Int64Type, "max_duration_seconds": types.Int64Type,
+	"websocket_idle_timeout_seconds": types.Int64Type, "websocket_max_message_bytes": types.Int64Type,
 }
 
 // limitsAttribute: every field has its default, so removing one from the configuration goes
@@ -46,6 +50,8 @@ func limitsAttribute() schema.SingleNestedAttribute {
 		"build_minutes":        types.Int64Value(api.DefaultBuildMinutes),
 		"idle_timeout_seconds": types.Int64Value(api.DefaultIdleTimeoutSeconds), "concurrency": types.Int64Value(api.DefaultConcurrency),
 		"max_instances": types.Int64Value(api.DefaultMaxInstances), "max_duration_seconds": types.Int64Value(api.DefaultMaxDurationSeconds),
+		"websocket_idle_timeout_seconds": types.Int64Value(api.DefaultWebSocketIdleTimeoutSeconds),
+		"websocket_max_message_bytes":    types.Int64Value(api.DefaultWebSocketMaxMessageBytes),
 	})
 	return schema.SingleNestedAttribute{
 		Optional: true,
@@ -94,7 +100,8 @@ func (l *limitsModel) request() *api.Limits {
 	return &api.Limits{MemoryMB: l.MemoryMB.ValueInt64(), CPU: l.CPU.ValueFloat64(), Processes: l.Processes.ValueInt64(),
 		OpenFiles: l.OpenFiles.ValueInt64(), BuildMinutes: l.BuildMinutes.ValueInt64(),
 		FunctionSettings: api.FunctionSettings{IdleTimeoutSeconds: l.IdleTimeoutSeconds.ValueInt64(), Concurrency: l.Concurrency.ValueInt64(),
-			MaxInstances: l.MaxInstances.ValueInt64(), MaxDurationSeconds: l.MaxDurationSeconds.ValueInt64()}}
+			MaxInstances: l.MaxInstances.ValueInt64(), MaxDurationSeconds: l.MaxDurationSeconds.ValueInt64(),
+			WebSocketIdleTimeoutSeconds: l.WebSocketIdleTimeoutSeconds.ValueInt64(), WebSocketMaxMessageBytes: l.WebSocketMaxMessageBytes.ValueInt64()}}
 }
 
 func limitsFrom(l api.Limits) *limitsModel {
@@ -104,5 +111,7 @@ func limitsFrom(l api.Limits) *limitsModel {
 		BuildMinutes:       types.Int64Value(l.BuildMinutes),
 		IdleTimeoutSeconds: types.Int64Value(l.IdleTimeoutSeconds), Concurrency: types.Int64Value(l.Concurrency),
 		MaxInstances: types.Int64Value(l.MaxInstances), MaxDurationSeconds: types.Int64Value(l.MaxDurationSeconds),
+		WebSocketIdleTimeoutSeconds: types.Int64Value(l.WebSocketIdleTimeoutSeconds),
+		WebSocketMaxMessageBytes:    types.Int64Value(l.WebSocketMaxMessageBytes),
 	}
 }

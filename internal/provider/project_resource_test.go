@@ -33,6 +33,8 @@ func TestProjectValidation(t *testing.T) {
 		"concurrency":    {`name = "app"` + "\n" + `limits = { concurrency = 1001 }`, `between 1 and 1000`},
 		"max instances":  {`name = "app"` + "\n" + `limits = { max_instances = 0 }`, `between 1 and 64`},
 		"max duration":   {`name = "app"` + "\n" + `limits = { max_duration_seconds = 1801 }`, `between 1 and 1800`},
+		"websocket idle": {`name = "app"` + "\n" + `limits = { websocket_idle_timeout_seconds = 86401 }`, `between 1 and 86400`},
+		"websocket size": {`name = "app"` + "\n" + `limits = { websocket_max_message_bytes = 1000 }`, `between 1024 and 67108864`},
 	})
 }
 
@@ -82,6 +84,7 @@ resource "ferry_project" "test" {
 						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096), "build_minutes": knownvalue.Int64Exact(45),
 						"idle_timeout_seconds": knownvalue.Int64Exact(900), "concurrency": knownvalue.Int64Exact(4),
 						"max_instances": knownvalue.Int64Exact(2), "max_duration_seconds": knownvalue.Int64Exact(300),
+						"websocket_idle_timeout_seconds": knownvalue.Int64Exact(300), "websocket_max_message_bytes": knownvalue.Int64Exact(16 << 20),
 					})),
 				},
 			},
@@ -94,7 +97,7 @@ resource "ferry_project" "test" {
   root_directory  = "api"
   install_command = ""
   build_command   = "echo built"
-  limits          = { memory_mb = 512, cpu = 0.5 }
+  limits          = { memory_mb = 512, cpu = 0.5, websocket_max_message_bytes = 1024 }
 }`, name)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
@@ -105,6 +108,7 @@ resource "ferry_project" "test" {
 						"processes": knownvalue.Int64Exact(256), "open_files": knownvalue.Int64Exact(4096), "build_minutes": knownvalue.Int64Exact(45),
 						"idle_timeout_seconds": knownvalue.Int64Exact(900), "concurrency": knownvalue.Int64Exact(4),
 						"max_instances": knownvalue.Int64Exact(2), "max_duration_seconds": knownvalue.Int64Exact(300),
+						"websocket_idle_timeout_seconds": knownvalue.Int64Exact(300), "websocket_max_message_bytes": knownvalue.Int64Exact(1024),
 					})),
 				},
 			},

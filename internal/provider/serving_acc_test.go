@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,15 +48,21 @@ resource "ferry_deployment" "prod" {
 	})
 }
 
-// The issue's acceptance list: a WebSocket echo.
+// The issue's acceptance list: a WebSocket echo; a message past the project's
+// websocket_max_message_bytes closes the socket with 1009.
 func TestAccWebSocketEcho(t *testing.T) {
-	testServing(t, "workers/testdata/websocket/main.py", "main.py", `framework = "fastapi"`, func(productionURL string) error {
+	extra := `framework = "fastapi"
+  limits    = { websocket_max_message_bytes = 1024 }`
+	testServing(t, "workers/testdata/websocket/main.py", "main.py", extra, func(productionURL string) error {
 		answer, err := echoOverWebSocket(productionURL+"/echo", "hello")
 		if err != nil {
 			return err
 		}
 		if answer != "hello" {
 			return fmt.Errorf("WebSocket echo at %s answered %q", productionURL, answer)
+		}
+		if _, err := echoOverWebSocket(productionURL+"/echo", strings.Repeat("x", 1025)); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+			return fmt.Errorf("a message past websocket_max_message_bytes = 1024: %v, want a close with 1009", err)
 		}
 		return nil
 	})
