@@ -99,11 +99,7 @@ func (m *Manager) newDeployment(app App) *deployment {
 	idSum := sha256.Sum256([]byte(app.ID + "\x00" + app.function))
 	prefix := hex.EncodeToString(idSum[:4]) + "-" + start
 	runDir := filepath.Join(m.cfg.RunDir, prefix)
-	workers := m.cfg.Workers
-	if app.Workers > 0 {
-		workers = app.Workers
-	}
-	paths := make([]string, workers)
+	paths := make([]string, ownOr(app.Workers, m.cfg.Workers))
 	for i := range paths {
 		paths[i] = filepath.Join(runDir, strconv.Itoa(i)+".sock")
 	}

@@ -660,28 +660,27 @@ func (m *Manager) Stop(id string) {
 	}
 }
 
+// ownOr is an App's own setting, or the Config's when the App left it zero.
+func ownOr[T ~int | ~int64](own, fallback T) T {
+	if own > 0 {
+		return own
+	}
+	return fallback
+}
+
 // maxDuration is how long a request to d may take.
 func (d *deployment) maxDuration() time.Duration {
-	if d.app.MaxDuration > 0 {
-		return d.app.MaxDuration
-	}
-	return d.m.cfg.MaxDuration
+	return ownOr(d.app.MaxDuration, d.m.cfg.MaxDuration)
 }
 
 // idleTimeout is how long d may go without a request before it is stopped.
 func (d *deployment) idleTimeout() time.Duration {
-	if d.app.IdleTimeout > 0 {
-		return d.app.IdleTimeout
-	}
-	return d.m.cfg.IdleTimeout
+	return ownOr(d.app.IdleTimeout, d.m.cfg.IdleTimeout)
 }
 
 // threads is how many requests each of d's processes serves at once.
 func (d *deployment) threads() int {
-	if d.app.Threads > 0 {
-		return d.app.Threads
-	}
-	return d.m.cfg.Threads
+	return ownOr(d.app.Threads, d.m.cfg.Threads)
 }
 
 // Remove stops a deleted deployment's processes for good: a request routed to it just before the delete

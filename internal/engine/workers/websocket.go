@@ -443,16 +443,10 @@ func (d *deployment) closeSockets() {
 
 // webSocketIdleTimeout is how long a socket of d may go without a message either way.
 func (d *deployment) webSocketIdleTimeout() time.Duration {
-	if d.app.WebSocketIdleTimeout > 0 {
-		return d.app.WebSocketIdleTimeout
-	}
-	return d.m.cfg.WebSocketIdleTimeout
+	return ownOr(d.app.WebSocketIdleTimeout, d.m.cfg.WebSocketIdleTimeout)
 }
 
 // webSocketMaxMessage is the largest message a client may send on a socket of d.
 func (d *deployment) webSocketMaxMessage() int64 {
-	if d.app.WebSocketMaxMessage > 0 {
-		return d.app.WebSocketMaxMessage
-	}
-	return d.m.cfg.WebSocketMaxMessage
+	return ownOr(d.app.WebSocketMaxMessage, d.m.cfg.WebSocketMaxMessage)
 }
