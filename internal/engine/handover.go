@@ -69,7 +69,16 @@ func (c handoverConn) send(v any, files ...*os.File) error {
 	if len(files) > 0 {
 		fds := make([]int, len(files))
 		for i, f := range files {
-			fds[i] = int(f.Fd())
+			// Not f.Fd(), which puts the descriptor in blocking mode: a copy of a listener shares
+			// its mode with the listener, whose accept would then block in the kernel when the
+			// other engine takes the connection first, and its Close would wait for it forever.
+			raw, err := f.SyscallConn()
+			if err != nil {
+				return err
+			}
+			if err := raw.Control(func(fd uintptr) { fds[i] = int(fd) }); err != nil {
+				return err
+			}
 		}
 		rights = unix.UnixRights(fds...)
 	}
