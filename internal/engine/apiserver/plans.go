@@ -27,7 +27,7 @@ func (s *Server) getTeamPlan(r *http.Request) (int, any, error) {
 	if s.cfg.FlushUsage != nil {
 		_ = s.cfg.FlushUsage(r.Context()) // what this node counted last; the others' comes within 10 s
 	}
-	status, _, err := s.cfg.Plans.Status(r.Context(), t)
+	status, err := s.cfg.Plans.Status(r.Context(), t)
 	return http.StatusOK, status, err
 }
 

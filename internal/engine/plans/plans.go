@@ -83,28 +83,13 @@ func (l limit) String() string {
 }
 
 // Status is a team's plan and what the team's projects used of it this month.
-func (e *Enforcer) Status(ctx context.Context, team *store.Team) (api.TeamPlan, []string, error) {
-	projects, err := e.cfg.Store.ListProjects(ctx)
-	if err != nil {
-		return api.TeamPlan{}, nil, err
-	}
-	return e.status(ctx, team, projects)
-}
-
-// status is Status on a listing of the projects of every team, which Check reads once for all.
-func (e *Enforcer) status(ctx context.Context, team *store.Team, projects []*store.Project) (api.TeamPlan, []string, error) {
+func (e *Enforcer) Status(ctx context.Context, team *store.Team) (api.TeamPlan, error) {
 	since, until := month(e.cfg.Now())
 	status := api.TeamPlan{Team: team.Name, Since: since.Format(api.DateLayout), Until: until.Format(api.DateLayout)}
-	ids := []string{}
-	for _, p := range projects {
-		if p.TeamID == team.ID {
-			ids = append(ids, p.ID)
-		}
-	}
 	// By the team, not its projects: what a deleted project used this month still counts.
 	records, err := e.cfg.Store.ListUsage(ctx, store.UsageFilter{TeamID: team.ID}, since, until)
 	if err != nil {
-		return status, nil, err
+		return status, err
 	}
 	for _, r := range records {
 		status.Used.Requests += r.Requests
@@ -114,7 +99,7 @@ func (e *Enforcer) status(ctx context.Context, team *store.Team, projects []*sto
 	}
 	plan, ok := api.PlanNamed(team.Plan)
 	if !ok {
-		return status, ids, nil
+		return status, nil
 	}
 	status.Plan = &plan
 	for _, l := range limitsOf(plan, status.Used) {
@@ -126,7 +111,7 @@ func (e *Enforcer) status(ctx context.Context, team *store.Team, projects []*sto
 			status.Warnings = append(status.Warnings, l.String())
 		}
 	}
-	return status, ids, nil
+	return status, nil
 }
 
 // BuildCaps are the concurrent builds of every plan, as the build queue holds teams to them.
@@ -145,7 +130,7 @@ func (e *Enforcer) RefuseDeployment(ctx context.Context, project *store.Project)
 	if err != nil || team.Plan == "" {
 		return err
 	}
-	status, _, err := e.Status(ctx, team)
+	status, err := e.Status(ctx, team)
 	if err != nil || status.Plan == nil || status.Plan.BuildMinutes <= 0 || status.Used.BuildMinutes < status.Plan.BuildMinutes {
 		return err
 	}
@@ -209,12 +194,16 @@ func (e *Enforcer) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	projectsOf := map[string][]string{} // team id -> its projects' ids, whose apps a block pauses
+	for _, p := range projects {
+		projectsOf[p.TeamID] = append(projectsOf[p.TeamID], p.ID)
+	}
 	blocked := map[string]string{}
 	for _, team := range teams {
 		if team.Plan == "" {
 			continue
 		}
-		status, ids, err := e.status(ctx, team, projects)
+		status, err := e.Status(ctx, team)
 		if err != nil {
 			return err
 		}
@@ -228,7 +217,7 @@ func (e *Enforcer) Check(ctx context.Context) error {
 			over := l.used >= l.max
 			if over && l.serving && status.Plan.OverServingLimit == api.OverLimitBlock {
 				why := fmt.Sprintf("team %s passed the %s of plan %s this month (%s): its apps are paused until %s (UTC) or a larger plan", team.Name, l.name, status.Plan.Name, l, status.Until)
-				for _, id := range ids {
+				for _, id := range projectsOf[team.ID] {
 					blocked[id] = why
 				}
 			}

@@ -99,7 +99,7 @@ func TestPlansHoldTeamsToTheirLimits(t *testing.T) {
 		}
 	}
 	company, _ := s.GetTeam(ctx, "company")
-	status, _, err := e.Status(ctx, company)
+	status, err := e.Status(ctx, company)
 	if err != nil || status.Plan == nil || status.Plan.Name != "pro" || len(status.Over) != 1 || !strings.HasPrefix(status.Over[0], "bandwidth: 1100.00 of 1000 GB") ||
 		len(status.Warnings) != 1 || !strings.HasPrefix(status.Warnings[0], "function GB-hours: 850.00 of 1000") || status.Since != "2026-12-01" || status.Until != "2027-01-01" {
 		t.Errorf("pro's status: %+v, %v", status, err)
