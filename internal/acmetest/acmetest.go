@@ -26,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // PebbleModule is the pebble built when none is found.
@@ -98,7 +100,10 @@ func Start(t testing.TB, opts Options) *Pebble {
 	caPEM, certPEM, keyPEM := serverCertificate(t)
 	p := &Pebble{CAFile: filepath.Join(dir, "ca.pem"), CA: x509.NewCertPool()}
 	p.CA.AppendCertsFromPEM(caPEM)
-	addresses := freeAddresses(t, 2)
+	addresses, err := freeport.Find("127.0.0.1", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	listen, mgmt := addresses[0], addresses[1]
 	p.Directory, p.mgmt = "https://"+listen+"/dir", "https://"+mgmt
 	config := map[string]any{"pebble": map[string]any{
@@ -232,19 +237,4 @@ func serverCertificate(t testing.TB) (caPEM, certPEM, keyPEM []byte) {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-}
-
-// freeAddresses finds n distinct free ports of 127.0.0.1.
-func freeAddresses(t testing.TB, n int) []string {
-	t.Helper()
-	addresses := make([]string, n)
-	for i := range addresses {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = l.Close() }() // held until all are found, so that they differ
-		addresses[i] = l.Addr().String()
-	}
-	return addresses
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // testEngine is an engine running in the test's process, on a data dir of its own, with its
@@ -45,7 +45,7 @@ func startTestEngine(t testing.TB) *testEngine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	te := &testEngine{dataDir: dataDir, apiAddress: freeAddress(t), token: "the-right-token"}
+	te := &testEngine{dataDir: dataDir, apiAddress: freeport.Loopback(t), token: "the-right-token"}
 	ctx, cancel := context.WithCancel(context.Background())
 	e, err := engine.Start(ctx, engine.Config{DataDir: dataDir, HTTPAddress: "127.0.0.1:0", Python: "/usr/bin/python3",
 		APIAddress: te.apiAddress, Token: te.token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -70,16 +70,6 @@ func startTestEngine(t testing.TB) *testEngine {
 	t.Setenv("FERRY_ENDPOINT", "")
 	t.Setenv("FERRY_TOKEN", "")
 	return te
-}
-
-func freeAddress(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }() // only to find a free port
-	return l.Addr().String()
 }
 
 // ferry runs the command line with args (after --data-dir of the engine when local) and

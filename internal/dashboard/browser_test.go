@@ -20,6 +20,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 	"github.com/ferryhq/terraform-provider-ferry/internal/gittest"
 )
 
@@ -92,16 +93,6 @@ func browser(t *testing.T) context.Context {
 	return tab
 }
 
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
-}
-
 // startEngine runs an engine on a fresh data dir (outside t.TempDir(), which apps running as
 // uids of their own cannot enter) and returns a client of its unix socket and its edge address.
 func startEngine(t *testing.T, options ...func(*engine.Config)) (*client.Client, string) {
@@ -110,7 +101,7 @@ func startEngine(t *testing.T, options ...func(*engine.Config)) (*client.Client,
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpAddress := freeAddress(t)
+	httpAddress := freeport.Loopback(t)
 	cfg := engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, option := range options {
 		option(&cfg)
@@ -389,7 +380,7 @@ func TestDashboardInTheBrowser(t *testing.T) {
 
 func TestDashboardTokenLogin(t *testing.T) {
 	const token = "dashboard-test-token-5d1e"
-	apiAddress := freeAddress(t)
+	apiAddress := freeport.Loopback(t)
 	startEngine(t, func(cfg *engine.Config) { cfg.APIAddress, cfg.Token = apiAddress, token })
 	tab := browser(t)
 	login := func(typed string) {

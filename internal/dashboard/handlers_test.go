@@ -20,6 +20,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/dashboard"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 const testToken = "handler-test-token-91c2"
@@ -80,7 +81,7 @@ func csrfOf(t *testing.T, html string) string {
 
 // tokenEngine starts an engine with a token API and returns a client of it and the API's URL.
 func tokenEngine(t *testing.T) (*client.Client, string) {
-	apiAddress := freeAddress(t)
+	apiAddress := freeport.Loopback(t)
 	c, _ := startEngine(t, func(cfg *engine.Config) { cfg.APIAddress, cfg.Token = apiAddress, testToken })
 	return c, "http://" + apiAddress
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // greetingApp answers with its deployment and the GREETING env var.
@@ -49,7 +50,7 @@ func waitForState(t *testing.T, c *client.Client, id, state string) {
 // the ready deployments with their env, the production alias, and the
 // builds that were running, built again.
 func TestBackupWhileBuildingThenRestore(t *testing.T) {
-	dataDir, addr := shortDataDir(t), freeAddress(t)
+	dataDir, addr := shortDataDir(t), freeport.Loopback(t)
 	work := t.TempDir()
 	_, c := engineProcess(t, dataDir, addr, filepath.Join(work, "engine.log"))
 	ctx := context.Background()
@@ -90,7 +91,7 @@ func TestBackupWhileBuildingThenRestore(t *testing.T) {
 		t.Errorf("a second backup to the same file: %s %v", out, err)
 	}
 
-	restored, restoredAddr := shortDataDir(t), freeAddress(t)
+	restored, restoredAddr := shortDataDir(t), freeport.Loopback(t)
 	if out, err := ferry(t, "restore", "--data-dir", restored, archive); err != nil || !strings.Contains(out, "ferry serve --data-dir "+restored) {
 		t.Fatalf("ferry restore: %s %v", out, err)
 	}

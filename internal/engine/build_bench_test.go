@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // BenchmarkCachedRebuild measures a deployment's create -> READY when its dependencies are in
@@ -11,7 +12,7 @@ import (
 func BenchmarkCachedRebuild(b *testing.B) {
 	needModules(b, "pip")
 	dataDir := shortDataDir(b)
-	c, stop := runEngine(b, dataDir, freeAddress(b))
+	c, stop := runEngine(b, dataDir, freeport.Loopback(b))
 	b.Cleanup(stop)
 	p := newProject(b, c, "bench")
 	source := writeTree(b, wheelFiles(b))

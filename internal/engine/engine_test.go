@@ -18,6 +18,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 const python = "/usr/bin/python3"
@@ -41,7 +42,7 @@ func startEngine(t testing.TB, options ...func(*engine.Config)) (*client.Client,
 func startEngineWithDataDir(t testing.TB, options ...func(*engine.Config)) (c *client.Client, httpAddress, dataDir string) {
 	t.Helper()
 	dataDir = shortDataDir(t)
-	httpAddress = freeAddress(t)
+	httpAddress = freeport.Loopback(t)
 	c, stop := runEngine(t, dataDir, httpAddress, options...)
 	t.Cleanup(stop)
 	return c, httpAddress, dataDir
@@ -71,8 +72,7 @@ func runEngine(t testing.TB, dataDir, httpAddress string, options ...func(*engin
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := engine.Config{DataDir: dataDir, HTTPAddress: httpAddress, Python: python, Logger: failureLog(t)}
 	for _, option := range options {
 		option(&cfg)
 	}
@@ -105,6 +105,28 @@ func runEngine(t testing.TB, dataDir, httpAddress string, options ...func(*engin
 		time.Sleep(50 * time.Millisecond)
 	}
 	return c, stop
+}
+
+// failureLog is an engine's logger that keeps the log in memory and prints its
+// warnings and errors, and its last lines, if the test fails: what the engine
+// saw is the first thing a failure under load needs.
+func failureLog(t testing.TB) *slog.Logger {
+	log := &engine.LogBuffer{}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+		var problems []string
+		for _, line := range lines {
+			if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+				problems = append(problems, line)
+			}
+		}
+		t.Logf("engine warnings and errors (last 40 of %d):\n%s", len(problems), strings.Join(problems[max(0, len(problems)-40):], "\n"))
+		t.Logf("engine log (last 30 of %d lines):\n%s", len(lines), strings.Join(lines[max(0, len(lines)-30):], "\n"))
+	})
+	return slog.New(slog.NewTextHandler(log, nil))
 }
 
 // get fetches an app URL by dialing the engine's address with the URL's
@@ -232,7 +254,7 @@ func TestFailedBuildReportsLogTail(t *testing.T) {
 
 func TestTCPAPIRequiresToken(t *testing.T) {
 	dataDir := shortDataDir(t)
-	free := func() string { return freeAddress(t) }
+	free := func() string { return freeport.Loopback(t) }
 	apiAddress := free()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -289,7 +311,7 @@ func TestSecondEngineOnADataDirIsRefused(t *testing.T) {
 func TestRestartKeepsServingAndResumesBuilds(t *testing.T) {
 	needFlask(t)
 	dataDir := shortDataDir(t)
-	addr := freeAddress(t)
+	addr := freeport.Loopback(t)
 	ctx := context.Background()
 
 	c, stop := runEngine(t, dataDir, addr)

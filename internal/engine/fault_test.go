@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // TestMain lets the test binary be an engine process ("serve"), which a
@@ -89,7 +89,7 @@ func (b *buildProgress) count(step string) int {
 // when it starts again: the deployment ends READY, built to the end once.
 func TestKilledEngineResumesTheBuildOnce(t *testing.T) {
 	dataDir := shortDataDir(t)
-	addr := freeAddress(t)
+	addr := freeport.Loopback(t)
 	work := t.TempDir()
 	logPath := filepath.Join(work, "engine.log")
 	progress := &buildProgress{steps: map[string]int{}}
@@ -157,16 +157,6 @@ func TestKilledEngineResumesTheBuildOnce(t *testing.T) {
 	}
 }
 
-func freeAddress(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }() // only to find a free port
-	return l.Addr().String()
-}
-
 // loadCounter counts the answers a steady stream of requests got, split by
 // whether the engine was known to be up from before the request to after it.
 type loadCounter struct {
@@ -230,7 +220,7 @@ func (l *loadCounter) hammer(ctx context.Context, addr, host string) {
 // end exactly once, and nothing was lost or made twice.
 func TestKilledEngineUnderLoad(t *testing.T) {
 	dataDir := shortDataDir(t)
-	addr := freeAddress(t)
+	addr := freeport.Loopback(t)
 	logPath := filepath.Join(t.TempDir(), "engine.log")
 	progress := &buildProgress{steps: map[string]int{}}
 	progressServer := httptest.NewServer(progress)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // fetch sends GET path to host through address (over TLS trusting roots,
@@ -49,7 +50,7 @@ func fetch(address, host, path string, roots *x509.CertPool) (*http.Response, st
 // is verified at once, certified, and sends plain HTTP to HTTPS.
 func TestLocalHTTPS(t *testing.T) {
 	needFlask(t)
-	httpsAddress := freeAddress(t)
+	httpsAddress := freeport.Loopback(t)
 	c, httpAddress, dataDir := startEngineWithDataDir(t, func(cfg *engine.Config) { cfg.HTTPSAddress = httpsAddress })
 	ctx := context.Background()
 	h, err := c.Health(ctx)
@@ -150,7 +151,7 @@ func TestTakenHTTPSAddress(t *testing.T) {
 		t.Errorf("with the default address taken: %+v, %v", h, err)
 	}
 
-	_, err = engine.Start(context.Background(), engine.Config{DataDir: shortDataDir(t), HTTPAddress: freeAddress(t), HTTPSAddress: taken.Addr().String(),
+	_, err = engine.Start(context.Background(), engine.Config{DataDir: shortDataDir(t), HTTPAddress: freeport.Loopback(t), HTTPSAddress: taken.Addr().String(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil || !strings.Contains(err.Error(), "serve apps over HTTPS on "+taken.Addr().String()) {
 		t.Errorf("an address asked for and taken: %v", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // dataDirWithSecret returns a stopped engine's data dir whose store holds
@@ -21,7 +22,7 @@ import (
 func dataDirWithSecret(t *testing.T) (dataDir, httpAddress string) {
 	t.Helper()
 	dataDir = shortDataDir(t)
-	httpAddress = freeAddress(t)
+	httpAddress = freeport.Loopback(t)
 	c, stop := runEngine(t, dataDir, httpAddress)
 	ctx := context.Background()
 	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "keyed"})

@@ -19,6 +19,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // waitForText waits until what has come to log so far is as want says.
@@ -175,7 +176,7 @@ func metricValue(exposition, series string) float64 {
 func TestAccessLogAndMetrics(t *testing.T) {
 	needFlask(t)
 	const token = "t0ken-of-the-metrics-test"
-	apiAddress := freeAddress(t)
+	apiAddress := freeport.Loopback(t)
 	c, addr, dataDir := startEngineWithDataDir(t, func(cfg *engine.Config) { cfg.APIAddress, cfg.Token = apiAddress, token })
 	ctx := context.Background()
 	p := newProject(t, c, "counted")
@@ -305,7 +306,7 @@ func TestAccessLogAndMetrics(t *testing.T) {
 // A followed log ends when the engine stops, rather than hold its shutdown until the drain runs out.
 func TestFollowEndsWhenTheEngineStops(t *testing.T) {
 	dataDir := shortDataDir(t)
-	c, stop := runEngine(t, dataDir, freeAddress(t))
+	c, stop := runEngine(t, dataDir, freeport.Loopback(t))
 	p := newProject(t, c, "quiet")
 	ended := make(chan error, 1)
 	go func() { ended <- c.FollowProjectRuntimeLog(context.Background(), p.ID, 0, true, io.Discard) }()

@@ -14,6 +14,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // urlApp answers with the URL variables an app builds links from.
@@ -31,7 +32,7 @@ def index():
 // for it.
 func TestURLVariablesWorkAsVercelAppsUseThem(t *testing.T) {
 	needFlask(t)
-	httpsAddress := freeAddress(t)
+	httpsAddress := freeport.Loopback(t)
 	c, httpAddress, dataDir := startEngineWithDataDir(t, func(cfg *engine.Config) { cfg.HTTPSAddress = httpsAddress })
 	ctx := context.Background()
 	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "links"})

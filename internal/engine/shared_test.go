@@ -19,6 +19,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/s3/s3test"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/postgres"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 	"github.com/ferryhq/terraform-provider-ferry/internal/pgtest"
 )
 
@@ -167,7 +168,7 @@ func TestTakeOverOfANodeOnSharedState(t *testing.T) {
 	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dataDir, addr, work := shortDataDir(t), freeAddress(t), t.TempDir()
+	dataDir, addr, work := shortDataDir(t), freeport.Loopback(t), t.TempDir()
 	oldLog, newLog := filepath.Join(work, "old.log"), filepath.Join(work, "new.log")
 	old, c := engineProcess(t, dataDir, addr, oldLog, "--store", dsn.String(), "--artifacts", objects.URL(objects.Bucket(t), "ferry"),
 		"--key-file", keyFile, "--node-id", "node-a", "--build-lease", "7s")

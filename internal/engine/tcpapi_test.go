@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 type syncLog struct {
@@ -32,7 +33,7 @@ func (b *syncLog) String() string {
 
 func TestTCPAPILogsItsAddressAndThrottlesWrongTokens(t *testing.T) {
 	dataDir := shortDataDir(t)
-	free := func() string { return freeAddress(t) }
+	free := func() string { return freeport.Loopback(t) }
 	apiAddress := free()
 	logs := &syncLog{}
 	ctx, cancel := context.WithCancel(context.Background())

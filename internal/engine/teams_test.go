@@ -12,6 +12,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // teamEngine is an engine reached over TCP with its operator token, whose clock a test moves.
@@ -25,7 +26,7 @@ const operatorToken = "operator-t0ken-of-the-test"
 
 func startTeamEngine(t *testing.T) *teamEngine {
 	t.Helper()
-	e := &teamEngine{apiAddress: freeAddress(t)}
+	e := &teamEngine{apiAddress: freeport.Loopback(t)}
 	startEngine(t, func(c *engine.Config) {
 		c.APIAddress, c.Token = e.apiAddress, operatorToken
 		c.Now = func() time.Time { return time.Now().Add(time.Duration(e.clockShift.Load())) }

@@ -18,18 +18,20 @@ import (
 
 const testToken = "correct-horse-battery-staple"
 
-type syncBuffer struct {
+// LogBuffer is a buffer that goroutines may write at once, for the logs of
+// tests here and in package engine_test.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -37,8 +39,8 @@ func (b *syncBuffer) String() string {
 
 // newTestGuard returns a guard in front of a handler answering 200, with a
 // clock the test moves and the guard's log.
-func newTestGuard() (*tokenGuard, *time.Time, *syncBuffer) {
-	logs := &syncBuffer{}
+func newTestGuard() (*tokenGuard, *time.Time, *LogBuffer) {
+	logs := &LogBuffer{}
 	g := newTokenGuard(testToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }),
 		slog.New(slog.NewTextHandler(logs, nil)))
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

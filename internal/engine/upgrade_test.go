@@ -21,6 +21,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // The store fixtures: a store of every schema version as an engine of that
@@ -225,7 +226,7 @@ func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 
 func testUpgradeInPlaceUnderLoad(t *testing.T, schema int) {
 	dataDir := fixtureDataDir(t, schema)
-	addr := freeAddress(t)
+	addr := freeport.Loopback(t)
 	work := t.TempDir()
 	oldLog, newLog := filepath.Join(work, "old.log"), filepath.Join(work, "new.log")
 	old, c := engineProcess(t, dataDir, addr, oldLog)
@@ -348,7 +349,7 @@ func logFailedHandover(t *testing.T, oldLog, newLog, appLogDir string) {
 // resumes, and neither its apps nor its API fail a request meanwhile.
 func TestFailedTakeOverLeavesTheOldEngineInCharge(t *testing.T) {
 	dataDir := fixtureDataDir(t, sqlite.SchemaVersion())
-	addr := freeAddress(t)
+	addr := freeport.Loopback(t)
 	work := t.TempDir()
 	old, c := engineProcess(t, dataDir, addr, filepath.Join(work, "old.log"))
 	want := map[string]string{"hello.localhost": "dpl_hproductionaaaaaaaaa hello from the fixture"}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // sizedApp answers 1000 bytes to every request.
@@ -101,7 +102,7 @@ func TestUsageIsMeteredExactly(t *testing.T) {
 // starts again.
 func TestUsageSurvivesARestart(t *testing.T) {
 	needFlask(t)
-	dataDir, addr := shortDataDir(t), freeAddress(t)
+	dataDir, addr := shortDataDir(t), freeport.Loopback(t)
 	c, stop := runEngine(t, dataDir, addr)
 	ctx := context.Background()
 	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "metered"})

@@ -24,6 +24,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/webhooks"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 const hookSecret = "webhook-secret-of-the-test-0123456789"
@@ -261,7 +262,7 @@ func TestWebhooksSeeEachEventOnceInOrder(t *testing.T) {
 // the engine has restarted and the receiver is back.
 func TestWebhookDeliveriesSurviveARestart(t *testing.T) {
 	needFlask(t)
-	dataDir, httpAddress := shortDataDir(t), freeAddress(t)
+	dataDir, httpAddress := shortDataDir(t), freeport.Loopback(t)
 	c, stop := runEngine(t, dataDir, httpAddress, fastRetries)
 	ctx := context.Background()
 	rcv := newReceiver(t)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // A FastAPI app's WebSocket, built and served by a real engine, in its sandbox, over HTTP (ws) and
@@ -24,7 +25,7 @@ func TestWebSocketThroughTheEngine(t *testing.T) {
 	if err := exec.Command(python, "-c", "import fastapi").Run(); err != nil {
 		t.Skipf("%s cannot import fastapi (apt-get install python3-fastapi): %v", python, err)
 	}
-	httpsAddress := freeAddress(t)
+	httpsAddress := freeport.Loopback(t)
 	c, addr, dataDir := startEngineWithDataDir(t, func(cfg *engine.Config) { cfg.HTTPSAddress = httpsAddress })
 	ctx := context.Background()
 	p, err := c.CreateProject(ctx, api.ProjectRequest{Name: "sockets", Framework: api.FrameworkFastAPI,

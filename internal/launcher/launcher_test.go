@@ -18,6 +18,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/cli"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -28,16 +29,6 @@ func TestMain(m *testing.M) {
 		os.Exit(cli.Run(os.Args[1:]))
 	}
 	os.Exit(m.Run())
-}
-
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }() // only to find a free port
-	return l.Addr().String()
 }
 
 func shortDataDir(t *testing.T) string {
@@ -75,7 +66,7 @@ func stopEngine(t *testing.T, e *launcher.Engine) {
 }
 
 func TestConcurrentEnsureStartsOneEngine(t *testing.T) {
-	opts := launcher.Options{DataDir: shortDataDir(t), HTTPAddress: freeAddress(t), Version: version.String()}
+	opts := launcher.Options{DataDir: shortDataDir(t), HTTPAddress: freeport.Loopback(t), Version: version.String()}
 	var wg sync.WaitGroup
 	pids := make([]int, 4)
 	errs := make([]error, 4)
@@ -120,7 +111,7 @@ func TestConcurrentEnsureStartsOneEngine(t *testing.T) {
 // TestOlderEngineIsUpgradedInPlace finds an engine older than the caller: a
 // new one takes over, and the old one exits.
 func TestOlderEngineIsUpgradedInPlace(t *testing.T) {
-	opts := launcher.Options{DataDir: shortDataDir(t), HTTPAddress: freeAddress(t), Version: version.String()}
+	opts := launcher.Options{DataDir: shortDataDir(t), HTTPAddress: freeport.Loopback(t), Version: version.String()}
 	old, err := launcher.Ensure(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -99,7 +100,7 @@ func Start(t testing.TB) *Server {
 	data := filepath.Join(dir, "data")
 	chownAll(t, dir, owner)
 	run(t, owner, filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "--no-instructions")
-	s.Port = freePort(t, "127.0.0.1")
+	_, s.Port, _ = net.SplitHostPort(freeport.Loopback(t))
 	writeFile(t, filepath.Join(data, "pg_hba.conf"), `local all all trust
 hostssl all all 127.0.0.1/32 scram-sha-256
 hostnossl all all 127.0.0.1/32 reject
@@ -358,17 +359,6 @@ func writeFile(t testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freePort(t testing.TB, host string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
 }
 
 // poolerHost picks a loopback address whose ports 6543 and 5432 are free:

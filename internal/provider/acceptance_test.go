@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 	"github.com/ferryhq/terraform-provider-ferry/internal/launcher"
 	"github.com/ferryhq/terraform-provider-ferry/internal/version"
 )
@@ -39,7 +40,8 @@ type testEngine struct {
 func startEngine(t *testing.T) *testEngine {
 	t.Helper()
 	skipUnlessAcceptance(t)
-	return startEngineOn(t, freePort(t), freePort(t))
+	ports := freePorts(t, 2)
+	return startEngineOn(t, ports[0], ports[1])
 }
 
 func skipUnlessAcceptance(t *testing.T) {
@@ -53,7 +55,8 @@ func skipUnlessAcceptance(t *testing.T) {
 // ports, stopped when the test or benchmark ends.
 func launchEngine(t testing.TB) *testEngine {
 	t.Helper()
-	return launchEngineOn(t, freePort(t), freePort(t))
+	ports := freePorts(t, 2)
+	return launchEngineOn(t, ports[0], ports[1])
 }
 
 // startEngineOn starts the engine with apps on the given HTTP and HTTPS ports.
@@ -135,20 +138,6 @@ provider "ferry" {
 }
 %s
 `, e.dataDir, e.httpAddress, e.httpsAddress, testPython, resources)
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }() // only to find a free port
-	_, port, err := net.SplitHostPort(l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return port
 }
 
 // randomName is a project name no other test uses.
@@ -247,4 +236,18 @@ def index():
     )
 `,
 	}
+}
+
+// freePorts are n distinct ports free now on 127.0.0.1.
+func freePorts(t testing.TB, n int) []string {
+	t.Helper()
+	addresses, err := freeport.Find("127.0.0.1", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := make([]string, n)
+	for i, address := range addresses {
+		_, ports[i], _ = net.SplitHostPort(address)
+	}
+	return ports
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // These tests run the binaries as users get them, built by `make build`, with
@@ -223,7 +224,7 @@ func TestAccBinariesOfOneBuildWorkTogether(t *testing.T) {
 		t.Skip("acceptance test: set TF_ACC=1 to run it")
 	}
 	bin := buildBinaries(t, "")
-	dataDir, httpAddress := newDataDir(t), "127.0.0.1:"+freePort(t)
+	dataDir, httpAddress := newDataDir(t), freeport.Loopback(t)
 	serve := exec.Command(filepath.Join(bin, "ferry"), "serve", "--data-dir", dataDir, "--http-address", httpAddress, "--python", testPython)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
 	if err != nil {
@@ -301,7 +302,7 @@ func TestAccNewerProviderUpgradesTheEngineUnderLoad(t *testing.T) {
 		t.Skip("acceptance test: set TF_ACC=1 to run it")
 	}
 	older, newer := buildBinaries(t, "0.1.0"), buildBinaries(t, "0.2.0")
-	dataDir, httpAddress := newDataDir(t), "127.0.0.1:"+freePort(t)
+	dataDir, httpAddress := newDataDir(t), freeport.Loopback(t)
 	defer stopEngineOf(t, filepath.Join(newer, "ferry"), dataDir)
 	tf := newTerraformDir(t, map[string]string{"0.1.0": older, "0.2.0": newer})
 	appDir := t.TempDir()

@@ -74,7 +74,8 @@ func TestAccDomain(t *testing.T) {
 	// The CA will not certify it. (No more labels than the other names: pebble's block list fails on names shorter than its entries.)
 	refused := name + ".example.net"
 	dns := dnstest.Start(t)
-	httpPort, httpsPort := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	httpPort, httpsPort := ports[0], ports[1]
 	pebble := acmetest.Start(t, acmetest.Options{DNS: dns.Addr(), HTTPPort: atoi(t, httpPort), TLSPort: atoi(t, httpsPort), Blocklist: []string{refused}})
 	t.Setenv("FERRY_DNS_RESOLVERS", dns.Addr())
 	t.Setenv("FERRY_ACME_DIRECTORY", pebble.Directory)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // remoteEngine is an engine serving its API over TCP with an operator token, as `ferry serve`
@@ -29,8 +30,8 @@ func startRemoteEngine(t *testing.T) *remoteEngine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &remoteEngine{endpoint: "http://127.0.0.1:" + freePort(t), token: "operator-token-of-the-test"}
-	serve := exec.Command(os.Args[0], "serve", "--data-dir", dataDir, "--http-address", "127.0.0.1:"+freePort(t),
+	e := &remoteEngine{endpoint: "http://" + freeport.Loopback(t), token: "operator-token-of-the-test"}
+	serve := exec.Command(os.Args[0], "serve", "--data-dir", dataDir, "--http-address", freeport.Loopback(t),
 		"--https-address", "off", "--python", testPython, "--api-address", e.endpoint[len("http://"):])
 	serve.Env = append(os.Environ(), "FERRY_TOKEN="+e.token)
 	if err := serve.Start(); err != nil {

@@ -239,7 +239,12 @@ func (s *Service) Create(ctx context.Context, req api.DeploymentRequest) (*store
 			return nil, err
 		}
 		if built != nil {
-			return s.redeploy(ctx, project, d, built)
+			redeployed, err := s.redeploy(ctx, project, d, built)
+			if !errors.Is(err, store.ErrBuildGone) {
+				return redeployed, s.insertError(err, project.ID)
+			}
+			// The deployments that served the output were deleted meanwhile: build it anew.
+			d.Run, d.BuildOf, d.ReadyAt = nil, "", nil
 		}
 	}
 	err = s.cfg.Store.EnqueueDeployment(ctx, d, s.cfg.MaxQueuedBuilds)
@@ -978,12 +983,12 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 // DeleteProject removes a project with its env vars and deployments, in the
 // same order as Delete.
 func (s *Service) DeleteProject(ctx context.Context, projectID string) error {
-	deleted, err := s.cfg.Store.DeleteProject(ctx, projectID)
+	dirs, err := s.cfg.Store.DeleteProject(ctx, projectID)
 	if err != nil {
 		return err
 	}
 	err = s.cfg.SyncRoutes(ctx)
-	for _, id := range deleted {
+	for _, id := range dirs {
 		s.forget(id, id)
 	}
 	return err

@@ -82,7 +82,7 @@ func (s *Service) redeploy(ctx context.Context, project *store.Project, d, built
 	d.Run = &run
 	d.BuildOf = built.OutputOwner()
 	if err := s.cfg.Store.InsertReady(ctx, d, s.moves(project, d)); err != nil {
-		return nil, s.insertError(err, project.ID)
+		return nil, err
 	}
 	s.writeRedeployLog(d, built, time.Since(began))
 	s.deploymentEvent(api.EventDeploymentCreated, d)

@@ -37,6 +37,11 @@ var ErrQueueFull = errors.New("the build queue is full")
 // took it.
 var ErrNotClaimed = errors.New("the build is no longer claimed by this worker")
 
+// ErrBuildGone is returned when a redeploy would serve a build output that no
+// deployment serves any more: its deployments were deleted meanwhile, and
+// their files with them.
+var ErrBuildGone = errors.New("the build output is no longer served by any deployment")
+
 // ErrNotReady is returned when a hostname would point at a deployment that is not READY.
 var ErrNotReady = errors.New("the deployment is not READY")
 
@@ -201,7 +206,9 @@ type Projects interface {
 	// branch), in one transaction.
 	UpdateProject(ctx context.Context, p *Project, productionHost string, branchHost func(branch string) string) error
 	// DeleteProject deletes a project with its env vars, deployments and
-	// hostnames, and returns the ids of the deployments deleted.
+	// hostnames, and returns the ids of the deployments deleted, and of those
+	// (deleted before) whose build output their redeploys served: the
+	// deployment directories it may have left unused.
 	DeleteProject(ctx context.Context, id string) ([]string, error)
 	// ProjectLimits returns the limits set on a project; nil when none are.
 	ProjectLimits(ctx context.Context, projectID string) (*api.Limits, error)
@@ -256,7 +263,9 @@ type Deployments interface {
 	// InsertReady inserts d READY with its run spec, as a redeploy (which
 	// serves another deployment's build output) is born, claims its hostname
 	// and moves the hostnames of moves to it, in one transaction. ErrNotFound
-	// when its project is gone.
+	// when its project is gone; ErrBuildGone when no deployment serves the
+	// build output of d.BuildOf any more, which the same transaction checks
+	// (a delete removes an output's files once nothing serves it).
 	InsertReady(ctx context.Context, d *Deployment, moves Moves) error
 	// FindBuild returns the newest READY deployment of a project built with
 	// buildKey (see Deployment.BuildKey); ErrNotFound when there is none.

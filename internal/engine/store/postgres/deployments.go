@@ -116,6 +116,18 @@ func (s *Store) InsertReady(ctx context.Context, d *store.Deployment, moves stor
 	t := now()
 	d.CreatedAt, d.ReadyAt, d.State = t, &t, "READY"
 	return s.routesTx(ctx, func(tx pgx.Tx) error {
+		if d.BuildOf != "" {
+			// FOR SHARE holds off a delete of the rows found until this
+			// commits, so the deleter then sees d and keeps the files.
+			var found int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM deployments WHERE id = $1 OR build_of = $1 LIMIT 1 FOR SHARE`, d.BuildOf).Scan(&found)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return store.ErrBuildGone
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if err := insertDeployment(ctx, tx, d); err != nil {
 			return err
 		}

@@ -124,7 +124,8 @@ func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) 
 		if _, err = tx.Exec(ctx, `SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		if deleted, err = queryStrings(ctx, tx, `SELECT id FROM deployments WHERE project_id = $1`, id); err != nil {
+		if deleted, err = queryStrings(ctx, tx, `SELECT id FROM deployments WHERE project_id = $1
+			UNION SELECT build_of FROM deployments WHERE project_id = $1 AND build_of <> ''`, id); err != nil {
 			return err
 		}
 		return oneRow(tx.Exec(ctx, `DELETE FROM projects WHERE id = $1`, id))

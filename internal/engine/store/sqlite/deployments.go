@@ -97,6 +97,7 @@ const newestProductionBut = `(SELECT d.id FROM deployments d
 // queryer is a *sql.DB or a *sql.Tx.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func queryDeployments(ctx context.Context, q queryer, where string, args ...any) ([]*store.Deployment, error) {
@@ -143,6 +144,15 @@ func (s *Store) InsertReady(ctx context.Context, d *store.Deployment, moves stor
 	t := now()
 	d.CreatedAt, d.ReadyAt, d.State = t, &t, "READY"
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if d.BuildOf != "" {
+			inUse, err := outputInUse(ctx, tx, d.BuildOf)
+			if err != nil {
+				return err
+			}
+			if !inUse {
+				return store.ErrBuildGone
+			}
+		}
 		if err := insertDeployment(ctx, tx, d); err != nil {
 			return err
 		}
@@ -158,9 +168,13 @@ func (s *Store) FindBuild(ctx context.Context, projectID, buildKey string) (*sto
 
 // OutputInUse reports whether deployment id, or a redeploy of it, still exists.
 func (s *Store) OutputInUse(ctx context.Context, id string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deployments WHERE id = ? OR build_of = ?`, id, id).Scan(&n)
-	return n > 0, err
+	return outputInUse(ctx, s.db, id)
+}
+
+func outputInUse(ctx context.Context, q queryer, id string) (bool, error) {
+	var inUse bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deployments WHERE id = ? OR build_of = ?)`, id, id).Scan(&inUse)
+	return inUse, err
 }
 
 // takeHostnames moves the hostnames of moves to d, READY. A branch's hostname serves the newest

@@ -145,7 +145,8 @@ func (s *Store) DeleteProject(ctx context.Context, id string) ([]string, error) 
 	var deleted []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if deleted, err = queryStrings(ctx, tx, `SELECT id FROM deployments WHERE project_id = ?`, id); err != nil {
+		if deleted, err = queryStrings(ctx, tx, `SELECT id FROM deployments WHERE project_id = ?
+			UNION SELECT build_of FROM deployments WHERE project_id = ? AND build_of <> ''`, id, id); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, id)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -188,11 +189,22 @@ func testRedeployReusesABuild(t *testing.T, s store.Store, _ func(*testing.T) st
 	if inUse, err := s.OutputInUse(ctx, "d1"); err != nil || !inUse {
 		t.Errorf("OutputInUse(d1) with its redeploy d2 left = %v, %v; want true", inUse, err)
 	}
-	if err := s.DeleteDeployment(ctx, "d2"); err != nil {
-		t.Fatal(err)
+	// Deleting the project names d1's directory too, which only its redeploy kept.
+	dirs, err := s.DeleteProject(ctx, "p1")
+	if slices.Sort(dirs); err != nil || !slices.Equal(dirs, []string{"d1", "d2"}) {
+		t.Errorf("DeleteProject = %v, %v; want the directories [d1 d2]", dirs, err)
 	}
 	if inUse, err := s.OutputInUse(ctx, "d1"); err != nil || inUse {
 		t.Errorf("OutputInUse(d1) with nothing left = %v, %v; want false", inUse, err)
+	}
+	// A redeploy found d1's output before those deletes: its files are going, so it is refused.
+	late := *redeploy
+	late.ID, late.Hostname = "d5", "shop-d5.localhost"
+	if err := s.InsertReady(ctx, &late, store.Moves{Production: true}); !errors.Is(err, store.ErrBuildGone) {
+		t.Errorf("InsertReady of a redeploy of a deleted output: %v, want ErrBuildGone", err)
+	}
+	if _, err := s.GetDeployment(ctx, "d5"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the refused redeploy was stored: %v", err)
 	}
 }
 

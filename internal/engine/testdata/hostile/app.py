@@ -268,7 +268,8 @@ def files(query):
 
 
 def spin(query):
-    """Starts a child spinning per core (threads would share the GIL) for `seconds`, and returns at once."""
+    """Starts a child spinning per core (threads would share the GIL) for `seconds`, and returns at once;
+    with wait=1, once they have ended, with the CPU time they got."""
     seconds = float(query.get("seconds", "1"))
     n = int(query.get("procs", str(os.cpu_count() or 1)))
     deadline = time.monotonic() + seconds
@@ -284,9 +285,14 @@ def spin(query):
         children.append(pid)
 
     def reap():
+        used = 0.0
         for pid in children:
-            os.waitpid(pid, 0)
+            _, _, usage = os.wait4(pid, 0)
+            used += usage.ru_utime + usage.ru_stime
+        return used
 
+    if query.get("wait") == "1":
+        return {"spinning": len(children), "seconds": seconds, "cpu_seconds": reap()}
     threading.Thread(target=reap, daemon=True).start()
     return {"spinning": len(children), "seconds": seconds}
 

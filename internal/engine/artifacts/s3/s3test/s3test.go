@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"go/build"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
 )
 
 // Install is how to get the server; `make deps` runs it.
@@ -83,10 +83,11 @@ func binary() (string, error) {
 }
 
 func start(tb testing.TB, bin, dir string) (*Server, error) {
-	addr, err := freePort()
+	addresses, err := freeport.Find("127.0.0.1", 1)
 	if err != nil {
 		return nil, err
 	}
+	addr := addresses[0]
 	cmd := exec.Command(bin,
 		"--access", AccessKeyID, "--secret", SecretAccessKey, "--region", Region,
 		"--port", addr, "--quiet",
@@ -112,15 +113,6 @@ func start(tb testing.TB, bin, dir string) (*Server, error) {
 	}
 	tb.Cleanup(stop)
 	return &Server{Endpoint: endpoint, Client: newClient(endpoint), dir: dir}, nil
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
 }
 
 // awaitListening returns once the server answers HTTP, or fails once it has
