@@ -131,7 +131,7 @@ func (w *workload) run(t *testing.T, driver dburl.Driver, settings []string, url
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
-	out, _ := cmd.Output()
+	out, runErr := cmd.Output()
 	if strings.Contains(string(out)+stderr.String(), w.db.Password) {
 		t.Errorf("the workload's output shows the password")
 	}
@@ -162,15 +162,15 @@ func (w *workload) run(t *testing.T, driver dburl.Driver, settings []string, url
 	}
 	for i := range results {
 		if !answered[i] {
-			results[i].err = "no answer from the workload: " + lastLine(stderr.String())
+			results[i].err = fmt.Sprintf("no answer from the workload (%v); the end of its stderr:\n%s", runErr, lastLines(stderr.String(), 15))
 		}
 	}
 	return results
 }
 
-func lastLine(s string) string {
+func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // TestBootstrapKnowsEveryDriverSetting keeps the engine's setting names and

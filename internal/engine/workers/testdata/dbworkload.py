@@ -232,7 +232,7 @@ def run_url(driver, url, table, index):
             code = 0
             try:
                 workload(url, table, worker)
-            except Exception as exc:
+            except BaseException as exc:  # asyncio's CancelledError too: a timeout must be told, not lost
                 report(url=index, error=describe(exc))
                 traceback.print_exc()
                 code = 1
