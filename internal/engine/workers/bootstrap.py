@@ -9,10 +9,12 @@ in the app's directory, with fd 3 a unix socket back to the engine.
 
 Processes. This parent runs no code of the app's: it listens on one unix socket per worker and forks the
 workers, each of which imports the app (as gunicorn's and uvicorn's workers do, and a fork of a small
-process is cheap where a fork of one that imported a framework pays for every page it then touches). The
-first worker imports the app alone, and once it serves the parent writes "ready\\n" on fd 3 and lets the
-others import it; meanwhile their sockets hold what comes for them. It forks a new worker when one dies and kills its whole process group when fd 3 reaches EOF
-(the engine is gone); workers exit when the parent dies. SIGTERM stops everything gracefully: workers
+process is cheap where a fork of one that imported a framework pays for every page it then touches). It
+starts with the first worker; once that serves, the parent writes "ready\\n" on fd 3. The engine then
+scales the workers with the requests it has in flight ("scale N\\n": the workers of the first N sockets run;
+see Supervisor), and the parent tells it which serve and which have stopped. It forks a new worker when one
+dies and kills its whole process group when fd 3 reaches EOF (the engine is gone); workers exit when the
+parent dies. SIGTERM stops everything gracefully: workers
 finish the requests they hold (and an ASGI app's lifespan shutdown runs), then exit. A WSGI or handler
 worker serves with THREADS threads, each owning one connection at a time; an ASGI worker runs one asyncio
 loop (uvloop when importable). The engine opens at most THREADS connections to a worker's socket and has
@@ -49,8 +51,9 @@ Framing, both directions, integers big-endian. Every frame is an 8-byte header a
 
 WebSockets (ASGI only). A HEAD with flag WEBSOCKET is an upgrade; its connection then carries the socket:
 
-  worker -> engine: ACCEPT (websocket.accept), or CLOSE before ACCEPT (the client gets 403), or a RESPONSE
-                    (the app failed before accepting: 500)
+  worker -> engine: ACCEPT (websocket.accept), or CLOSE before ACCEPT (the client gets 403), or a RESPONSE:
+                    the app's HTTP answer instead of the socket (websocket.http.response), or a 500 when
+                    it failed before accepting
   both ways:        MESSAGE, one whole message: UTF-8 text with flag TEXT, else bytes
   both ways:        CLOSE: u16 close code, then the UTF-8 reason
 
@@ -441,7 +444,7 @@ def serve_connection(sock, handle_request, busy, slot):
         rfile.close()
 
 
-def run_wsgi_worker(app, listener, threads, workers, ready_fd, parent_pipe):
+def run_wsgi_worker(app, listener, threads, workers, ready, parent_pipe):
     base_environ = {
         "SCRIPT_NAME": "",
         "SERVER_SOFTWARE": "ferry",
@@ -454,10 +457,10 @@ def run_wsgi_worker(app, listener, threads, workers, ready_fd, parent_pipe):
         "wsgi.file_wrapper": FileWrapper,
     }
     handle_request = functools.partial(handle_wsgi_request, app, base_environ)
-    run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe)
+    run_threaded_worker(handle_request, listener, threads, ready, parent_pipe)
 
 
-def run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe):
+def run_threaded_worker(handle_request, listener, threads, ready, parent_pipe):
     busy = [False] * threads
 
     def accept_loop(slot):
@@ -480,8 +483,7 @@ def run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe
     signal.signal(signal.SIGTERM, lambda *_: None)
     signal.signal(signal.SIGINT, lambda *_: None)
     # Ready before the threads start, each a switch to a new thread away: connections wait in the backlog.
-    os.write(ready_fd, b".")
-    os.close(ready_fd)
+    ready()
     for slot in range(threads):
         threading.Thread(target=accept_loop, args=(slot,), name="ferry-wsgi-%d" % slot, daemon=True).start()
     if parent_pipe in wait_readable([wake_r, parent_pipe]):
@@ -625,10 +627,10 @@ def handle_handler_request(handler_class, server, sock, rfile, flags, count, pay
     send_body(sock, response_head, response_body, True)
 
 
-def run_handler_worker(handler_class, listener, threads, ready_fd, parent_pipe):
+def run_handler_worker(handler_class, listener, threads, ready, parent_pipe):
     server = HandlerServer(handler_class, listener.getsockname())
     handle_request = functools.partial(handle_handler_request, handler_class, server)
-    run_threaded_worker(handle_request, listener, threads, ready_fd, parent_pipe)
+    run_threaded_worker(handle_request, listener, threads, ready, parent_pipe)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -735,6 +737,16 @@ def start_eagerly(loop, coro):
         context.run(loop.create_task, rest)
 
 
+def response_head(status, headers):
+    """The RESPONSE frame of an ASGI response's status and headers."""
+    fields = [b"%d" % status]
+    for name, value in headers:
+        fields.append(name if type(name) is bytes else name.encode("latin-1"))
+        fields.append(value if type(value) is bytes else value.encode("latin-1"))
+    head = b"\0".join(fields)
+    return FRAME.pack(RESPONSE, 0, len(fields) // 2, len(head)) + head
+
+
 class ASGIExchange:
     """receive and send of one ASGI request on an engine connection."""
 
@@ -822,12 +834,7 @@ class ASGIExchange:
             parts = []
         else:
             self.head_sent = True
-            fields = [b"%d" % self.status]
-            for name, value in self.headers:
-                fields.append(name if type(name) is bytes else name.encode("latin-1"))
-                fields.append(value if type(value) is bytes else value.encode("latin-1"))
-            head = b"\0".join(fields)
-            parts = [FRAME.pack(RESPONSE, 0, len(fields) // 2, len(head)), head]
+            parts = [response_head(self.status, self.headers)]
         if data:
             parts += (FRAME.pack(BODY, 0, 0, len(data)), data)
         if last:
@@ -871,7 +878,7 @@ class WebSocketExchange:
     have closed."""
 
     __slots__ = ("connection", "chunks", "queued", "connect_sent", "accepted", "closed", "disconnect",
-                 "complete", "body_done", "waiter")
+                 "complete", "body_done", "waiter", "denial")
 
     def __init__(self, connection):
         self.connection = connection
@@ -884,6 +891,9 @@ class WebSocketExchange:
         self.complete = False  # the app returned
         self.body_done = False  # the engine's CLOSE arrived: it sends nothing more
         self.waiter = None
+        # The status and headers of an HTTP answer in place of the socket (websocket.http.response), until
+        # its head is sent; then True.
+        self.denial = None
 
     wake = ASGIExchange.wake
     _wait = ASGIExchange._wait
@@ -959,6 +969,27 @@ class WebSocketExchange:
             connection.transport.write(FRAME.pack(ACCEPT, 0, len(fields) // 2, len(payload)) + payload)
         elif kind == "websocket.close":
             self.close(message.get("code") or 1000, message.get("reason") or "")
+        elif kind == "websocket.http.response.start":
+            # The Denial Response extension: an HTTP answer to the upgrade instead of a socket.
+            if self.accepted or self.denial is not None:
+                raise RuntimeError("websocket.http.response.start after websocket.accept, or sent twice")
+            self.denial = (message["status"], message.get("headers", ()))
+        elif kind == "websocket.http.response.body":
+            if self.denial is None:
+                raise RuntimeError("websocket.http.response.body before websocket.http.response.start")
+            parts = []
+            if self.denial is not True:
+                parts.append(response_head(*self.denial))
+                self.denial = True
+            data = message.get("body", b"")
+            if data:
+                parts += (FRAME.pack(BODY, 0, 0, len(data)), data)
+            if not message.get("more_body", False):
+                parts.append(END_FRAME)
+                self.closed = True  # the upgrade is answered: nothing more goes to the engine
+            connection.transport.write(b"".join(parts))
+            if connection.paused:
+                await connection.drained()
         else:
             raise ValueError("unexpected ASGI message %r on a WebSocket" % kind)
 
@@ -974,13 +1005,19 @@ class WebSocketExchange:
     async def serve(self, app, scope, worker):
         try:
             await app(scope, self.receive, self.send)
+            if self.denial is not None and not self.closed:
+                raise RuntimeError("the app returned before the end of its websocket.http.response body")
             if not self.accepted and not self.closed:
                 raise RuntimeError("the app returned without accepting or closing the WebSocket")
             self.close(1000, "")
         except Exception:
             if not self.connection.gone:
                 traceback.print_exc()
-            if self.accepted or self.closed:
+            if self.denial is True and not self.closed:
+                self.closed = True
+                if not self.connection.gone:
+                    self.connection.transport.write(ABORT_FRAME)  # an HTTP answer cut short
+            elif self.accepted or self.closed:
                 self.close(1011, "")
             elif not self.connection.gone:
                 self.closed = True
@@ -1120,7 +1157,7 @@ class ASGIWorker:
         self.active = 0
         self.loop = None
 
-    async def run(self, listener, ready_fd, parent_pipe):
+    async def run(self, listener, ready, parent_pipe):
         import asyncio
         loop = self.loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
@@ -1129,8 +1166,7 @@ class ASGIWorker:
         loop.add_reader(parent_pipe, os._exit, 1)
         await self.lifespan.startup()
         server = await loop.create_unix_server(lambda: ASGIConnection(self, loop), sock=listener)
-        os.write(ready_fd, b".")
-        os.close(ready_fd)
+        ready()
         await stopping.wait()
         server.close()
         while self.active:
@@ -1164,11 +1200,12 @@ class ASGIWorker:
             scope["scheme"] = "wss" if scheme == b"https" else "ws"
             scope["subprotocols"] = [protocol.strip().decode("latin-1") for name, value in scope["headers"]
                                      if name == b"sec-websocket-protocol" for protocol in value.split(b",") if protocol.strip()]
+            scope["extensions"] = {"websocket.http.response": {}}
         self.active += 1
         start_eagerly(self.loop, exchange.serve(self.app, scope, self))
 
 
-def run_asgi_worker(app, listener, ready_fd, parent_pipe):
+def run_asgi_worker(app, listener, ready, parent_pipe):
     import asyncio
     try:
         import uvloop
@@ -1176,7 +1213,7 @@ def run_asgi_worker(app, listener, ready_fd, parent_pipe):
     except ImportError:
         pass
     try:
-        asyncio.run(ASGIWorker(app).run(listener, ready_fd, parent_pipe))
+        asyncio.run(ASGIWorker(app).run(listener, ready, parent_pipe))
     except LifespanStartupFailed as exc:
         log("ASGI lifespan startup failed: %s" % exc)
         os._exit(1)
@@ -1271,12 +1308,18 @@ SUPERVISOR_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT)  # the pare
 
 
 class Supervisor:
-    """Forks the workers, keeps them running, and reports readiness to the engine."""
+    """Forks the workers, keeps them running, and reports readiness to the engine.
+
+    It starts with one worker; the engine scales it between one and one per socket as requests need, with
+    lines on fd 3 ("scale N": run the workers of the first N sockets). Once serving, the parent tells the
+    engine "up I" when worker I serves (a new one, or one that replaced a dead one) and "down I" when a
+    worker stopped by scaling down has exited: until then requests for its socket could reach it."""
 
     def __init__(self, run_worker, listeners, control, parked):
-        # run_worker(listener, ready_fd, parent_pipe, wait), in the forked worker. wait is None for a worker
-        # that replaces one, else a function to call before loading the app (once prepared, in a parked
-        # start), which returns True when it may go on or False when the parent died first.
+        # run_worker(listener, ready, parent_pipe, wait), in the forked worker. ready() tells the parent the
+        # worker serves. wait is None for a worker started once serving, else a function to call before
+        # loading the app (once prepared, in a parked start), which returns True when it may go on or
+        # False when the parent died first.
         self.run_worker = run_worker
         self.listeners = listeners
         self.control = control
@@ -1287,6 +1330,9 @@ class Supervisor:
         self.restart_delay = [0.0] * len(listeners)
         self.restarts = {}  # worker index -> monotonic time of its due restart
         self.stopping = False
+        self.wanted = 1  # the engine's scale: workers of sockets below it run
+        self.retiring = set()  # indexes of workers stopped by scaling down that have not exited yet
+        self.commands = b""  # what the engine wrote on fd 3 past the last whole line
 
     def run(self):
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -1300,9 +1346,8 @@ class Supervisor:
         # A byte lets one waiting worker load the app: the first alone, so that it has the CPU to itself,
         # then the others once it serves.
         self.go_r, self.go_w = os.pipe2(os.O_CLOEXEC)
-        for index in range(len(self.listeners)):
-            self._spawn(index)
-        unparked = len(self.listeners) if self.parked else 0
+        self._spawn(0)
+        unparked = 1 if self.parked else 0
         if not self.parked:
             self._go()
         while True:
@@ -1313,23 +1358,27 @@ class Supervisor:
                 timeout = max(0.0, min(self.restarts.values()) - time.monotonic())
             readable = wait_readable([self.control.fileno(), self.ready_r, self.wake_r, self.parked_r], timeout)
             if self.control.fileno() in readable:
-                if not self.control.recv(64):
+                data = self.control.recv(256)
+                if not data:
                     os.killpg(0, signal.SIGKILL)  # the engine is gone: take the whole group with us
-                if self.parked:  # the engine's go
-                    self.parked = False
-                    self._go()
+                self.commands += data
+                while b"\n" in self.commands:
+                    line, _, self.commands = self.commands.partition(b"\n")
+                    self._command(line.decode("ascii", "replace"))
             if self.parked_r in readable:
                 unparked -= len(os.read(self.parked_r, 64))
                 if unparked == 0 and self.parked:
                     self.control.sendall(b"parked\n")
             if self.ready_r in readable:
-                os.read(self.ready_r, 64)
-                if not self.serving:
-                    # One worker serving is enough to go on: requests for the others wait in their sockets'
-                    # backlogs, and one that fails to start is replaced like any that dies.
-                    self.serving = True
-                    self.control.sendall(b"ready\n")
-                    os.write(self.go_w, b"g" * (len(self.workers) - 1))
+                for index in os.read(self.ready_r, 64):
+                    if self.serving:
+                        self.control.sendall(b"up %d\n" % index)
+                    else:
+                        # One worker serving is enough to go on; one that fails to start is replaced like
+                        # any that dies.
+                        self.serving = True
+                        self.control.sendall(b"ready\n")
+                        os.write(self.go_w, b"g" * (len(self.workers) - 1))
             if self.wake_r in readable:
                 while True:
                     try:
@@ -1344,6 +1393,28 @@ class Supervisor:
                 if due <= now and not self.stopping:
                     self.restarts.pop(index, None)  # the SIGTERM handler may have emptied it meanwhile
                     self._spawn(index)
+
+    def _command(self, line):
+        if line == "go" and self.parked:
+            self.parked = False
+            self._go()
+        elif line.startswith("scale "):
+            self._scale(max(1, min(int(line[len("scale "):]), len(self.listeners))))
+        else:
+            log("unknown command from the engine: %r" % line)
+
+    def _scale(self, wanted):
+        running = set(self.workers.values())
+        for index in range(self.wanted, wanted):
+            if index not in running and index not in self.restarts:
+                self._spawn(index)  # one still retiring starts again once it has exited (_reap)
+        for pid, index in list(self.workers.items()):
+            if index >= wanted and index not in self.retiring:
+                self.retiring.add(index)
+                os.kill(pid, signal.SIGTERM)  # it finishes what it holds: the engine sent it nothing more
+        for index in [index for index in self.restarts if index >= wanted]:
+            del self.restarts[index]
+        self.wanted = wanted
 
     def _go(self):
         now = time.monotonic()
@@ -1399,6 +1470,12 @@ class Supervisor:
         for other, listener in enumerate(self.listeners):
             if other != index:
                 listener.close()
+        ready_w = self.ready_w
+
+        def ready():
+            os.write(ready_w, bytes([index]))
+            os.close(ready_w)
+
         wait = None
         if not self.serving:
             parked = self.parked
@@ -1407,7 +1484,7 @@ class Supervisor:
                 if parked:
                     os.write(self.parked_w, b"p")
                 return os.read(self.go_r, 1) != b""
-        self.run_worker(self.listeners[index], self.ready_w, self.death_r, wait)
+        self.run_worker(self.listeners[index], ready, self.death_r, wait)
 
     def _reap(self, starting):
         """Collects exited workers and schedules their restart; False if one died during startup."""
@@ -1420,6 +1497,12 @@ class Supervisor:
                 return True
             index = self.workers.pop(pid, None)
             if index is None or self.stopping:
+                continue
+            if index in self.retiring:
+                self.retiring.discard(index)
+                self.control.sendall(b"down %d\n" % index)
+                if index < self.wanted:  # scaled up again meanwhile
+                    self._spawn(index)
                 continue
             if os.WIFSIGNALED(status):
                 how = "was killed by signal %d" % os.WTERMSIG(status)
@@ -1551,7 +1634,7 @@ def main():
     apply_driver_settings(os.environ.get(DRIVER_SETTINGS_ENV, ""))
     listeners = [listen(path) for path in socket_paths]
 
-    def run_worker(listener, ready_fd, parent_pipe, wait):
+    def run_worker(listener, ready, parent_pipe, wait):
         if wait is not None:
             if parked:
                 preload(entrypoint)
@@ -1567,11 +1650,11 @@ def main():
             log("%r is not a subclass of http.server.BaseHTTPRequestHandler" % entrypoint)
             raise SystemExit(1)
         if kind == "asgi":
-            run_asgi_worker(app, listener, ready_fd, parent_pipe)
+            run_asgi_worker(app, listener, ready, parent_pipe)
         elif kind == "handler":
-            run_handler_worker(app, listener, threads, ready_fd, parent_pipe)
+            run_handler_worker(app, listener, threads, ready, parent_pipe)
         else:
-            run_wsgi_worker(app, listener, threads, len(socket_paths), ready_fd, parent_pipe)
+            run_wsgi_worker(app, listener, threads, len(socket_paths), ready, parent_pipe)
 
     return Supervisor(run_worker, listeners, control, parked).run()
 

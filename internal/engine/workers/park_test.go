@@ -86,14 +86,18 @@ func (h parkHarness) awaitParked(t *testing.T) {
 	eventually(t, "the deployment's start is parked", func() bool { return h.manager.isParked(h.app.ID) })
 }
 
+// parkedWorkers is how many workers a parked start prepares: the one a start runs until requests
+// need more.
+const parkedWorkers = 1
+
 func TestParkedStartImportsDependenciesOnlyThenServes(t *testing.T) {
 	h := newParkHarness(t, Config{})
 	h.manager.Prewarm(h.app)
 	h.awaitParked(t)
 
 	deps := pids(t, h.depLog)
-	if len(deps) != defaultWorkers {
-		t.Fatalf("the dependency was imported by %v, want once by each of %d parked workers", deps, defaultWorkers)
+	if len(deps) != parkedWorkers {
+		t.Fatalf("the dependency was imported by %v, want once by each of %d parked workers", deps, parkedWorkers)
 	}
 	if imports := pids(t, h.importLog); len(imports) != 0 {
 		t.Fatalf("a parked start ran the app's own code (imported by %v)", imports)
@@ -106,7 +110,7 @@ func TestParkedStartImportsDependenciesOnlyThenServes(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	eventually(t, "both workers import the app", func() bool { return len(pids(t, h.importLog)) == defaultWorkers })
+	eventually(t, "the parked worker imports the app", func() bool { return len(pids(t, h.importLog)) == parkedWorkers })
 	if imports := pids(t, h.importLog); !sameSet(imports, deps) {
 		t.Errorf("the app was imported by %v, want the parked workers %v", imports, deps)
 	}
@@ -122,7 +126,7 @@ func TestParkedStartImportsDependenciesOnlyThenServes(t *testing.T) {
 		t.Error("the parked start is still parked after serving")
 	}
 	h.manager.Prewarm(h.app) // running: nothing to prepare
-	if h.manager.isParked(h.app.ID) || len(pids(t, h.depLog)) != defaultWorkers {
+	if h.manager.isParked(h.app.ID) || len(pids(t, h.depLog)) != parkedWorkers {
 		t.Error("Prewarm prepared a start for a running deployment")
 	}
 }
@@ -156,7 +160,7 @@ func TestScaleToZeroLeavesAParkedStart(t *testing.T) {
 	eventually(t, "the idle deployment stops", func() bool { return len(h.manager.Running()) == 0 })
 	h.awaitParked(t)
 	deps := pids(t, h.depLog)
-	if len(deps) != 2*defaultWorkers {
+	if len(deps) != 2*parkedWorkers {
 		t.Fatalf("dependency imports %v: want the first start's workers' and the parked ones'", deps)
 	}
 	first := pids(t, h.importLog)
@@ -164,10 +168,10 @@ func TestScaleToZeroLeavesAParkedStart(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
 	eventually(t, "the parked workers import the app", func() bool {
-		return len(pids(t, h.importLog)) == len(first)+defaultWorkers
+		return len(pids(t, h.importLog)) == len(first)+parkedWorkers
 	})
-	if parked := pids(t, h.importLog)[len(first):]; !sameSet(parked, deps[defaultWorkers:]) {
-		t.Errorf("the app was imported by %v after scaling to zero, want the parked workers %v", parked, deps[defaultWorkers:])
+	if parked := pids(t, h.importLog)[len(first):]; !sameSet(parked, deps[parkedWorkers:]) {
+		t.Errorf("the app was imported by %v after scaling to zero, want the parked workers %v", parked, deps[parkedWorkers:])
 	}
 }
 

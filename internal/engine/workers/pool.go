@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -16,24 +15,47 @@ var (
 	errQueueFull         = errors.New("too many requests are waiting for the app")
 )
 
-// pool holds a deployment's connections to its workers. A worker serves at most threads connections at
-// once, so the pool never has more open to it: a request waits here, in Go, for a free one.
+// pool holds a deployment's connections to its workers and decides how many of them run. A worker
+// serves at most threads connections at once, so the pool never has more open to it: a request waits
+// here, in Go, for a free one.
+//
+// Workers run on demand, the first ones of the deployment's sockets: the first from the start; one
+// more whenever requests wait with every running worker busy (one per threads waiting, up to one per
+// socket); and the newest stops once it has had no request for the idle time shrink is given, down to
+// the first, which stops with the deployment (scale to zero). A worker asked to stop gets nothing new,
+// and its socket is not used again until the parent says it has exited ("down").
 type pool struct {
-	slots    chan struct{} // a token per request in flight, workers*threads in all
-	stopped  chan struct{}
-	waiting  atomic.Int64 // requests waiting for a slot
-	maxQueue int64        // more waiting than this are refused (errQueueFull)
+	threads  int
+	maxQueue int // more waiting than this are refused (errQueueFull)
 
 	mu      sync.Mutex
 	closed  bool
+	stopped chan struct{}
+	changed chan struct{} // closed, and replaced, when a waiting request may find a worker now
+	waiting int           // requests waiting for a worker
 	workers []*workerConns
+	running int           // workers asked for: those of the first running sockets
+	scaled  chan struct{} // a token when running changed and the parent has not been told yet
 }
+
+// workerState is where a worker of the pool is in its life.
+type workerState int
+
+const (
+	workerOff      workerState = iota // not running: its socket is free to start one on
+	workerStarting                    // asked for, not serving yet: requests wait for it or others
+	workerServing
+	workerRetiring // asked to stop; its process may still hold the socket
+)
 
 // workerConns are the connections to one worker process.
 type workerConns struct {
+	index      int
 	socketPath string
+	state      workerState
 	idle       []*backendConn // most recently used last
 	inflight   int
+	lastUsed   time.Time
 }
 
 type backendConn struct {
@@ -47,50 +69,73 @@ type backendConn struct {
 
 func newPool(socketPaths []string, threads, maxQueue int) *pool {
 	p := &pool{
-		slots:    make(chan struct{}, len(socketPaths)*threads),
+		threads:  threads,
+		maxQueue: maxQueue,
 		stopped:  make(chan struct{}),
-		maxQueue: int64(maxQueue),
+		changed:  make(chan struct{}),
+		scaled:   make(chan struct{}, 1),
+		running:  1,
 	}
-	for _, path := range socketPaths {
-		p.workers = append(p.workers, &workerConns{socketPath: path})
+	for i, path := range socketPaths {
+		p.workers = append(p.workers, &workerConns{index: i, socketPath: path, lastUsed: time.Now()})
 	}
+	// The first worker's requests wait in its socket's backlog until it serves, as the deployment starts.
+	p.workers[0].state = workerServing
 	return p
 }
 
-// get returns a connection to the least busy worker, waiting for one to be free, unless maxQueue
-// requests are waiting already.
+// get returns a connection to the least busy serving worker, waiting for one to be free, unless
+// maxQueue requests are waiting already.
 func (p *pool) get(ctx context.Context) (*backendConn, error) {
-	select {
-	case p.slots <- struct{}{}:
-	default:
-		if p.waiting.Add(1) > p.maxQueue {
-			p.waiting.Add(-1)
+	p.mu.Lock()
+	for {
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errDeploymentStopped
+		}
+		if w := p.leastBusy(); w != nil {
+			return p.take(w)
+		}
+		if p.waiting >= p.maxQueue {
+			p.mu.Unlock()
 			return nil, errQueueFull
 		}
-		select {
-		case p.slots <- struct{}{}:
-			p.waiting.Add(-1)
-		case <-p.stopped:
-			p.waiting.Add(-1)
-			return nil, errDeploymentStopped
-		case <-ctx.Done():
-			p.waiting.Add(-1)
-			return nil, ctx.Err()
-		}
-	}
-	p.mu.Lock()
-	if p.closed {
+		p.waiting++
+		p.grow()
+		changed := p.changed
 		p.mu.Unlock()
-		<-p.slots
-		return nil, errDeploymentStopped
-	}
-	// Spreading requests over the workers keeps each one's threads from fighting over its GIL.
-	w := p.workers[0]
-	for _, candidate := range p.workers[1:] {
-		if candidate.inflight < w.inflight {
-			w = candidate
+		var err error
+		select {
+		case <-changed:
+		case <-p.stopped:
+			err = errDeploymentStopped
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		p.mu.Lock()
+		p.waiting--
+		if err != nil {
+			p.mu.Unlock()
+			return nil, err
 		}
 	}
+}
+
+// leastBusy is the serving worker with the fewest requests in flight and room for one more, or nil.
+// Spreading requests over the workers keeps each one's threads from fighting over its GIL. p.mu is held.
+func (p *pool) leastBusy() *workerConns {
+	var best *workerConns
+	for _, w := range p.workers[:p.running] {
+		if w.state == workerServing && w.inflight < p.threads && (best == nil || w.inflight < best.inflight) {
+			best = w
+		}
+	}
+	return best
+}
+
+// take returns a connection to w for one request: an idle one, or a new one. p.mu is held, and
+// released.
+func (p *pool) take(w *workerConns) (*backendConn, error) {
 	w.inflight++
 	if n := len(w.idle); n > 0 {
 		c := w.idle[n-1]
@@ -104,11 +149,103 @@ func (p *pool) get(ctx context.Context) (*backendConn, error) {
 	if err != nil {
 		p.mu.Lock()
 		w.inflight--
+		p.wake()
 		p.mu.Unlock()
-		<-p.slots
 		return nil, err
 	}
 	return c, nil
+}
+
+// grow asks for one more worker when the waiting requests are more than the workers starting will
+// take. p.mu is held.
+func (p *pool) grow() {
+	starting := 0
+	for _, w := range p.workers[:p.running] {
+		if w.state == workerStarting {
+			starting++
+		}
+	}
+	if p.waiting <= starting*p.threads || p.running == len(p.workers) || p.workers[p.running].state != workerOff {
+		return
+	}
+	p.workers[p.running].state = workerStarting
+	p.running++
+	p.tellScale()
+}
+
+// shrink stops the newest worker, beyond the first, once it has had no request for idle; it reports
+// whether it did.
+func (p *pool) shrink(idle time.Duration, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.running == 1 {
+		return false
+	}
+	w := p.workers[p.running-1]
+	if w.state != workerServing || w.inflight > 0 || now.Sub(w.lastUsed) < idle {
+		return false
+	}
+	w.state = workerRetiring
+	for _, c := range w.idle {
+		_ = c.conn.Close() // idle: nothing in flight to lose
+	}
+	w.idle = nil
+	p.running--
+	p.tellScale()
+	return true
+}
+
+// up records that worker index serves (a new one, or one that replaced a worker that died).
+func (p *pool) up(index int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if index < p.running && p.workers[index].state == workerStarting {
+		p.workers[index].state = workerServing
+		p.workers[index].lastUsed = time.Now()
+		p.wake()
+	}
+}
+
+// down records that the process of retired worker index has exited: its socket may run a new one.
+func (p *pool) down(index int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if index >= p.running && index < len(p.workers) && p.workers[index].state == workerRetiring {
+		p.workers[index].state = workerOff
+		if p.waiting > 0 {
+			p.grow()
+		}
+	}
+}
+
+// scale is how many workers the parent is to run now.
+func (p *pool) scale() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running
+}
+
+// tellScale has the parent told of a new scale, once. p.mu is held.
+func (p *pool) tellScale() {
+	select {
+	case p.scaled <- struct{}{}:
+	default: // a token is there already: the scale read for it will be the newest
+	}
+}
+
+// wake lets the waiting requests look for a worker again. p.mu is held.
+func (p *pool) wake() {
+	if p.waiting > 0 {
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}
+}
+
+// queued is how many requests wait for a worker.
+func (p *pool) queued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waiting
 }
 
 func dialWorker(w *workerConns) (*backendConn, error) {
@@ -136,8 +273,9 @@ func (p *pool) put(c *backendConn, reusable bool) {
 	p.mu.Lock()
 	w := c.worker
 	w.inflight--
+	w.lastUsed = time.Now()
 	switch {
-	case reusable && !p.closed:
+	case reusable && !p.closed && w.state == workerServing:
 		c.reused = true
 		w.idle = append(w.idle, c)
 		c = nil
@@ -145,6 +283,7 @@ func (p *pool) put(c *backendConn, reusable bool) {
 		stale = w.idle
 		w.idle = nil
 	}
+	p.wake()
 	p.mu.Unlock()
 	// Closing a connection we are done with has nothing to report.
 	if c != nil {
@@ -153,7 +292,6 @@ func (p *pool) put(c *backendConn, reusable bool) {
 	for _, idle := range stale {
 		_ = idle.conn.Close()
 	}
-	<-p.slots
 }
 
 // close refuses new requests and closes the idle connections; those in use close when put back.

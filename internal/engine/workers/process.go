@@ -214,9 +214,52 @@ func (d *deployment) finishStart(err error, began time.Time) {
 		d.log.Warn("deployment failed to start", "reason", startErr.reason)
 	} else {
 		d.log.Info("deployment started", "duration", time.Since(began), "parked", d.park, "kind", d.app.Kind, "entrypoint", d.app.Entrypoint)
+		go d.followWorkers()
+		go d.tellScale()
 	}
 	d.startErr = err
 	close(d.ready)
+}
+
+// followWorkers reads what the parent says of its workers once serving, "up I" and "down I", until
+// the control socket closes.
+func (d *deployment) followWorkers() {
+	lines := bufio.NewScanner(d.control)
+	for lines.Scan() {
+		verb, arg, _ := strings.Cut(lines.Text(), " ")
+		index, err := strconv.Atoi(arg)
+		switch {
+		case err != nil:
+			d.log.Warn("unknown line from the app's parent process", "line", lines.Text())
+		case verb == "up":
+			d.pool.up(index)
+		case verb == "down":
+			d.pool.down(index)
+		default:
+			d.log.Warn("unknown line from the app's parent process", "line", lines.Text())
+		}
+	}
+}
+
+// tellScale tells the parent how many workers to run, each time the pool changes it, until d stops.
+func (d *deployment) tellScale() {
+	told := 1
+	for {
+		select {
+		case <-d.pool.stopped:
+			return
+		case <-d.pool.scaled:
+		}
+		n := d.pool.scale()
+		if n == told {
+			continue
+		}
+		if _, err := fmt.Fprintf(d.control, "scale %d\n", n); err != nil {
+			return // the parent is gone: watch cleans up
+		}
+		d.log.Info("instance scaled", "workers", n, "from", told)
+		told = n
+	}
 }
 
 func (d *deployment) launch() error {

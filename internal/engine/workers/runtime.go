@@ -769,7 +769,8 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// reapIdle stops deployments that have had no request for IdleTimeout.
+// reapIdle stops deployments that have had no request for IdleTimeout, and the workers beyond the
+// first of those still in use that have had none for as long.
 func (m *Manager) reapIdle() {
 	// Often enough for the shortest idle timeout an app may have (a second) as well as the engine's.
 	interval := min(max(m.cfg.IdleTimeout/4, 10*time.Millisecond), 250*time.Millisecond)
@@ -785,11 +786,16 @@ func (m *Manager) reapIdle() {
 		var idle []*deployment
 		m.mu.Lock()
 		for id, d := range m.deployments {
+			if !d.started() {
+				continue
+			}
 			// inUse first: release stores lastUsed before it lets go, so a zero here means lastUsed is current.
-			if d.started() && d.inUse.Load() == 0 && d.lastUsed.Load() < now.Add(-d.idleTimeout()).UnixNano() {
+			if d.inUse.Load() == 0 && d.lastUsed.Load() < now.Add(-d.idleTimeout()).UnixNano() {
 				delete(m.deployments, id)
 				idle = append(idle, d)
+				continue
 			}
+			d.pool.shrink(d.idleTimeout(), now)
 		}
 		m.mu.Unlock()
 		for _, d := range idle {

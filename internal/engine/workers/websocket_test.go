@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -169,6 +170,14 @@ func TestWebSocketRefusals(t *testing.T) {
 		t.Errorf("the traceback is not in the deployment's log:\n%s", h.log(t))
 	}
 
+	// An app may answer the upgrade with an HTTP response of its own (websocket.http.response).
+	_, resp, err := h.dial(t, "/deny", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Www-Authenticate") != "Bearer" {
+		t.Errorf("/deny: %v, %+v; want the app's 401 with its WWW-Authenticate", err, resp)
+	} else if body, _ := io.ReadAll(resp.Body); string(body) != "sign in first" {
+		t.Errorf("/deny: body %q, want the app's", body)
+	}
+
 	conn := h.mustDial(t, "/fail-after-accept")
 	if err := conn.Write(context.Background(), websocket.MessageText, []byte("x")); err != nil {
 		t.Fatal(err)
@@ -279,7 +288,7 @@ func TestWebSocketHoldsItsSlotAndStopClosesIt(t *testing.T) {
 		h.manager.mu.RLock()
 		defer h.manager.mu.RUnlock()
 		d := h.manager.deployments[h.app.key()]
-		return d != nil && d.pool.waiting.Load() == 1
+		return d != nil && d.pool.queued() == 1
 	})
 	select {
 	case status := <-served:

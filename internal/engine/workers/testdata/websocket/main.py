@@ -1,7 +1,8 @@
 """A FastAPI app with WebSocket endpoints, for the tests of WebSockets (the runtime's, the edge's, the
 engine's and Terraform's) and their benchmark. /echo echoes text and bytes, accepts with the first
 subprotocol offered and an X-Scheme header, and closes with the code a "close:CODE" message asks for;
-GET /disconnects lists the websocket.disconnect messages the process saw."""
+GET /disconnects lists the websocket.disconnect messages the process saw; /deny answers the upgrade with
+a 401 of its own (websocket.http.response)."""
 from fastapi import FastAPI, WebSocket
 
 app = FastAPI()
@@ -28,6 +29,17 @@ async def echo(ws: WebSocket):
 @app.websocket("/refuse")
 async def refuse(ws: WebSocket):
     await ws.close(code=1008)
+
+@app.websocket("/deny")
+async def deny(ws: WebSocket):
+    # The Denial Response extension, as raw ASGI messages: the server must offer it in the scope.
+    if "websocket.http.response" not in ws.scope.get("extensions", {}):
+        await ws.close(code=1011)
+        return
+    await ws._send({"type": "websocket.http.response.start", "status": 401,
+                    "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")]})
+    await ws._send({"type": "websocket.http.response.body", "body": b"sign in ", "more_body": True})
+    await ws._send({"type": "websocket.http.response.body", "body": b"first"})
 
 @app.websocket("/fail-before-accept")
 async def fail_before_accept(ws: WebSocket):
