@@ -10,8 +10,9 @@ type FunctionSettings struct {
 	// Concurrency is how many requests (or open WebSockets) one worker process serves at once;
 	// more wait, up to the engine's --max-queue.
 	Concurrency int64 `json:"concurrency,omitempty"`
-	// MaxInstances is how many worker processes serve a deployment, in its one sandbox; they
-	// start together at the first request and stop together when idle.
+	// MaxInstances is how many worker processes may serve a deployment, in its one sandbox: the
+	// first starts with the first request, one more whenever requests wait with every running one
+	// busy, and the newest stops after IdleTimeoutSeconds without a request.
 	MaxInstances int64 `json:"max_instances,omitempty"`
 	// MaxDurationSeconds a request may take before it gets 504 and its instance is replaced;
 	// vercel.json's maxDuration overrides it for its functions.

@@ -34,8 +34,10 @@ func withFunctionSettings(attributes map[string]schema.Attribute) map[string]sch
 			"Requests one worker process serves at once (threads of a WSGI app, connections of an ASGI app's event loop); an open "+
 				"WebSocket holds one. More wait for a free one, up to the engine's `--max-queue`, then get 503 with `Retry-After`."),
 		"max_instances": setting(api.DefaultMaxInstances, api.MaxMaxInstances,
-			"Python worker processes that serve a deployment, each serving `concurrency` requests at once. They share the "+
-				"deployment's sandbox and its limits (memory, CPU, processes), start together at the first request and stop together when idle."),
+			"Python worker processes that may serve a deployment, each serving `concurrency` requests at once. They share the "+
+				"deployment's sandbox and its limits (memory, CPU, processes). The first starts with the first request; one more starts "+
+				"whenever requests wait with every running one busy, up to this many; the newest stops after `idle_timeout_seconds` "+
+				"without a request, and the first with the deployment (scale to zero)."),
 		"max_duration_seconds": setting(api.DefaultMaxDurationSeconds, api.MaxMaxDurationSeconds,
 			"Seconds a request may take before it gets 504 and its instance is replaced, as Vercel's `maxDuration`. "+
 				"A `maxDuration` in vercel.json's `functions` overrides it for the functions it names. A WebSocket (ASGI apps) has it "+
