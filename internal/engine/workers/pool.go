@@ -31,8 +31,9 @@ type pool struct {
 	mu      sync.Mutex
 	closed  bool
 	stopped chan struct{}
-	changed chan struct{} // closed, and replaced, when a waiting request may find a worker now
-	waiting int           // requests waiting for a worker
+	// The requests waiting for a worker, oldest first: each freed place wakes one (a token in its
+	// channel), not all of them to race for it.
+	waiters []chan struct{}
 	workers []*workerConns
 	running int           // workers asked for: those of the first running sockets
 	scaled  chan struct{} // a token when running changed and the parent has not been told yet
@@ -72,7 +73,6 @@ func newPool(socketPaths []string, threads, maxQueue int) *pool {
 		threads:  threads,
 		maxQueue: maxQueue,
 		stopped:  make(chan struct{}),
-		changed:  make(chan struct{}),
 		scaled:   make(chan struct{}, 1),
 		running:  1,
 	}
@@ -96,29 +96,43 @@ func (p *pool) get(ctx context.Context) (*backendConn, error) {
 		if w := p.leastBusy(); w != nil {
 			return p.take(w)
 		}
-		if p.waiting >= p.maxQueue {
+		if len(p.waiters) >= p.maxQueue {
 			p.mu.Unlock()
 			return nil, errQueueFull
 		}
-		p.waiting++
+		woken := make(chan struct{}, 1)
+		p.waiters = append(p.waiters, woken)
 		p.grow()
-		changed := p.changed
 		p.mu.Unlock()
 		var err error
 		select {
-		case <-changed:
+		case <-woken:
 		case <-p.stopped:
 			err = errDeploymentStopped
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
 		p.mu.Lock()
-		p.waiting--
 		if err != nil {
+			if !p.leave(woken) {
+				p.wakeOne() // woken meanwhile: the place it was woken for goes to the next
+			}
 			p.mu.Unlock()
 			return nil, err
 		}
 	}
+}
+
+// leave takes a waiter that gave up out of the queue; false when it was woken, and so out already.
+// p.mu is held.
+func (p *pool) leave(woken chan struct{}) bool {
+	for i, waiter := range p.waiters {
+		if waiter == woken {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // leastBusy is the serving worker with the fewest requests in flight and room for one more, or nil.
@@ -149,7 +163,7 @@ func (p *pool) take(w *workerConns) (*backendConn, error) {
 	if err != nil {
 		p.mu.Lock()
 		w.inflight--
-		p.wake()
+		p.wakeOne()
 		p.mu.Unlock()
 		return nil, err
 	}
@@ -165,7 +179,7 @@ func (p *pool) grow() {
 			starting++
 		}
 	}
-	if p.waiting <= starting*p.threads || p.running == len(p.workers) || p.workers[p.running].state != workerOff {
+	if len(p.waiters) <= starting*p.threads || p.running == len(p.workers) || p.workers[p.running].state != workerOff {
 		return
 	}
 	p.workers[p.running].state = workerStarting
@@ -202,7 +216,9 @@ func (p *pool) up(index int) {
 	if index < p.running && p.workers[index].state == workerStarting {
 		p.workers[index].state = workerServing
 		p.workers[index].lastUsed = time.Now()
-		p.wake()
+		for range p.threads {
+			p.wakeOne()
+		}
 	}
 }
 
@@ -212,7 +228,7 @@ func (p *pool) down(index int) {
 	defer p.mu.Unlock()
 	if index >= p.running && index < len(p.workers) && p.workers[index].state == workerRetiring {
 		p.workers[index].state = workerOff
-		if p.waiting > 0 {
+		if len(p.waiters) > 0 {
 			p.grow()
 		}
 	}
@@ -233,11 +249,12 @@ func (p *pool) tellScale() {
 	}
 }
 
-// wake lets the waiting requests look for a worker again. p.mu is held.
-func (p *pool) wake() {
-	if p.waiting > 0 {
-		close(p.changed)
-		p.changed = make(chan struct{})
+// wakeOne lets the oldest waiting request look for a worker again. p.mu is held.
+func (p *pool) wakeOne() {
+	if len(p.waiters) > 0 {
+		p.waiters[0] <- struct{}{}
+		p.waiters[0] = nil
+		p.waiters = p.waiters[1:]
 	}
 }
 
@@ -245,7 +262,7 @@ func (p *pool) wake() {
 func (p *pool) queued() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.waiting
+	return len(p.waiters)
 }
 
 func dialWorker(w *workerConns) (*backendConn, error) {
@@ -283,7 +300,7 @@ func (p *pool) put(c *backendConn, reusable bool) {
 		stale = w.idle
 		w.idle = nil
 	}
-	p.wake()
+	p.wakeOne()
 	p.mu.Unlock()
 	// Closing a connection we are done with has nothing to report.
 	if c != nil {
