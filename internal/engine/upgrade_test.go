@@ -219,7 +219,6 @@ func waitForPID(t *testing.T, c *client.Client, pid int, logPath string) {
 func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 	for k := 1; k <= sqlite.SchemaVersion(); k++ {
 		t.Run(fmt.Sprintf("schema-%d", k), func(t *testing.T) {
-			t.Parallel() // each upgrades its own data dir, and half of one is waiting
 			testUpgradeInPlaceUnderLoad(t, k)
 		})
 	}
