@@ -100,7 +100,7 @@ type Manager struct {
 	local      *certmagic.Config
 	acme       *certmagic.Config
 	acmeIssuer *certmagic.ACMEIssuer
-	storage    certmagic.Storage
+	storage    *closableStorage
 	obtaining  singleflight.Group
 	ctx        context.Context // ends with Close
 	stop       context.CancelFunc
@@ -136,7 +136,7 @@ func New(cfg Config) (*Manager, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
 		cfg:     cfg,
-		storage: &certmagic.FileStorage{Path: cfg.StorageDir},
+		storage: &closableStorage{Storage: &certmagic.FileStorage{Path: cfg.StorageDir}},
 		ctx:     ctx,
 		stop:    stop,
 		held:    map[string]bool{},
@@ -225,7 +225,8 @@ func (m *Manager) configFor(subject string) *certmagic.Config {
 	return m.acme
 }
 
-// Close stops obtaining and renewing certificates. Later calls do nothing.
+// Close stops obtaining and renewing certificates; once it returns, nothing
+// reads or writes the storage directory. Later calls do nothing.
 func (m *Manager) Close() {
 	m.closing.Do(func() {
 		m.mu.Lock()
@@ -233,6 +234,7 @@ func (m *Manager) Close() {
 		m.mu.Unlock()
 		m.wg.Wait()
 		m.cache.Stop()
+		m.storage.close()
 	})
 }
 
