@@ -104,17 +104,20 @@ func testLeaseLapsesAndMovesToAnotherNode(t *testing.T, s store.Store, _ func(*t
 		t.Fatal(err)
 	}
 	queueDeployment(t, s, "d1")
-	d, err := s.ClaimDeployment(ctx, "node-a", time.Now().Add(50*time.Millisecond), nil)
+	// A lease long enough that node-b's tries below end before it, on a busy machine too.
+	lease := time.Now().Add(time.Second)
+	d, err := s.ClaimDeployment(ctx, "node-a", lease, nil)
 	if err != nil || d == nil || d.ID != "d1" {
 		t.Fatalf("claim: %v %v", d, err)
 	}
-	if other, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute), nil); err != nil || other != nil {
-		t.Fatalf("a row under a live lease was claimed again: %v %v", other, err)
+	other, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute), nil)
+	if err != nil || other != nil {
+		t.Fatalf("a row under a live lease was claimed again (%v before the lease ended): %v %v", time.Until(lease), other, err)
 	}
 	if err := s.RenewLease(ctx, "d1", "node-b", time.Now().Add(time.Minute)); !errors.Is(err, store.ErrNotClaimed) {
 		t.Fatalf("renewal by a node without the claim: %v", err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(time.Until(lease) + 50*time.Millisecond)
 	taken, err := s.ClaimDeployment(ctx, "node-b", time.Now().Add(time.Minute), nil)
 	if err != nil || taken == nil || taken.ID != "d1" || taken.ClaimedBy != "node-b" {
 		t.Fatalf("claim after the lease lapsed: %+v %v", taken, err)
