@@ -739,8 +739,9 @@ func (s *Service) record(log *slog.Logger, what string, write func(context.Conte
 		if err == nil {
 			return true
 		}
-		if errors.Is(err, store.ErrNotClaimed) {
-			log.Info("build outcome dropped: the deployment was deleted, canceled or taken over", "step", what)
+		// Gone (its project too) or no longer this node's: trying again cannot help.
+		if errors.Is(err, store.ErrNotClaimed) || errors.Is(err, store.ErrNotFound) {
+			log.Info("build outcome dropped: the deployment was deleted, canceled or taken over", "step", what, "reason", err)
 			return false
 		}
 		log.Warn(what, "attempt", attempt, "error", err)

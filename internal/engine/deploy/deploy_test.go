@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +152,82 @@ func TestFailedBuildKeepsItsLogAndMessage(t *testing.T) {
 	if log, err := os.ReadFile(svc.LogPath(d.ID)); err != nil || !strings.Contains(string(log), "ferry: writing 2 source files") {
 		t.Errorf("build log %q, %v", log, err)
 	}
+}
+
+// projectDeletedAfterBuild is a store whose project disappears once the
+// build command has run: a delete landing between the end of a build and
+// the record of its outcome.
+type projectDeletedAfterBuild struct {
+	store.Store
+	logPath string // the build log
+}
+
+func (s *projectDeletedAfterBuild) GetProject(ctx context.Context, id string) (*store.Project, error) {
+	if log, _ := os.ReadFile(s.logPath); strings.Contains(string(log), "ferry-test-built") {
+		if _, err := s.DeleteProject(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return s.Store.GetProject(ctx, id)
+}
+
+// A project deleted as its build ends: the outcome is dropped at once, not
+// retried for a row that cannot come back, and the build's files go.
+func TestOutcomeOfADeletedProjectsBuildIsDropped(t *testing.T) {
+	var logs lockedBuffer
+	var deleting *projectDeletedAfterBuild
+	svc, st, bl := newStoppedService(t, func(c *Config) {
+		deleting = &projectDeletedAfterBuild{Store: c.Store}
+		c.Store = deleting
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	ctx := context.Background()
+	skip, built := "true", "echo ferry-test-built"
+	if err := st.CreateProject(ctx, &store.Project{ID: "prj_1", Name: "gone", Framework: "auto", RootDirectory: ".", InstallCommand: &skip, BuildCommand: &built}, "gone.localhost"); err != nil {
+		t.Fatal(err)
+	}
+	f := upload(t, bl, "def app(environ, start_response):\n    return []\n")
+	f.Path = "app.py"
+	d, err := svc.Create(ctx, api.DeploymentRequest{ProjectID: "prj_1", Files: []api.File{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleting.logPath = svc.LogPath(d.ID)
+	workers, stop := context.WithCancel(ctx)
+	if err := svc.Start(workers); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(); svc.Wait() })
+
+	for i := 0; i < 200 && !strings.Contains(logs.String(), "build outcome dropped"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if text := logs.String(); !strings.Contains(text, "build outcome dropped") || strings.Contains(text, "attempt=") {
+		t.Fatalf("the outcome of a deleted project's build was not dropped at once; the log:\n%s", text)
+	}
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(svc.Dir(d.ID)); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the files of the deleted project's build are still there")
+}
+
+// lockedBuffer is a log destination the service's goroutines and the test share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
