@@ -99,6 +99,10 @@ func (s *Server) toAPIDeployment(d *store.Deployment, projectName string) *api.D
 // showDeployment is toAPIDeployment for a deployment whose project is to be looked up.
 func (s *Server) showDeployment(ctx context.Context, d *store.Deployment) (*api.Deployment, error) {
 	p, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		// The project was deleted since d was read, and d with it.
+		return nil, notFound("deployment %q was deleted with its project", d.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +235,11 @@ func (s *Server) mayDeploy(ctx context.Context, req api.DeploymentRequest) error
 		if err != nil {
 			return err
 		}
-		if project, err = s.cfg.Store.GetProject(ctx, d.ProjectID); err != nil {
+		project, err = s.cfg.Store.GetProject(ctx, d.ProjectID)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("deployment %q was deleted with its project", d.ID)
+		}
+		if err != nil {
 			return err
 		}
 	}

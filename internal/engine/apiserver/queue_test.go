@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/deploy"
+	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store"
 )
 
 // queueableRequest creates a project and uploads one file, returning a
@@ -45,6 +47,27 @@ func TestQueueFullAnswers429AndCreatesNothing(t *testing.T) {
 	call(t, srv, "GET", "/v1/deployments?project=hello", nil, &list)
 	if len(list.Deployments) != deploy.DefaultMaxQueuedBuilds {
 		t.Errorf("%d deployments stored, want %d", len(list.Deployments), deploy.DefaultMaxQueuedBuilds)
+	}
+}
+
+// A project deleted just as a deployment of it was created takes the deployment with it: the
+// creator hears 404, not an internal error.
+func TestDeploymentOfAProjectDeletedAsItIsCreated(t *testing.T) {
+	var st store.Store
+	srv, st := newTestServer(t, func(cfg *deploy.Config) {
+		cfg.DeploymentEvent = func(eventType string, d *store.Deployment) {
+			if eventType != api.EventDeploymentCreated {
+				return
+			}
+			if _, err := st.DeleteProject(context.Background(), d.ProjectID); err != nil {
+				t.Errorf("delete the project: %v", err)
+			}
+		}
+	})
+	req := queueableRequest(t, srv)
+	status, e := call(t, srv, "POST", "/v1/deployments", req, nil)
+	if status != http.StatusNotFound || !strings.Contains(e.Message, "deleted with its project") {
+		t.Fatalf("deployment of a project deleted meanwhile: %d %+v", status, e)
 	}
 }
 

@@ -28,7 +28,8 @@ import (
 // noRoutes stands in for an edge: these tests serve no apps.
 func noRoutes(context.Context) error { return nil }
 
-func newTestServer(t testing.TB) (*httptest.Server, store.Store) {
+// Each of with changes the deployer's configuration before it starts.
+func newTestServer(t testing.TB, with ...func(*deploy.Config)) (*httptest.Server, store.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ferry.db"))
@@ -43,8 +44,12 @@ func newTestServer(t testing.TB) (*httptest.Server, store.Store) {
 	box, _ := keyfile.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
 	bl, _ := localfs.Open(filepath.Join(dir, "blobs"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := deploy.New(deploy.Config{Store: st, Blobs: bl, Secrets: box, Hosts: deploy.Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
-		SyncRoutes: noRoutes, StopRuntime: func(string) {}, Logger: logger})
+	cfg := deploy.Config{Store: st, Blobs: bl, Secrets: box, Hosts: deploy.Hostnames{Base: "localhost"}, DeploymentsDir: filepath.Join(dir, "deployments"),
+		SyncRoutes: noRoutes, StopRuntime: func(string) {}, Logger: logger}
+	for _, change := range with {
+		change(&cfg)
+	}
+	svc := deploy.New(cfg)
 	srv := httptest.NewServer(New(Config{Store: st, Blobs: bl, Secrets: box, Deploy: svc, SyncRoutes: noRoutes, Hosts: deploy.Hostnames{Base: "localhost"},
 		URL: func(h string) string { return "http://" + h + ":3080" }, HTTPSURL: func(h string) string { return "https://" + h + ":3443" },
 		Health: func() api.Health {

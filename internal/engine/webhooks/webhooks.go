@@ -182,7 +182,13 @@ func (s *Service) Deployment(ctx context.Context, eventType string, d *store.Dep
 	if s == nil {
 		return
 	}
-	if err := s.deployment(ctx, eventType, d, previousID); err != nil {
+	err := s.deployment(ctx, eventType, d, previousID)
+	if errors.Is(err, store.ErrNotFound) {
+		// The project was deleted since: its team, whose webhooks would hear of it, is not known.
+		s.cfg.Logger.Info("webhook event not queued: the deployment's project was deleted", "type", eventType, "deployment", d.ID)
+		return
+	}
+	if err != nil {
 		s.cfg.Logger.Error("queue a webhook event; its receivers will not hear of it", "type", eventType, "deployment", d.ID, "error", err)
 	}
 }
