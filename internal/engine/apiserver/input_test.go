@@ -15,10 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
@@ -28,24 +28,6 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/store/sqlite"
 )
 
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // inputServer is a test server that exposes its data dir and log, for tests
 // that prove a refused request left nothing behind.
 type inputServer struct {
@@ -53,13 +35,13 @@ type inputServer struct {
 	store  store.Store
 	blobs  artifacts.Store
 	dir    string
-	log    *lockedBuffer
+	log    *logbuffer.Buffer
 	limits deploy.Limits
 }
 
 func newInputServer(t *testing.T, limits deploy.Limits) *inputServer {
 	t.Helper()
-	s := &inputServer{dir: t.TempDir(), log: &lockedBuffer{}, limits: limits}
+	s := &inputServer{dir: t.TempDir(), log: &logbuffer.Buffer{}, limits: limits}
 	var err error
 	s.store, err = sqlite.Open(context.Background(), filepath.Join(s.dir, "ferry.db"))
 	if err != nil {

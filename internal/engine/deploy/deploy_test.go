@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/artifacts/localfs"
@@ -174,7 +173,7 @@ func (s *projectDeletedAfterBuild) GetProject(ctx context.Context, id string) (*
 // A project deleted as its build ends: the outcome is dropped at once, not
 // retried for a row that cannot come back, and the build's files go.
 func TestOutcomeOfADeletedProjectsBuildIsDropped(t *testing.T) {
-	var logs lockedBuffer
+	var logs logbuffer.Buffer
 	var deleting *projectDeletedAfterBuild
 	svc, st, bl := newStoppedService(t, func(c *Config) {
 		deleting = &projectDeletedAfterBuild{Store: c.Store}
@@ -212,22 +211,4 @@ func TestOutcomeOfADeletedProjectsBuildIsDropped(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("the files of the deleted project's build are still there")
-}
-
-// lockedBuffer is a log destination the service's goroutines and the test share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

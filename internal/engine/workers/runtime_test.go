@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/runspec"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 	"golang.org/x/sys/unix"
 )
 
@@ -256,23 +257,6 @@ func groupMembers(t testing.TB, pgid int) []int {
 	return pids
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func processAlive(pid int) bool {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -419,7 +403,7 @@ func TestEnvReachesApp(t *testing.T) {
 
 func TestEngineLogNeverShowsEnvValues(t *testing.T) {
 	requirePython(t)
-	logs := &lockedBuffer{}
+	logs := &logbuffer.Buffer{}
 	h := newHarness(t, Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}, App{
 		Dir: writeApp(t, map[string]string{"app.py": plainWSGIApp}),
 		Env: []string{"SECRET_VALUE=s3cr3t-value"},

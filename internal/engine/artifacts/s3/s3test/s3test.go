@@ -3,7 +3,6 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 )
 
 // Install is how to get the server; `make deps` runs it.
@@ -92,7 +91,7 @@ func start(tb testing.TB, bin, dir string) (*Server, error) {
 		"--access", AccessKeyID, "--secret", SecretAccessKey, "--region", Region,
 		"--port", addr, "--quiet",
 		"posix", dir)
-	output := &lockedBuffer{}
+	output := &logbuffer.Buffer{}
 	cmd.Stdout, cmd.Stderr = output, output
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -172,21 +171,4 @@ func (s *Server) Age(tb testing.TB, bucket, key string, age time.Duration) {
 	if err := os.Chtimes(filepath.Join(s.dir, bucket, filepath.FromSlash(key)), then, then); err != nil {
 		tb.Fatal(err)
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
