@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,12 @@ func deployApp(t *testing.T, svc *Service, bl artifacts.Store, projectID string)
 		t.Fatal(err)
 	}
 	return d
+}
+
+// sleepArgument is a duration for a build's sleep that no other process on the machine has on
+// its command line (another run of these tests, say), so that processesWith finds this test's.
+func sleepArgument() string {
+	return fmt.Sprintf("1000.%09d", rand.IntN(1e9))
 }
 
 // processesWith returns the pids of processes whose command line holds marker.
@@ -111,7 +118,8 @@ func TestWorkersBuildConcurrentlyAndAHungBuildHitsItsDeadline(t *testing.T) {
 		}
 	}
 
-	hung := deployApp(t, svc, bl, createProject(t, st, "hung", "sleep 1000.5"))
+	hang := sleepArgument()
+	hung := deployApp(t, svc, bl, createProject(t, st, "hung", "sleep "+hang))
 	waitState(t, st, hung.ID, api.StateBuilding)
 	next := deployApp(t, svc, bl, createProject(t, st, "next", "true"))
 	if got := waitState(t, st, next.ID, api.StateReady, api.StateError); got.State != api.StateReady {
@@ -124,20 +132,21 @@ func TestWorkersBuildConcurrentlyAndAHungBuildHitsItsDeadline(t *testing.T) {
 	if got.State != api.StateError || !strings.Contains(got.ErrorMessage, "did not finish within "+deadline.String()) {
 		t.Fatalf("hung build: %s %q; want ERROR about the deadline", got.State, got.ErrorMessage)
 	}
-	waitNoProcessWith(t, "1000.5")
+	waitNoProcessWith(t, hang)
 }
 
 func TestCancelStopsTheBuild(t *testing.T) {
 	svc, st, bl := newService(t, func(c *Config) { c.BuildWorkers = 1 })
 	ctx := context.Background()
-	projectID := createProject(t, st, "slow", "sleep 1000.25")
+	hang := sleepArgument()
+	projectID := createProject(t, st, "slow", "sleep "+hang)
 	building := deployApp(t, svc, bl, projectID)
 	queued := deployApp(t, svc, bl, projectID)
 	waitState(t, st, building.ID, api.StateBuilding)
-	for i := 0; i < 200 && len(processesWith(t, "1000.25")) == 0; i++ {
+	for i := 0; i < 200 && len(processesWith(t, hang)) == 0; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(processesWith(t, "1000.25")) == 0 {
+	if len(processesWith(t, hang)) == 0 {
 		t.Fatal("the build command never started")
 	}
 
@@ -148,7 +157,7 @@ func TestCancelStopsTheBuild(t *testing.T) {
 			t.Fatalf("cancel %s: %+v %v", d.ID, got, err)
 		}
 	}
-	if pids := processesWith(t, "1000.25"); len(pids) > 0 {
+	if pids := processesWith(t, hang); len(pids) > 0 {
 		t.Errorf("build processes left after cancel returned: %v", pids)
 	}
 	for _, d := range []*store.Deployment{queued, building} {
@@ -176,12 +185,13 @@ func TestCancelStopsTheBuild(t *testing.T) {
 func TestLostLeaseStopsTheBuild(t *testing.T) {
 	svc, st, bl := newService(t, func(c *Config) { c.BuildWorkers = 1; c.Lease = 600 * time.Millisecond })
 	ctx := context.Background()
-	d := deployApp(t, svc, bl, createProject(t, st, "taken", "sleep 1000.75"))
+	hang := sleepArgument()
+	d := deployApp(t, svc, bl, createProject(t, st, "taken", "sleep "+hang))
 	waitState(t, st, d.ID, api.StateBuilding)
 	if _, _, err := st.CancelDeployment(ctx, d.ID); err != nil { // as another node's API would
 		t.Fatal(err)
 	}
-	waitNoProcessWith(t, "1000.75")
+	waitNoProcessWith(t, hang)
 	if got, _ := st.GetDeployment(ctx, d.ID); got.State != api.StateCanceled {
 		t.Errorf("state %s after the claim was lost, want it left CANCELED", got.State)
 	}
