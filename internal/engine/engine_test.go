@@ -19,6 +19,7 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/client"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 )
 
 const python = "/usr/bin/python3"
@@ -111,7 +112,7 @@ func runEngine(t testing.TB, dataDir, httpAddress string, options ...func(*engin
 // warnings and errors, and its last lines, if the test fails: what the engine
 // saw is the first thing a failure under load needs.
 func failureLog(t testing.TB) *slog.Logger {
-	log := &engine.LogBuffer{}
+	log := &logbuffer.Buffer{}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return

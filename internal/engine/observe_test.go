@@ -20,10 +20,11 @@ import (
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine/logrotate"
 	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 )
 
 // waitForText waits until what has come to log so far is as want says.
-func waitForText(t *testing.T, what string, log *syncLog, want func(string) bool) {
+func waitForText(t *testing.T, what string, log *logbuffer.Buffer, want func(string) bool) {
 	t.Helper()
 	waitFor(t, what, func() string {
 		if got := log.String(); !want(got) {
@@ -64,7 +65,7 @@ func TestRuntimeLogThroughTheAPI(t *testing.T) {
 		t.Fatalf("deployment: %s %s", d.State, d.ErrorMessage)
 	}
 
-	var followed, projectFollowed syncLog
+	var followed, projectFollowed logbuffer.Buffer
 	followCtx, stopFollowing := context.WithCancel(ctx)
 	defer stopFollowing()
 	followEnded := make(chan error, 1)

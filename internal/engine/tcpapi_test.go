@@ -1,41 +1,23 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/engine"
 	"github.com/ferryhq/terraform-provider-ferry/internal/freeport"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 )
-
-type syncLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncLog) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestTCPAPILogsItsAddressAndThrottlesWrongTokens(t *testing.T) {
 	dataDir := shortDataDir(t)
 	free := func() string { return freeport.Loopback(t) }
 	apiAddress := free()
-	logs := &syncLog{}
+	logs := &logbuffer.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

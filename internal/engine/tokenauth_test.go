@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -9,38 +8,19 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ferryhq/terraform-provider-ferry/internal/api"
+	"github.com/ferryhq/terraform-provider-ferry/internal/logbuffer"
 )
 
 const testToken = "correct-horse-battery-staple"
 
-// LogBuffer is a buffer that goroutines may write at once, for the logs of
-// tests here and in package engine_test.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *LogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newTestGuard returns a guard in front of a handler answering 200, with a
 // clock the test moves and the guard's log.
-func newTestGuard() (*tokenGuard, *time.Time, *LogBuffer) {
-	logs := &LogBuffer{}
+func newTestGuard() (*tokenGuard, *time.Time, *logbuffer.Buffer) {
+	logs := &logbuffer.Buffer{}
 	g := newTokenGuard(testToken, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }),
 		slog.New(slog.NewTextHandler(logs, nil)))
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
