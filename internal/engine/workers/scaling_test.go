@@ -79,14 +79,9 @@ func TestWorkersScaleWithRequests(t *testing.T) {
 	close(stop)
 	serving.Wait()
 
-	// Needed again, they start again on the same sockets. The requests hold their workers long
-	// enough for both to start: the engine may hear that the stopped ones exited a little after
-	// the test saw them go, and until then their sockets wait.
-	again := make(chan struct{})
+	// Needed again, they start again on the same sockets.
 	go func() {
-		defer close(again)
-		busyWith(t, h, 3, 3*time.Second)
+		busyWith(t, h, 3, time.Second)
 	}()
 	eventually(t, "the app runs 3 workers again", func() bool { return workerCount(t, parent) == 3 })
-	<-again
 }
