@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"sync"
 	"time"
 )
@@ -35,12 +34,9 @@ type pool struct {
 	// The requests waiting for a worker, oldest first: each freed place wakes one (a token in its
 	// channel), not all of them to race for it.
 	waiters []chan struct{}
-	// promised counts the freed places whose woken waiters have not taken them yet: a request that
-	// comes meanwhile must not take them, or the waiter goes back in the queue and waits again.
-	promised int
-	workers  []*workerConns
-	running  int           // workers asked for: those of the first running sockets
-	scaled   chan struct{} // a token when running changed and the parent has not been told yet
+	workers []*workerConns
+	running int           // workers asked for: those of the first running sockets
+	scaled  chan struct{} // a token when running changed and the parent has not been told yet
 }
 
 // workerState is where a worker of the pool is in its life.
@@ -89,40 +85,28 @@ func newPool(socketPaths []string, threads, maxQueue int) *pool {
 }
 
 // get returns a connection to the least busy serving worker, waiting for one to be free, unless
-// maxQueue requests are waiting already. Places go to requests in the order they came: a new request
-// takes a free place only when none waits and none was promised to a woken one.
+// maxQueue requests are waiting already.
 func (p *pool) get(ctx context.Context) (*backendConn, error) {
 	p.mu.Lock()
-	woken := false
 	for {
-		if woken {
-			p.promised-- // the place it was woken for is this request's now
-		}
 		if p.closed {
 			p.mu.Unlock()
 			return nil, errDeploymentStopped
 		}
-		if woken || (len(p.waiters) == 0 && p.freePlaces() > p.promised) {
-			if w := p.leastBusy(); w != nil {
-				return p.take(w)
-			}
+		if w := p.leastBusy(); w != nil {
+			return p.take(w)
 		}
-		if !woken && len(p.waiters) >= p.maxQueue {
+		if len(p.waiters) >= p.maxQueue {
 			p.mu.Unlock()
 			return nil, errQueueFull
 		}
-		wake := make(chan struct{}, 1)
-		if woken {
-			// Its place went meanwhile (its worker died, say): it was the oldest, and stays first.
-			p.waiters = slices.Insert(p.waiters, 0, wake)
-		} else {
-			p.waiters = append(p.waiters, wake)
-		}
+		woken := make(chan struct{}, 1)
+		p.waiters = append(p.waiters, woken)
 		p.grow()
 		p.mu.Unlock()
 		var err error
 		select {
-		case <-wake:
+		case <-woken:
 		case <-p.stopped:
 			err = errDeploymentStopped
 		case <-ctx.Done():
@@ -130,15 +114,12 @@ func (p *pool) get(ctx context.Context) (*backendConn, error) {
 		}
 		p.mu.Lock()
 		if err != nil {
-			if !p.leave(wake) {
-				// Woken meanwhile: the place it was promised goes to the next.
-				p.promised--
-				p.wakeOne()
+			if !p.leave(woken) {
+				p.wakeOne() // woken meanwhile: the place it was woken for goes to the next
 			}
 			p.mu.Unlock()
 			return nil, err
 		}
-		woken = true
 	}
 }
 
@@ -164,17 +145,6 @@ func (p *pool) leastBusy() *workerConns {
 		}
 	}
 	return best
-}
-
-// freePlaces is how many more requests the serving workers have room for. p.mu is held.
-func (p *pool) freePlaces() int {
-	free := 0
-	for _, w := range p.workers[:p.running] {
-		if w.state == workerServing {
-			free += p.threads - w.inflight
-		}
-	}
-	return free
 }
 
 // take returns a connection to w for one request: an idle one, or a new one. p.mu is held, and
@@ -279,10 +249,9 @@ func (p *pool) tellScale() {
 	}
 }
 
-// wakeOne promises a freed place to the oldest waiting request, and wakes it to take it. p.mu is held.
+// wakeOne lets the oldest waiting request look for a worker again. p.mu is held.
 func (p *pool) wakeOne() {
 	if len(p.waiters) > 0 {
-		p.promised++
 		p.waiters[0] <- struct{}{}
 		p.waiters[0] = nil
 		p.waiters = p.waiters[1:]

@@ -98,44 +98,6 @@ func TestPoolServesWaitersInTheirOrder(t *testing.T) {
 	}
 }
 
-// A place freed while requests wait is the oldest waiter's: a request that comes before that waiter
-// has run does not take it (under load the waiter then went back in the queue, again and again, and
-// its latency grew without bound).
-func TestPoolGivesAFreedPlaceToItsWaiterNotToANewcomer(t *testing.T) {
-	p := newPool(workerSockets(t, 1), 1, 10)
-	held, err := p.get(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	waiter := make(chan *backendConn, 1)
-	go func() {
-		c, err := p.get(context.Background())
-		if err != nil {
-			t.Error(err)
-		}
-		waiter <- c
-	}()
-	eventually(t, "the request waits", func() bool { return p.queued() == 1 })
-	p.put(held, true)
-	newcomer, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	if c, err := p.get(newcomer); err == nil {
-		p.put(c, true)
-		t.Fatal("a request that came after the place was freed took it from the one waiting for it")
-	}
-	select {
-	case c := <-waiter:
-		p.put(c, true)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the waiting request never got the place")
-	}
-	if c, err := p.get(context.Background()); err != nil {
-		t.Fatalf("the place is free again: %v", err)
-	} else {
-		p.put(c, true)
-	}
-}
-
 func TestPoolRefusesPastItsQueueAndPassesOnAPlaceAGoneWaiterWasGiven(t *testing.T) {
 	p := newPool(workerSockets(t, 1), 1, 2)
 	held, err := p.get(context.Background())
