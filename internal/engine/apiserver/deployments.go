@@ -96,7 +96,8 @@ func (s *Server) toAPIDeployment(d *store.Deployment, projectName string) *api.D
 	return out
 }
 
-// showDeployment is toAPIDeployment for a deployment whose project is to be looked up.
+// showDeployment is toAPIDeployment for a deployment whose project is to be looked up: one just
+// created, whose project may have been deleted since.
 func (s *Server) showDeployment(ctx context.Context, d *store.Deployment) (*api.Deployment, error) {
 	p, err := s.cfg.Store.GetProject(ctx, d.ProjectID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -147,35 +148,36 @@ func (s *Server) resolveGit(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) deployment(r *http.Request) (*store.Deployment, error) {
-	return s.visibleDeployment(r.Context(), r.PathValue("deployment"))
+	d, _, err := s.visibleDeployment(r.Context(), r.PathValue("deployment"))
+	return d, err
 }
 
-// visibleDeployment loads a deployment, if the caller may reach its project: another team's
-// answers exactly as a missing one.
-func (s *Server) visibleDeployment(ctx context.Context, id string) (*store.Deployment, error) {
+// visibleDeployment loads a deployment and its project, if the caller may reach the project:
+// another team's answers exactly as a missing one.
+func (s *Server) visibleDeployment(ctx context.Context, id string) (*store.Deployment, *store.Project, error) {
 	d, err := s.cfg.Store.GetDeployment(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("deployment %q does not exist", id)
+		return nil, nil, notFound("deployment %q does not exist", id)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := s.visibleProject(ctx, d.ProjectID); err != nil {
+	p, err := s.visibleProject(ctx, d.ProjectID)
+	if err != nil {
 		if errors.As(err, new(*api.Error)) {
-			return nil, notFound("deployment %q does not exist", id)
+			return nil, nil, notFound("deployment %q does not exist", id)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return d, nil
+	return d, p, nil
 }
 
 func (s *Server) getDeployment(r *http.Request) (int, any, error) {
-	d, err := s.deployment(r)
+	d, p, err := s.visibleDeployment(r.Context(), r.PathValue("deployment"))
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := s.showDeployment(r.Context(), d)
-	return http.StatusOK, out, err
+	return http.StatusOK, s.toAPIDeployment(d, p.Name), nil
 }
 
 func (s *Server) listDeployments(r *http.Request) (int, any, error) {
@@ -215,15 +217,15 @@ func (s *Server) deleteDeployment(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
-	if _, err := s.deployment(r); err != nil {
+	_, p, err := s.visibleDeployment(r.Context(), r.PathValue("deployment"))
+	if err != nil {
 		return 0, nil, err
 	}
 	d, err := s.cfg.Deploy.Cancel(r.Context(), r.PathValue("deployment"))
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := s.showDeployment(r.Context(), d)
-	return http.StatusOK, out, err
+	return http.StatusOK, s.toAPIDeployment(d, p.Name), nil
 }
 
 // mayDeploy refuses a deployment of a project the caller may not reach, or a redeploy of a
@@ -231,17 +233,11 @@ func (s *Server) cancelDeployment(r *http.Request) (int, any, error) {
 func (s *Server) mayDeploy(ctx context.Context, req api.DeploymentRequest) error {
 	var project *store.Project
 	if req.RedeployOf != "" {
-		d, err := s.visibleDeployment(ctx, req.RedeployOf)
+		_, p, err := s.visibleDeployment(ctx, req.RedeployOf)
 		if err != nil {
 			return err
 		}
-		project, err = s.cfg.Store.GetProject(ctx, d.ProjectID)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("deployment %q was deleted with its project", d.ID)
-		}
-		if err != nil {
-			return err
-		}
+		project = p
 	}
 	if req.ProjectID != "" {
 		p, err := s.visibleProject(ctx, req.ProjectID)
